@@ -1,0 +1,102 @@
+//! Typed send handles.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::error::SendError;
+use crate::pid::Pid;
+use crate::process::pcb::{Header, Task};
+use crate::scheduler;
+
+/// The typed face of a process for senders.
+pub(crate) trait Deliver<M>: Send + Sync {
+    fn header(&self) -> &Header;
+    /// Appends a message; `Ok(true)` if the caller must schedule the process.
+    fn deliver(&self, msg: M) -> Result<bool, M>;
+    fn into_task(self: Arc<Self>) -> Task;
+}
+
+/// A typed handle for sending messages of type `M` to one process.
+///
+/// An `Addr` holds the process itself, so a send goes straight to its
+/// mailbox without consulting the process table. It does not keep the
+/// process alive: once the process has exited, sends are dropped silently
+/// (spec rule 13) and [`try_send`](Addr::try_send) hands the message back.
+/// Cloning is cheap (a reference count).
+///
+/// ```
+/// use rotp_runtime::Runtime;
+/// let rt = Runtime::new().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let echo = rt.spawn_fn(move |n: u32, _ctx| tx.send(n * 2).unwrap());
+/// echo.send(21);
+/// assert_eq!(rx.recv().unwrap(), 42);
+/// ```
+pub struct Addr<M> {
+    inner: Arc<dyn Deliver<M>>,
+}
+
+impl<M: Send + 'static> Addr<M> {
+    pub(crate) fn from_inner(inner: Arc<dyn Deliver<M>>) -> Self {
+        Addr { inner }
+    }
+
+    /// Sends `msg`. Never fails and never blocks; a message to a process
+    /// that has exited is dropped (rule 13).
+    #[inline]
+    pub fn send(&self, msg: M) {
+        let _ = self.try_send(msg);
+    }
+
+    /// Sends `msg`, handing it back if the process has exited.
+    #[inline]
+    pub fn try_send(&self, msg: M) -> Result<(), SendError<M>> {
+        match self.inner.deliver(msg) {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                scheduler::schedule(self.inner.clone().into_task());
+                Ok(())
+            }
+            Err(msg) => Err(SendError(msg)),
+        }
+    }
+
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.inner.header().pid
+    }
+
+    /// Whether the process is alive: not exited and not exiting (rule 17).
+    pub fn is_alive(&self) -> bool {
+        self.inner.header().state.is_alive()
+    }
+}
+
+impl<M> Clone for Addr<M> {
+    fn clone(&self) -> Self {
+        Addr {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<M> fmt::Debug for Addr<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Addr({})", self.inner.header().pid)
+    }
+}
+
+impl<M> PartialEq for Addr<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.header().pid == other.inner.header().pid
+    }
+}
+
+impl<M> Eq for Addr<M> {}
+
+impl<M> Hash for Addr<M> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner.header().pid.hash(state)
+    }
+}

@@ -1,0 +1,87 @@
+//! Introspection: `process_info` and runtime statistics.
+
+use std::time::Duration;
+
+use crate::pid::Pid;
+use crate::registry::Name;
+
+/// What a process is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// A worker is running one of its handlers.
+    Running,
+    /// Queued, waiting for a worker.
+    Runnable,
+    /// Idle, waiting for a message.
+    Waiting,
+    /// Told to exit; the exit completes when its current handler returns.
+    Exiting,
+}
+
+/// A snapshot of one process (`process_info/1`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProcessInfo {
+    /// The process.
+    pub pid: Pid,
+    /// Its registered name.
+    pub name: Option<Name>,
+    /// What it is doing.
+    pub status: Status,
+    /// Its parent ([`Pid::ROOT`] if spawned from outside).
+    pub parent: Pid,
+    /// Entries waiting in its mailbox.
+    pub mailbox_len: usize,
+    /// Reductions spent so far.
+    pub reductions: u64,
+    /// Mailbox entries handled so far.
+    pub handled: u64,
+    /// Linked processes.
+    pub links: Vec<Pid>,
+    /// Processes this one monitors.
+    pub monitors: Vec<Pid>,
+    /// Processes monitoring this one.
+    pub monitored_by: Vec<Pid>,
+    /// Whether it traps exits.
+    pub trap_exit: bool,
+    /// How long its current handler has been running, when the watchdog has
+    /// seen it running (resolution: half the watchdog threshold).
+    pub current_handler_time: Option<Duration>,
+    /// The Rust type of its state.
+    pub type_name: &'static str,
+}
+
+/// Counters of one worker.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct WorkerStats {
+    /// Slices run.
+    pub slices: u64,
+    /// Successful steals from other workers.
+    pub steals: u64,
+    /// Times the worker parked for lack of work.
+    pub parks: u64,
+    /// Time spent not parked since the runtime started.
+    pub busy: Duration,
+}
+
+/// Runtime-wide statistics.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RuntimeStats {
+    /// One entry per worker.
+    pub workers: Vec<WorkerStats>,
+    /// Processes spawned since start.
+    pub spawned: u64,
+    /// Processes exited since start.
+    pub exited: u64,
+    /// Processes alive now.
+    pub processes: usize,
+    /// Watchdog `long_schedule` events.
+    pub long_schedules: u64,
+    /// Spare threads alive now.
+    pub spare_threads: usize,
+    /// Timers armed now.
+    pub timers: usize,
+}

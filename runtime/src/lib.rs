@@ -1,0 +1,86 @@
+//! The rotp process runtime: Erlang-style processes for synchronous Rust.
+//!
+//! A [`Runtime`] runs lightweight processes on a work-stealing pool of
+//! worker threads. A process owns a mailbox and a state; the runtime calls
+//! its handler once per message, on whichever worker picks it up, and a
+//! handler always runs to completion. Processes link, monitor, trap exits,
+//! register names and set timers with Erlang's semantics (see
+//! `docs/semantics.md` for the few places where a Rust runtime must differ).
+//!
+//! ```
+//! use rotp_runtime::{ExitReason, Runtime};
+//! use std::sync::mpsc;
+//!
+//! let rt = Runtime::new().unwrap();
+//! let (tx, rx) = mpsc::channel();
+//!
+//! // A process from a closure: doubles what it receives, stops on zero.
+//! let doubler = rt.spawn_fn(move |n: u64, ctx| {
+//!     if n == 0 {
+//!         ctx.exit(ExitReason::Normal);
+//!     } else {
+//!         tx.send(n * 2).unwrap();
+//!     }
+//! });
+//! doubler.send(21);
+//! assert_eq!(rx.recv().unwrap(), 42);
+//! ```
+//!
+//! # Concepts
+//!
+//! ```text
+//!  plain threads ──send──┐         ┌──────── worker 0 ────────┐
+//!                        ▼         │ LIFO slot │ local deque  │◄─┐
+//!                    injector ────►│  run one slice of a      │  │ steal
+//!                                  │  process: ≤ N reductions │  │
+//!                                  └──────────────────────────┘  │
+//!                                  ┌──────── worker 1 ────────┐──┘
+//!                                  └──────────────────────────┘
+//! ```
+//!
+//! - **Process**: a [`Process`] value (or a closure) plus a mailbox, a
+//!   [`Pid`] and relations. Send with a typed [`Addr`].
+//! - **Slice**: a worker handles up to `reductions` mailbox entries of one
+//!   process, then moves on, so a flooded process cannot starve the others.
+//! - **Exit signals**: links propagate exits; [`Context::trap_exit`] turns
+//!   them into messages; [`Handle::kill`] is untrappable. A panic in a
+//!   handler is an abnormal exit ([`ExitReason::Panic`]).
+//! - **Blocking**: wrap blocking code in [`blocking`]; a watchdog covers for
+//!   handlers that run long without saying so.
+//! - **Time**: timers and every timeout read the runtime clock, which can be
+//!   virtual in tests ([`Builder::virtual_clock`], [`Handle::advance`]).
+
+#![cfg_attr(not(loom), warn(missing_docs))]
+
+mod addr;
+mod builder;
+mod current;
+mod error;
+mod exit;
+mod info;
+mod link;
+mod loom;
+mod mailbox;
+mod monitor;
+mod panic;
+mod pid;
+mod process;
+mod registry;
+mod runtime;
+mod scheduler;
+mod table;
+mod timer;
+
+pub use addr::Addr;
+pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
+pub use current::self_pid;
+pub use error::{BuildError, NamedSendError, NoProc, RegisterError, SendError, ShutdownError};
+pub use exit::{ExitReason, PanicReason};
+pub use info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
+pub use monitor::{Down, MonitorRef};
+pub use pid::Pid;
+pub use process::{Context, FnProcess, Process};
+pub use registry::{Name, ViaRegistry};
+pub use runtime::{Handle, Runtime};
+pub use scheduler::blocking::blocking;
+pub use timer::TimerRef;

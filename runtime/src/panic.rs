@@ -1,0 +1,51 @@
+//! Panics inside processes become exit reasons (adaptation R2).
+//!
+//! Every callback runs under [`catch`]. A process-wide panic hook, installed
+//! once and chained to the previous one, records the panic's location for the
+//! exit reason and keeps the default "thread panicked" message off stderr for
+//! panics that a process catches: the runtime reports those through `log`
+//! instead, like OTP's crash reports. Panics anywhere else reach the previous
+//! hook untouched.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use crate::exit::{ExitReason, PanicReason};
+
+thread_local! {
+    /// How many [`catch`] frames are active on this thread.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The location of the last panic caught on this thread.
+    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static HOOK: Once = Once::new();
+
+/// Installs the chained panic hook (idempotent).
+pub(crate) fn install_hook() {
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if DEPTH.with(Cell::get) > 0 {
+                let location = info.location().map(PanicReason::location_of);
+                LOCATION.with(|l| *l.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into [`ExitReason::Panic`].
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
+    DEPTH.with(|d| d.set(d.get() + 1));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    DEPTH.with(|d| d.set(d.get() - 1));
+    result.map_err(ExitReason::from_panic)
+}
+
+/// The location recorded by the hook for the panic being converted.
+pub(crate) fn take_location() -> Option<String> {
+    LOCATION.with(|l| l.borrow_mut().take())
+}

@@ -1,0 +1,274 @@
+//! What a running handler can do to itself and the world.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::Ordering::AcqRel;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::pcb::{Header, Pcb, Spawn};
+use super::Process;
+use crate::addr::Addr;
+use crate::error::{NoProc, RegisterError};
+use crate::exit::ExitReason;
+use crate::link;
+use crate::mailbox::{Envelope, Mailbox};
+use crate::monitor::{self, MonitorRef};
+use crate::pid::Pid;
+use crate::registry::Name;
+use crate::runtime::Handle;
+use crate::timer::TimerRef;
+
+/// Per-slice requests from handlers to the runner.
+#[derive(Default)]
+pub(crate) struct SliceFlags {
+    /// `ctx.exit(reason)` was called.
+    pub(crate) exit: Option<ExitReason>,
+    /// Extra reductions charged with `ctx.consume(n)`.
+    pub(crate) consumed: u32,
+}
+
+/// The typed view of the running process, without its state type.
+pub(crate) trait RunningProcess<M>: Send + Sync {
+    fn header(&self) -> &Header;
+    fn addr(&self) -> Addr<M>;
+    fn mailbox(&self) -> &Mailbox<M>;
+}
+
+impl<P: Process> RunningProcess<P::Message> for Arc<Pcb<P>> {
+    fn header(&self) -> &Header {
+        Pcb::header_ref(self)
+    }
+
+    fn addr(&self) -> Addr<P::Message> {
+        Addr::from_inner(self.clone())
+    }
+
+    fn mailbox(&self) -> &Mailbox<P::Message> {
+        Pcb::mailbox(self)
+    }
+}
+
+/// The handle a handler receives on its own process.
+///
+/// Everything here acts *as* the running process: links and monitors are
+/// its own, exit signals it sends carry its pid, `exit` ends it after the
+/// handler returns.
+pub struct Context<'a, M> {
+    this: &'a dyn RunningProcess<M>,
+    batch: &'a mut VecDeque<Envelope<M>>,
+    flags: &'a mut SliceFlags,
+}
+
+impl<'a, M: Send + 'static> Context<'a, M> {
+    pub(crate) fn new<P: Process<Message = M>>(
+        this: &'a Arc<Pcb<P>>,
+        batch: &'a mut VecDeque<Envelope<M>>,
+        flags: &'a mut SliceFlags,
+    ) -> Self {
+        Context { this, batch, flags }
+    }
+
+    fn header(&self) -> &Header {
+        self.this.header()
+    }
+
+    /// This process's pid (`self()`).
+    pub fn pid(&self) -> Pid {
+        self.header().pid
+    }
+
+    /// The process that spawned this one; [`Pid::ROOT`] when spawned from
+    /// outside any process.
+    pub fn parent(&self) -> Pid {
+        self.header().parent
+    }
+
+    /// A typed handle on this process, to hand to others.
+    pub fn addr(&self) -> Addr<M> {
+        self.this.addr()
+    }
+
+    /// The runtime this process runs on.
+    pub fn handle(&self) -> Handle {
+        Handle::from_shared(self.header().shared.clone())
+    }
+
+    /// Ends this process with `reason` once the current handler returns
+    /// (`exit/1`). Its links and monitors are told `reason`.
+    pub fn exit(&mut self, reason: ExitReason) {
+        self.flags.exit = Some(reason);
+    }
+
+    /// Charges `reductions` extra reductions for heavy work, so that the
+    /// process yields sooner to its neighbours.
+    pub fn consume(&mut self, reductions: u32) {
+        self.flags.consumed = self.flags.consumed.saturating_add(reductions);
+    }
+
+    /// Whether this process has been told to exit (a kill, or an exit signal
+    /// it does not trap). A long handler may poll this and return early: the
+    /// exit takes effect when the handler returns.
+    pub fn is_exiting(&self) -> bool {
+        self.header().state.is_exiting()
+    }
+
+    /// Sets `trap_exit`; returns the previous value (rule 24).
+    pub fn trap_exit(&mut self, on: bool) -> bool {
+        self.header().trap_exit.swap(on, AcqRel)
+    }
+
+    /// Whether this process traps exits.
+    pub fn traps_exit(&self) -> bool {
+        self.header().trap_exit.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Spawns an unlinked process whose parent is this one.
+    pub fn spawn<P: Process>(&mut self, process: P) -> Addr<P::Message> {
+        self.spawn_with(process, false, None)
+    }
+
+    /// Spawns a process from a closure that handles each message.
+    pub fn spawn_fn<T, F>(&mut self, f: F) -> Addr<T>
+    where
+        T: Send + 'static,
+        F: FnMut(T, &mut Context<'_, T>) + Send + 'static,
+    {
+        self.spawn(super::FnProcess::new(f))
+    }
+
+    /// Spawns a process linked to this one. The link exists before the child
+    /// runs, so even an immediate crash is propagated (rule 22).
+    pub fn spawn_link<P: Process>(&mut self, process: P) -> Addr<P::Message> {
+        self.spawn_with(process, true, None)
+    }
+
+    /// Spawns a process and monitors it atomically.
+    pub fn spawn_monitor<P: Process>(&mut self, process: P) -> (Addr<P::Message>, MonitorRef) {
+        let mref = self.header().shared.new_ref();
+        let addr = self.spawn_with(process, false, Some(mref));
+        (addr, mref)
+    }
+
+    fn spawn_with<P: Process>(
+        &mut self,
+        process: P,
+        link: bool,
+        monitor: Option<MonitorRef>,
+    ) -> Addr<P::Message> {
+        let header = self.header();
+        let pcb = Pcb::create(
+            &header.shared,
+            process,
+            Spawn {
+                parent: header.pid,
+                link,
+                monitor,
+                trap_exit: false,
+                budget: header.shared.config.reductions,
+            },
+        );
+        // Our side of the link or monitor exists before the child runs
+        // (rule 22), so even an instant crash finds it.
+        let child = pcb.header_ref().pid;
+        if link {
+            header.relations.lock().entries.push(link::Relation::Link(child));
+        }
+        if let Some(mref) = monitor {
+            header
+                .relations
+                .lock()
+                .entries
+                .push(link::Relation::Monitoring(mref, child));
+        }
+        crate::scheduler::schedule(pcb.clone());
+        Addr::from_inner(pcb)
+    }
+
+    /// Links this process with `pid` (rules 18-20). Linking a process that
+    /// does not exist fails with [`NoProc`] — unless this process traps
+    /// exits, in which case it receives `EXIT(pid, noproc)` instead.
+    pub fn link(&mut self, pid: Pid) -> Result<(), NoProc> {
+        link::link(self.header(), pid)
+    }
+
+    /// Removes the link with `pid`, if any (rule 21). An `EXIT` already in
+    /// the mailbox stays there.
+    pub fn unlink(&mut self, pid: Pid) {
+        link::unlink(self.header(), pid)
+    }
+
+    /// Monitors `pid` (rule 27); a pid that does not exist yields an
+    /// immediate `Down` with reason `NoProc` (rule 28).
+    pub fn monitor(&mut self, pid: Pid) -> MonitorRef {
+        monitor::monitor(self.header(), pid)
+    }
+
+    /// Monitors the process registered as `name`, resolved now (rule 30).
+    pub fn monitor_name(&mut self, name: &str) -> MonitorRef {
+        let pid = self.header().shared.registry.whereis(name);
+        self.monitor(pid.unwrap_or(Pid::ROOT))
+    }
+
+    /// Removes monitor `mref`. Returns true iff the monitor was still active
+    /// (so no `Down` was or will be delivered); false if it had fired, was
+    /// removed before, or is unknown (rules 32-33). After this call no
+    /// `Down` for `mref` is handled.
+    pub fn demonitor(&mut self, mref: MonitorRef) -> bool {
+        monitor::demonitor(self.header(), mref)
+    }
+
+    /// `demonitor` plus removal of an already queued `Down` for `mref`
+    /// (rule 33 `flush`). Returns the same as [`demonitor`](Self::demonitor).
+    pub fn demonitor_flush(&mut self, mref: MonitorRef) -> bool {
+        let active = self.demonitor(mref);
+        let is_down = |e: &Envelope<M>| matches!(e, Envelope::Down(d) if d.mref == mref);
+        if let Some(i) = self.batch.iter().position(is_down) {
+            self.batch.remove(i);
+        } else {
+            self.this.mailbox().remove_first(is_down);
+        }
+        active
+    }
+
+    /// Sends an exit signal with `reason` to `pid`, from this process
+    /// (`exit/2`, rules 8-9). Use [`kill`](Self::kill) for the untrappable kill.
+    pub fn send_exit(&self, pid: Pid, reason: ExitReason) {
+        self.handle().send_exit_from(self.pid(), pid, reason)
+    }
+
+    /// Kills `pid` (rule 5).
+    pub fn kill(&self, pid: Pid) {
+        self.handle().kill(pid)
+    }
+
+    /// Registers this process under `name` (rule 35).
+    pub fn register(&mut self, name: impl Into<Name>) -> Result<(), RegisterError> {
+        self.handle().register(name, self.pid())
+    }
+
+    /// Sends `msg` to this process after `delay` (rule 38).
+    pub fn send_after_self(&mut self, delay: Duration, msg: M) -> TimerRef {
+        let addr = self.addr();
+        self.handle().send_after(&addr, delay, msg)
+    }
+
+    /// Releases spare memory held by the mailbox buffers (hibernation).
+    pub fn shrink(&mut self) {
+        self.batch.shrink_to_fit();
+        self.this.mailbox().shrink();
+    }
+
+    /// Entries waiting to be handled.
+    pub fn mailbox_len(&self) -> usize {
+        self.batch.len() + self.this.mailbox().len()
+    }
+}
+
+impl<M> fmt::Debug for Context<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("pid", &self.this.header().pid)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,112 @@
+//! Processes: the [`Process`] trait, its closure form, and the [`Context`]
+//! a handler receives.
+//!
+//! A process is a state machine driven by its mailbox: the runtime calls
+//! [`Process::init`] once, then one handler per mailbox entry, on whichever
+//! worker thread picks the process up. A handler runs to completion; it is
+//! never interrupted. Between two handlers the process may move to another
+//! worker, yield to its neighbours (reductions, see `docs/scheduling.md`), or
+//! exit.
+
+mod context;
+pub(crate) mod pcb;
+pub(crate) mod state;
+
+pub use context::Context;
+
+use crate::exit::ExitReason;
+use crate::monitor::Down;
+use crate::pid::Pid;
+
+/// The behaviour of a raw process.
+///
+/// Implement `handle` for the messages; the other callbacks have defaults.
+/// The implementing value is the process state and is dropped when the
+/// process exits.
+///
+/// ```
+/// use rotp_runtime::{Context, Process, Runtime};
+///
+/// struct Counter { total: u64, report: std::sync::mpsc::Sender<u64> }
+///
+/// enum Msg { Add(u64), Report }
+///
+/// impl Process for Counter {
+///     type Message = Msg;
+///     fn handle(&mut self, msg: Msg, _ctx: &mut Context<'_, Msg>) {
+///         match msg {
+///             Msg::Add(n) => self.total += n,
+///             Msg::Report => self.report.send(self.total).unwrap(),
+///         }
+///     }
+/// }
+///
+/// let rt = Runtime::new().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let counter = rt.spawn(Counter { total: 0, report: tx });
+/// counter.send(Msg::Add(2));
+/// counter.send(Msg::Add(3));
+/// counter.send(Msg::Report);
+/// assert_eq!(rx.recv().unwrap(), 5);
+/// ```
+pub trait Process: Send + 'static {
+    /// The type of the user messages this process receives.
+    type Message: Send + 'static;
+
+    /// Runs once, before the first message. A panic here ends the process.
+    fn init(&mut self, ctx: &mut Context<'_, Self::Message>) {
+        let _ = ctx;
+    }
+
+    /// Handles one user message.
+    fn handle(&mut self, msg: Self::Message, ctx: &mut Context<'_, Self::Message>);
+
+    /// Handles a trapped exit signal, `{'EXIT', from, reason}`. Called only
+    /// while the process traps exits (rule 24). The default ignores it.
+    fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, Self::Message>) {
+        let _ = (from, reason, ctx);
+    }
+
+    /// Handles a monitor notification (rule 27). The default ignores it.
+    fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, Self::Message>) {
+        let _ = (down, ctx);
+    }
+}
+
+/// A process made from a closure; see [`Handle::spawn_fn`](crate::Handle::spawn_fn).
+pub struct FnProcess<M, F> {
+    f: F,
+    _msg: std::marker::PhantomData<fn(M)>,
+}
+
+impl<M, F> FnProcess<M, F>
+where
+    M: Send + 'static,
+    F: FnMut(M, &mut Context<'_, M>) + Send + 'static,
+{
+    /// Wraps `f`, which handles each message.
+    pub fn new(f: F) -> Self {
+        FnProcess {
+            f,
+            _msg: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<M, F> Process for FnProcess<M, F>
+where
+    M: Send + 'static,
+    F: FnMut(M, &mut Context<'_, M>) + Send + 'static,
+{
+    type Message = M;
+
+    fn handle(&mut self, msg: M, ctx: &mut Context<'_, M>) {
+        (self.f)(msg, ctx)
+    }
+}
+
+impl<M, F> std::fmt::Debug for FnProcess<M, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FnProcess")
+    }
+}

@@ -1,0 +1,364 @@
+//! The process control block: everything the runtime keeps per process.
+//!
+//! ```text
+//! Arc<Pcb<P>> ─┬─ Header          pid, parent, scheduling state, trap_exit,
+//!              │                  relations (links, monitors), counters
+//!              ├─ Mailbox<M>      senders append here (short mutex)
+//!              └─ UnsafeCell<Inner<P>>
+//!                                 the process state and the private batch,
+//!                                 touched only by the thread holding RUNNING
+//! ```
+//!
+//! The table and the run queues hold the control block type-erased as
+//! [`Task`] (`Arc<dyn AnyProcess>`); typed handles hold it as
+//! `Arc<dyn Deliver<M>>` so a send goes straight to the mailbox.
+//!
+//! # Safety invariants
+//!
+//! 1. `Inner` is accessed only by the thread that moved the state to RUNNING
+//!    ([`State::transition_to_running`]) and only until that thread moves it
+//!    out of RUNNING again. The state machine (see `README.md`) guarantees
+//!    that at most one thread holds RUNNING, so these accesses never overlap.
+//! 2. No reference into `Inner` outlives the slice that created it: `run`
+//!    obtains it after `transition_to_running` and drops it before the
+//!    transition that ends the slice.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::context::{Context, SliceFlags};
+use super::state::{State, TransitionToIdle};
+use super::Process;
+use crate::addr::{Addr, Deliver};
+use crate::exit::ExitReason;
+use crate::link::{self, Relations};
+use crate::mailbox::{Envelope, Mailbox};
+use crate::monitor::{self, Down};
+use crate::panic;
+use crate::pid::Pid;
+use crate::runtime::Shared;
+use crate::scheduler;
+
+/// A process as the scheduler and the table see it.
+pub(crate) type Task = Arc<dyn AnyProcess>;
+
+/// The type-erased face of a process.
+pub(crate) trait AnyProcess: Send + Sync + 'static {
+    fn header(&self) -> &Header;
+    /// Runs one slice. Called only by a worker that popped the task.
+    fn run(self: Arc<Self>);
+    /// Appends a trapped exit; true if the caller must wake the process.
+    fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
+    /// Appends a monitor notification; true if the caller must wake it.
+    fn push_down(&self, down: Down) -> bool;
+    /// A `Box<Addr<M>>` for this process, for typed lookups by pid or name.
+    fn addr_any(self: Arc<Self>) -> Box<dyn Any + Send>;
+    /// Entries waiting in the mailbox.
+    fn mailbox_len(&self) -> usize;
+    /// The Rust type of the process state, for introspection.
+    fn type_name(&self) -> &'static str;
+}
+
+/// The part of a process every thread may read.
+pub(crate) struct Header {
+    pub(crate) pid: Pid,
+    pub(crate) parent: Pid,
+    pub(crate) state: State,
+    pub(crate) trap_exit: AtomicBool,
+    pub(crate) relations: Mutex<Relations>,
+    /// Reductions spent so far (updated once per slice).
+    pub(crate) reductions: AtomicU64,
+    /// Entries handled so far (updated once per slice).
+    pub(crate) handled: AtomicU64,
+    /// Reductions per slice before the process yields.
+    pub(crate) budget: u32,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("pid", &self.pid)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The process control block of a process whose state has type `P`.
+pub(crate) struct Pcb<P: Process> {
+    header: Header,
+    mailbox: Mailbox<P::Message>,
+    inner: UnsafeCell<Inner<P>>,
+}
+
+struct Inner<P: Process> {
+    process: Option<P>,
+    /// Entries taken from the mailbox and not yet handled.
+    batch: VecDeque<Envelope<P::Message>>,
+    started: bool,
+}
+
+// SAFETY: `Inner` is only reached through invariant 1 (one thread at a time,
+// handed over through the state word's acquire/release transitions), and
+// everything in it is `Send`. The other fields are `Sync` on their own.
+unsafe impl<P: Process> Sync for Pcb<P> {}
+
+/// How a slice ended.
+enum SliceEnd {
+    Idle,
+    Yield,
+    Exit(ExitReason),
+}
+
+/// What a new process starts with.
+pub(crate) struct Spawn {
+    pub(crate) parent: Pid,
+    pub(crate) link: bool,
+    pub(crate) monitor: Option<crate::monitor::MonitorRef>,
+    pub(crate) trap_exit: bool,
+    pub(crate) budget: u32,
+}
+
+impl<P: Process> Pcb<P> {
+    /// Creates the process and registers it in the table with its initial
+    /// relations. It does not run until the caller passes it to
+    /// [`scheduler::schedule`], so the caller can record its own side of a
+    /// link or monitor first (rule 22).
+    pub(crate) fn create(shared: &Arc<Shared>, process: P, opts: Spawn) -> Arc<Pcb<P>> {
+        let mut relations = Relations::default();
+        if opts.link {
+            relations.entries.push(link::Relation::Link(opts.parent));
+        }
+        if let Some(mref) = opts.monitor {
+            relations
+                .entries
+                .push(link::Relation::MonitoredBy(mref, opts.parent));
+        }
+        let pcb = shared.table.insert_with(|pid| {
+            let pcb = Arc::new(Pcb {
+                header: Header {
+                    pid,
+                    parent: opts.parent,
+                    state: State::new_notified(),
+                    trap_exit: AtomicBool::new(opts.trap_exit),
+                    relations: Mutex::new(relations),
+                    reductions: AtomicU64::new(0),
+                    handled: AtomicU64::new(0),
+                    budget: opts.budget,
+                    shared: shared.clone(),
+                },
+                mailbox: Mailbox::new(),
+                inner: UnsafeCell::new(Inner {
+                    process: Some(process),
+                    batch: VecDeque::new(),
+                    started: false,
+                }),
+            });
+            (pcb.clone() as Task, pcb)
+        });
+        shared.stats.spawned.fetch_add(1, Relaxed);
+        pcb
+    }
+
+    pub(crate) fn mailbox(&self) -> &Mailbox<P::Message> {
+        &self.mailbox
+    }
+
+    pub(crate) fn header_ref(&self) -> &Header {
+        &self.header
+    }
+
+    /// Runs init (first slice only), then handles entries until the mailbox
+    /// is empty, the budget is spent, or the process exits.
+    fn slice(self: &Arc<Self>, inner: &mut Inner<P>) -> SliceEnd {
+        let Inner {
+            process,
+            batch,
+            started,
+        } = inner;
+        let Some(process) = process.as_mut() else {
+            return SliceEnd::Exit(ExitReason::Killed);
+        };
+        let state = &self.header.state;
+        let mut flags = SliceFlags::default();
+        if !*started {
+            *started = true;
+            let result = panic::catch(|| process.init(&mut Context::new(self, batch, &mut flags)));
+            if let Err(reason) = result {
+                return SliceEnd::Exit(reason);
+            }
+            if let Some(reason) = flags.exit.take() {
+                return SliceEnd::Exit(reason);
+            }
+        }
+        let mut budget = i64::from(self.header.budget);
+        let mut handled = 0u64;
+        let end = loop {
+            if batch.is_empty() {
+                self.mailbox.take_into(batch);
+            }
+            let Some(envelope) = batch.pop_front() else {
+                match state.transition_to_idle() {
+                    TransitionToIdle::Ok => break SliceEnd::Idle,
+                    TransitionToIdle::Notified => continue,
+                    TransitionToIdle::Exiting => break SliceEnd::Exit(ExitReason::Killed),
+                }
+            };
+            handled += 1;
+            let result = panic::catch(|| {
+                let mut ctx = Context::new(self, batch, &mut flags);
+                match envelope {
+                    Envelope::Message(msg) => process.handle(msg, &mut ctx),
+                    Envelope::Exit(exit) => {
+                        let (from, reason) = *exit;
+                        process.handle_exit(from, reason, &mut ctx)
+                    }
+                    Envelope::Down(down) => {
+                        if monitor::accept_down(&self.header, &down) {
+                            process.handle_down(*down, &mut ctx)
+                        }
+                    }
+                }
+            });
+            if let Err(reason) = result {
+                break SliceEnd::Exit(reason);
+            }
+            if let Some(reason) = flags.exit.take() {
+                break SliceEnd::Exit(reason);
+            }
+            if state.is_exiting() {
+                break SliceEnd::Exit(ExitReason::Killed);
+            }
+            budget -= 1 + i64::from(std::mem::take(&mut flags.consumed));
+            if budget <= 0 {
+                state.transition_to_yield();
+                break SliceEnd::Yield;
+            }
+        };
+        let spent = handled + u64::from(flags.consumed);
+        self.header.handled.fetch_add(handled, Relaxed);
+        self.header.reductions.fetch_add(spent.max(1), Relaxed);
+        end
+    }
+
+    /// Ends the process: drop its state and mailbox, close its relations,
+    /// release its name, leave the table, then notify links and monitors
+    /// (rule 16), in that order.
+    fn exit(self: &Arc<Self>, inner: &mut Inner<P>, reason: ExitReason) {
+        let header = &self.header;
+        let shared = &header.shared;
+        let _ = header.state.mark_exiting();
+        // A kill or exit signal that arrived first decides the reason.
+        let pending = header.relations.lock().pending_exit.take();
+        let reason = pending.map_or(reason, |r| *r);
+
+        let state = inner.process.take();
+        let batch = std::mem::take(&mut inner.batch);
+        let queued = self.mailbox.close();
+        // Dropping user state runs user code; it must not take the runtime
+        // down, and its failure changes nothing: the process is gone.
+        let _ = panic::catch(move || drop((state, batch, queued)));
+
+        let (relations, registered) = {
+            let mut rel = header.relations.lock();
+            rel.closed = true;
+            (std::mem::take(&mut rel.entries), rel.registered)
+        };
+        if registered {
+            shared.registry.release(header.pid);
+        }
+        shared.table.remove(header.pid);
+        let observed = link::notify_exit(shared, header.pid, relations, &reason);
+        if !reason.is_normal_class() && !observed {
+            log::error!(
+                "crash report: process {} ({}) exited: {}",
+                header.pid,
+                std::any::type_name::<P>(),
+                reason
+            );
+        }
+        header.state.transition_to_dead();
+        shared.stats.exited.fetch_add(1, Relaxed);
+        shared.notify_exit_watchers();
+    }
+}
+
+impl<P: Process> AnyProcess for Pcb<P> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(self: Arc<Self>) {
+        let exiting = self.header.state.transition_to_running();
+        let _current = crate::current::enter_process(self.header.pid);
+        let end = {
+            // SAFETY: invariant 1 — this thread just moved the state to
+            // RUNNING and holds it until the transition below; invariant 2 —
+            // the reference lives only in this block.
+            let inner = unsafe { &mut *self.inner.get() };
+            let end = if exiting {
+                SliceEnd::Exit(ExitReason::Killed)
+            } else {
+                self.slice(inner)
+            };
+            if let SliceEnd::Exit(reason) = end {
+                self.exit(inner, reason);
+                return;
+            }
+            end
+        };
+        match end {
+            SliceEnd::Idle => {}
+            SliceEnd::Yield => scheduler::yield_now(self),
+            SliceEnd::Exit(_) => unreachable!("handled above"),
+        }
+    }
+
+    fn push_exit(&self, from: Pid, reason: ExitReason) -> bool {
+        self.mailbox
+            .push(Envelope::Exit(Box::new((from, reason))))
+            .is_ok()
+            && self.header.state.notify() == super::state::Notify::Schedule
+    }
+
+    fn push_down(&self, down: Down) -> bool {
+        self.mailbox.push(Envelope::Down(Box::new(down))).is_ok()
+            && self.header.state.notify() == super::state::Notify::Schedule
+    }
+
+    fn addr_any(self: Arc<Self>) -> Box<dyn Any + Send> {
+        Box::new(Addr::<P::Message>::from_inner(self))
+    }
+
+    fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<P>()
+    }
+}
+
+impl<P: Process> Deliver<P::Message> for Pcb<P> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn deliver(&self, msg: P::Message) -> Result<bool, P::Message> {
+        match self.mailbox.push(Envelope::Message(msg)) {
+            Ok(()) => Ok(self.header.state.notify() == super::state::Notify::Schedule),
+            Err(Envelope::Message(msg)) => Err(msg),
+            Err(_) => unreachable!("push hands back what it was given"),
+        }
+    }
+
+    fn into_task(self: Arc<Self>) -> Task {
+        self
+    }
+}

@@ -1,0 +1,164 @@
+//! Registered names (rules 35-37, adaptation R10).
+//!
+//! One name per process and one process per name. The registry's write lock
+//! is taken before a process's relations lock (never the other way round),
+//! and registration checks under that relations lock that the process has
+//! not exited, so a name can never be left behind by a dead process. An
+//! exiting process releases its name before its links and monitors hear of
+//! the exit (rule 16), so whoever receives the `DOWN` can take the name at
+//! once.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::error::RegisterError;
+use crate::pid::Pid;
+use crate::table::Table;
+
+/// A registered name. Cheap to clone; built from `&str` or `String`.
+///
+/// ```
+/// use rotp_runtime::Name;
+/// let name: Name = "logger".into();
+/// assert_eq!(name.as_str(), "logger");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(Arc<str>);
+
+impl Name {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Name(s.into())
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Self {
+        Name(s.into())
+    }
+}
+
+impl From<&Name> for Name {
+    fn from(n: &Name) -> Self {
+        n.clone()
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A registry that can name processes, like Erlang's `{via, Module, Term}`
+/// (rule 37). Implement it to let behaviours register under your own naming
+/// scheme; the runtime's own local names are one such registry
+/// ([`Handle::register`](crate::Handle::register)).
+pub trait ViaRegistry: Send + Sync + 'static {
+    /// Binds `key` to `pid`; `Err(holder)` if the key is taken.
+    fn register_name(&self, key: &str, pid: Pid) -> Result<(), Pid>;
+    /// Removes `key`, if bound.
+    fn unregister_name(&self, key: &str);
+    /// The live process bound to `key`, if any.
+    fn whereis_name(&self, key: &str) -> Option<Pid>;
+}
+
+#[derive(Default)]
+struct Maps {
+    by_name: HashMap<Name, Pid>,
+    by_pid: HashMap<Pid, Name>,
+}
+
+/// The runtime's local name table.
+#[derive(Default)]
+pub(crate) struct Registry {
+    maps: RwLock<Maps>,
+}
+
+impl Registry {
+    pub(crate) fn register(&self, table: &Table, name: Name, pid: Pid) -> Result<(), RegisterError> {
+        let mut maps = self.maps.write();
+        if let Some(&holder) = maps.by_name.get(&name) {
+            return Err(RegisterError::NameTaken {
+                name: name.to_string(),
+                holder,
+            });
+        }
+        if let Some(existing) = maps.by_pid.get(&pid) {
+            return Err(RegisterError::AlreadyNamed {
+                pid,
+                name: existing.to_string(),
+            });
+        }
+        let process = table.get(pid).ok_or(RegisterError::NoProc(pid))?;
+        let header = process.header();
+        let mut rel = header.relations.lock();
+        if rel.closed || !header.state.is_alive() {
+            return Err(RegisterError::NoProc(pid));
+        }
+        rel.registered = true;
+        drop(rel);
+        maps.by_pid.insert(pid, name.clone());
+        maps.by_name.insert(name, pid);
+        Ok(())
+    }
+
+    /// Removes `name`; returns whether it was registered.
+    pub(crate) fn unregister(&self, table: &Table, name: &str) -> bool {
+        let mut maps = self.maps.write();
+        let Some(pid) = maps.by_name.remove(name) else {
+            return false;
+        };
+        maps.by_pid.remove(&pid);
+        if let Some(process) = table.get(pid) {
+            process.header().relations.lock().registered = false;
+        }
+        true
+    }
+
+    pub(crate) fn whereis(&self, name: &str) -> Option<Pid> {
+        self.maps.read().by_name.get(name).copied()
+    }
+
+    pub(crate) fn name_of(&self, pid: Pid) -> Option<Name> {
+        self.maps.read().by_pid.get(&pid).cloned()
+    }
+
+    /// Releases whatever name `pid` holds (on exit).
+    pub(crate) fn release(&self, pid: Pid) {
+        let mut maps = self.maps.write();
+        if let Some(name) = maps.by_pid.remove(&pid) {
+            maps.by_name.remove(&name);
+        }
+    }
+
+    pub(crate) fn names(&self) -> Vec<(Name, Pid)> {
+        self.maps
+            .read()
+            .by_name
+            .iter()
+            .map(|(n, p)| (n.clone(), *p))
+            .collect()
+    }
+}

@@ -1,0 +1,651 @@
+//! The runtime: its shared state, the owning [`Runtime`] and the cloneable
+//! [`Handle`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::Worker;
+use parking_lot::{Condvar, Mutex};
+
+use crate::addr::Addr;
+use crate::builder::{Builder, Config};
+use crate::error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
+use crate::exit::ExitReason;
+use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
+use crate::link::{self, Relation, Via};
+use crate::monitor::MonitorRef;
+use crate::pid::Pid;
+use crate::process::pcb::{Pcb, Spawn, Task};
+use crate::process::{Context, FnProcess, Process};
+use crate::registry::{Name, Registry};
+use crate::scheduler::{self, Parker, Scheduler};
+use crate::table::Table;
+use crate::timer::clock::Clock;
+use crate::timer::{TimerRef, Timers};
+
+/// Runtime-wide counters.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) spawned: AtomicU64,
+    pub(crate) exited: AtomicU64,
+    pub(crate) long_schedules: AtomicU64,
+}
+
+/// Everything the threads and processes of one runtime share.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) table: Table,
+    pub(crate) registry: Registry,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) timers: Timers,
+    pub(crate) stats: Counters,
+    pub(crate) next_ref: AtomicU64,
+    pub(crate) watchdog_parker: Parker,
+    started: Instant,
+    /// Processes spawned from outside any process, in spawn order: the roots
+    /// that shutdown stops first, last one first.
+    roots: Mutex<Vec<Pid>>,
+    /// Threads waiting for processes to exit (shutdown).
+    exit_waiters: AtomicUsize,
+    exit_signal: (Mutex<()>, Condvar),
+}
+
+impl Shared {
+    pub(crate) fn new_ref(&self) -> MonitorRef {
+        MonitorRef(self.next_ref.fetch_add(1, Relaxed))
+    }
+
+    /// Called by every exiting process; wakes shutdown if it waits.
+    pub(crate) fn notify_exit_watchers(&self) {
+        if self.exit_waiters.load(SeqCst) > 0 {
+            let _lock = self.exit_signal.0.lock();
+            self.exit_signal.1.notify_all();
+        }
+    }
+
+    /// Waits until `done()` holds or `deadline` passes.
+    fn wait_exits(&self, deadline: Instant, done: impl Fn() -> bool) -> bool {
+        self.exit_waiters.fetch_add(1, SeqCst);
+        let mut lock = self.exit_signal.0.lock();
+        let ok = loop {
+            if done() {
+                break true;
+            }
+            // Exits are signalled, but bound each wait so that a condition
+            // changed by other means is seen too.
+            let step = (Instant::now() + Duration::from_millis(10)).min(deadline);
+            if self.exit_signal.1.wait_until(&mut lock, step).timed_out() && Instant::now() >= deadline {
+                break done();
+            }
+        };
+        drop(lock);
+        self.exit_waiters.fetch_sub(1, SeqCst);
+        ok
+    }
+
+    /// Called by a worker about to park: with an auto-advancing virtual
+    /// clock, the last worker to go idle moves time to the next timer.
+    pub(crate) fn on_idle(&self) {
+        if !self.timers.clock.auto_advances() {
+            return;
+        }
+        let busy_covers = self.scheduler.spares.active_covers();
+        if self.scheduler.idle.sleeping() >= self.scheduler.workers.len() + busy_covers
+            && busy_covers == 0
+            && !self.scheduler.has_work()
+        {
+            self.timers.advance_to_next();
+        }
+    }
+
+    fn spawn<P: Process>(self: &Arc<Self>, process: P, trap_exit: bool) -> Addr<P::Message> {
+        let parent = crate::current::self_pid().unwrap_or(Pid::ROOT);
+        let pcb = Pcb::create(
+            self,
+            process,
+            Spawn {
+                parent,
+                link: false,
+                monitor: None,
+                trap_exit,
+                budget: self.config.reductions,
+            },
+        );
+        if parent.is_root() {
+            let mut roots = self.roots.lock();
+            if roots.len() >= 64 && roots.len().is_power_of_two() {
+                roots.retain(|p| self.table.get(*p).is_some());
+            }
+            roots.push(pcb.header_ref().pid);
+        }
+        scheduler::schedule(pcb.clone());
+        Addr::from_inner(pcb)
+    }
+}
+
+/// A cloneable handle on a runtime, usable from any thread.
+///
+/// Inside a process, [`Handle::current`] finds the runtime the process runs
+/// on; from plain threads, keep the handle the [`Runtime`] gave you.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.shared.config.workers)
+            .field("processes", &self.shared.table.len())
+            .finish()
+    }
+}
+
+impl Handle {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Handle { shared }
+    }
+
+    /// The runtime of the process (or runtime thread) calling this.
+    ///
+    /// # Panics
+    ///
+    /// Outside any runtime thread; see [`Handle::try_current`].
+    pub fn current() -> Handle {
+        Handle::try_current().expect("Handle::current called outside a rotp runtime thread")
+    }
+
+    /// The runtime of the calling thread, if it is one of a runtime's threads.
+    pub fn try_current() -> Option<Handle> {
+        scheduler::worker::with_current(|cx| cx.map(|cx| Handle::from_shared(cx.shared.clone())))
+    }
+
+    /// Number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.shared.config.workers
+    }
+
+    /// Spawns a process (not linked to anyone). Called inside a process, the
+    /// new process's parent is the caller; otherwise [`Pid::ROOT`].
+    pub fn spawn<P: Process>(&self, process: P) -> Addr<P::Message> {
+        self.shared.spawn(process, false)
+    }
+
+    /// Spawns a process that traps exits from its first instruction.
+    pub fn spawn_trapping<P: Process>(&self, process: P) -> Addr<P::Message> {
+        self.shared.spawn(process, true)
+    }
+
+    /// Spawns a process from a closure that handles each message.
+    ///
+    /// ```
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let p = rt.spawn_fn(move |msg: &'static str, ctx| {
+    ///     tx.send(format!("{} got {msg}", ctx.pid())).unwrap();
+    /// });
+    /// p.send("hello");
+    /// assert!(rx.recv().unwrap().ends_with("got hello"));
+    /// ```
+    pub fn spawn_fn<M, F>(&self, f: F) -> Addr<M>
+    where
+        M: Send + 'static,
+        F: FnMut(M, &mut Context<'_, M>) + Send + 'static,
+    {
+        self.spawn(FnProcess::new(f))
+    }
+
+    /// Whether `pid` is alive (rule 17).
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.shared
+            .table
+            .get(pid)
+            .is_some_and(|t| t.header().state.is_alive())
+    }
+
+    /// Sends an exit signal with `reason` to `pid` (`exit/2`, rules 8-9).
+    /// Inside a process the signal comes from that process; outside, from
+    /// [`Pid::ROOT`]. For the untrappable kill use [`kill`](Handle::kill).
+    pub fn send_exit(&self, pid: Pid, reason: ExitReason) {
+        let from = crate::current::self_pid().unwrap_or(Pid::ROOT);
+        self.send_exit_from(from, pid, reason)
+    }
+
+    pub(crate) fn send_exit_from(&self, from: Pid, pid: Pid, reason: ExitReason) {
+        if let Some(target) = self.shared.table.get(pid) {
+            link::exit_signal(target, from, reason, Via::Explicit);
+        }
+    }
+
+    /// Kills `pid`: untrappable; it exits `killed` as soon as its current
+    /// handler returns (rule 5, R1).
+    pub fn kill(&self, pid: Pid) {
+        if let Some(target) = self.shared.table.get(pid) {
+            link::kill(target);
+        }
+    }
+
+    /// Registers `pid` under `name` (rule 35).
+    pub fn register(&self, name: impl Into<Name>, pid: Pid) -> Result<(), RegisterError> {
+        self.shared
+            .registry
+            .register(&self.shared.table, name.into(), pid)
+    }
+
+    /// Removes a registration; returns whether `name` was registered.
+    pub fn unregister(&self, name: &str) -> bool {
+        self.shared.registry.unregister(&self.shared.table, name)
+    }
+
+    /// The pid registered as `name`, if any.
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        self.shared.registry.whereis(name)
+    }
+
+    /// The name `pid` is registered under, if any.
+    pub fn name_of(&self, pid: Pid) -> Option<Name> {
+        self.shared.registry.name_of(pid)
+    }
+
+    /// Every registered name with its pid.
+    pub fn registered(&self) -> Vec<(Name, Pid)> {
+        self.shared.registry.names()
+    }
+
+    /// A typed handle on live process `pid`, if its messages are `M`.
+    pub fn addr_of<M: Send + 'static>(&self, pid: Pid) -> Option<Addr<M>> {
+        let task = self.shared.table.get(pid)?;
+        task.addr_any().downcast::<Addr<M>>().ok().map(|b| *b)
+    }
+
+    /// A typed handle on the process registered as `name`.
+    pub fn whereis_addr<M: Send + 'static>(&self, name: &str) -> Option<Addr<M>> {
+        self.addr_of(self.whereis(name)?)
+    }
+
+    /// Sends to a registered name. Unlike a send to a pid, this fails when
+    /// nobody holds the name (rule 14).
+    pub fn send_named<M: Send + 'static>(&self, name: &str, msg: M) -> Result<(), NamedSendError<M>> {
+        let Some(pid) = self.whereis(name) else {
+            return Err(NamedSendError::NotRegistered(name.to_owned(), msg));
+        };
+        match self.shared.table.get(pid) {
+            None => Ok(()), // exited after lookup: like a send to a dead pid
+            Some(task) => match task.addr_any().downcast::<Addr<M>>() {
+                Ok(addr) => {
+                    addr.send(msg);
+                    Ok(())
+                }
+                Err(_) => Err(NamedSendError::WrongType(name.to_owned(), msg)),
+            },
+        }
+    }
+
+    /// Delivers `msg` to `dest` after `delay` (rule 38). The timer is tied to
+    /// the process: once it exits the timer counts as cancelled (rule 39).
+    pub fn send_after<M: Send + 'static>(&self, dest: &Addr<M>, delay: Duration, msg: M) -> TimerRef {
+        let addr = dest.clone();
+        self.shared.timers.send_after(
+            delay,
+            Some(dest.pid()),
+            Box::new(move || addr.send(msg)),
+        )
+    }
+
+    /// Delivers `msg` to whoever is registered as `name` when the timer
+    /// fires; if nobody is, nothing happens (rule 39).
+    pub fn send_after_named<M: Send + 'static>(&self, name: &str, delay: Duration, msg: M) -> TimerRef {
+        let handle = self.clone();
+        let name = name.to_owned();
+        self.shared.timers.send_after(
+            delay,
+            None,
+            Box::new(move || {
+                let _ = handle.send_named(&name, msg);
+            }),
+        )
+    }
+
+    /// Delivers a clone of `msg` to `dest` every `period`, at absolute
+    /// deadlines (no drift, rule 44), until cancelled or `dest` exits
+    /// (rule 45).
+    pub fn send_interval<M: Clone + Send + Sync + 'static>(
+        &self,
+        dest: &Addr<M>,
+        period: Duration,
+        msg: M,
+    ) -> TimerRef {
+        let addr = dest.clone();
+        self.shared.timers.send_interval(
+            period,
+            Some(dest.pid()),
+            Arc::new(move || addr.try_send(msg.clone()).is_ok()),
+        )
+    }
+
+    /// Cancels a timer: the time it had left, or `None` if it already fired,
+    /// was cancelled, or its process exited (rule 40). A message already
+    /// delivered stays delivered.
+    pub fn cancel_timer(&self, tref: TimerRef) -> Option<Duration> {
+        self.shared.timers.cancel(tref, |pid| self.is_alive(pid))
+    }
+
+    /// The time a timer has left, or `None` like `cancel_timer` (rule 41).
+    pub fn read_timer(&self, tref: TimerRef) -> Option<Duration> {
+        self.shared.timers.read(tref, |pid| self.is_alive(pid))
+    }
+
+    /// The runtime clock: time since the runtime started (virtual time with
+    /// the virtual clock).
+    pub fn now(&self) -> Duration {
+        self.shared.timers.now()
+    }
+
+    /// Whether the runtime uses the virtual clock.
+    pub fn is_virtual_clock(&self) -> bool {
+        self.shared.timers.clock.is_virtual()
+    }
+
+    /// Virtual clock: moves time forward by `by` and fires every timer due,
+    /// in deadline order, before returning (their messages are queued; the
+    /// processes handle them as usual).
+    ///
+    /// # Panics
+    ///
+    /// With the real clock.
+    pub fn advance(&self, by: Duration) {
+        assert!(
+            self.is_virtual_clock(),
+            "Handle::advance needs a runtime built with virtual_clock()"
+        );
+        let target = self.now() + by;
+        // Step through the deadlines so that an interval firing several
+        // times fires in order and re-arms relative to each tick.
+        while let Some(next) = self.shared.timers.next_deadline() {
+            if next > target {
+                break;
+            }
+            self.shared.timers.clock.advance_to(next.max(self.now()));
+            self.shared.timers.fire_due();
+        }
+        self.shared.timers.clock.advance_to(target);
+        self.shared.timers.fire_due();
+    }
+
+    /// A snapshot of process `pid` (`process_info/1`), or `None` if it is not
+    /// alive.
+    pub fn process_info(&self, pid: Pid) -> Option<ProcessInfo> {
+        let task = self.shared.table.get(pid)?;
+        let h = task.header();
+        let (links, monitors, monitored_by) = {
+            let rel = h.relations.lock();
+            let mut l = Vec::new();
+            let mut m = Vec::new();
+            let mut mb = Vec::new();
+            for r in &rel.entries {
+                match *r {
+                    Relation::Link(p) => l.push(p),
+                    Relation::Monitoring(_, p) => m.push(p),
+                    Relation::MonitoredBy(_, p) => mb.push(p),
+                }
+            }
+            (l, m, mb)
+        };
+        let status = if !h.state.is_alive() {
+            Status::Exiting
+        } else if h.state.is_running() {
+            Status::Running
+        } else if h.state.is_notified() {
+            Status::Runnable
+        } else {
+            Status::Waiting
+        };
+        let current_handler_time = self.shared.scheduler.workers.iter().find_map(|ws| {
+            let slices = ws.slices.load(Relaxed);
+            (slices % 2 == 1 && ws.running.load(Relaxed) == pid.to_bits())
+                .then(|| ws.running_since(slices))
+                .flatten()
+        });
+        Some(ProcessInfo {
+            pid,
+            name: self.shared.registry.name_of(pid),
+            status,
+            parent: h.parent,
+            mailbox_len: task.mailbox_len(),
+            reductions: h.reductions.load(Relaxed),
+            handled: h.handled.load(Relaxed),
+            links,
+            monitors,
+            monitored_by,
+            trap_exit: h.trap_exit.load(Relaxed),
+            current_handler_time,
+            type_name: task.type_name(),
+        })
+    }
+
+    /// Every process in the table (`processes/0`).
+    pub fn processes(&self) -> Vec<Pid> {
+        self.shared
+            .table
+            .snapshot()
+            .iter()
+            .map(|t| t.header().pid)
+            .collect()
+    }
+
+    /// Number of processes in the table.
+    pub fn process_count(&self) -> usize {
+        self.shared.table.len()
+    }
+
+    /// Runtime statistics.
+    pub fn stats(&self) -> RuntimeStats {
+        let uptime = self.shared.started.elapsed();
+        RuntimeStats {
+            workers: self
+                .shared
+                .scheduler
+                .workers
+                .iter()
+                .map(|ws| {
+                    let mut s = WorkerStats::default();
+                    s.slices = ws.slices.load(Relaxed) / 2;
+                    s.steals = ws.stats.steals.load(Relaxed);
+                    s.parks = ws.stats.parks.load(Relaxed);
+                    s.busy = uptime.saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed)));
+                    s
+                })
+                .collect(),
+            spawned: self.shared.stats.spawned.load(Relaxed),
+            exited: self.shared.stats.exited.load(Relaxed),
+            processes: self.shared.table.len(),
+            long_schedules: self.shared.stats.long_schedules.load(Relaxed),
+            spare_threads: self.shared.scheduler.spares.total(),
+            timers: self.shared.timers.len(),
+        }
+    }
+
+    /// Links two processes from outside either of them. Used by behaviours
+    /// that start a child on behalf of a parent.
+    pub fn link_pids(&self, a: Pid, b: Pid) -> Result<(), NoProc> {
+        let ta = self.shared.table.get(a).ok_or(NoProc(a))?;
+        link::link(ta.header(), b)
+    }
+}
+
+/// An Erlang/OTP-style runtime: worker threads, processes, timers.
+///
+/// Dropping the runtime shuts it down with a 5-second timeout; call
+/// [`shutdown`](Runtime::shutdown) to choose the timeout and see the result.
+/// `Runtime` dereferences to its [`Handle`].
+///
+/// ```
+/// let rt = rotp_runtime::Runtime::builder().workers(2).build().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// rt.spawn_fn(move |n: u64, _ctx| tx.send(n + 1).unwrap()).send(41);
+/// assert_eq!(rx.recv().unwrap(), 42);
+/// rt.shutdown(std::time::Duration::from_secs(1)).unwrap();
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    shut_down: AtomicBool,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}
+
+impl std::ops::Deref for Runtime {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+/// How long `Drop` lets processes finish.
+const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Runtime {
+    /// A builder with the defaults.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A runtime with the defaults.
+    pub fn new() -> Result<Runtime, BuildError> {
+        Builder::new().build()
+    }
+
+    pub(crate) fn start(config: Config) -> Result<Runtime, BuildError> {
+        crate::panic::install_hook();
+        let locals: Vec<Worker<Task>> = (0..config.workers).map(|_| Worker::new_fifo()).collect();
+        let stealers = locals.iter().map(Worker::stealer).collect();
+        let clock = if config.virtual_clock {
+            Clock::Virtual {
+                now_ns: AtomicU64::new(0),
+                auto_advance: config.auto_advance,
+            }
+        } else {
+            Clock::Real(Instant::now())
+        };
+        let shared = Arc::new(Shared {
+            table: Table::new(config.workers),
+            registry: Registry::default(),
+            scheduler: Scheduler::new(stealers, config.max_spare_threads),
+            timers: Timers::new(clock),
+            stats: Counters::default(),
+            next_ref: AtomicU64::new(1),
+            watchdog_parker: Parker::new(),
+            started: Instant::now(),
+            roots: Mutex::new(Vec::new()),
+            exit_waiters: AtomicUsize::new(0),
+            exit_signal: (Mutex::new(()), Condvar::new()),
+            config,
+        });
+        let runtime = Runtime {
+            handle: Handle::from_shared(shared.clone()),
+            threads: Mutex::new(Vec::new()),
+            shut_down: AtomicBool::new(false),
+        };
+        let name = &shared.config.thread_name;
+        let stack = shared.config.stack_size;
+        for (index, local) in locals.into_iter().enumerate() {
+            let s = shared.clone();
+            let t = std::thread::Builder::new()
+                .name(format!("{name}-worker-{index}"))
+                .stack_size(stack)
+                .spawn(move || scheduler::worker::main(s, index, local))?;
+            runtime.threads.lock().push(t);
+        }
+        if !shared.timers.clock.is_virtual() {
+            let s = shared.clone();
+            let t = std::thread::Builder::new()
+                .name(format!("{name}-timer"))
+                .spawn(move || s.timers.run_thread(|| s.scheduler.is_stopping()))?;
+            runtime.threads.lock().push(t);
+        }
+        if let Some(threshold) = shared.config.watchdog {
+            let s = shared.clone();
+            let t = std::thread::Builder::new()
+                .name(format!("{name}-watchdog"))
+                .spawn(move || scheduler::watchdog::main(s, threshold))?;
+            runtime.threads.lock().push(t);
+        }
+        Ok(runtime)
+    }
+
+    /// A cloneable handle on this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Stops the runtime: first every process spawned from outside a process
+    /// (the roots, typically supervision trees) gets a `shutdown` exit
+    /// signal, last-spawned first, each awaited in turn so trapping
+    /// behaviours run their `terminate`; then every remaining process is
+    /// killed; then the threads are joined. Processes still running at the
+    /// deadline (stuck in a handler) are reported in the error and left
+    /// behind; nothing waits forever.
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
+        if self.shut_down.swap(true, SeqCst) {
+            return Ok(());
+        }
+        let shared = &self.handle.shared;
+        let deadline = Instant::now() + timeout;
+        let roots: Vec<Pid> = std::mem::take(&mut *shared.roots.lock());
+        for &pid in roots.iter().rev() {
+            if let Some(task) = shared.table.get(pid) {
+                link::exit_signal(task, Pid::ROOT, ExitReason::Shutdown, Via::Explicit);
+                shared.wait_exits(deadline, || shared.table.get(pid).is_none());
+            }
+        }
+        for task in shared.table.snapshot() {
+            link::kill(task);
+        }
+        shared.wait_exits(deadline, || shared.table.len() == 0);
+        let stuck: Vec<Pid> = self.handle.processes();
+        shared.scheduler.stop();
+        shared.timers.wake_thread();
+        shared.watchdog_parker.unpark();
+        let threads = std::mem::take(&mut *self.threads.lock());
+        let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+        join_until(threads, Instant::now() + remaining);
+        shared.scheduler.spares.join(remaining);
+        if stuck.is_empty() {
+            Ok(())
+        } else {
+            log::error!("shutdown: {} process(es) did not exit in time: {:?}", stuck.len(), stuck);
+            Err(ShutdownError { stuck })
+        }
+    }
+}
+
+/// Joins the threads that finish by `deadline`; the others are detached
+/// (a thread stuck in a handler cannot be stopped).
+fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
+    for t in threads {
+        while !t.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if t.is_finished() {
+            let _ = t.join();
+        } else {
+            log::warn!("runtime thread {:?} still busy at shutdown; detached", t.thread().name());
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown(DROP_SHUTDOWN_TIMEOUT) {
+            log::error!("runtime dropped: {e}");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The work-stealing scheduler.
+//!
+//! N workers, each owning a FIFO deque and a LIFO slot; one shared injector
+//! for work made runnable outside the workers; every deque stealable by the
+//! others. `README.md` beside this file describes the queues, the order in
+//! which a worker looks for work, and the idle protocol with its invariants.
+//! Blocking hand-off and the watchdog live in `blocking.rs` and
+//! `watchdog.rs`.
+
+pub(crate) mod blocking;
+mod idle;
+mod park;
+pub(crate) mod watchdog;
+pub(crate) mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+use crossbeam_deque::{Injector, Steal, Stealer};
+use parking_lot::Mutex;
+
+pub(crate) use idle::Idle;
+pub(crate) use park::Parker;
+
+use crate::process::pcb::Task;
+
+/// The shared half of the scheduler.
+pub(crate) struct Scheduler {
+    pub(crate) injector: Injector<Task>,
+    pub(crate) workers: Box<[WorkerShared]>,
+    pub(crate) idle: Idle,
+    pub(crate) spares: blocking::Spares,
+    stopping: AtomicBool,
+}
+
+/// What other threads may see and take of one worker.
+pub(crate) struct WorkerShared {
+    pub(crate) stealer: Stealer<Task>,
+    /// The process woken last by this worker, run next for locality. Behind
+    /// a mutex (always uncontended in the fast path) so that a spare can take
+    /// it while the worker is stalled.
+    pub(crate) lifo: Mutex<Option<Task>>,
+    /// The worker's thread is blocked in `blocking` or stuck in a long
+    /// handler: others may take its LIFO slot.
+    pub(crate) stalled: AtomicBool,
+    /// Incremented at the start and the end of every slice: odd while a
+    /// slice runs. The watchdog compares two samples.
+    pub(crate) slices: AtomicU64,
+    /// The pid (as bits) of the process in the current slice.
+    pub(crate) running: AtomicU64,
+    /// The watchdog's compensation for a stuck slice, if any.
+    pub(crate) watchdog_cover: Mutex<Option<blocking::CoverGuard>>,
+    pub(crate) watchdog_flag: AtomicBool,
+    /// The watchdog's first sighting of the current slice: (counter, when).
+    pub(crate) seen: Mutex<(u64, std::time::Instant)>,
+    pub(crate) stats: WorkerStats,
+}
+
+impl WorkerShared {
+    /// How long the slice numbered `slices` has been running, if the
+    /// watchdog has seen it.
+    pub(crate) fn running_since(&self, slices: u64) -> Option<std::time::Duration> {
+        let seen = self.seen.lock();
+        (seen.0 == slices).then(|| seen.1.elapsed())
+    }
+}
+
+/// Counters of one worker (relaxed; read by `Runtime::stats`).
+#[derive(Debug, Default)]
+pub(crate) struct WorkerStats {
+    pub(crate) steals: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) parked_ns: AtomicU64,
+}
+
+impl Scheduler {
+    pub(crate) fn new(stealers: Vec<Stealer<Task>>, max_spares: usize) -> Self {
+        Scheduler {
+            injector: Injector::new(),
+            workers: stealers
+                .into_iter()
+                .map(|stealer| WorkerShared {
+                    stealer,
+                    lifo: Mutex::new(None),
+                    stalled: AtomicBool::new(false),
+                    slices: AtomicU64::new(0),
+                    running: AtomicU64::new(0),
+                    watchdog_cover: Mutex::new(None),
+                    watchdog_flag: AtomicBool::new(false),
+                    seen: Mutex::new((0, std::time::Instant::now())),
+                    stats: WorkerStats::default(),
+                })
+                .collect(),
+            idle: Idle::new(),
+            spares: blocking::Spares::new(max_spares),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues `task` from outside the workers.
+    pub(crate) fn inject(&self, task: Task) {
+        self.injector.push(task);
+        self.idle.notify_one();
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Relaxed)
+    }
+
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.idle.notify_all();
+        self.spares.stop();
+    }
+
+    /// Whether any queue a searcher could take from holds work.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.injector.is_empty()
+            || self.workers.iter().any(|w| {
+                !w.stealer.is_empty() || (w.stalled.load(Relaxed) && w.lifo.lock().is_some())
+            })
+    }
+
+    /// Looks for work outside the caller's own queues: the injector, the
+    /// LIFO slots of stalled workers, and the other workers' deques starting
+    /// at a random victim. Steals a batch into `local` when given one.
+    pub(crate) fn steal(
+        &self,
+        own: Option<usize>,
+        local: Option<&crossbeam_deque::Worker<Task>>,
+        start: usize,
+    ) -> Option<Task> {
+        let n = self.workers.len();
+        loop {
+            let mut retry = false;
+            match self.steal_injector(local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            for k in 0..n {
+                let i = (start + k) % n;
+                if Some(i) == own {
+                    continue;
+                }
+                let victim = &self.workers[i];
+                if victim.stalled.load(Relaxed) {
+                    if let Some(task) = victim.lifo.lock().take() {
+                        return Some(task);
+                    }
+                }
+                let stolen = match local {
+                    Some(local) => victim.stealer.steal_batch_and_pop(local),
+                    None => victim.stealer.steal(),
+                };
+                match stolen {
+                    Steal::Success(task) => {
+                        if let Some(own) = own {
+                            self.workers[own].stats.steals.fetch_add(1, Relaxed);
+                        }
+                        return Some(task);
+                    }
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    pub(crate) fn steal_injector(
+        &self,
+        local: Option<&crossbeam_deque::Worker<Task>>,
+    ) -> Steal<Task> {
+        match local {
+            Some(local) => self.injector.steal_batch_and_pop(local),
+            None => self.injector.steal(),
+        }
+    }
+}
+
+/// Makes `task` runnable: into this worker's LIFO slot when called on a
+/// worker of the task's runtime, else into the injector.
+pub(crate) fn schedule(task: Task) {
+    if let Some(task) = worker::push_local(task, true) {
+        let shared = task.header().shared.clone();
+        shared.scheduler.inject(task);
+    }
+}
+
+/// `schedule` for a process a signal or message was just pushed to.
+pub(crate) fn wake(task: Task) {
+    schedule(task)
+}
+
+/// Re-queues a process that used up its slice, behind the waiting ones.
+pub(crate) fn yield_now(task: Task) {
+    if let Some(task) = worker::push_local(task, false) {
+        let shared = task.header().shared.clone();
+        shared.scheduler.inject(task);
+    }
+}

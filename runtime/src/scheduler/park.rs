@@ -1,0 +1,42 @@
+//! A one-permit parker: `unpark` before `park` is never lost.
+
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+#[derive(Debug, Default)]
+pub(crate) struct Parker {
+    notified: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Self {
+        Parker::default()
+    }
+
+    /// Blocks until a permit is available, then consumes it.
+    pub(crate) fn park(&self) {
+        let mut notified = self.notified.lock();
+        while !*notified {
+            self.cv.wait(&mut notified);
+        }
+        *notified = false;
+    }
+
+    /// Like `park`, but gives up after `timeout`. Returns whether a permit
+    /// was consumed.
+    pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
+        let mut notified = self.notified.lock();
+        if !*notified {
+            self.cv.wait_for(&mut notified, timeout);
+        }
+        std::mem::replace(&mut *notified, false)
+    }
+
+    /// Makes a permit available and wakes the parked thread, if any.
+    pub(crate) fn unpark(&self) {
+        *self.notified.lock() = true;
+        self.cv.notify_one();
+    }
+}

@@ -1,0 +1,73 @@
+//! The watchdog: notices a worker stuck in one slice and compensates.
+//!
+//! A handler cannot be interrupted. The watchdog samples every worker's
+//! slice counter (odd while a slice runs) twice per threshold; a worker whose
+//! counter is odd and unchanged since the last sample has spent at least
+//! one sampling period in the same slice. The watchdog then logs a
+//! `long_schedule` warning naming the process and starts a cover (a spare
+//! thread running the scheduler loop, see `blocking.rs`), so the processes
+//! queued behind the stuck one keep running. The worker ends the cover
+//! itself when the slice returns.
+//!
+//! The cost on the hot path is two plain stores per slice.
+
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::WorkerShared;
+use crate::pid::Pid;
+use crate::runtime::Shared;
+
+/// Ends the watchdog's cover of `ws`, if any (called by the worker).
+pub(crate) fn end_cover(ws: &WorkerShared) {
+    ws.watchdog_flag.store(false, Relaxed);
+    drop(ws.watchdog_cover.lock().take());
+}
+
+/// The body of the watchdog thread.
+pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
+    let period = (threshold / 2).max(Duration::from_millis(1));
+    let workers = shared.scheduler.workers.len();
+    let mut last = vec![0u64; workers];
+    let mut stuck_since: Vec<Option<Instant>> = vec![None; workers];
+    while !shared.scheduler.is_stopping() {
+        shared.watchdog_parker.park_timeout(period);
+        for (i, ws) in shared.scheduler.workers.iter().enumerate() {
+            let sample = ws.slices.load(Relaxed);
+            let in_slice = sample % 2 == 1;
+            if !in_slice || sample != last[i] {
+                last[i] = sample;
+                stuck_since[i] = in_slice.then(Instant::now);
+                if in_slice {
+                    *ws.seen.lock() = (sample, Instant::now());
+                }
+                continue;
+            }
+            let since = *stuck_since[i].get_or_insert_with(Instant::now);
+            if ws.watchdog_flag.load(Relaxed) || since.elapsed() + period < threshold {
+                continue;
+            }
+            let pid = Pid::from_bits(ws.running.load(Relaxed));
+            let name = shared
+                .registry
+                .name_of(pid)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            log::warn!(
+                "long_schedule: process {pid}{name} has run one handler for over {:?} on worker {i}; \
+                 a spare thread takes over the worker's queue",
+                threshold
+            );
+            shared.stats.long_schedules.fetch_add(1, Relaxed);
+            if let Some(guard) = super::blocking::cover(&shared, Some(i)) {
+                *ws.watchdog_cover.lock() = Some(guard);
+                ws.watchdog_flag.store(true, SeqCst);
+                // The slice may have ended while we set up the cover.
+                if ws.slices.load(SeqCst) != sample {
+                    end_cover(ws);
+                }
+            }
+        }
+    }
+}

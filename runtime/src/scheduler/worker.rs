@@ -1,0 +1,271 @@
+//! A worker thread's loop and its private queues.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_deque::{Steal, Worker};
+
+use super::park::Parker;
+use crate::process::pcb::Task;
+use crate::runtime::Shared;
+
+/// Consecutive runs from the LIFO slot before the slot's occupant must wait
+/// its turn in the deque: a ping-pong pair cannot starve the others.
+const LIFO_CAP: u8 = 3;
+/// Every this many ticks the injector is looked at before the local deque,
+/// so that work from outside is never starved by a busy local queue.
+const INJECTOR_INTERVAL: u32 = 61;
+
+/// The per-thread context of a thread that runs processes: a worker (with a
+/// core) or a spare (without).
+pub(crate) struct WorkerCx {
+    pub(crate) shared: Arc<Shared>,
+    /// The worker index, `None` on a spare.
+    pub(crate) index: Option<usize>,
+    core: RefCell<Option<Core>>,
+    pub(crate) parker: Arc<Parker>,
+}
+
+/// What only the worker's own thread touches.
+struct Core {
+    local: Worker<Task>,
+    lifo_streak: u8,
+    tick: u32,
+    rng: u32,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Rc<WorkerCx>>> = const { RefCell::new(None) };
+}
+
+/// The runtime context of the current thread, if it runs processes.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
+    WORKER.with(|w| f(w.borrow().as_deref()))
+}
+
+/// Sets the thread's context for the lifetime of the returned guard.
+pub(crate) fn enter(cx: Rc<WorkerCx>) -> impl Drop {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            WORKER.with(|w| w.borrow_mut().take());
+        }
+    }
+    WORKER.with(|w| *w.borrow_mut() = Some(cx));
+    Reset
+}
+
+/// Pushes `task` onto this thread's own queues if it is a worker of the
+/// task's runtime: the LIFO slot (`lifo`) or the back of the deque. Hands
+/// the task back otherwise.
+pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
+    WORKER.with(|w| {
+        let w = w.borrow();
+        let Some(cx) = w.as_deref() else {
+            return Some(task);
+        };
+        let Some(index) = cx.index else {
+            return Some(task);
+        };
+        if !Arc::ptr_eq(&cx.shared, &task.header().shared) {
+            return Some(task);
+        }
+        let core = cx.core.borrow();
+        let Some(core) = core.as_ref() else {
+            return Some(task);
+        };
+        let sched = &cx.shared.scheduler;
+        if lifo {
+            let displaced = sched.workers[index].lifo.lock().replace(task);
+            if let Some(old) = displaced {
+                core.local.push(old);
+                sched.idle.notify_one();
+            }
+        } else {
+            core.local.push(task);
+            sched.idle.notify_one();
+        }
+        None
+    })
+}
+
+impl WorkerCx {
+    pub(crate) fn new_worker(shared: Arc<Shared>, index: usize, local: Worker<Task>) -> Self {
+        WorkerCx {
+            shared,
+            index: Some(index),
+            core: RefCell::new(Some(Core {
+                local,
+                lifo_streak: 0,
+                tick: 0,
+                rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+            })),
+            parker: Arc::new(Parker::new()),
+        }
+    }
+
+    pub(crate) fn new_spare(shared: Arc<Shared>) -> Self {
+        WorkerCx {
+            shared,
+            index: None,
+            core: RefCell::new(None),
+            parker: Arc::new(Parker::new()),
+        }
+    }
+
+    /// The next task from this worker's own queues (or the injector).
+    fn next_local(&self) -> Option<Task> {
+        let mut core = self.core.borrow_mut();
+        let core = core.as_mut()?;
+        let index = self.index?;
+        let sched = &self.shared.scheduler;
+        let ws = &sched.workers[index];
+        core.tick = core.tick.wrapping_add(1);
+        let lifo = ws.lifo.lock().take();
+        if let Some(task) = lifo {
+            if core.lifo_streak < LIFO_CAP {
+                core.lifo_streak += 1;
+                return Some(task);
+            }
+            core.local.push(task);
+        }
+        core.lifo_streak = 0;
+        if core.tick % INJECTOR_INTERVAL == 0 {
+            if let Steal::Success(task) = sched.steal_injector(Some(&core.local)) {
+                return Some(task);
+            }
+        }
+        if let Some(task) = core.local.pop() {
+            return Some(task);
+        }
+        loop {
+            match sched.steal_injector(Some(&core.local)) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => continue,
+                Steal::Empty => return None,
+            }
+        }
+    }
+
+    /// Steals from other queues.
+    fn steal(&self) -> Option<Task> {
+        let sched = &self.shared.scheduler;
+        let start = self.next_random(sched.workers.len());
+        let core = self.core.borrow();
+        sched.steal(self.index, core.as_ref().map(|c| &c.local), start)
+    }
+
+    fn next_random(&self, n: usize) -> usize {
+        let mut core = self.core.borrow_mut();
+        match core.as_mut() {
+            Some(core) => {
+                // xorshift32
+                let mut x = core.rng;
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                core.rng = x;
+                x as usize % n.max(1)
+            }
+            None => 0,
+        }
+    }
+
+    /// Runs one slice of `task`, keeping the watchdog's view current.
+    pub(crate) fn run_task(&self, task: Task) {
+        let Some(index) = self.index else {
+            task.run();
+            return;
+        };
+        let ws = &self.shared.scheduler.workers[index];
+        // Only this thread writes these two words: plain stores suffice.
+        ws.running.store(task.header().pid.to_bits(), Relaxed);
+        ws.slices.store(ws.slices.load(Relaxed) + 1, Relaxed);
+        task.run();
+        ws.slices.store(ws.slices.load(Relaxed) + 1, Relaxed);
+        if ws.watchdog_flag.load(Relaxed) {
+            super::watchdog::end_cover(ws);
+        }
+    }
+
+    /// The loop of a worker thread or of a spare covering for a stalled
+    /// thread: run work while `keep_going` holds, park when there is none.
+    pub(crate) fn run(&self, keep_going: impl Fn() -> bool) {
+        let sched = &self.shared.scheduler;
+        let mut searching = false;
+        while keep_going() && !sched.is_stopping() {
+            let task = match self.next_local() {
+                Some(task) => Some(task),
+                None => {
+                    if !searching {
+                        sched.idle.begin_search();
+                        searching = true;
+                    }
+                    self.steal()
+                }
+            };
+            if let Some(task) = task {
+                if searching {
+                    searching = false;
+                    if sched.idle.end_search() {
+                        sched.idle.notify_one();
+                    }
+                }
+                self.run_task(task);
+                continue;
+            }
+            // Nothing anywhere: park. Re-check after registering (see idle.rs).
+            sched.idle.prepare_park(&self.parker, searching);
+            // Either way we come back counted as searching: `cancel_park`
+            // counts us, and so does whoever unparks us.
+            if sched.has_work() || !keep_going() || sched.is_stopping() {
+                if !sched.idle.cancel_park(&self.parker) {
+                    self.parker.park();
+                }
+            } else {
+                self.park();
+            }
+            searching = true;
+        }
+        if searching && sched.idle.end_search() && sched.has_work() {
+            sched.idle.notify_one();
+        }
+    }
+
+    fn park(&self) {
+        let started = Instant::now();
+        if let Some(index) = self.index {
+            let ws = &self.shared.scheduler.workers[index];
+            ws.stats.parks.fetch_add(1, Relaxed);
+            if ws.watchdog_flag.load(Relaxed) {
+                super::watchdog::end_cover(ws);
+            }
+        }
+        self.shared.on_idle();
+        self.parker.park();
+        if let Some(index) = self.index {
+            let ws = &self.shared.scheduler.workers[index];
+            ws.stats
+                .parked_ns
+                .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+        }
+    }
+}
+
+/// The body of worker thread `index`.
+pub(crate) fn main(shared: Arc<Shared>, index: usize, local: Worker<Task>) {
+    let cx = Rc::new(WorkerCx::new_worker(shared, index, local));
+    let _reset = enter(cx.clone());
+    cx.run(|| true);
+    // Leave nothing behind in the LIFO slot or the deque: shutdown drains
+    // the table, and these references would keep processes alive.
+    let ws = &cx.shared.scheduler.workers[index];
+    drop(ws.lifo.lock().take());
+    let mut core = cx.core.borrow_mut();
+    if let Some(core) = core.as_mut() {
+        while core.local.pop().is_some() {}
+    }
+}

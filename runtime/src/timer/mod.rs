@@ -1,0 +1,223 @@
+//! Timers: `send_after`, `send_interval`, `cancel_timer`, `read_timer`
+//! (rules 38-45, adaptation R11), on the runtime clock.
+//!
+//! One [`Wheel`](wheel) holds every timer of a runtime. A timer's action
+//! is an ordinary send into a mailbox, so a timer message is ordered like any
+//! other message. With the real clock a timer thread sleeps until the next
+//! deadline; with the virtual clock there is no thread: `Handle::advance`
+//! fires what is due on the caller's thread, and auto-advance fires the next
+//! deadline when the last worker goes idle.
+
+pub(crate) mod clock;
+mod wheel;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+use self::clock::{ceil_ms, Clock};
+use self::wheel::{Key, Wheel};
+use crate::pid::Pid;
+
+/// A reference to a timer, returned by `send_after` and `send_interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimerRef(u64);
+
+/// What a timer does when it fires.
+enum Action {
+    /// Deliver once.
+    Once(Box<dyn FnOnce() + Send>),
+    /// Deliver every `period_ms`; the callback returns false once its
+    /// target is gone, which ends the interval (rule 45).
+    Interval {
+        period_ms: u64,
+        tick: Arc<dyn Fn() -> bool + Send + Sync>,
+    },
+}
+
+struct Timer {
+    /// The process the timer is tied to: when it is dead the timer counts as
+    /// cancelled (rule 39).
+    target: Option<Pid>,
+    action: Action,
+}
+
+pub(crate) struct Timers {
+    pub(crate) clock: Clock,
+    wheel: Mutex<Wheel<Timer>>,
+    /// Wakes the real-clock timer thread when an earlier deadline arrives.
+    wakeup: Condvar,
+}
+
+impl Timers {
+    pub(crate) fn new(clock: Clock) -> Self {
+        Timers {
+            clock,
+            wheel: Mutex::new(Wheel::new()),
+            wakeup: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    fn arm(&self, delay: Duration, target: Option<Pid>, action: Action) -> TimerRef {
+        let deadline = ceil_ms(self.now() + delay);
+        let mut wheel = self.wheel.lock();
+        let earliest = wheel.next_deadline().is_none_or(|next| deadline < next);
+        let key = wheel.insert(deadline, Timer { target, action });
+        drop(wheel);
+        if earliest {
+            self.wakeup.notify_one();
+        }
+        TimerRef(key.to_bits())
+    }
+
+    pub(crate) fn send_after(
+        &self,
+        delay: Duration,
+        target: Option<Pid>,
+        deliver: Box<dyn FnOnce() + Send>,
+    ) -> TimerRef {
+        self.arm(delay, target, Action::Once(deliver))
+    }
+
+    pub(crate) fn send_interval(
+        &self,
+        period: Duration,
+        target: Option<Pid>,
+        tick: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> TimerRef {
+        let period_ms = ceil_ms(period).max(1);
+        self.arm(period, target, Action::Interval { period_ms, tick })
+    }
+
+    /// Time left on a live timer whose target is alive.
+    pub(crate) fn read(&self, tref: TimerRef, alive: impl Fn(Pid) -> bool) -> Option<Duration> {
+        let key = Key::from_bits(tref.0);
+        let wheel = self.wheel.lock();
+        let timer = wheel.value(key)?;
+        if timer.target.is_some_and(|pid| !alive(pid)) {
+            return None;
+        }
+        let deadline = wheel.deadline(key)?;
+        Some(Duration::from_millis(deadline).saturating_sub(self.now()))
+    }
+
+    /// Cancels a timer; the time it had left, or `None` if it had fired, was
+    /// cancelled, or its target is dead (rule 40).
+    pub(crate) fn cancel(&self, tref: TimerRef, alive: impl Fn(Pid) -> bool) -> Option<Duration> {
+        let key = Key::from_bits(tref.0);
+        let removed = self.wheel.lock().remove(key);
+        let (deadline, timer) = removed?;
+        if timer.target.is_some_and(|pid| !alive(pid)) {
+            return None;
+        }
+        Some(Duration::from_millis(deadline).saturating_sub(self.now()))
+    }
+
+    /// Fires everything due at the current clock reading. Actions run
+    /// outside the wheel's lock. Returns how many fired.
+    pub(crate) fn fire_due(&self) -> usize {
+        let now_ms = self.now().as_millis() as u64;
+        let mut due = Vec::new();
+        let mut actions = Vec::new();
+        {
+            let mut wheel = self.wheel.lock();
+            wheel.advance(now_ms, &mut due);
+            for (key, deadline) in due.drain(..) {
+                let interval = match wheel.value(key).map(|t| &t.action) {
+                    Some(Action::Interval { period_ms, tick }) => Some((*period_ms, tick.clone())),
+                    Some(Action::Once(_)) => None,
+                    None => continue,
+                };
+                match interval {
+                    Some((period, tick)) => {
+                        // Anchored to absolute deadlines (rule 44): a late
+                        // tick does not shift the ones after it.
+                        wheel.refile_due(key, deadline + period);
+                        actions.push((Some(key), FireAction::Tick(tick)));
+                    }
+                    None => {
+                        if let Some(Timer {
+                            action: Action::Once(f),
+                            ..
+                        }) = wheel.take_due(key)
+                        {
+                            actions.push((None, FireAction::Once(f)));
+                        }
+                    }
+                }
+            }
+        }
+        let fired = actions.len();
+        for (key, action) in actions {
+            match action {
+                FireAction::Once(f) => f(),
+                FireAction::Tick(tick) => {
+                    if !tick() {
+                        if let Some(key) = key {
+                            self.wheel.lock().remove(key);
+                        }
+                    }
+                }
+            }
+        }
+        fired
+    }
+
+    /// The deadline of the next timer, if any.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        self.wheel.lock().next_deadline().map(Duration::from_millis)
+    }
+
+    /// Number of armed timers.
+    pub(crate) fn len(&self) -> usize {
+        self.wheel.lock().len()
+    }
+
+    /// Virtual clock only: jumps to the next deadline and fires it.
+    pub(crate) fn advance_to_next(&self) -> bool {
+        match self.next_deadline() {
+            Some(next) => {
+                self.clock.advance_to(next);
+                self.fire_due() > 0
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes the timer thread (shutdown).
+    pub(crate) fn wake_thread(&self) {
+        let _lock = self.wheel.lock();
+        self.wakeup.notify_all();
+    }
+
+    /// The body of the real-clock timer thread.
+    pub(crate) fn run_thread(&self, stopping: impl Fn() -> bool) {
+        while !stopping() {
+            self.fire_due();
+            let mut wheel = self.wheel.lock();
+            if stopping() {
+                break;
+            }
+            let now = self.now();
+            match wheel.next_deadline().map(Duration::from_millis) {
+                Some(next) if next <= now => continue,
+                Some(next) => {
+                    self.wakeup.wait_for(&mut wheel, next - now);
+                }
+                None => {
+                    self.wakeup.wait_for(&mut wheel, Duration::from_secs(3600));
+                }
+            }
+        }
+    }
+}
+
+enum FireAction {
+    Once(Box<dyn FnOnce() + Send>),
+    Tick(Arc<dyn Fn() -> bool + Send + Sync>),
+}

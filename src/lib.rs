@@ -1,0 +1,2 @@
+//! rotp facade.
+pub use rotp_runtime as runtime;
