@@ -69,6 +69,7 @@ mod registry;
 mod runtime;
 mod scheduler;
 mod table;
+pub mod testing;
 mod timer;
 
 pub use addr::Addr;

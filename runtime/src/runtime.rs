@@ -149,6 +149,10 @@ impl Handle {
         Handle { shared }
     }
 
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// The runtime of the process (or runtime thread) calling this.
     ///
     /// # Panics

@@ -1,0 +1,326 @@
+//! A test kit for code built on rotp: probes, `assert_receive`, bounded
+//! waits and virtual-clock runtimes.
+//!
+//! Tests of concurrent code must never wait with a bare sleep: a sleep is
+//! either too short (flaky) or too long (slow). Wait on an *event* instead:
+//!
+//! - a [`Probe`] is a process that records everything it receives —
+//!   messages, trapped `EXIT`s, `DOWN`s — and lets the test wait for one that
+//!   matches, like ExUnit's `assert_receive`;
+//! - [`wait_until`] polls a condition with a deadline;
+//! - [`virtual_runtime`] gives a runtime whose clock moves only when the test
+//!   says so, so a test of an hour-long timeout runs in microseconds.
+//!
+//! ```
+//! use std::time::Duration;
+//! use rotp_runtime::testing::{virtual_runtime, Probe, Received};
+//! use rotp_runtime::{assert_receive, ExitReason};
+//!
+//! let rt = virtual_runtime(1);
+//! let probe: Probe<&'static str> = Probe::spawn(&rt);
+//! rt.send_after(probe.addr(), Duration::from_secs(3600), "an hour later");
+//!
+//! probe.refute_receive(Duration::from_millis(10), |_| true);
+//! rt.advance(Duration::from_secs(3600));
+//! assert_receive!(probe, Received::Message("an hour later"));
+//!
+//! // Probes can link and monitor, and trap exits.
+//! let worker = rt.spawn_fn(|_: (), ctx| ctx.exit(ExitReason::custom("boom")));
+//! let mref = probe.monitor(worker.pid());
+//! worker.send(());
+//! assert_receive!(probe, Received::Down(d) if d.mref == mref && d.reason == ExitReason::custom("boom"));
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::Ordering::AcqRel;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::addr::Addr;
+use crate::error::NoProc;
+use crate::exit::ExitReason;
+use crate::monitor::{Down, MonitorRef};
+use crate::pid::Pid;
+use crate::process::{Context, Process};
+use crate::runtime::{Handle, Runtime};
+
+/// The default time [`assert_receive!`](crate::assert_receive) waits.
+pub const DEFAULT_RECEIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Something a [`Probe`] received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received<M> {
+    /// A user message.
+    Message(M),
+    /// A trapped exit signal: `{'EXIT', from, reason}`.
+    Exit(Pid, ExitReason),
+    /// A monitor notification.
+    Down(Down),
+}
+
+struct Inbox<M> {
+    queue: Mutex<VecDeque<Received<M>>>,
+    arrived: Condvar,
+}
+
+struct ProbeProcess<M> {
+    inbox: Arc<Inbox<M>>,
+}
+
+impl<M: Send + 'static> ProbeProcess<M> {
+    fn record(&self, r: Received<M>) {
+        self.inbox.queue.lock().push_back(r);
+        self.inbox.arrived.notify_all();
+    }
+}
+
+impl<M: Send + 'static> Process for ProbeProcess<M> {
+    type Message = M;
+
+    fn handle(&mut self, msg: M, _ctx: &mut Context<'_, M>) {
+        self.record(Received::Message(msg));
+    }
+
+    fn handle_exit(&mut self, from: Pid, reason: ExitReason, _ctx: &mut Context<'_, M>) {
+        self.record(Received::Exit(from, reason));
+    }
+
+    fn handle_down(&mut self, down: Down, _ctx: &mut Context<'_, M>) {
+        self.record(Received::Down(down));
+    }
+}
+
+/// A process that records what it receives, for tests to wait on.
+pub struct Probe<M> {
+    addr: Addr<M>,
+    inbox: Arc<Inbox<M>>,
+    handle: Handle,
+}
+
+impl<M: Send + fmt::Debug + 'static> Probe<M> {
+    /// Spawns a probe (not trapping exits).
+    pub fn spawn(handle: &Handle) -> Self {
+        Probe::start(handle, false)
+    }
+
+    /// Spawns a probe that traps exits, so link signals arrive as
+    /// [`Received::Exit`].
+    pub fn spawn_trapping(handle: &Handle) -> Self {
+        Probe::start(handle, true)
+    }
+
+    fn start(handle: &Handle, trap: bool) -> Self {
+        let inbox = Arc::new(Inbox {
+            queue: Mutex::new(VecDeque::new()),
+            arrived: Condvar::new(),
+        });
+        let process = ProbeProcess {
+            inbox: inbox.clone(),
+        };
+        let addr = if trap {
+            handle.spawn_trapping(process)
+        } else {
+            handle.spawn(process)
+        };
+        Probe {
+            addr,
+            inbox,
+            handle: handle.clone(),
+        }
+    }
+
+    /// The probe's address, to give to the code under test.
+    pub fn addr(&self) -> &Addr<M> {
+        &self.addr
+    }
+
+    /// The probe's pid.
+    pub fn pid(&self) -> Pid {
+        self.addr.pid()
+    }
+
+    /// Links the probe with `pid`, as the probe.
+    pub fn link(&self, pid: Pid) -> Result<(), NoProc> {
+        self.handle.link_pids(self.pid(), pid)
+    }
+
+    /// Monitors `pid`, as the probe.
+    pub fn monitor(&self, pid: Pid) -> MonitorRef {
+        let task = self
+            .handle
+            .shared()
+            .table
+            .get(self.pid())
+            .expect("the probe is alive");
+        crate::monitor::monitor(task.header(), pid)
+    }
+
+    /// Sets the probe's `trap_exit` flag; returns the previous value.
+    pub fn trap_exit(&self, on: bool) -> bool {
+        match self.handle.shared().table.get(self.pid()) {
+            Some(task) => task.header().trap_exit.swap(on, AcqRel),
+            None => false,
+        }
+    }
+
+    /// Waits up to `timeout` for an entry matching `pred`, removes and
+    /// returns it. Entries that do not match stay, in order.
+    ///
+    /// # Panics
+    ///
+    /// When nothing matches in time; the message lists what did arrive.
+    #[track_caller]
+    pub fn assert_receive(
+        &self,
+        timeout: Duration,
+        mut pred: impl FnMut(&Received<M>) -> bool,
+    ) -> Received<M> {
+        match self.receive(timeout, &mut pred) {
+            Some(r) => r,
+            None => panic!(
+                "assert_receive: nothing matching arrived within {timeout:?}; the probe {} holds: {:?}",
+                self.pid(),
+                self.inbox.queue.lock()
+            ),
+        }
+    }
+
+    /// Waits up to `timeout` for an entry matching `pred`.
+    pub fn receive(
+        &self,
+        timeout: Duration,
+        mut pred: impl FnMut(&Received<M>) -> bool,
+    ) -> Option<Received<M>> {
+        let deadline = Instant::now() + timeout;
+        let mut queue = self.inbox.queue.lock();
+        loop {
+            if let Some(i) = queue.iter().position(&mut pred) {
+                return queue.remove(i);
+            }
+            if self
+                .inbox
+                .arrived
+                .wait_until(&mut queue, deadline)
+                .timed_out()
+            {
+                let i = queue.iter().position(&mut pred)?;
+                return queue.remove(i);
+            }
+        }
+    }
+
+    /// The next user message, waiting up to `timeout`.
+    ///
+    /// # Panics
+    ///
+    /// When no user message arrives in time.
+    #[track_caller]
+    pub fn assert_message(&self, timeout: Duration) -> M {
+        match self.assert_receive(timeout, |r| matches!(r, Received::Message(_))) {
+            Received::Message(m) => m,
+            _ => unreachable!("the predicate only accepts messages"),
+        }
+    }
+
+    /// Asserts that nothing matching `pred` arrives within `within`.
+    ///
+    /// # Panics
+    ///
+    /// When something matching arrives.
+    #[track_caller]
+    pub fn refute_receive(&self, within: Duration, mut pred: impl FnMut(&Received<M>) -> bool) {
+        if let Some(r) = self.receive(within, &mut pred) {
+            panic!("refute_receive: unexpectedly received {r:?}");
+        }
+    }
+
+    /// Everything received and not yet taken, oldest first.
+    pub fn drain(&self) -> Vec<Received<M>> {
+        self.inbox.queue.lock().drain(..).collect()
+    }
+
+    /// How many entries wait in the probe's record.
+    pub fn len(&self) -> usize {
+        self.inbox.queue.lock().len()
+    }
+
+    /// Whether the record is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<M: Send + 'static> fmt::Debug for Probe<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Probe({})", self.addr.pid())
+    }
+}
+
+/// Waits until `pred` holds, polling with a short back-off, for at most
+/// `timeout`. Returns whether it held.
+///
+/// ```
+/// use std::time::Duration;
+/// use rotp_runtime::testing::wait_until;
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let p = rt.spawn_fn(|_: (), ctx| ctx.exit(rotp_runtime::ExitReason::Normal));
+/// p.send(());
+/// assert!(wait_until(Duration::from_secs(5), || !p.is_alive()));
+/// ```
+pub fn wait_until(timeout: Duration, mut pred: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_micros(10);
+    loop {
+        if pred() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return pred();
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
+    }
+}
+
+/// Like [`wait_until`], but panics with `what` when the time runs out.
+///
+/// # Panics
+///
+/// When `pred` does not hold within `timeout`.
+#[track_caller]
+pub fn assert_eventually(timeout: Duration, what: &str, pred: impl FnMut() -> bool) {
+    assert!(wait_until(timeout, pred), "not within {timeout:?}: {what}");
+}
+
+/// A runtime with `workers` workers and a virtual clock that moves only on
+/// [`Handle::advance`].
+///
+/// # Panics
+///
+/// If the runtime cannot start (no threads available).
+pub fn virtual_runtime(workers: usize) -> Runtime {
+    Runtime::builder()
+        .workers(workers)
+        .virtual_clock()
+        .build()
+        .expect("starting a test runtime")
+}
+
+/// Waits for a [`Probe`] to receive something matching a pattern, like
+/// ExUnit's `assert_receive`. Returns the matching [`Received`] entry.
+///
+/// `assert_receive!(probe, pattern)` waits up to
+/// [`DEFAULT_RECEIVE_TIMEOUT`]; `assert_receive!(probe, pattern, timeout)`
+/// chooses. The pattern may carry an `if` guard.
+#[macro_export]
+macro_rules! assert_receive {
+    ($probe:expr, $pat:pat $(if $guard:expr)?, $timeout:expr) => {
+        $probe.assert_receive($timeout, |r| matches!(r, $pat $(if $guard)?))
+    };
+    ($probe:expr, $pat:pat $(if $guard:expr)?) => {
+        $crate::assert_receive!($probe, $pat $(if $guard)?, $crate::testing::DEFAULT_RECEIVE_TIMEOUT)
+    };
+}
