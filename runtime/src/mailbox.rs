@@ -61,12 +61,16 @@ impl<M> Mailbox<M> {
         Ok(())
     }
 
-    /// Moves everything queued into `batch` (which must be empty), keeping
-    /// both allocations.
+    /// Moves everything queued to the back of `batch`. When `batch` is
+    /// empty (the common case) the two buffers are swapped, keeping both
+    /// allocations.
     pub(crate) fn take_into(&self, batch: &mut VecDeque<Envelope<M>>) {
-        debug_assert!(batch.is_empty());
         let mut queue = self.queue.lock();
-        std::mem::swap(&mut queue.entries, batch);
+        if batch.is_empty() {
+            std::mem::swap(&mut queue.entries, batch);
+        } else {
+            batch.extend(queue.entries.drain(..));
+        }
     }
 
     /// Number of queued entries (not counting the owner's private batch).

@@ -175,8 +175,30 @@ impl<P: Process> Pcb<P> {
     }
 
     /// Runs init (first slice only), then handles entries until the mailbox
-    /// is empty, the budget is spent, or the process exits.
+    /// is empty, the budget is spent, or the process exits. One
+    /// `catch_unwind` covers the whole slice: a panic ends the process, so
+    /// there is nothing to resume.
     fn slice(self: &Arc<Self>, inner: &mut Inner<P>) -> SliceEnd {
+        let mut flags = SliceFlags::default();
+        let mut handled = 0u64;
+        let mut spent = 0u64;
+        let result = panic::catch(|| self.slice_loop(inner, &mut flags, &mut handled, &mut spent));
+        // Only the runner writes these counters: a plain load and store
+        // publishes them without a locked instruction.
+        let h = &self.header;
+        h.handled.store(h.handled.load(Relaxed) + handled, Relaxed);
+        h.reductions
+            .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
+        result.unwrap_or_else(SliceEnd::Exit)
+    }
+
+    fn slice_loop(
+        self: &Arc<Self>,
+        inner: &mut Inner<P>,
+        flags: &mut SliceFlags,
+        handled: &mut u64,
+        spent: &mut u64,
+    ) -> SliceEnd {
         let Inner {
             process,
             batch,
@@ -186,65 +208,58 @@ impl<P: Process> Pcb<P> {
             return SliceEnd::Exit(ExitReason::Killed);
         };
         let state = &self.header.state;
-        let mut flags = SliceFlags::default();
         if !*started {
             *started = true;
-            let result = panic::catch(|| process.init(&mut Context::new(self, batch, &mut flags)));
-            if let Err(reason) = result {
-                return SliceEnd::Exit(reason);
-            }
+            process.init(&mut Context::new(self, batch, flags));
             if let Some(reason) = flags.exit.take() {
                 return SliceEnd::Exit(reason);
             }
         }
+        // Whatever made us runnable was pushed before `transition_to_running`.
+        self.mailbox.take_into(batch);
         let mut budget = i64::from(self.header.budget);
-        let mut handled = 0u64;
-        let end = loop {
-            if batch.is_empty() {
-                self.mailbox.take_into(batch);
-            }
+        loop {
             let Some(envelope) = batch.pop_front() else {
+                // A sender that pushed after the take above has set NOTIFIED
+                // (or will find us idle and schedule us), so no second look
+                // at the mailbox is needed unless the transition says so.
                 match state.transition_to_idle() {
-                    TransitionToIdle::Ok => break SliceEnd::Idle,
-                    TransitionToIdle::Notified => continue,
-                    TransitionToIdle::Exiting => break SliceEnd::Exit(ExitReason::Killed),
+                    TransitionToIdle::Ok => return SliceEnd::Idle,
+                    TransitionToIdle::Notified => {
+                        self.mailbox.take_into(batch);
+                        continue;
+                    }
+                    TransitionToIdle::Exiting => return SliceEnd::Exit(ExitReason::Killed),
                 }
             };
-            handled += 1;
-            let result = panic::catch(|| {
-                let mut ctx = Context::new(self, batch, &mut flags);
-                match envelope {
-                    Envelope::Message(msg) => process.handle(msg, &mut ctx),
-                    Envelope::Exit(exit) => {
-                        let (from, reason) = *exit;
-                        process.handle_exit(from, reason, &mut ctx)
-                    }
-                    Envelope::Down(down) => {
-                        if monitor::accept_down(&self.header, &down) {
-                            process.handle_down(*down, &mut ctx)
-                        }
+            *handled += 1;
+            let mut ctx = Context::new(self, batch, flags);
+            match envelope {
+                Envelope::Message(msg) => process.handle(msg, &mut ctx),
+                Envelope::Exit(exit) => {
+                    let (from, reason) = *exit;
+                    process.handle_exit(from, reason, &mut ctx)
+                }
+                Envelope::Down(down) => {
+                    if monitor::accept_down(&self.header, &down) {
+                        process.handle_down(*down, &mut ctx)
                     }
                 }
-            });
-            if let Err(reason) = result {
-                break SliceEnd::Exit(reason);
             }
             if let Some(reason) = flags.exit.take() {
-                break SliceEnd::Exit(reason);
+                return SliceEnd::Exit(reason);
             }
             if state.is_exiting() {
-                break SliceEnd::Exit(ExitReason::Killed);
+                return SliceEnd::Exit(ExitReason::Killed);
             }
-            budget -= 1 + i64::from(std::mem::take(&mut flags.consumed));
+            let cost = 1 + u64::from(std::mem::take(&mut flags.consumed));
+            *spent += cost;
+            budget -= cost as i64;
             if budget <= 0 {
                 state.transition_to_yield();
-                break SliceEnd::Yield;
+                return SliceEnd::Yield;
             }
-        };
-        let spent = handled + u64::from(flags.consumed);
-        self.header.handled.fetch_add(handled, Relaxed);
-        self.header.reductions.fetch_add(spent.max(1), Relaxed);
-        end
+        }
     }
 
     /// Ends the process: drop its state and mailbox, close its relations,

@@ -238,6 +238,7 @@ fn spare_main(shared: Arc<Shared>, first: Arc<Cover>) {
 /// assert!(rx.recv().unwrap());
 /// ```
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    worker::flush_lifo();
     let guard = worker::with_current(|cx| cx.map(|cx| cover(&cx.shared, cx.index)));
     let result = f();
     drop(guard);

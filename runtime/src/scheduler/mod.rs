@@ -35,12 +35,8 @@ pub(crate) struct Scheduler {
 /// What other threads may see and take of one worker.
 pub(crate) struct WorkerShared {
     pub(crate) stealer: Stealer<Task>,
-    /// The process woken last by this worker, run next for locality. Behind
-    /// a mutex (always uncontended in the fast path) so that a spare can take
-    /// it while the worker is stalled.
-    pub(crate) lifo: Mutex<Option<Task>>,
     /// The worker's thread is blocked in `blocking` or stuck in a long
-    /// handler: others may take its LIFO slot.
+    /// handler (informational; a spare covers for it).
     pub(crate) stalled: AtomicBool,
     /// Incremented at the start and the end of every slice: odd while a
     /// slice runs. The watchdog compares two samples.
@@ -80,7 +76,6 @@ impl Scheduler {
                 .into_iter()
                 .map(|stealer| WorkerShared {
                     stealer,
-                    lifo: Mutex::new(None),
                     stalled: AtomicBool::new(false),
                     slices: AtomicU64::new(0),
                     running: AtomicU64::new(0),
@@ -115,14 +110,11 @@ impl Scheduler {
     /// Whether any queue a searcher could take from holds work.
     pub(crate) fn has_work(&self) -> bool {
         !self.injector.is_empty()
-            || self.workers.iter().any(|w| {
-                !w.stealer.is_empty() || (w.stalled.load(Relaxed) && w.lifo.lock().is_some())
-            })
+            || self.workers.iter().any(|w| !w.stealer.is_empty())
     }
 
-    /// Looks for work outside the caller's own queues: the injector, the
-    /// LIFO slots of stalled workers, and the other workers' deques starting
-    /// at a random victim. Steals a batch into `local` when given one.
+    /// Looks for work outside the caller's own queues: the injector and the
+    /// other workers' deques, starting at a random victim. Steals a batch into `local` when given one.
     pub(crate) fn steal(
         &self,
         own: Option<usize>,
@@ -143,11 +135,6 @@ impl Scheduler {
                     continue;
                 }
                 let victim = &self.workers[i];
-                if victim.stalled.load(Relaxed) {
-                    if let Some(task) = victim.lifo.lock().take() {
-                        return Some(task);
-                    }
-                }
                 let stolen = match local {
                     Some(local) => victim.stealer.steal_batch_and_pop(local),
                     None => victim.stealer.steal(),

@@ -32,6 +32,10 @@ pub(crate) struct WorkerCx {
 /// What only the worker's own thread touches.
 struct Core {
     local: Worker<Task>,
+    /// The process woken last by this worker, run next for locality.
+    /// Private to the worker: nobody can steal it, so `blocking` moves it to
+    /// the deque before the thread blocks.
+    lifo: Option<Task>,
     lifo_streak: u8,
     tick: u32,
     rng: u32,
@@ -39,6 +43,21 @@ struct Core {
 
 thread_local! {
     static WORKER: RefCell<Option<Rc<WorkerCx>>> = const { RefCell::new(None) };
+}
+
+/// Moves this worker's LIFO slot to the back of its deque, where others can
+/// steal it (before the thread blocks).
+pub(crate) fn flush_lifo() {
+    WORKER.with(|w| {
+        if let Some(cx) = w.borrow().as_deref() {
+            if let Some(core) = cx.core.borrow_mut().as_mut() {
+                if let Some(task) = core.lifo.take() {
+                    core.local.push(task);
+                    cx.shared.scheduler.idle.notify_one();
+                }
+            }
+        }
+    })
 }
 
 /// The runtime context of the current thread, if it runs processes.
@@ -73,14 +92,14 @@ pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
         if !Arc::ptr_eq(&cx.shared, &task.header().shared) {
             return Some(task);
         }
-        let core = cx.core.borrow();
-        let Some(core) = core.as_ref() else {
+        let mut core = cx.core.borrow_mut();
+        let Some(core) = core.as_mut() else {
             return Some(task);
         };
+        let _ = index;
         let sched = &cx.shared.scheduler;
         if lifo {
-            let displaced = sched.workers[index].lifo.lock().replace(task);
-            if let Some(old) = displaced {
+            if let Some(old) = core.lifo.replace(task) {
                 core.local.push(old);
                 sched.idle.notify_one();
             }
@@ -99,6 +118,7 @@ impl WorkerCx {
             index: Some(index),
             core: RefCell::new(Some(Core {
                 local,
+                lifo: None,
                 lifo_streak: 0,
                 tick: 0,
                 rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
@@ -120,12 +140,9 @@ impl WorkerCx {
     fn next_local(&self) -> Option<Task> {
         let mut core = self.core.borrow_mut();
         let core = core.as_mut()?;
-        let index = self.index?;
         let sched = &self.shared.scheduler;
-        let ws = &sched.workers[index];
         core.tick = core.tick.wrapping_add(1);
-        let lifo = ws.lifo.lock().take();
-        if let Some(task) = lifo {
+        if let Some(task) = core.lifo.take() {
             if core.lifo_streak < LIFO_CAP {
                 core.lifo_streak += 1;
                 return Some(task);
@@ -260,12 +277,11 @@ pub(crate) fn main(shared: Arc<Shared>, index: usize, local: Worker<Task>) {
     let cx = Rc::new(WorkerCx::new_worker(shared, index, local));
     let _reset = enter(cx.clone());
     cx.run(|| true);
-    // Leave nothing behind in the LIFO slot or the deque: shutdown drains
-    // the table, and these references would keep processes alive.
-    let ws = &cx.shared.scheduler.workers[index];
-    drop(ws.lifo.lock().take());
+    // Leave nothing behind in the LIFO slot or the deque: these references
+    // would keep processes alive.
     let mut core = cx.core.borrow_mut();
     if let Some(core) = core.as_mut() {
+        drop(core.lifo.take());
         while core.local.pop().is_some() {}
     }
 }
