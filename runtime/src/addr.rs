@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::error::SendError;
+use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process::pcb::{Header, Task};
 use crate::scheduler;
@@ -70,6 +71,20 @@ impl<M: Send + 'static> Addr<M> {
     /// Whether the process is alive: not exited and not exiting (rule 17).
     pub fn is_alive(&self) -> bool {
         self.inner.header().state.is_alive()
+    }
+
+    /// The reason the process exited with, once it has exited.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        let rel = self.inner.header().relations.lock();
+        if rel.closed {
+            rel.exit_reason.as_deref().cloned()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.inner.header()
     }
 }
 

@@ -46,8 +46,9 @@ pub(crate) struct Relations {
     pub(crate) closed: bool,
     /// The process holds a registered name.
     pub(crate) registered: bool,
-    /// The reason of a pending kill or exit signal.
-    pub(crate) pending_exit: Option<Box<ExitReason>>,
+    /// The reason of a pending kill or exit signal; once `closed`, the
+    /// reason the process exited with.
+    pub(crate) exit_reason: Option<Box<ExitReason>>,
 }
 
 impl Relations {
@@ -149,8 +150,8 @@ pub(crate) fn exit_signal(target: Task, from: Pid, reason: ExitReason, via: Via)
     if reason.is_normal() && from != header.pid {
         return; // rule 4, rule 8
     }
-    if rel.pending_exit.is_none() {
-        rel.pending_exit = Some(Box::new(reason));
+    if rel.exit_reason.is_none() {
+        rel.exit_reason = Some(Box::new(reason));
     }
     drop(rel);
     mark_exiting(target);
@@ -164,8 +165,8 @@ pub(crate) fn kill(target: Task) {
     if rel.closed {
         return;
     }
-    if rel.pending_exit.is_none() {
-        rel.pending_exit = Some(Box::new(ExitReason::Killed));
+    if rel.exit_reason.is_none() {
+        rel.exit_reason = Some(Box::new(ExitReason::Killed));
     }
     drop(rel);
     mark_exiting(target);

@@ -18,7 +18,7 @@ use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 use crate::link::{self, Relation, Via};
 use crate::monitor::MonitorRef;
 use crate::pid::Pid;
-use crate::process::pcb::{Pcb, Spawn, Task};
+use crate::process::pcb::{Header, Pcb, Spawn, Task};
 use crate::process::{Context, FnProcess, Process};
 use crate::registry::{Name, Registry};
 use crate::scheduler::{self, Parker, Scheduler};
@@ -92,37 +92,111 @@ impl Shared {
         if !self.timers.clock.auto_advances() {
             return;
         }
-        let busy_covers = self.scheduler.spares.active_covers();
-        if self.scheduler.idle.sleeping() >= self.scheduler.workers.len() + busy_covers
-            && busy_covers == 0
+        // Each cover pairs a blocked thread with a spare that joins the idle
+        // protocol, so "everyone asleep" is still `workers` sleepers.
+        if self.scheduler.spares.busy_covers() == 0
+            && self.scheduler.idle.sleeping() >= self.scheduler.workers.len()
             && !self.scheduler.has_work()
         {
             self.timers.advance_to_next();
         }
     }
 
-    fn spawn<P: Process>(self: &Arc<Self>, process: P, trap_exit: bool) -> Addr<P::Message> {
-        let parent = crate::current::self_pid().unwrap_or(Pid::ROOT);
+    /// Spawns a process. `parent` is the spawning process, if any: the link
+    /// or monitor that `opts` asks for is recorded on its side before the
+    /// child can run (rule 22). Without a parent the child is a root.
+    pub(crate) fn spawn_with<P: Process>(
+        self: &Arc<Self>,
+        process: P,
+        opts: &SpawnOptions,
+        parent: Option<&Header>,
+    ) -> (Addr<P::Message>, Option<MonitorRef>) {
+        let parent_pid = parent.map_or(Pid::ROOT, |h| h.pid);
+        let link = opts.link && parent.is_some();
+        let monitor = (opts.monitor && parent.is_some()).then(|| self.new_ref());
         let pcb = Pcb::create(
             self,
             process,
             Spawn {
-                parent,
-                link: false,
-                monitor: None,
-                trap_exit,
-                budget: self.config.reductions,
+                parent: parent_pid,
+                link,
+                monitor,
+                trap_exit: opts.trap_exit,
+                budget: opts.reductions.unwrap_or(self.config.reductions),
             },
         );
-        if parent.is_root() {
-            let mut roots = self.roots.lock();
-            if roots.len() >= 64 && roots.len().is_power_of_two() {
-                roots.retain(|p| self.table.get(*p).is_some());
+        let child = pcb.header_ref().pid;
+        match parent {
+            Some(parent) => {
+                let mut rel = parent.relations.lock();
+                if link {
+                    rel.entries.push(Relation::Link(child));
+                }
+                if let Some(mref) = monitor {
+                    rel.entries.push(Relation::Monitoring(mref, child));
+                }
             }
-            roots.push(pcb.header_ref().pid);
+            None => {
+                let mut roots = self.roots.lock();
+                if roots.len() >= 64 && roots.len().is_power_of_two() {
+                    roots.retain(|p| self.table.get(*p).is_some());
+                }
+                roots.push(child);
+            }
         }
         scheduler::schedule(pcb.clone());
-        Addr::from_inner(pcb)
+        (Addr::from_inner(pcb), monitor)
+    }
+
+    /// The header of the process running on this thread, if it belongs to
+    /// this runtime.
+    pub(crate) fn current_process(&self) -> Option<Task> {
+        self.table.get(crate::current::self_pid()?)
+    }
+}
+
+/// How to spawn a process; see [`Handle::spawn_opts`].
+///
+/// Links and monitors are made with the *calling* process. Called from
+/// outside any process there is nobody to link with, so `link` and
+/// `monitor` are ignored and the new process is a root (its parent is
+/// [`Pid::ROOT`]).
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    link: bool,
+    monitor: bool,
+    trap_exit: bool,
+    reductions: Option<u32>,
+}
+
+impl SpawnOptions {
+    /// The defaults: no link, no monitor, not trapping exits.
+    pub fn new() -> Self {
+        SpawnOptions::default()
+    }
+
+    /// Link the new process with the caller (`spawn_link`).
+    pub fn link(mut self, on: bool) -> Self {
+        self.link = on;
+        self
+    }
+
+    /// Monitor the new process from the caller (`spawn_monitor`).
+    pub fn monitor(mut self, on: bool) -> Self {
+        self.monitor = on;
+        self
+    }
+
+    /// Start trapping exits before the first instruction.
+    pub fn trap_exit(mut self, on: bool) -> Self {
+        self.trap_exit = on;
+        self
+    }
+
+    /// Reductions per slice for this process.
+    pub fn reductions(mut self, n: u32) -> Self {
+        self.reductions = Some(n.max(1));
+        self
     }
 }
 
@@ -175,12 +249,55 @@ impl Handle {
     /// Spawns a process (not linked to anyone). Called inside a process, the
     /// new process's parent is the caller; otherwise [`Pid::ROOT`].
     pub fn spawn<P: Process>(&self, process: P) -> Addr<P::Message> {
-        self.shared.spawn(process, false)
+        self.spawn_opts(process, &SpawnOptions::new()).0
     }
 
     /// Spawns a process that traps exits from its first instruction.
     pub fn spawn_trapping<P: Process>(&self, process: P) -> Addr<P::Message> {
-        self.shared.spawn(process, true)
+        self.spawn_opts(process, &SpawnOptions::new().trap_exit(true)).0
+    }
+
+    /// Spawns with options; links and monitors are made with the calling
+    /// process (see [`SpawnOptions`]). Returns the monitor reference when a
+    /// monitor was made.
+    pub fn spawn_opts<P: Process>(
+        &self,
+        process: P,
+        opts: &SpawnOptions,
+    ) -> (Addr<P::Message>, Option<MonitorRef>) {
+        let parent = self.shared.current_process();
+        self.shared
+            .spawn_with(process, opts, parent.as_ref().map(|t| t.header()))
+    }
+
+    /// Waits until the process behind `addr` has exited — its name released
+    /// and its slot freed — and returns its exit reason;
+    /// `None` if `timeout` (on the runtime clock) passes first. Inside a
+    /// process the wait does not hold up the worker.
+    pub fn await_exit<M: Send + 'static>(&self, addr: &Addr<M>, timeout: Option<Duration>) -> Option<ExitReason> {
+        let shared = &self.shared;
+        let start = shared.timers.now();
+        // Out of the table means the name is released (rule 16).
+        let done = || addr.exit_reason().is_some() && shared.table.get(addr.pid()).is_none();
+        let wait = || loop {
+            if done() {
+                return addr.exit_reason();
+            }
+            let left = match timeout {
+                Some(t) => {
+                    let spent = shared.timers.now().saturating_sub(start);
+                    if spent >= t {
+                        return None;
+                    }
+                    t - spent
+                }
+                None => Duration::from_secs(3600),
+            };
+            // Real time bounds each step; the runtime clock decides the end.
+            let step = left.min(Duration::from_millis(50));
+            shared.wait_exits(Instant::now() + step, done);
+        };
+        scheduler::blocking::cover_wait(shared, wait)
     }
 
     /// Spawns a process from a closure that handles each message.

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::AcqRel;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::pcb::{Header, Pcb, Spawn};
+use super::pcb::{Header, Pcb};
 use super::Process;
 use crate::addr::Addr;
 use crate::error::{NoProc, RegisterError};
@@ -16,7 +16,7 @@ use crate::mailbox::{Envelope, Mailbox};
 use crate::monitor::{self, MonitorRef};
 use crate::pid::Pid;
 use crate::registry::Name;
-use crate::runtime::Handle;
+use crate::runtime::{Handle, SpawnOptions};
 use crate::timer::TimerRef;
 
 /// Per-slice requests from handlers to the runner.
@@ -145,9 +145,8 @@ impl<'a, M: Send + 'static> Context<'a, M> {
 
     /// Spawns a process and monitors it atomically.
     pub fn spawn_monitor<P: Process>(&mut self, process: P) -> (Addr<P::Message>, MonitorRef) {
-        let mref = self.header().shared.new_ref();
-        let addr = self.spawn_with(process, false, Some(mref));
-        (addr, mref)
+        let (addr, mref) = self.spawn_opts(process, &SpawnOptions::new().monitor(true));
+        (addr, mref.expect("a monitor was requested from a process"))
     }
 
     fn spawn_with<P: Process>(
@@ -156,33 +155,29 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         link: bool,
         monitor: Option<MonitorRef>,
     ) -> Addr<P::Message> {
+        let opts = SpawnOptions::new().link(link).monitor(monitor.is_some());
         let header = self.header();
-        let pcb = Pcb::create(
-            &header.shared,
-            process,
-            Spawn {
-                parent: header.pid,
-                link,
-                monitor,
-                trap_exit: false,
-                budget: header.shared.config.reductions,
-            },
-        );
-        // Our side of the link or monitor exists before the child runs
-        // (rule 22), so even an instant crash finds it.
-        let child = pcb.header_ref().pid;
-        if link {
-            header.relations.lock().entries.push(link::Relation::Link(child));
+        header.shared.spawn_with(process, &opts, Some(header)).0
+    }
+
+    /// Spawns with options, linked or monitored from this process.
+    pub fn spawn_opts<P: Process>(
+        &mut self,
+        process: P,
+        opts: &SpawnOptions,
+    ) -> (Addr<P::Message>, Option<MonitorRef>) {
+        let header = self.header();
+        header.shared.spawn_with(process, opts, Some(header))
+    }
+
+    /// A shorter-lived copy of this context, for behaviours that wrap it in
+    /// their own context type.
+    pub fn reborrow(&mut self) -> Context<'_, M> {
+        Context {
+            this: self.this,
+            batch: self.batch,
+            flags: self.flags,
         }
-        if let Some(mref) = monitor {
-            header
-                .relations
-                .lock()
-                .entries
-                .push(link::Relation::Monitoring(mref, child));
-        }
-        crate::scheduler::schedule(pcb.clone());
-        Addr::from_inner(pcb)
     }
 
     /// Links this process with `pid` (rules 18-20). Linking a process that

@@ -78,6 +78,9 @@ pub(crate) struct Header {
     pub(crate) handled: AtomicU64,
     /// Reductions per slice before the process yields.
     pub(crate) budget: u32,
+    /// The process this one waits on in a call (pid bits; 0 = none), for
+    /// call-cycle detection.
+    pub(crate) waiting_on: AtomicU64,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -151,6 +154,7 @@ impl<P: Process> Pcb<P> {
                     reductions: AtomicU64::new(0),
                     handled: AtomicU64::new(0),
                     budget: opts.budget,
+                    waiting_on: AtomicU64::new(0),
                     shared: shared.clone(),
                 },
                 mailbox: Mailbox::new(),
@@ -269,10 +273,16 @@ impl<P: Process> Pcb<P> {
         let header = &self.header;
         let shared = &header.shared;
         let _ = header.state.mark_exiting();
+        // Close the relations and record the reason first: a caller whose
+        // pending reply is dropped below then already sees why (rule 62).
         // A kill or exit signal that arrived first decides the reason.
-        let pending = header.relations.lock().pending_exit.take();
-        let reason = pending.map_or(reason, |r| *r);
-
+        let (reason, relations, registered) = {
+            let mut rel = header.relations.lock();
+            let reason = rel.exit_reason.take().map_or(reason, |r| *r);
+            rel.closed = true;
+            rel.exit_reason = Some(Box::new(reason.clone()));
+            (reason, std::mem::take(&mut rel.entries), rel.registered)
+        };
         let state = inner.process.take();
         let batch = std::mem::take(&mut inner.batch);
         let queued = self.mailbox.close();
@@ -280,11 +290,6 @@ impl<P: Process> Pcb<P> {
         // down, and its failure changes nothing: the process is gone.
         let _ = panic::catch(move || drop((state, batch, queued)));
 
-        let (relations, registered) = {
-            let mut rel = header.relations.lock();
-            rel.closed = true;
-            (std::mem::take(&mut rel.entries), rel.registered)
-        };
         if registered {
             shared.registry.release(header.pid);
         }

@@ -40,6 +40,7 @@ pub(crate) struct CoverGuard {
     shared: Arc<Shared>,
     cover: Arc<Cover>,
     worker: Option<usize>,
+    busy: bool,
 }
 
 impl std::fmt::Debug for CoverGuard {
@@ -59,8 +60,11 @@ struct IdleSpare {
 pub(crate) struct Spares {
     idle: Mutex<Vec<Arc<IdleSpare>>>,
     total: AtomicUsize,
-    /// Covers started and not yet ended.
-    active: AtomicUsize,
+    /// Covers for user `blocking` sections in force: the system is not idle
+    /// while one runs, so the virtual clock must not auto-advance. (Library
+    /// waits — a call waiting for its reply — do not count: the waiter is
+    /// idle until a message or a timer wakes it.)
+    busy: AtomicUsize,
     max: usize,
     warned: AtomicBool,
     stopping: AtomicBool,
@@ -72,7 +76,7 @@ impl Spares {
         Spares {
             idle: Mutex::new(Vec::new()),
             total: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
             max,
             warned: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
@@ -85,9 +89,9 @@ impl Spares {
         self.total.load(SeqCst)
     }
 
-    /// Covers in force now.
-    pub(crate) fn active_covers(&self) -> usize {
-        self.active.load(SeqCst)
+    /// User `blocking` sections in force now.
+    pub(crate) fn busy_covers(&self) -> usize {
+        self.busy.load(SeqCst)
     }
 
     pub(crate) fn stop(&self) {
@@ -111,7 +115,7 @@ impl Spares {
 }
 
 /// Starts a cover for the calling thread (worker `worker`, or a spare).
-pub(crate) fn cover(shared: &Arc<Shared>, worker: Option<usize>) -> Option<CoverGuard> {
+pub(crate) fn cover(shared: &Arc<Shared>, worker: Option<usize>, busy: bool) -> Option<CoverGuard> {
     let spares = &shared.scheduler.spares;
     if spares.stopping.load(SeqCst) {
         return None;
@@ -123,11 +127,14 @@ pub(crate) fn cover(shared: &Arc<Shared>, worker: Option<usize>) -> Option<Cover
     if let Some(i) = worker {
         shared.scheduler.workers[i].stalled.store(true, SeqCst);
     }
-    spares.active.fetch_add(1, SeqCst);
+    if busy {
+        spares.busy.fetch_add(1, SeqCst);
+    }
     let guard = CoverGuard {
         shared: shared.clone(),
         cover: cover.clone(),
         worker,
+        busy,
     };
     let idle = spares.idle.lock().pop();
     if let Some(spare) = idle {
@@ -163,7 +170,9 @@ impl Drop for CoverGuard {
             self.shared.scheduler.workers[i].stalled.store(false, SeqCst);
         }
         self.cover.active.store(false, SeqCst);
-        self.shared.scheduler.spares.active.fetch_sub(1, SeqCst);
+        if self.busy {
+            self.shared.scheduler.spares.busy.fetch_sub(1, SeqCst);
+        }
         let spare = self.cover.spare.lock().clone();
         if let Some(parker) = spare {
             // Wake it if it sleeps, so it notices the end of the cover.
@@ -238,8 +247,23 @@ fn spare_main(shared: Arc<Shared>, first: Arc<Cover>) {
 /// assert!(rx.recv().unwrap());
 /// ```
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    covered(true, f)
+}
+
+/// Like [`blocking`], for the library's own waits on replies and exits: the
+/// waiting process counts as idle for the virtual clock's auto-advance.
+pub(crate) fn cover_wait<R>(shared: &Arc<Shared>, f: impl FnOnce() -> R) -> R {
+    let on_this_runtime = worker::with_current(|cx| cx.is_some_and(|cx| Arc::ptr_eq(&cx.shared, shared)));
+    if on_this_runtime {
+        covered(false, f)
+    } else {
+        f()
+    }
+}
+
+fn covered<R>(busy: bool, f: impl FnOnce() -> R) -> R {
     worker::flush_lifo();
-    let guard = worker::with_current(|cx| cx.map(|cx| cover(&cx.shared, cx.index)));
+    let guard = worker::with_current(|cx| cx.map(|cx| cover(&cx.shared, cx.index, busy)));
     let result = f();
     drop(guard);
     result

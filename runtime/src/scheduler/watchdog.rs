@@ -60,7 +60,7 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
                 threshold
             );
             shared.stats.long_schedules.fetch_add(1, Relaxed);
-            if let Some(guard) = super::blocking::cover(&shared, Some(i)) {
+            if let Some(guard) = super::blocking::cover(&shared, Some(i), true) {
                 *ws.watchdog_cover.lock() = Some(guard);
                 ws.watchdog_flag.store(true, SeqCst);
                 // The slice may have ended while we set up the cover.

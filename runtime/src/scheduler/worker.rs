@@ -60,6 +60,22 @@ pub(crate) fn flush_lifo() {
     })
 }
 
+/// Takes the task in this worker's LIFO slot if it is process `pid` (for
+/// running a callee inline, see `reply.rs`).
+pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
+    WORKER.with(|w| {
+        let w = w.borrow();
+        let cx = w.as_deref()?;
+        let mut core = cx.core.borrow_mut();
+        let core = core.as_mut()?;
+        if core.lifo.as_ref()?.header().pid == pid {
+            core.lifo.take()
+        } else {
+            None
+        }
+    })
+}
+
 /// The runtime context of the current thread, if it runs processes.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
     WORKER.with(|w| f(w.borrow().as_deref()))

@@ -1,0 +1,392 @@
+//! Replies: a one-shot channel whose receiving side waits without holding up
+//! the pool.
+//!
+//! This is the runtime's hook for every request/reply protocol built on it
+//! (`GenServer::call`, `Task::await`, a supervisor waiting for a child): the
+//! requester sends a [`ReplySender`] along with its request and waits on the
+//! matching [`ReplyWait`]. The wait is where a synchronous runtime earns its
+//! speed, so it escalates:
+//!
+//! 1. **Inline.** Inside a process, if the callee is the process this worker
+//!    just woke (its LIFO slot), the worker runs the callee's slice right
+//!    here, nested in the caller's handler. A process-to-process call then
+//!    costs two sends and two function calls — no thread switch.
+//! 2. **Spin.** If the callee runs on another thread, spin briefly: the
+//!    reply usually comes within a microsecond.
+//! 3. **Block.** Otherwise block — inside a process through a blocking
+//!    cover (a spare thread keeps this worker's queue running), so a
+//!    one-worker runtime never deadlocks on nested calls.
+//!
+//! Before blocking, a waiter inside a process records whom it waits on; a
+//! chain of waits that leads back to the waiter is a call cycle and fails
+//! at once with [`WaitError::Deadlock`] instead of waiting out the timeout.
+//!
+//! Dropping the `ReplyWait` abandons the request: a reply sent later is
+//! dropped, never delivered to a later request (spec rules 34, 66). A
+//! `ReplySender` dropped unanswered while its server is alive leaves the waiter to
+//! time out (rule 73); the death of the server ends the wait with its exit
+//! reason (rule 62).
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
+use std::sync::Arc;
+use std::thread::Thread;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::addr::Addr;
+use crate::exit::ExitReason;
+use crate::pid::Pid;
+use crate::scheduler::{blocking, worker};
+
+
+/// Calls nested inline on one thread before the next one blocks instead.
+const MAX_INLINE_DEPTH: u32 = 16;
+/// Spin iterations before blocking.
+const SPIN_LIMIT: u32 = 2_000;
+/// How often a blocked waiter re-checks that its callee is alive (only
+/// matters when the callee dropped the reply handle, or handed it to
+/// someone else, and then died).
+const LIVENESS_POLL: Duration = Duration::from_millis(10);
+/// Longest chain of waits followed when looking for a cycle.
+const MAX_CYCLE_SEARCH: usize = 64;
+
+thread_local! {
+    static INLINE_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Why a wait for a reply ended without one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// No reply within the timeout (on the runtime clock).
+    #[error("timeout")]
+    Timeout,
+    /// The callee exited before replying; carries its exit reason.
+    #[error("callee exited: {0}")]
+    Exited(ExitReason),
+    /// Waiting would close a cycle of processes waiting on each other.
+    #[error("call cycle: {}", fmt_cycle(.0))]
+    Deadlock(Vec<Pid>),
+}
+
+fn fmt_cycle(cycle: &[Pid]) -> String {
+    cycle
+        .iter()
+        .map(Pid::to_string)
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+struct Slot<T> {
+    /// Set once a value is stored, the sender is gone, or the timeout timer
+    /// fired: the cue to look under the lock.
+    ready: AtomicBool,
+    inner: Mutex<SlotInner<T>>,
+}
+
+struct SlotInner<T> {
+    value: Option<T>,
+    /// The `Reply` was dropped without a value.
+    closed: bool,
+    /// The `ReplyWait` is gone: later values are dropped.
+    abandoned: bool,
+    /// The virtual-clock timer for this wait fired.
+    timed_out: bool,
+    waiter: Option<Thread>,
+}
+
+impl<T> Slot<T> {
+    fn signal(&self, inner: &mut SlotInner<T>) {
+        self.ready.store(true, Release);
+        if let Some(t) = inner.waiter.take() {
+            t.unpark();
+        }
+    }
+}
+
+/// The replying half: send one value (a gen_server's `From`).
+pub struct ReplySender<T> {
+    slot: Option<Arc<Slot<T>>>,
+}
+
+/// The waiting half.
+pub struct ReplyWait<T> {
+    slot: Arc<Slot<T>>,
+}
+
+/// A new one-shot reply channel.
+///
+/// ```
+/// use rotp_runtime::{reply_channel, Runtime};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new().unwrap();
+/// let doubler = rt.spawn_fn(|(n, reply): (u32, rotp_runtime::ReplySender<u32>), _ctx| {
+///     reply.send(n * 2);
+/// });
+/// let (reply, mut wait) = reply_channel();
+/// doubler.send((21, reply));
+/// assert_eq!(wait.wait(&doubler, Some(Duration::from_secs(5))), Ok(42));
+/// ```
+pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
+    let slot = Arc::new(Slot {
+        ready: AtomicBool::new(false),
+        inner: Mutex::new(SlotInner {
+            value: None,
+            closed: false,
+            abandoned: false,
+            timed_out: false,
+            waiter: None,
+        }),
+    });
+    (
+        ReplySender {
+            slot: Some(slot.clone()),
+        },
+        ReplyWait { slot },
+    )
+}
+
+impl<T> ReplySender<T> {
+    /// Sends the reply. Returns whether a waiter was still interested; a
+    /// reply nobody waits for any more is dropped (rule 67: replying always
+    /// "succeeds").
+    pub fn send(mut self, value: T) -> bool {
+        let slot = self.slot.take().expect("a ReplySender sends once");
+        let mut inner = slot.inner.lock();
+        if inner.abandoned {
+            return false;
+        }
+        inner.value = Some(value);
+        slot.signal(&mut inner);
+        true
+    }
+
+    /// Whether the waiter has given up (timed out or dropped its wait).
+    pub fn is_abandoned(&self) -> bool {
+        self.slot
+            .as_ref()
+            .is_none_or(|s| s.inner.lock().abandoned)
+    }
+}
+
+impl<T> Drop for ReplySender<T> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            let mut inner = slot.inner.lock();
+            inner.closed = true;
+            slot.signal(&mut inner);
+        }
+    }
+}
+
+/// What a look at the slot found.
+enum Peek<T> {
+    Value(T),
+    /// The reply handle was dropped unanswered.
+    Closed,
+    TimedOut,
+    Empty,
+}
+
+impl<T: Send + 'static> ReplyWait<T> {
+    fn peek(&self) -> Peek<T> {
+        if !self.slot.ready.load(Acquire) {
+            return Peek::Empty;
+        }
+        let mut inner = self.slot.inner.lock();
+        if let Some(v) = inner.value.take() {
+            return Peek::Value(v);
+        }
+        if inner.timed_out {
+            return Peek::TimedOut;
+        }
+        if inner.closed {
+            return Peek::Closed;
+        }
+        Peek::Empty
+    }
+
+    /// The reply, if it has arrived (never blocks).
+    pub fn try_recv(&mut self) -> Option<T> {
+        match self.peek() {
+            Peek::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Waits for the reply from `callee`, up to `timeout` on the runtime
+    /// clock (`None`: no limit). See the module docs for how it waits.
+    ///
+    /// On [`WaitError::Timeout`] the wait may be repeated; drop the
+    /// `ReplyWait` to abandon the request.
+    pub fn wait<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        timeout: Option<Duration>,
+    ) -> Result<T, WaitError> {
+        if let Peek::Value(v) = self.peek() {
+            return Ok(v);
+        }
+        let in_process = crate::current::self_pid().is_some();
+        if in_process && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
+            if let Some(task) = worker::take_lifo_if(callee.pid()) {
+                INLINE_DEPTH.with(|d| d.set(d.get() + 1));
+                task.run();
+                INLINE_DEPTH.with(|d| d.set(d.get() - 1));
+                if let Peek::Value(v) = self.peek() {
+                    return Ok(v);
+                }
+            }
+        }
+        for _ in 0..SPIN_LIMIT {
+            if self.slot.ready.load(Acquire) {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        if let Peek::Value(v) = self.peek() {
+            return Ok(v);
+        }
+        let shared = callee.header().shared.clone();
+        let deadline = timeout.map(|t| shared.timers.now() + t);
+        match crate::current::self_pid() {
+            Some(me) => {
+                // Publish whom we wait on before looking for a cycle: of two
+                // processes starting to wait on each other at once, at least
+                // one sees the other's edge.
+                let me_task = shared.table.get(me);
+                let waiting_on = me_task.as_ref().map(|t| &t.header().waiting_on);
+                if let Some(w) = waiting_on {
+                    w.store(callee.pid().to_bits(), SeqCst);
+                }
+                let result = match find_cycle(&shared, me, callee.pid()) {
+                    Some(cycle) => Err(WaitError::Deadlock(cycle)),
+                    None => blocking::cover_wait(&shared, || self.block(callee, deadline)),
+                };
+                if let Some(w) = waiting_on {
+                    w.store(0, SeqCst);
+                }
+                result
+            }
+            None => self.block(callee, deadline),
+        }
+    }
+
+    fn block<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        deadline: Option<Duration>,
+    ) -> Result<T, WaitError> {
+        let shared = callee.header().shared.clone();
+        let clock_virtual = shared.timers.clock.is_virtual();
+        let mut timer = None;
+        if let (true, Some(deadline)) = (clock_virtual, deadline) {
+            // Virtual time moves by `advance` or auto-advance; a timer on the
+            // wheel both wakes us and gives auto-advance a deadline to jump to.
+            let slot = self.slot.clone();
+            let delay = deadline.saturating_sub(shared.timers.now());
+            timer = Some(shared.timers.send_after(
+                delay,
+                None,
+                Box::new(move || {
+                    let mut inner = slot.inner.lock();
+                    inner.timed_out = true;
+                    slot.signal(&mut inner);
+                }),
+            ));
+        }
+        let result = loop {
+            match self.peek() {
+                Peek::Value(v) => break Ok(v),
+                Peek::TimedOut => {
+                    let mut inner = self.slot.inner.lock();
+                    inner.timed_out = false;
+                    self.slot.ready.store(inner.value.is_some() || inner.closed, Relaxed);
+                    break Err(WaitError::Timeout);
+                }
+                Peek::Closed | Peek::Empty => {}
+            }
+            if let Some(reason) = callee.exit_reason() {
+                // The reply may have raced the exit.
+                if let Peek::Value(v) = self.peek() {
+                    break Ok(v);
+                }
+                break Err(WaitError::Exited(reason));
+            }
+            let now = shared.timers.now();
+            if deadline.is_some_and(|d| now >= d) {
+                break Err(WaitError::Timeout);
+            }
+            let mut pause = LIVENESS_POLL;
+            if !clock_virtual {
+                if let Some(d) = deadline {
+                    pause = pause.min(d - now);
+                }
+            }
+            let mut inner = self.slot.inner.lock();
+            if inner.value.is_some() || inner.timed_out {
+                continue;
+            }
+            if inner.closed {
+                // Unanswered and dropped: only the callee's exit or the
+                // timeout can end this wait now (rule 73). Poll for both.
+                drop(inner);
+                std::thread::park_timeout(pause);
+                continue;
+            }
+            inner.waiter = Some(std::thread::current());
+            drop(inner);
+            std::thread::park_timeout(pause);
+            self.slot.inner.lock().waiter = None;
+        };
+        if let Some(t) = timer {
+            shared.timers.cancel(t, |_| true);
+        }
+        result
+    }
+}
+
+impl<T> Drop for ReplyWait<T> {
+    fn drop(&mut self) {
+        let mut inner = self.slot.inner.lock();
+        inner.abandoned = true;
+        // A reply that raced the abandonment is dropped here, outside any
+        // mailbox: it never confuses a later request.
+        inner.value = None;
+    }
+}
+
+/// Follows the chain of waits from `callee`; returns the cycle if it leads
+/// back to `me`.
+fn find_cycle(shared: &crate::runtime::Shared, me: Pid, callee: Pid) -> Option<Vec<Pid>> {
+    let mut chain = vec![me, callee];
+    let mut at = callee;
+    for _ in 0..MAX_CYCLE_SEARCH {
+        if at == me {
+            return Some(chain);
+        }
+        let next = shared.table.get(at)?.header().waiting_on.load(SeqCst);
+        if next == 0 {
+            return None;
+        }
+        at = Pid::from_bits(next);
+        chain.push(at);
+    }
+    None
+}
+
+impl<T> fmt::Debug for ReplySender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReplySender(..)")
+    }
+}
+
+impl<T> fmt::Debug for ReplyWait<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReplyWait(..)")
+    }
+}
