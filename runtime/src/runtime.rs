@@ -20,6 +20,7 @@ use crate::monitor::MonitorRef;
 use crate::pid::Pid;
 use crate::process::pcb::{Header, Pcb, Spawn, Task};
 use crate::process::{Context, FnProcess, Process};
+use crate::process_ref::ProcessRef;
 use crate::registry::{Name, Registry};
 use crate::scheduler::{self, Parker, Scheduler};
 use crate::table::Table;
@@ -271,17 +272,24 @@ impl Handle {
     }
 
     /// Waits until the process behind `addr` has exited — its name released
-    /// and its slot freed — and returns its exit reason;
-    /// `None` if `timeout` (on the runtime clock) passes first. Inside a
-    /// process the wait does not hold up the worker.
+    /// and its slot freed — and returns its exit reason; `None` if `timeout`
+    /// (on the runtime clock) passes first. Inside a process the wait does
+    /// not hold up the worker.
     pub fn await_exit<M: Send + 'static>(&self, addr: &Addr<M>, timeout: Option<Duration>) -> Option<ExitReason> {
+        match self.shared.table.get(addr.pid()) {
+            Some(task) => self.await_exit_of(&ProcessRef::new(task), timeout),
+            None => addr.exit_reason(),
+        }
+    }
+
+    pub(crate) fn await_exit_of(&self, process: &ProcessRef, timeout: Option<Duration>) -> Option<ExitReason> {
         let shared = &self.shared;
         let start = shared.timers.now();
         // Out of the table means the name is released (rule 16).
-        let done = || addr.exit_reason().is_some() && shared.table.get(addr.pid()).is_none();
+        let done = || process.exit_reason().is_some() && shared.table.get(process.pid()).is_none();
         let wait = || loop {
             if done() {
-                return addr.exit_reason();
+                return process.exit_reason();
             }
             let left = match timeout {
                 Some(t) => {
@@ -298,6 +306,11 @@ impl Handle {
             shared.wait_exits(Instant::now() + step, done);
         };
         scheduler::blocking::cover_wait(shared, wait)
+    }
+
+    /// An untyped handle on live process `pid`.
+    pub fn process_ref(&self, pid: Pid) -> Option<ProcessRef> {
+        self.shared.table.get(pid).map(ProcessRef::new)
     }
 
     /// Spawns a process from a closure that handles each message.
