@@ -4,7 +4,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::error::SendError;
+use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process::pcb::{Header, Task};
@@ -14,7 +14,7 @@ use crate::scheduler;
 pub(crate) trait Deliver<M>: Send + Sync {
     fn header(&self) -> &Header;
     /// Appends a message; `Ok(true)` if the caller must schedule the process.
-    fn deliver(&self, msg: M) -> Result<bool, M>;
+    fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>>;
     fn into_task(self: Arc<Self>) -> Task;
 }
 
@@ -50,16 +50,17 @@ impl<M: Send + 'static> Addr<M> {
         let _ = self.try_send(msg);
     }
 
-    /// Sends `msg`, handing it back if the process has exited.
+    /// Sends `msg`, handing it back if the process has exited or its
+    /// bounded mailbox refuses it.
     #[inline]
-    pub fn try_send(&self, msg: M) -> Result<(), SendError<M>> {
+    pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
         match self.inner.deliver(msg) {
             Ok(false) => Ok(()),
             Ok(true) => {
                 scheduler::schedule(self.inner.clone().into_task());
                 Ok(())
             }
-            Err(msg) => Err(SendError(msg)),
+            Err(e) => Err(e),
         }
     }
 
@@ -81,6 +82,18 @@ impl<M: Send + 'static> Addr<M> {
         } else {
             None
         }
+    }
+
+    /// Waits until the process has exited and returns its reason; `None`
+    /// if `timeout` on the runtime clock passes first. See
+    /// [`Handle::await_exit`](crate::Handle::await_exit).
+    pub fn await_exit(&self, timeout: Option<std::time::Duration>) -> Option<ExitReason> {
+        self.handle().await_exit(self, timeout)
+    }
+
+    /// The runtime the process belongs to.
+    pub fn handle(&self) -> crate::Handle {
+        crate::Handle::from_shared(self.inner.header().shared.clone())
     }
 
     pub(crate) fn header(&self) -> &Header {

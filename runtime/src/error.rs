@@ -23,22 +23,32 @@ pub enum BuildError {
     Thread(#[from] std::io::Error),
 }
 
-/// A message could not be delivered because the process has exited; the
-/// message is handed back.
+/// A message was not delivered; it is handed back.
 #[derive(PartialEq, Eq, Clone, Copy, Error)]
-#[error("sending to a process that has exited")]
-pub struct SendError<T>(pub T);
+pub enum TrySendError<T> {
+    /// The process has exited.
+    #[error("sending to a process that has exited")]
+    Exited(T),
+    /// The process's bounded mailbox is full and rejects new messages.
+    #[error("the mailbox is full")]
+    Full(T),
+}
 
-impl<T> fmt::Debug for SendError<T> {
+impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
+        match self {
+            TrySendError::Exited(_) => f.write_str("Exited(..)"),
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+        }
     }
 }
 
-impl<T> SendError<T> {
+impl<T> TrySendError<T> {
     /// The message that was not delivered.
     pub fn into_inner(self) -> T {
-        self.0
+        match self {
+            TrySendError::Exited(m) | TrySendError::Full(m) => m,
+        }
     }
 }
 

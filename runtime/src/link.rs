@@ -76,6 +76,9 @@ pub(crate) enum Via {
     Link,
     /// Someone called `exit(pid, reason)`.
     Explicit,
+    /// The process's own mailbox overflowed: it exits even if it traps
+    /// exits.
+    Overflow,
 }
 
 /// Links `me` (the running process) with `peer`.
@@ -140,7 +143,7 @@ pub(crate) fn exit_signal(target: Task, from: Pid, reason: ExitReason, via: Via)
     if via == Via::Link && !rel.remove(Relation::Link(from)) {
         return; // stale: the link was removed (rule 26)
     }
-    if header.trap_exit.load(Acquire) {
+    if via != Via::Overflow && header.trap_exit.load(Acquire) {
         drop(rel);
         if target.push_exit(from, reason) {
             scheduler::wake(target);

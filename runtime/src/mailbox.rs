@@ -30,6 +30,25 @@ pub(crate) enum Envelope<M> {
     Down(Box<Down>),
 }
 
+/// What a mailbox does with a message that arrives when it is full.
+///
+/// OTP's mailboxes are unbounded, and so are rotp's by default; a limit
+/// (set with [`SpawnOptions::mailbox_limit`](crate::SpawnOptions::mailbox_limit))
+/// makes overload a named condition instead of a slow death by memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Refuse the message: `try_send` hands it back as
+    /// [`TrySendError::Full`](crate::TrySendError::Full).
+    #[default]
+    Reject,
+    /// Drop the message silently, as if delivered.
+    Drop,
+    /// Drop the message and exit the process with reason
+    /// `mailbox_overflow`.
+    Exit,
+}
+
 /// The shared, sender-facing half of a mailbox.
 pub(crate) struct Mailbox<M> {
     queue: Mutex<Queue<M>>,
@@ -39,23 +58,52 @@ struct Queue<M> {
     entries: VecDeque<Envelope<M>>,
     /// Set once the process has exited: later sends are dropped (rule 13).
     closed: bool,
+    /// Logged the high-water warning since the queue was last below it.
+    warned: bool,
+    overflow: Overflow,
+    /// Maximum number of queued user messages; 0 for no limit.
+    limit: u32,
+}
+
+/// Why an entry was not appended.
+pub(crate) enum Refused<M> {
+    Closed(Envelope<M>),
+    Full(Envelope<M>, Overflow),
 }
 
 impl<M> Mailbox<M> {
-    pub(crate) const fn new() -> Self {
+    pub(crate) const fn new(limit: u32, overflow: Overflow) -> Self {
         Mailbox {
             queue: Mutex::new(Queue {
                 entries: VecDeque::new(),
                 closed: false,
+                warned: false,
+                overflow,
+                limit,
             }),
         }
     }
 
-    /// Appends an entry; hands it back if the mailbox is closed.
-    pub(crate) fn push(&self, entry: Envelope<M>) -> Result<(), Envelope<M>> {
+    /// Appends an entry. Signals (exits, downs) are never refused for
+    /// fullness: only user messages count against the limit.
+    pub(crate) fn push(&self, entry: Envelope<M>) -> Result<(), Refused<M>> {
         let mut queue = self.queue.lock();
         if queue.closed {
-            return Err(entry);
+            return Err(Refused::Closed(entry));
+        }
+        if queue.limit > 0 && matches!(entry, Envelope::Message(_)) {
+            let len = queue.entries.len();
+            if len >= queue.limit as usize {
+                return Err(Refused::Full(entry, queue.overflow));
+            }
+            // High water: 80% of the limit, logged once per excursion.
+            let high = queue.limit as usize * 4 / 5;
+            if len >= high && !queue.warned {
+                queue.warned = true;
+                log::warn!("mailbox above 80% of its limit of {} messages", queue.limit);
+            } else if len < high / 2 {
+                queue.warned = false;
+            }
         }
         queue.entries.push_back(entry);
         Ok(())

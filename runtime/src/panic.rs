@@ -45,6 +45,20 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
     result.map_err(ExitReason::from_panic)
 }
 
+/// Runs `f`, turning a panic into [`ExitReason::Panic`] with the panic's
+/// message and location — the same conversion the runtime applies to a
+/// handler. For behaviours that must run cleanup (a gen_server's
+/// `terminate`) before the process exits.
+///
+/// ```
+/// let r = rotp_runtime::catch_panic(|| panic!("boom"));
+/// assert!(r.unwrap_err().to_string().contains("boom"));
+/// ```
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
+    install_hook();
+    catch(f)
+}
+
 /// The location recorded by the hook for the panic being converted.
 pub(crate) fn take_location() -> Option<String> {
     LOCATION.with(|l| l.borrow_mut().take())

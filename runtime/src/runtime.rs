@@ -16,6 +16,7 @@ use crate::error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownEr
 use crate::exit::ExitReason;
 use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 use crate::link::{self, Relation, Via};
+use crate::mailbox::Overflow;
 use crate::monitor::MonitorRef;
 use crate::pid::Pid;
 use crate::process::pcb::{Header, Pcb, Spawn, Task};
@@ -124,6 +125,8 @@ impl Shared {
                 monitor,
                 trap_exit: opts.trap_exit,
                 budget: opts.reductions.unwrap_or(self.config.reductions),
+                mailbox_limit: opts.mailbox_limit,
+                overflow: opts.overflow,
             },
         );
         let child = pcb.header_ref().pid;
@@ -168,6 +171,8 @@ pub struct SpawnOptions {
     monitor: bool,
     trap_exit: bool,
     reductions: Option<u32>,
+    mailbox_limit: u32,
+    overflow: Overflow,
 }
 
 impl SpawnOptions {
@@ -197,6 +202,16 @@ impl SpawnOptions {
     /// Reductions per slice for this process.
     pub fn reductions(mut self, n: u32) -> Self {
         self.reductions = Some(n.max(1));
+        self
+    }
+
+    /// Bounds the mailbox at `limit` queued messages (signals do not count)
+    /// and chooses what happens to a message that arrives when it is full.
+    /// A warning is logged when the queue passes 80% of the limit. The
+    /// default is OTP's unbounded mailbox.
+    pub fn mailbox_limit(mut self, limit: u32, overflow: Overflow) -> Self {
+        self.mailbox_limit = limit;
+        self.overflow = overflow;
         self
     }
 }

@@ -36,9 +36,10 @@ use super::context::{Context, SliceFlags};
 use super::state::{State, TransitionToIdle};
 use super::Process;
 use crate::addr::{Addr, Deliver};
+use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::link::{self, Relations};
-use crate::mailbox::{Envelope, Mailbox};
+use crate::mailbox::{Envelope, Mailbox, Overflow, Refused};
 use crate::monitor::{self, Down};
 use crate::panic;
 use crate::pid::Pid;
@@ -126,6 +127,8 @@ pub(crate) struct Spawn {
     pub(crate) monitor: Option<crate::monitor::MonitorRef>,
     pub(crate) trap_exit: bool,
     pub(crate) budget: u32,
+    pub(crate) mailbox_limit: u32,
+    pub(crate) overflow: Overflow,
 }
 
 impl<P: Process> Pcb<P> {
@@ -157,7 +160,7 @@ impl<P: Process> Pcb<P> {
                     waiting_on: AtomicU64::new(0),
                     shared: shared.clone(),
                 },
-                mailbox: Mailbox::new(),
+                mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
                 inner: UnsafeCell::new(Inner {
                     process: Some(process),
                     batch: VecDeque::new(),
@@ -347,6 +350,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
             && self.header.state.notify() == super::state::Notify::Schedule
     }
 
+
     fn push_down(&self, down: Down) -> bool {
         self.mailbox.push(Envelope::Down(Box::new(down))).is_ok()
             && self.header.state.notify() == super::state::Notify::Schedule
@@ -370,10 +374,25 @@ impl<P: Process> Deliver<P::Message> for Pcb<P> {
         &self.header
     }
 
-    fn deliver(&self, msg: P::Message) -> Result<bool, P::Message> {
+    fn deliver(&self, msg: P::Message) -> Result<bool, TrySendError<P::Message>> {
         match self.mailbox.push(Envelope::Message(msg)) {
             Ok(()) => Ok(self.header.state.notify() == super::state::Notify::Schedule),
-            Err(Envelope::Message(msg)) => Err(msg),
+            Err(Refused::Closed(Envelope::Message(msg))) => Err(TrySendError::Exited(msg)),
+            Err(Refused::Full(Envelope::Message(msg), overflow)) => match overflow {
+                Overflow::Reject => Err(TrySendError::Full(msg)),
+                Overflow::Drop => Ok(false),
+                Overflow::Exit => {
+                    if let Some(task) = self.header.shared.table.get(self.header.pid) {
+                        link::exit_signal(
+                            task,
+                            self.header.pid,
+                            ExitReason::custom("mailbox_overflow"),
+                            link::Via::Overflow,
+                        );
+                    }
+                    Ok(false)
+                }
+            },
             Err(_) => unreachable!("push hands back what it was given"),
         }
     }

@@ -1,0 +1,90 @@
+//! Errors of the client API.
+
+use rotp_runtime::{ExitReason, Pid};
+use thiserror::Error;
+
+/// Why a call failed (rule 59: OTP exits the caller; rotp returns the
+/// reason).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No reply within the timeout (rule 65). The server still handles the
+    /// request; a late reply is dropped (rule 66).
+    #[error("call timed out")]
+    Timeout,
+    /// No such server: an unregistered name or a dead pid (rule 60).
+    #[error("no process")]
+    NoProc,
+    /// The server exited before replying, with this reason (rule 62).
+    #[error("server exited: {0}")]
+    Exited(ExitReason),
+    /// A server called itself (rule 61).
+    #[error("calling self")]
+    CallingSelf,
+    /// The call would close a cycle of processes waiting on each other.
+    #[error("call cycle: {0:?}")]
+    Deadlock(Vec<Pid>),
+    /// The server's mailbox is full and its policy rejects new messages.
+    #[error("mailbox full")]
+    MailboxFull,
+}
+
+impl CallError {
+    /// The exit reason OTP's caller would exit with.
+    pub fn reason(&self) -> ExitReason {
+        match self {
+            CallError::Timeout => ExitReason::Timeout,
+            CallError::NoProc => ExitReason::NoProc,
+            CallError::Exited(r) => r.clone(),
+            CallError::CallingSelf => ExitReason::custom("calling_self"),
+            CallError::Deadlock(_) => ExitReason::custom("deadlock"),
+            CallError::MailboxFull => ExitReason::custom("mailbox_full"),
+        }
+    }
+}
+
+/// Why starting a server failed (rule 47).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The name is held by this process (rule 48); `init` did not run.
+    #[error("already started as {0}")]
+    AlreadyStarted(Pid),
+    /// `init` returned `Init::ignore()` (rule 50).
+    #[error("init ignored the start")]
+    Ignored,
+    /// `init` stopped, failed or panicked with this reason (rules 51-53).
+    #[error("init failed: {0}")]
+    Init(ExitReason),
+    /// `init` did not finish within the start timeout; the process was
+    /// killed (rule 55).
+    #[error("start timed out")]
+    Timeout,
+}
+
+/// Why `stop` did not confirm the requested exit (rule 93).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StopError {
+    /// No such server.
+    #[error("no process")]
+    NoProc,
+    /// A server asked to stop itself (it would wait for itself).
+    #[error("calling self")]
+    CallingSelf,
+    /// It exited, but with another reason (e.g. `terminate` panicked).
+    #[error("server exited with {0}")]
+    Exited(ExitReason),
+    /// It had not exited within the timeout; it keeps shutting down.
+    #[error("stop timed out")]
+    Timeout,
+}
+
+/// A cast could not be queued (only with a mailbox limit that rejects).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CastError {
+    /// The server's mailbox is full.
+    #[error("mailbox full")]
+    MailboxFull,
+}

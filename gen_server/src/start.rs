@@ -1,0 +1,162 @@
+//! Starting a server: `start`, `start_link`, `start_monitor` (rules 46-57).
+
+use std::time::Duration;
+
+use rotp_runtime::{reply_channel, ExitReason, Handle, MonitorRef, Overflow, SpawnOptions, WaitError};
+
+use crate::behaviour::GenServer;
+use crate::client::ServerRef;
+use crate::error::StartError;
+use crate::name::ServerName;
+use crate::server::{ServerProcess, Start};
+
+/// Options for starting a server.
+///
+/// ```
+/// use std::time::Duration;
+/// use rotp_gen_server::StartOptions;
+/// let opts = StartOptions::new()
+///     .name("cache")
+///     .timeout(Duration::from_secs(1))
+///     .hibernate_after(Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    name: Option<ServerName>,
+    timeout: Option<Duration>,
+    hibernate_after: Option<Duration>,
+    spawn: SpawnOptions,
+}
+
+impl StartOptions {
+    /// No name, no start timeout, no auto-hibernation.
+    pub fn new() -> Self {
+        StartOptions::default()
+    }
+
+    /// Registers the server under `name` before `init` runs (rules 37, 48).
+    pub fn name(mut self, name: impl Into<ServerName>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Fails the start with `Timeout`, killing the process, if `init` has
+    /// not returned within `timeout` on the runtime clock (rule 55).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Hibernates after `idle` without messages (rule 82).
+    pub fn hibernate_after(mut self, idle: Duration) -> Self {
+        self.hibernate_after = Some(idle);
+        self
+    }
+
+    /// Bounds the server's mailbox; see [`Overflow`].
+    pub fn mailbox_limit(mut self, limit: u32, overflow: Overflow) -> Self {
+        self.spawn = self.spawn.mailbox_limit(limit, overflow);
+        self
+    }
+
+    /// Reductions per slice for the server's process.
+    pub fn reductions(mut self, n: u32) -> Self {
+        self.spawn = self.spawn.reductions(n);
+        self
+    }
+
+    /// The configured name.
+    pub fn get_name(&self) -> Option<&ServerName> {
+        self.name.as_ref()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Alone,
+    Link,
+    Monitor,
+}
+
+/// Starts a server that is linked to nobody (rule 46). Returns after
+/// `init` has returned.
+pub fn start<G: GenServer>(handle: &Handle, args: G::Args, opts: StartOptions) -> Result<ServerRef<G>, StartError> {
+    start_with(handle, args, opts, Mode::Alone).map(|(s, _)| s)
+}
+
+/// Starts a server linked to the calling process, its parent (rules 46,
+/// 57). Called outside any process there is nobody to link with: the
+/// server is a root, stopped by `Runtime::shutdown`.
+pub fn start_link<G: GenServer>(handle: &Handle, args: G::Args, opts: StartOptions) -> Result<ServerRef<G>, StartError> {
+    start_with(handle, args, opts, Mode::Link).map(|(s, _)| s)
+}
+
+/// Starts a server monitored by the calling process (rule 46).
+///
+/// # Panics
+///
+/// Outside a process: there is nobody to hold the monitor.
+pub fn start_monitor<G: GenServer>(
+    handle: &Handle,
+    args: G::Args,
+    opts: StartOptions,
+) -> Result<(ServerRef<G>, MonitorRef), StartError> {
+    assert!(
+        rotp_runtime::self_pid().is_some(),
+        "start_monitor needs a calling process to hold the monitor"
+    );
+    start_with(handle, args, opts, Mode::Monitor).map(|(s, m)| (s, m.expect("monitor requested")))
+}
+
+fn start_with<G: GenServer>(
+    handle: &Handle,
+    args: G::Args,
+    opts: StartOptions,
+    mode: Mode,
+) -> Result<(ServerRef<G>, Option<MonitorRef>), StartError> {
+    // Rule 48: a taken name fails the start before anything is spawned.
+    if let Some(name) = &opts.name {
+        if let Some(holder) = name.whereis(handle) {
+            if handle.is_alive(holder) {
+                return Err(StartError::AlreadyStarted(holder));
+            }
+        }
+    }
+    let caller = rotp_runtime::self_pid();
+    let linked = mode == Mode::Link && caller.is_some();
+    let (ack, mut wait) = reply_channel();
+    let process = ServerProcess::<G>::new(
+        Start {
+            args,
+            ack,
+            linked,
+            parent: match mode {
+                Mode::Alone => None,
+                Mode::Link | Mode::Monitor => Some(caller.unwrap_or(rotp_runtime::Pid::ROOT)),
+            },
+        },
+        opts.name.clone(),
+        opts.hibernate_after,
+    );
+    let spawn = opts.spawn.clone().link(linked).monitor(mode == Mode::Monitor);
+    let (addr, mref) = handle.spawn_opts(process, &spawn);
+    match wait.wait(&addr, opts.timeout) {
+        Ok(Ok(())) => Ok((ServerRef::from_addr(addr), mref)),
+        Ok(Err(e)) => {
+            // Rule 54: when start reports a failure, the process is gone.
+            addr.await_exit(None);
+            Err(e)
+        }
+        Err(WaitError::Exited(reason)) => Err(StartError::Init(reason)),
+        Err(WaitError::Timeout) => {
+            handle.kill(addr.pid());
+            addr.await_exit(None);
+            Err(StartError::Timeout)
+        }
+        Err(other) => {
+            handle.kill(addr.pid());
+            addr.await_exit(None);
+            Err(StartError::Init(ExitReason::custom(other)))
+        }
+    }
+}
