@@ -1,2 +1,3 @@
 //! rotp facade.
+pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;

@@ -9,6 +9,7 @@
 //! stderr; stdout carries only result lines, so they can be compared with
 //! other runtimes' lines (see `benches/compare.sh`).
 
+mod gen_server_benches;
 mod runtime_benches;
 
 use std::time::Duration;
@@ -69,7 +70,9 @@ pub struct Bench {
 }
 
 fn benches() -> Vec<Bench> {
-    runtime_benches::all()
+    let mut all = runtime_benches::all();
+    all.extend(gen_server_benches::all());
+    all
 }
 
 fn main() {

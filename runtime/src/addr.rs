@@ -50,10 +50,16 @@ impl<M: Send + 'static> Addr<M> {
         let _ = self.try_send(msg);
     }
 
-    /// Sends `msg`, handing it back if the process has exited or its
-    /// bounded mailbox refuses it.
+    /// Sends `msg`, handing it back if the process has exited (or is
+    /// exiting) or its bounded mailbox refuses it.
     #[inline]
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
+        // R1: from the instant a process is marked exiting (a kill during a
+        // handler) it takes no more messages, although its mailbox closes
+        // only when the handler returns.
+        if !self.inner.header().state.is_alive() {
+            return Err(TrySendError::Exited(msg));
+        }
         match self.inner.deliver(msg) {
             Ok(false) => Ok(()),
             Ok(true) => {

@@ -15,6 +15,9 @@ use crate::runtime::Shared;
 /// Consecutive runs from the LIFO slot before the slot's occupant must wait
 /// its turn in the deque: a ping-pong pair cannot starve the others.
 const LIFO_CAP: u8 = 3;
+/// Back-off steps of the spin before parking: 2^0 + ... + 2^9 pause
+/// instructions, a few microseconds.
+const SPIN_STEPS: u32 = 10;
 /// Every this many ticks the injector is looked at before the local deque,
 /// so that work from outside is never starved by a busy local queue.
 const INJECTOR_INTERVAL: u32 = 61;
@@ -250,7 +253,13 @@ impl WorkerCx {
                 self.run_task(task);
                 continue;
             }
-            // Nothing anywhere: park. Re-check after registering (see idle.rs).
+            // Nothing anywhere. Work often arrives within microseconds (a
+            // reply, the next request of a caller on another thread): spin
+            // briefly before paying for a sleep and a wake-up.
+            if self.spin_for_work() {
+                continue;
+            }
+            // Park. Re-check after registering (see idle.rs).
             sched.idle.prepare_park(&self.parker, searching);
             // Either way we come back counted as searching: `cancel_park`
             // counts us, and so does whoever unparks us.
@@ -266,6 +275,21 @@ impl WorkerCx {
         if searching && sched.idle.end_search() && sched.has_work() {
             sched.idle.notify_one();
         }
+    }
+
+    /// Spins with exponential back-off while nothing is runnable; returns
+    /// whether work appeared.
+    fn spin_for_work(&self) -> bool {
+        let sched = &self.shared.scheduler;
+        for step in 0..SPIN_STEPS {
+            for _ in 0..(1u32 << step) {
+                std::hint::spin_loop();
+            }
+            if sched.has_work() || sched.is_stopping() {
+                return true;
+            }
+        }
+        false
     }
 
     fn park(&self) {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Run the rotp suite and its BEAM counterpart side by side.
+#
+#   benches/compare.sh [bench...] [--n N] [--workers W]
+#
+# For each bench (default: all of them) prints the rotp line, the beam line and
+#   bench=<name> ratio=<rotp rate / beam rate>
+# followed, where both lines have them, by the ns_per_rt / ns_per_call of each.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+die() { echo "compare.sh: $*" >&2; exit 1; }
+
+command -v erl >/dev/null || die "erl not found; install erlang: apt-get install erlang-nox"
+
+benches=() flags=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --n|--workers) flags+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+        -*) die "usage: benches/compare.sh [bench...] [--n N] [--workers W]" ;;
+        *) benches+=("$1"); shift ;;
+    esac
+done
+if [ ${#benches[@]} -eq 0 ] || [ "${benches[*]}" = all ]; then
+    benches=(pingpong ring spawn cast_throughput call_latency call_external
+             call_parallel supervisor_restart fairness timers)
+fi
+
+# field LINE KEY: the value of KEY=..., or of KEY:... inside extra=.
+field() {
+    awk -v key="$2" '{
+        for (i = 1; i <= NF; i++) {
+            split($i, kv, "=")
+            if (kv[1] == key) print kv[2]
+            if (kv[1] == "extra") {
+                n = split(kv[2], pairs, ",")
+                for (j = 1; j <= n; j++) { split(pairs[j], p, ":"); if (p[1] == key) print p[2] }
+            }
+        }
+    }' <<<"$1"
+}
+
+failed=0
+for b in "${benches[@]}"; do
+    if ! rotp=$(cargo bench -q --bench suite -- "$b" "${flags[@]}") ||
+       ! beam=$(benches/erlang/run.sh "$b" "${flags[@]}"); then
+        echo "compare.sh: $b failed, skipped" >&2
+        failed=1
+        continue
+    fi
+    echo "$rotp"
+    echo "$beam"
+    line=$(awk -v a="$(field "$rotp" rate)" -v b="$(field "$beam" rate)" -v name="$b" \
+        'BEGIN { printf "bench=%s ratio=%s", name, (b > 0 ? sprintf("%.3f", a / b) : "inf") }')
+    for key in ns_per_rt ns_per_call; do
+        r=$(field "$rotp" $key) e=$(field "$beam" $key)
+        [ -z "$r" ] || [ -z "$e" ] || line+=" rotp_$key=$r beam_$key=$e"
+    done
+    echo "$line"
+done
+exit $failed
