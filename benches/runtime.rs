@@ -1,0 +1,135 @@
+//! Criterion micro-benchmarks of the runtime's basic operations, for
+//! regressions and profiles (the macro suite is `benches/suite`).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use rotp::runtime::{ExitReason, Runtime};
+
+fn runtime() -> Runtime {
+    Runtime::builder().workers(2).build().expect("runtime")
+}
+
+/// One message sent from a plain thread, handled, and acknowledged.
+fn send_and_handle(c: &mut Criterion) {
+    let rt = runtime();
+    let (tx, rx) = mpsc::sync_channel(1);
+    let echo = rt.spawn_fn(move |n: u64, _ctx| tx.send(n).unwrap());
+    c.bench_function("send+handle (external round trip)", |b| {
+        b.iter(|| {
+            echo.send(1);
+            rx.recv().unwrap()
+        })
+    });
+    // 1,000 messages queued back to back, then one acknowledgement.
+    let (tx, rx) = mpsc::sync_channel(1);
+    let counter = rt.spawn_fn(move |n: u64, _ctx| {
+        if n == 0 {
+            tx.send(()).unwrap()
+        }
+    });
+    c.bench_function("send x1000 then handle", |b| {
+        b.iter(|| {
+            for i in (0..1000).rev() {
+                counter.send(i);
+            }
+            rx.recv().unwrap()
+        })
+    });
+}
+
+/// Spawn a process, let it run once and exit.
+fn spawn_and_exit(c: &mut Criterion) {
+    let rt = runtime();
+    let (tx, rx) = mpsc::sync_channel(1);
+    c.bench_function("spawn+exit", |b| {
+        b.iter(|| {
+            let tx = tx.clone();
+            let p = rt.spawn_fn(move |_: (), ctx| {
+                ctx.exit(ExitReason::Normal);
+                tx.send(()).unwrap();
+            });
+            p.send(());
+            rx.recv().unwrap()
+        })
+    });
+}
+
+/// Time from a send to an idle process until its handler runs, when the
+/// workers are parked.
+fn wake_latency(c: &mut Criterion) {
+    let rt = runtime();
+    let (tx, rx) = mpsc::sync_channel(1);
+    let p = rt.spawn_fn(move |_: (), _ctx| tx.send(()).unwrap());
+    c.bench_function("wake parked worker", |b| {
+        b.iter_batched(
+            // Let the workers spin out and park between iterations.
+            || std::thread::sleep(Duration::from_micros(200)),
+            |()| {
+                p.send(());
+                rx.recv().unwrap()
+            },
+            BatchSize::PerIteration,
+        )
+    });
+}
+
+/// An exit propagating over a link and a monitor.
+fn exit_propagation(c: &mut Criterion) {
+    let rt = runtime();
+    let (tx, rx) = mpsc::sync_channel(1);
+    c.bench_function("link+monitor exit propagation", |b| {
+        b.iter(|| {
+            let tx = tx.clone();
+            // A watcher that traps exits and reports once it has seen both
+            // the EXIT and the DOWN of a linked, monitored child.
+            let watcher = rt.spawn_trapping(Watcher { seen: 0, done: tx });
+            watcher.send(());
+            rx.recv().unwrap()
+        })
+    });
+}
+
+struct Watcher {
+    seen: u8,
+    done: mpsc::SyncSender<()>,
+}
+
+impl rotp::runtime::Process for Watcher {
+    type Message = ();
+
+    fn handle(&mut self, _: (), ctx: &mut rotp::runtime::Context<'_, ()>) {
+        let child = ctx.spawn_link(rotp::runtime::FnProcess::new(|_: (), ctx: &mut rotp::runtime::Context<'_, ()>| {
+            ctx.exit(ExitReason::custom("bye"))
+        }));
+        ctx.monitor(child.pid());
+        child.send(());
+    }
+
+    fn handle_exit(&mut self, _: rotp::runtime::Pid, _: ExitReason, ctx: &mut rotp::runtime::Context<'_, ()>) {
+        self.seen += 1;
+        self.finish(ctx);
+    }
+
+    fn handle_down(&mut self, _: rotp::runtime::Down, ctx: &mut rotp::runtime::Context<'_, ()>) {
+        self.seen += 1;
+        self.finish(ctx);
+    }
+}
+
+impl Watcher {
+    fn finish(&mut self, ctx: &mut rotp::runtime::Context<'_, ()>) {
+        if self.seen == 2 {
+            self.done.send(()).unwrap();
+            ctx.exit(ExitReason::Normal);
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3));
+    targets = send_and_handle, spawn_and_exit, wake_latency, exit_propagation
+}
+criterion_main!(benches);
