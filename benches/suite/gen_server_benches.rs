@@ -4,17 +4,36 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
-use rotp::gen_server::{start, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply, Reply, ServerRef, StartOptions};
+use rotp::gen_server::{
+    start, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply, Reply,
+    ServerRef, StartOptions,
+};
 use rotp::runtime::{Context, Process, Runtime};
 
 use crate::{Bench, Line};
 
 pub(crate) fn all() -> Vec<Bench> {
     vec![
-        Bench { name: "cast_throughput", default_n: 10_000_000, run: cast_throughput },
-        Bench { name: "call_latency", default_n: 1_000_000, run: call_latency },
-        Bench { name: "call_external", default_n: 1_000_000, run: call_external },
-        Bench { name: "call_parallel", default_n: 4_000_000, run: call_parallel },
+        Bench {
+            name: "cast_throughput",
+            default_n: 10_000_000,
+            run: cast_throughput,
+        },
+        Bench {
+            name: "call_latency",
+            default_n: 1_000_000,
+            run: call_latency,
+        },
+        Bench {
+            name: "call_external",
+            default_n: 1_000_000,
+            run: call_external,
+        },
+        Bench {
+            name: "call_parallel",
+            default_n: 4_000_000,
+            run: call_parallel,
+        },
     ]
 }
 
@@ -33,7 +52,12 @@ impl GenServer for Counter {
         Init::ok(Counter(0))
     }
 
-    fn handle_call(&mut self, _: (), _caller: &mut Caller<u64>, _ctx: &mut Ctx<'_, Self>) -> CallResult<Self> {
+    fn handle_call(
+        &mut self,
+        _: (),
+        _caller: &mut Caller<u64>,
+        _ctx: &mut Ctx<'_, Self>,
+    ) -> CallResult<Self> {
         Reply::reply(self.0)
     }
 
@@ -102,15 +126,26 @@ impl Process for Client {
 fn call_latency(rt: &Runtime, n: u64) -> Line {
     let server = start::<Counter>(rt, (), StartOptions::new()).unwrap();
     let (tx, rx) = mpsc::channel();
-    let warm = rt.spawn(Client { server: server.clone(), calls: 10_000, done: tx.clone() });
+    let warm = rt.spawn(Client {
+        server: server.clone(),
+        calls: 10_000,
+        done: tx.clone(),
+    });
     warm.send(());
     rx.recv().unwrap();
-    let client = rt.spawn(Client { server, calls: n, done: tx });
+    let client = rt.spawn(Client {
+        server,
+        calls: n,
+        done: tx,
+    });
     let start_at = Instant::now();
     client.send(());
     rx.recv().unwrap();
     let elapsed = start_at.elapsed();
-    Line::new("call_latency", n, elapsed).extra("ns_per_call", format!("{:.1}", elapsed.as_nanos() as f64 / n as f64))
+    Line::new("call_latency", n, elapsed).extra(
+        "ns_per_call",
+        format!("{:.1}", elapsed.as_nanos() as f64 / n as f64),
+    )
 }
 
 /// A plain OS thread makes n sequential calls; beside it, a raw two-thread
@@ -146,8 +181,14 @@ fn call_external(rt: &Runtime, n: u64) -> Line {
     drop(req_tx);
     echo.join().unwrap();
     Line::new("call_external", n, elapsed)
-        .extra("ns_per_call", format!("{:.1}", elapsed.as_nanos() as f64 / n as f64))
-        .extra("raw_ns_per_call", format!("{:.1}", raw.as_nanos() as f64 / n as f64))
+        .extra(
+            "ns_per_call",
+            format!("{:.1}", elapsed.as_nanos() as f64 / n as f64),
+        )
+        .extra(
+            "raw_ns_per_call",
+            format!("{:.1}", raw.as_nanos() as f64 / n as f64),
+        )
 }
 
 /// 2 × workers client processes, each calling its own server n/clients
@@ -159,7 +200,11 @@ fn call_parallel(rt: &Runtime, n: u64) -> Line {
     let procs: Vec<_> = (0..clients)
         .map(|_| {
             let server = start::<Counter>(rt, (), StartOptions::new()).unwrap();
-            rt.spawn(Client { server, calls: per_client, done: tx.clone() })
+            rt.spawn(Client {
+                server,
+                calls: per_client,
+                done: tx.clone(),
+            })
         })
         .collect();
     let start_at = Instant::now();

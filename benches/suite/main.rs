@@ -1,7 +1,7 @@
 //! The benchmark suite: one macro benchmark per run, one result line.
 //!
 //! ```text
-//! cargo bench --bench suite -- <bench|all> [--n N] [--workers W]
+//! cargo bench --bench suite -- <bench|all> [--n N] [--workers W] [--reductions R]
 //! bench=<name> impl=rotp n=<N> secs=<wall s> rate=<ops/s> extra=<k:v,...|->
 //! ```
 //!
@@ -80,10 +80,12 @@ fn main() {
     let mut which = None;
     let mut n = None;
     let mut workers = None;
+    let mut reductions = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--n" => n = args.next().and_then(|v| v.replace('_', "").parse().ok()),
             "--workers" => workers = args.next().and_then(|v| v.parse().ok()),
+            "--reductions" => reductions = args.next().and_then(|v| v.parse().ok()),
             "--bench" => {} // passed by `cargo bench`
             other if !other.starts_with('-') && which.is_none() => which = Some(other.to_owned()),
             _ => {}
@@ -104,6 +106,9 @@ fn main() {
         let mut builder = Runtime::builder();
         if let Some(w) = workers {
             builder = builder.workers(w);
+        }
+        if let Some(r) = reductions {
+            builder = builder.reductions(r);
         }
         let rt = builder.build().expect("runtime");
         let n = n.unwrap_or(bench.default_n);
