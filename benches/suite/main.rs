@@ -11,6 +11,7 @@
 
 mod gen_server_benches;
 mod runtime_benches;
+mod supervisor_benches;
 
 use std::time::Duration;
 
@@ -72,6 +73,7 @@ pub struct Bench {
 fn benches() -> Vec<Bench> {
     let mut all = runtime_benches::all();
     all.extend(gen_server_benches::all());
+    all.extend(supervisor_benches::all());
     all
 }
 

@@ -1,0 +1,73 @@
+//! Supervisor benchmark: supervisor_restart.
+
+use std::time::Instant;
+
+use rotp::gen_server::{CallError, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions};
+use rotp::runtime::{ExitReason, Runtime};
+use rotp::supervisor::{GenServerChildSpec, Strategy, Supervisor, SupervisorOptions};
+
+use crate::{Bench, Line};
+
+pub(crate) fn all() -> Vec<Bench> {
+    vec![Bench { name: "supervisor_restart", default_n: 1_000, run: supervisor_restart }]
+}
+
+/// A worker that crashes on demand.
+struct Worker;
+
+enum Request {
+    Ping,
+    Crash,
+}
+
+impl GenServer for Worker {
+    type Args = ();
+    type Call = Request;
+    type Reply = ();
+    type Cast = ();
+    type Info = ();
+    type Continue = ();
+
+    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+        Init::ok(Worker)
+    }
+
+    fn handle_call(&mut self, req: Request, _caller: &mut Caller<()>, _ctx: &mut Ctx<'_, Self>) -> CallResult<Self> {
+        match req {
+            Request::Ping => Reply::reply(()),
+            Request::Crash => Reply::stop(ExitReason::custom("crash"), ()),
+        }
+    }
+}
+
+/// A one_for_one supervisor's named worker crashes n times; each time the
+/// clock runs until the restarted child answers by name.
+fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
+    let spec = Worker::child_spec_opts((), StartOptions::new().name("bench_worker"));
+    let sup = Supervisor::start_link(
+        rt,
+        vec![spec],
+        SupervisorOptions::new()
+            .strategy(Strategy::OneForOne)
+            .max_restarts(n as u32 + 1)
+            .max_seconds(3600),
+    )
+    .expect("supervisor");
+    let worker = ServerRef::<Worker>::named(rt, "bench_worker");
+    let start = Instant::now();
+    for _ in 0..n {
+        let old = worker.pid();
+        worker.call(Request::Crash).expect("crash acknowledged");
+        // Wait for the restarted incarnation to answer by name.
+        loop {
+            match worker.call(Request::Ping) {
+                Ok(()) if worker.pid() != old => break,
+                Ok(()) | Err(CallError::NoProc) | Err(CallError::Exited(_)) => std::hint::spin_loop(),
+                Err(e) => panic!("unexpected call error: {e}"),
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    drop(sup);
+    Line::new("supervisor_restart", n, elapsed)
+}
