@@ -31,4 +31,3 @@ impl Drop for ProcessGuard {
 pub fn self_pid() -> Option<Pid> {
     CURRENT.with(Cell::get)
 }
-

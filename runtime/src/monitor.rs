@@ -85,9 +85,10 @@ pub(crate) fn monitor(me: &Header, target: Pid) -> MonitorRef {
 pub(crate) fn demonitor(me: &Header, mref: MonitorRef) -> bool {
     let target = {
         let mut rel = me.relations.lock();
-        let found = rel.entries.iter().position(
-            |r| matches!(r, Relation::Monitoring(m, _) if *m == mref),
-        );
+        let found = rel
+            .entries
+            .iter()
+            .position(|r| matches!(r, Relation::Monitoring(m, _) if *m == mref));
         match found {
             Some(i) => match rel.entries.swap_remove(i) {
                 Relation::Monitoring(_, target) => target,

@@ -97,7 +97,12 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn register(&self, table: &Table, name: Name, pid: Pid) -> Result<(), RegisterError> {
+    pub(crate) fn register(
+        &self,
+        table: &Table,
+        name: Name,
+        pid: Pid,
+    ) -> Result<(), RegisterError> {
         let mut maps = self.maps.write();
         if let Some(&holder) = maps.by_name.get(&name) {
             return Err(RegisterError::NameTaken {

@@ -29,7 +29,9 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
+};
 use std::sync::Arc;
 use std::thread::Thread;
 use std::time::Duration;
@@ -40,7 +42,6 @@ use crate::addr::Addr;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::scheduler::{blocking, worker};
-
 
 /// Calls nested inline on one thread before the next one blocks instead.
 const MAX_INLINE_DEPTH: u32 = 16;
@@ -167,9 +168,7 @@ impl<T> ReplySender<T> {
 
     /// Whether the waiter has given up (timed out or dropped its wait).
     pub fn is_abandoned(&self) -> bool {
-        self.slot
-            .as_ref()
-            .is_none_or(|s| s.inner.lock().abandoned)
+        self.slot.as_ref().is_none_or(|s| s.inner.lock().abandoned)
     }
 }
 
@@ -235,7 +234,7 @@ impl<T: Send + 'static> ReplyWait<T> {
         if in_process && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
             if let Some(task) = worker::take_lifo_if(callee.pid()) {
                 INLINE_DEPTH.with(|d| d.set(d.get() + 1));
-                task.run();
+                worker::with_ticks(|ticks| task.run(ticks));
                 INLINE_DEPTH.with(|d| d.set(d.get() - 1));
                 if let Peek::Value(v) = self.peek() {
                     return Ok(v);
@@ -305,7 +304,9 @@ impl<T: Send + 'static> ReplyWait<T> {
                 Peek::TimedOut => {
                     let mut inner = self.slot.inner.lock();
                     inner.timed_out = false;
-                    self.slot.ready.store(inner.value.is_some() || inner.closed, Relaxed);
+                    self.slot
+                        .ready
+                        .store(inner.value.is_some() || inner.closed, Relaxed);
                     break Err(WaitError::Timeout);
                 }
                 Peek::Closed | Peek::Empty => {}

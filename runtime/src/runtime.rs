@@ -79,7 +79,9 @@ impl Shared {
             // Exits are signalled, but bound each wait so that a condition
             // changed by other means is seen too.
             let step = (Instant::now() + Duration::from_millis(10)).min(deadline);
-            if self.exit_signal.1.wait_until(&mut lock, step).timed_out() && Instant::now() >= deadline {
+            if self.exit_signal.1.wait_until(&mut lock, step).timed_out()
+                && Instant::now() >= deadline
+            {
                 break done();
             }
         };
@@ -270,7 +272,8 @@ impl Handle {
 
     /// Spawns a process that traps exits from its first instruction.
     pub fn spawn_trapping<P: Process>(&self, process: P) -> Addr<P::Message> {
-        self.spawn_opts(process, &SpawnOptions::new().trap_exit(true)).0
+        self.spawn_opts(process, &SpawnOptions::new().trap_exit(true))
+            .0
     }
 
     /// Spawns with options; links and monitors are made with the calling
@@ -290,14 +293,22 @@ impl Handle {
     /// and its slot freed — and returns its exit reason; `None` if `timeout`
     /// (on the runtime clock) passes first. Inside a process the wait does
     /// not hold up the worker.
-    pub fn await_exit<M: Send + 'static>(&self, addr: &Addr<M>, timeout: Option<Duration>) -> Option<ExitReason> {
+    pub fn await_exit<M: Send + 'static>(
+        &self,
+        addr: &Addr<M>,
+        timeout: Option<Duration>,
+    ) -> Option<ExitReason> {
         match self.shared.table.get(addr.pid()) {
             Some(task) => self.await_exit_of(&ProcessRef::new(task), timeout),
             None => addr.exit_reason(),
         }
     }
 
-    pub(crate) fn await_exit_of(&self, process: &ProcessRef, timeout: Option<Duration>) -> Option<ExitReason> {
+    pub(crate) fn await_exit_of(
+        &self,
+        process: &ProcessRef,
+        timeout: Option<Duration>,
+    ) -> Option<ExitReason> {
         let shared = &self.shared;
         let start = shared.timers.now();
         // Out of the table means the name is released (rule 16).
@@ -417,7 +428,11 @@ impl Handle {
 
     /// Sends to a registered name. Unlike a send to a pid, this fails when
     /// nobody holds the name (rule 14).
-    pub fn send_named<M: Send + 'static>(&self, name: &str, msg: M) -> Result<(), NamedSendError<M>> {
+    pub fn send_named<M: Send + 'static>(
+        &self,
+        name: &str,
+        msg: M,
+    ) -> Result<(), NamedSendError<M>> {
         let Some(pid) = self.whereis(name) else {
             return Err(NamedSendError::NotRegistered(name.to_owned(), msg));
         };
@@ -435,18 +450,38 @@ impl Handle {
 
     /// Delivers `msg` to `dest` after `delay` (rule 38). The timer is tied to
     /// the process: once it exits the timer counts as cancelled (rule 39).
-    pub fn send_after<M: Send + 'static>(&self, dest: &Addr<M>, delay: Duration, msg: M) -> TimerRef {
+    pub fn send_after<M: Send + 'static>(
+        &self,
+        dest: &Addr<M>,
+        delay: Duration,
+        msg: M,
+    ) -> TimerRef {
         let addr = dest.clone();
-        self.shared.timers.send_after(
-            delay,
-            Some(dest.pid()),
-            Box::new(move || addr.send(msg)),
-        )
+        dest.header().has_timers.store(true, SeqCst);
+        let timer = self
+            .shared
+            .timers
+            .send_after(delay, Some(dest.pid()), Box::new(move || addr.send(msg)));
+        self.drop_if_dead(dest, timer)
+    }
+
+    /// A timer armed for a process that exited meanwhile may have missed the
+    /// exit's clean-up: cancel it now (rule 39).
+    fn drop_if_dead<M: Send + 'static>(&self, dest: &Addr<M>, timer: TimerRef) -> TimerRef {
+        if !dest.is_alive() {
+            self.shared.timers.cancel(timer, |_| true);
+        }
+        timer
     }
 
     /// Delivers `msg` to whoever is registered as `name` when the timer
     /// fires; if nobody is, nothing happens (rule 39).
-    pub fn send_after_named<M: Send + 'static>(&self, name: &str, delay: Duration, msg: M) -> TimerRef {
+    pub fn send_after_named<M: Send + 'static>(
+        &self,
+        name: &str,
+        delay: Duration,
+        msg: M,
+    ) -> TimerRef {
         let handle = self.clone();
         let name = name.to_owned();
         self.shared.timers.send_after(
@@ -468,11 +503,27 @@ impl Handle {
         msg: M,
     ) -> TimerRef {
         let addr = dest.clone();
-        self.shared.timers.send_interval(
+        dest.header().has_timers.store(true, SeqCst);
+        let timer = self.shared.timers.send_interval(
             period,
             Some(dest.pid()),
             Arc::new(move || addr.try_send(msg.clone()).is_ok()),
-        )
+        );
+        self.drop_if_dead(dest, timer)
+    }
+
+    /// Like [`send_interval`](Handle::send_interval) to the process
+    /// registered as `name`, resolved now: the interval is tied to that
+    /// process, and a name nobody holds, or held by a process taking other
+    /// messages, arms nothing (rule 45). Returns `None` then.
+    pub fn send_interval_named<M: Clone + Send + Sync + 'static>(
+        &self,
+        name: &str,
+        period: Duration,
+        msg: M,
+    ) -> Option<TimerRef> {
+        let addr = self.whereis_addr::<M>(name)?;
+        Some(self.send_interval(&addr, period, msg))
     }
 
     /// Cancels a timer: the time it had left, or `None` if it already fired,
@@ -599,13 +650,11 @@ impl Handle {
                 .scheduler
                 .workers
                 .iter()
-                .map(|ws| {
-                    let mut s = WorkerStats::default();
-                    s.slices = ws.slices.load(Relaxed) / 2;
-                    s.steals = ws.stats.steals.load(Relaxed);
-                    s.parks = ws.stats.parks.load(Relaxed);
-                    s.busy = uptime.saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed)));
-                    s
+                .map(|ws| WorkerStats {
+                    slices: ws.slices.load(Relaxed) / 2,
+                    steals: ws.stats.steals.load(Relaxed),
+                    parks: ws.stats.parks.load(Relaxed),
+                    busy: uptime.saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed))),
                 })
                 .collect(),
             spawned: self.shared.stats.spawned.load(Relaxed),
@@ -646,7 +695,9 @@ pub struct Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
     }
 }
 
@@ -657,6 +708,10 @@ impl std::ops::Deref for Runtime {
         &self.handle
     }
 }
+
+/// The least time the kill phase of a shutdown gets, whatever the roots
+/// used of the timeout.
+const KILL_GRACE: Duration = Duration::from_millis(200);
 
 /// How long `Drop` lets processes finish.
 const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -747,30 +802,43 @@ impl Runtime {
             return Ok(());
         }
         let shared = &self.handle.shared;
-        let deadline = Instant::now() + timeout;
+        let start = Instant::now();
+        let deadline = start + timeout;
+        // The roots get three quarters of the time, so that a root ignoring
+        // the signal cannot leave the kill phase none.
+        let roots_deadline = start + timeout * 3 / 4;
         let roots: Vec<Pid> = std::mem::take(&mut *shared.roots.lock());
         for &pid in roots.iter().rev() {
             if let Some(task) = shared.table.get(pid) {
                 link::exit_signal(task, Pid::ROOT, ExitReason::Shutdown, Via::Explicit);
-                shared.wait_exits(deadline, || shared.table.get(pid).is_none());
+                shared.wait_exits(roots_deadline, || shared.table.get(pid).is_none());
             }
         }
         for task in shared.table.snapshot() {
             link::kill(task);
         }
-        shared.wait_exits(deadline, || shared.table.len() == 0);
+        let kill_deadline = deadline.max(Instant::now() + KILL_GRACE);
+        shared.wait_exits(kill_deadline, || shared.table.len() == 0);
+        // What is left did not exit in time: typically a handler that never
+        // returns (a killed process exits when its handler returns, R1).
         let stuck: Vec<Pid> = self.handle.processes();
         shared.scheduler.stop();
         shared.timers.wake_thread();
         shared.watchdog_parker.unpark();
         let threads = std::mem::take(&mut *self.threads.lock());
-        let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+        let remaining = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(100));
         join_until(threads, Instant::now() + remaining);
         shared.scheduler.spares.join(remaining);
         if stuck.is_empty() {
             Ok(())
         } else {
-            log::error!("shutdown: {} process(es) did not exit in time: {:?}", stuck.len(), stuck);
+            log::error!(
+                "shutdown: {} process(es) did not exit in time: {:?}",
+                stuck.len(),
+                stuck
+            );
             Err(ShutdownError { stuck })
         }
     }
@@ -786,7 +854,10 @@ fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
         if t.is_finished() {
             let _ = t.join();
         } else {
-            log::warn!("runtime thread {:?} still busy at shutdown; detached", t.thread().name());
+            log::warn!(
+                "runtime thread {:?} still busy at shutdown; detached",
+                t.thread().name()
+            );
         }
     }
 }

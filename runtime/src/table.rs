@@ -143,4 +143,3 @@ impl std::fmt::Debug for Table {
         f.debug_struct("Table").field("len", &self.len()).finish()
     }
 }
-

@@ -84,8 +84,13 @@ impl<M: Send + 'static> Process for ProbeProcess<M> {
         self.record(Received::Message(msg));
     }
 
-    fn handle_exit(&mut self, from: Pid, reason: ExitReason, _ctx: &mut Context<'_, M>) {
+    fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, M>) {
+        // The runtime's shutdown: a trapping probe records it, then goes.
+        let shutdown = from.is_root() && reason == ExitReason::Shutdown;
         self.record(Received::Exit(from, reason));
+        if shutdown {
+            ctx.exit(ExitReason::Shutdown);
+        }
     }
 
     fn handle_down(&mut self, down: Down, _ctx: &mut Context<'_, M>) {
@@ -107,7 +112,8 @@ impl<M: Send + fmt::Debug + 'static> Probe<M> {
     }
 
     /// Spawns a probe that traps exits, so link signals arrive as
-    /// [`Received::Exit`].
+    /// [`Received::Exit`]. It still exits on the runtime's shutdown signal
+    /// (`shutdown` from [`Pid::ROOT`]), after recording it.
     pub fn spawn_trapping(handle: &Handle) -> Self {
         Probe::start(handle, true)
     }

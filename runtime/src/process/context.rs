@@ -120,7 +120,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
 
     /// Whether this process traps exits.
     pub fn traps_exit(&self) -> bool {
-        self.header().trap_exit.load(std::sync::atomic::Ordering::Acquire)
+        self.header()
+            .trap_exit
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Spawns an unlinked process whose parent is this one.

@@ -53,7 +53,10 @@ pub(crate) type Task = Arc<dyn AnyProcess>;
 pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn header(&self) -> &Header;
     /// Runs one slice. Called only by a worker that popped the task.
-    fn run(self: Arc<Self>);
+    /// `ticks`, the running worker's handler counter, is bumped after every
+    /// handler so that the watchdog can tell one long handler from a slice
+    /// of many short ones.
+    fn run(self: Arc<Self>, ticks: Option<&AtomicU64>);
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
     /// Appends a monitor notification; true if the caller must wake it.
@@ -72,6 +75,8 @@ pub(crate) struct Header {
     pub(crate) parent: Pid,
     pub(crate) state: State,
     pub(crate) trap_exit: AtomicBool,
+    /// A timer was ever aimed at this process: cancel its timers at exit.
+    pub(crate) has_timers: AtomicBool,
     pub(crate) relations: Mutex<Relations>,
     /// Reductions spent so far (updated once per slice).
     pub(crate) reductions: AtomicU64,
@@ -153,6 +158,7 @@ impl<P: Process> Pcb<P> {
                     parent: opts.parent,
                     state: State::new_notified(),
                     trap_exit: AtomicBool::new(opts.trap_exit),
+                    has_timers: AtomicBool::new(false),
                     relations: Mutex::new(relations),
                     reductions: AtomicU64::new(0),
                     handled: AtomicU64::new(0),
@@ -185,11 +191,12 @@ impl<P: Process> Pcb<P> {
     /// is empty, the budget is spent, or the process exits. One
     /// `catch_unwind` covers the whole slice: a panic ends the process, so
     /// there is nothing to resume.
-    fn slice(self: &Arc<Self>, inner: &mut Inner<P>) -> SliceEnd {
+    fn slice(self: &Arc<Self>, inner: &mut Inner<P>, ticks: Option<&AtomicU64>) -> SliceEnd {
         let mut flags = SliceFlags::default();
         let mut handled = 0u64;
         let mut spent = 0u64;
-        let result = panic::catch(|| self.slice_loop(inner, &mut flags, &mut handled, &mut spent));
+        let result =
+            panic::catch(|| self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks));
         // Only the runner writes these counters: a plain load and store
         // publishes them without a locked instruction.
         let h = &self.header;
@@ -205,6 +212,7 @@ impl<P: Process> Pcb<P> {
         flags: &mut SliceFlags,
         handled: &mut u64,
         spent: &mut u64,
+        ticks: Option<&AtomicU64>,
     ) -> SliceEnd {
         let Inner {
             process,
@@ -253,6 +261,10 @@ impl<P: Process> Pcb<P> {
                     }
                 }
             }
+            if let Some(ticks) = ticks {
+                // Single writer: the worker's own thread.
+                ticks.store(ticks.load(Relaxed).wrapping_add(1), Relaxed);
+            }
             if let Some(reason) = flags.exit.take() {
                 return SliceEnd::Exit(reason);
             }
@@ -296,6 +308,9 @@ impl<P: Process> Pcb<P> {
         if registered {
             shared.registry.release(header.pid);
         }
+        if header.has_timers.load(Relaxed) {
+            shared.timers.cancel_all_for(header.pid);
+        }
         shared.table.remove(header.pid);
         let observed = link::notify_exit(shared, header.pid, relations, &reason);
         if !reason.is_normal_class() && !observed {
@@ -317,7 +332,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self.header
     }
 
-    fn run(self: Arc<Self>) {
+    fn run(self: Arc<Self>, ticks: Option<&AtomicU64>) {
         let exiting = self.header.state.transition_to_running();
         let _current = crate::current::enter_process(self.header.pid);
         let end = {
@@ -328,7 +343,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
             let end = if exiting {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
-                self.slice(inner)
+                self.slice(inner, ticks)
             };
             if let SliceEnd::Exit(reason) = end {
                 self.exit(inner, reason);
@@ -349,7 +364,6 @@ impl<P: Process> AnyProcess for Pcb<P> {
             .is_ok()
             && self.header.state.notify() == super::state::Notify::Schedule
     }
-
 
     fn push_down(&self, down: Down) -> bool {
         self.mailbox.push(Envelope::Down(Box::new(down))).is_ok()
@@ -399,5 +413,33 @@ impl<P: Process> Deliver<P::Message> for Pcb<P> {
 
     fn into_task(self: Arc<Self>) -> Task {
         self
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    struct Idle;
+
+    impl Process for Idle {
+        type Message = ();
+        fn handle(&mut self, _: (), _: &mut Context<'_, ()>) {}
+    }
+
+    #[test]
+    fn idle_process_footprint() {
+        let pcb = std::mem::size_of::<Pcb<Idle>>();
+        let arc = pcb + 16;
+        eprintln!(
+            "Pcb<Idle>: {pcb} bytes (+16 Arc counts); Header {}; Mailbox {}; Relations {}",
+            std::mem::size_of::<Header>(),
+            std::mem::size_of::<Mailbox<()>>(),
+            std::mem::size_of::<Relations>()
+        );
+        assert!(
+            arc <= 256,
+            "an idle process must stay a few hundred bytes, is {arc}"
+        );
     }
 }

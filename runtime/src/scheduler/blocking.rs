@@ -167,7 +167,9 @@ pub(crate) fn cover(shared: &Arc<Shared>, worker: Option<usize>, busy: bool) -> 
 impl Drop for CoverGuard {
     fn drop(&mut self) {
         if let Some(i) = self.worker {
-            self.shared.scheduler.workers[i].stalled.store(false, SeqCst);
+            self.shared.scheduler.workers[i]
+                .stalled
+                .store(false, SeqCst);
         }
         self.cover.active.store(false, SeqCst);
         if self.busy {
@@ -253,7 +255,8 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
 /// Like [`blocking`], for the library's own waits on replies and exits: the
 /// waiting process counts as idle for the virtual clock's auto-advance.
 pub(crate) fn cover_wait<R>(shared: &Arc<Shared>, f: impl FnOnce() -> R) -> R {
-    let on_this_runtime = worker::with_current(|cx| cx.is_some_and(|cx| Arc::ptr_eq(&cx.shared, shared)));
+    let on_this_runtime =
+        worker::with_current(|cx| cx.is_some_and(|cx| Arc::ptr_eq(&cx.shared, shared)));
     if on_this_runtime {
         covered(false, f)
     } else {

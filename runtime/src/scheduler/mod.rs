@@ -41,6 +41,8 @@ pub(crate) struct WorkerShared {
     /// Incremented at the start and the end of every slice: odd while a
     /// slice runs. The watchdog compares two samples.
     pub(crate) slices: AtomicU64,
+    /// Incremented after every handler (single writer: the worker).
+    pub(crate) ticks: AtomicU64,
     /// The pid (as bits) of the process in the current slice.
     pub(crate) running: AtomicU64,
     /// The watchdog's compensation for a stuck slice, if any.
@@ -78,6 +80,7 @@ impl Scheduler {
                     stealer,
                     stalled: AtomicBool::new(false),
                     slices: AtomicU64::new(0),
+                    ticks: AtomicU64::new(0),
                     running: AtomicU64::new(0),
                     watchdog_cover: Mutex::new(None),
                     watchdog_flag: AtomicBool::new(false),
@@ -102,15 +105,15 @@ impl Scheduler {
     }
 
     pub(crate) fn stop(&self) {
-        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.idle.notify_all();
         self.spares.stop();
     }
 
     /// Whether any queue a searcher could take from holds work.
     pub(crate) fn has_work(&self) -> bool {
-        !self.injector.is_empty()
-            || self.workers.iter().any(|w| !w.stealer.is_empty())
+        !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
     }
 
     /// Looks for work outside the caller's own queues: the injector and the

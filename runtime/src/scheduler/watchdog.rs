@@ -1,15 +1,17 @@
 //! The watchdog: notices a worker stuck in one slice and compensates.
 //!
 //! A handler cannot be interrupted. The watchdog samples every worker's
-//! slice counter (odd while a slice runs) twice per threshold; a worker whose
-//! counter is odd and unchanged since the last sample has spent at least
-//! one sampling period in the same slice. The watchdog then logs a
+//! slice counter (odd while a slice runs) and handler counter (bumped after
+//! each handler) twice per threshold; a worker whose slice counter is odd
+//! and whose two counters are unchanged since the last sample has spent at
+//! least one sampling period in the same handler. The watchdog then logs a
 //! `long_schedule` warning naming the process and starts a cover (a spare
 //! thread running the scheduler loop, see `blocking.rs`), so the processes
 //! queued behind the stuck one keep running. The worker ends the cover
 //! itself when the slice returns.
 //!
-//! The cost on the hot path is two plain stores per slice.
+//! The cost on the hot path is two plain stores per slice and one per
+//! handler.
 
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::Arc;
@@ -29,15 +31,17 @@ pub(crate) fn end_cover(ws: &WorkerShared) {
 pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
     let period = (threshold / 2).max(Duration::from_millis(1));
     let workers = shared.scheduler.workers.len();
-    let mut last = vec![0u64; workers];
+    let mut last = vec![(0u64, 0u64); workers];
     let mut stuck_since: Vec<Option<Instant>> = vec![None; workers];
     while !shared.scheduler.is_stopping() {
         shared.watchdog_parker.park_timeout(period);
         for (i, ws) in shared.scheduler.workers.iter().enumerate() {
             let sample = ws.slices.load(Relaxed);
+            let ticks = ws.ticks.load(Relaxed);
             let in_slice = sample % 2 == 1;
-            if !in_slice || sample != last[i] {
-                last[i] = sample;
+            // Stuck means: inside the same slice *and* the same handler.
+            if !in_slice || (sample, ticks) != last[i] {
+                last[i] = (sample, ticks);
                 stuck_since[i] = in_slice.then(Instant::now);
                 if in_slice {
                     *ws.seen.lock() = (sample, Instant::now());
@@ -64,7 +68,7 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
                 *ws.watchdog_cover.lock() = Some(guard);
                 ws.watchdog_flag.store(true, SeqCst);
                 // The slice may have ended while we set up the cover.
-                if ws.slices.load(SeqCst) != sample {
+                if ws.slices.load(SeqCst) != sample || ws.ticks.load(SeqCst) != ticks {
                     end_cover(ws);
                 }
             }

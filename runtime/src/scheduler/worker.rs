@@ -79,6 +79,19 @@ pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
     })
 }
 
+/// Calls `f` with this worker's handler counter (`None` off the workers).
+pub(crate) fn with_ticks<R>(f: impl FnOnce(Option<&std::sync::atomic::AtomicU64>) -> R) -> R {
+    let shared = WORKER.with(|w| {
+        let w = w.borrow();
+        let cx = w.as_deref()?;
+        Some((cx.shared.clone(), cx.index?))
+    });
+    match &shared {
+        Some((shared, index)) => f(Some(&shared.scheduler.workers[*index].ticks)),
+        None => f(None),
+    }
+}
+
 /// The runtime context of the current thread, if it runs processes.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
     WORKER.with(|w| f(w.borrow().as_deref()))
@@ -213,14 +226,14 @@ impl WorkerCx {
     /// Runs one slice of `task`, keeping the watchdog's view current.
     pub(crate) fn run_task(&self, task: Task) {
         let Some(index) = self.index else {
-            task.run();
+            task.run(None);
             return;
         };
         let ws = &self.shared.scheduler.workers[index];
         // Only this thread writes these two words: plain stores suffice.
         ws.running.store(task.header().pid.to_bits(), Relaxed);
         ws.slices.store(ws.slices.load(Relaxed) + 1, Relaxed);
-        task.run();
+        task.run(Some(&ws.ticks));
         ws.slices.store(ws.slices.load(Relaxed) + 1, Relaxed);
         if ws.watchdog_flag.load(Relaxed) {
             super::watchdog::end_cover(ws);

@@ -10,7 +10,10 @@ pub(crate) enum Clock {
     Real(Instant),
     /// Time that moves only when told to (`Handle::advance`), or, with
     /// `auto_advance`, jumps to the next timer when every process is idle.
-    Virtual { now_ns: AtomicU64, auto_advance: bool },
+    Virtual {
+        now_ns: AtomicU64,
+        auto_advance: bool,
+    },
 }
 
 impl Clock {

@@ -11,6 +11,7 @@
 pub(crate) mod clock;
 mod wheel;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ struct Timer {
 pub(crate) struct Timers {
     pub(crate) clock: Clock,
     wheel: Mutex<Wheel<Timer>>,
+    /// The timers aimed at each pid, so that they die with it (rule 39).
+    by_target: Mutex<HashMap<Pid, Vec<Key>>>,
     /// Wakes the real-clock timer thread when an earlier deadline arrives.
     wakeup: Condvar,
 }
@@ -55,6 +58,7 @@ impl Timers {
         Timers {
             clock,
             wheel: Mutex::new(Wheel::new()),
+            by_target: Mutex::new(HashMap::new()),
             wakeup: Condvar::new(),
         }
     }
@@ -69,6 +73,9 @@ impl Timers {
         let earliest = wheel.next_deadline().is_none_or(|next| deadline < next);
         let key = wheel.insert(deadline, Timer { target, action });
         drop(wheel);
+        if let Some(pid) = target {
+            self.by_target.lock().entry(pid).or_default().push(key);
+        }
         if earliest {
             self.wakeup.notify_one();
         }
@@ -112,10 +119,39 @@ impl Timers {
         let key = Key::from_bits(tref.0);
         let removed = self.wheel.lock().remove(key);
         let (deadline, timer) = removed?;
+        self.forget(timer.target, key);
         if timer.target.is_some_and(|pid| !alive(pid)) {
             return None;
         }
         Some(Duration::from_millis(deadline).saturating_sub(self.now()))
+    }
+
+    /// Drops `key` from its target's index.
+    fn forget(&self, target: Option<Pid>, key: Key) {
+        let Some(pid) = target else {
+            return;
+        };
+        let mut index = self.by_target.lock();
+        if let Some(keys) = index.get_mut(&pid) {
+            keys.retain(|k| *k != key);
+            if keys.is_empty() {
+                index.remove(&pid);
+            }
+        }
+    }
+
+    /// Cancels every timer aimed at `pid`, which has exited (rule 39).
+    pub(crate) fn cancel_all_for(&self, pid: Pid) {
+        let keys = self.by_target.lock().remove(&pid).unwrap_or_default();
+        if keys.is_empty() {
+            return;
+        }
+        // Drop the actions (they hold messages) outside the lock.
+        let removed: Vec<_> = {
+            let mut wheel = self.wheel.lock();
+            keys.into_iter().filter_map(|k| wheel.remove(k)).collect()
+        };
+        drop(removed);
     }
 
     /// Fires everything due at the current clock reading. Actions run
@@ -124,6 +160,7 @@ impl Timers {
         let now_ms = self.now().as_millis() as u64;
         let mut due = Vec::new();
         let mut actions = Vec::new();
+        let mut done = Vec::new();
         {
             let mut wheel = self.wheel.lock();
             wheel.advance(now_ms, &mut due);
@@ -143,14 +180,18 @@ impl Timers {
                     None => {
                         if let Some(Timer {
                             action: Action::Once(f),
-                            ..
+                            target,
                         }) = wheel.take_due(key)
                         {
                             actions.push((None, FireAction::Once(f)));
+                            done.push((target, key));
                         }
                     }
                 }
             }
+        }
+        for (target, key) in done {
+            self.forget(target, key);
         }
         let fired = actions.len();
         for (key, action) in actions {
@@ -159,7 +200,10 @@ impl Timers {
                 FireAction::Tick(tick) => {
                     if !tick() {
                         if let Some(key) = key {
-                            self.wheel.lock().remove(key);
+                            let removed = self.wheel.lock().remove(key);
+                            if let Some((_, timer)) = removed {
+                                self.forget(timer.target, key);
+                            }
                         }
                     }
                 }
