@@ -133,7 +133,11 @@ pub trait GenServer: Sized + Send + 'static {
     /// Runs right after a callback that returned `then_continue(c)`, before
     /// any other message (rule 83). The default panics: returning a
     /// continue without handling it is a bug (rule 84).
-    fn handle_continue(&mut self, cont: Self::Continue, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_continue(
+        &mut self,
+        cont: Self::Continue,
+        ctx: &mut Ctx<'_, Self>,
+    ) -> CastResult<Self> {
         let _ = (cont, ctx);
         panic!(
             "{} returned a continue but has no handle_continue",

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError};
+use rotp_runtime::{
+    reply_channel, Addr, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
+};
 
 use crate::behaviour::GenServer;
 use crate::error::{CallError, CastError, StopError};
@@ -67,7 +69,9 @@ impl<G: GenServer> ServerRef<G> {
 
     /// The server holding `name` now, as a handle by pid (rule 103).
     pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Self> {
-        ServerRef::named(handle, name).resolve().map(ServerRef::from_addr)
+        ServerRef::named(handle, name)
+            .resolve()
+            .map(ServerRef::from_addr)
     }
 
     fn resolve(&self) -> Option<Addr<ServerMsg<G>>> {
@@ -108,12 +112,15 @@ impl<G: GenServer> ServerRef<G> {
     ///
     /// Inside a process the wait blocks that process only: the worker keeps
     /// running others (see `docs/scheduling.md`).
-    pub fn call_timeout(&self, request: G::Call, timeout: Option<Duration>) -> Result<G::Reply, CallError> {
-        let (addr, mut wait) = self.request(request)?;
-        wait.wait(&addr, timeout).map_err(wait_error)
+    pub fn call_timeout(
+        &self,
+        request: G::Call,
+        timeout: Option<Duration>,
+    ) -> Result<G::Reply, CallError> {
+        self.request(request)?.receive_response(timeout)
     }
 
-    fn request(&self, request: G::Call) -> Result<(Addr<ServerMsg<G>>, ReplyWait<G::Reply>), CallError> {
+    fn request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
         let me = rotp_runtime::self_pid();
         if me == Some(addr.pid()) {
@@ -121,7 +128,7 @@ impl<G: GenServer> ServerRef<G> {
         }
         let (reply, wait) = reply_channel();
         match addr.try_send(ServerMsg::Call(request, reply, me)) {
-            Ok(()) => Ok((addr, wait)),
+            Ok(()) => Ok(RequestId { addr, wait }),
             Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
             Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),
         }
@@ -130,8 +137,7 @@ impl<G: GenServer> ServerRef<G> {
     /// Sends a request without waiting; collect the reply from the
     /// returned [`RequestId`] (rule 68).
     pub fn send_request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
-        let (addr, wait) = self.request(request)?;
-        Ok(RequestId { addr, wait })
+        self.request(request)
     }
 
     /// Casts: returns at once, whether or not the server exists (rule 69).
@@ -165,8 +171,10 @@ impl<G: GenServer> ServerRef<G> {
         if rotp_runtime::self_pid() == Some(addr.pid()) {
             return Err(StopError::CallingSelf);
         }
-        if addr.try_send(ServerMsg::Stop(reason.clone())).is_err() {
-            return Err(StopError::NoProc);
+        match addr.try_send(ServerMsg::Stop(reason.clone())) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(StopError::MailboxFull),
+            Err(TrySendError::Exited(_)) => return Err(StopError::NoProc),
         }
         match addr.await_exit(timeout) {
             Some(actual) if actual == reason => Ok(()),
@@ -175,20 +183,30 @@ impl<G: GenServer> ServerRef<G> {
         }
     }
 
-    fn system<R: Send + 'static>(&self, op: impl FnOnce(rotp_runtime::ReplySender<R>) -> SystemOp<G>) -> Result<R, CallError> {
+    fn system<R: Send + 'static>(
+        &self,
+        op: impl FnOnce(rotp_runtime::ReplySender<R>) -> SystemOp<G>,
+    ) -> Result<R, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
         if rotp_runtime::self_pid() == Some(addr.pid()) {
             return Err(CallError::CallingSelf);
         }
         let (reply, mut wait) = reply_channel();
         addr.try_send(ServerMsg::System(op(reply)))
-            .map_err(|_| CallError::NoProc)?;
-        wait.wait(&addr, Some(DEFAULT_CALL_TIMEOUT)).map_err(wait_error)
+            .map_err(|e| match e {
+                TrySendError::Full(_) => CallError::MailboxFull,
+                TrySendError::Exited(_) => CallError::NoProc,
+            })?;
+        wait.wait(&addr, Some(DEFAULT_CALL_TIMEOUT))
+            .map_err(wait_error)
     }
 
     /// Reads the server's state through `f` (`sys:get_state`, rule 99),
     /// without disturbing its inactivity timeout (rule 80).
-    pub fn get_state<R: Send + 'static>(&self, f: impl FnOnce(&G) -> R + Send + 'static) -> Result<R, CallError> {
+    pub fn get_state<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&G) -> R + Send + 'static,
+    ) -> Result<R, CallError> {
         self.system(|reply| sys::get_state(f, reply))?
             .map_err(CallError::Exited)
     }

@@ -45,13 +45,17 @@ impl<'a, G: GenServer> Ctx<'a, G> {
     /// (`Process.send_after(self(), msg, delay)`).
     pub fn send_after(&mut self, delay: Duration, msg: G::Info) -> TimerRef {
         let me = self.raw.addr();
-        self.raw.handle().send_after(&me, delay, ServerMsg::Info(msg))
+        self.raw
+            .handle()
+            .send_after(&me, delay, ServerMsg::Info(msg))
     }
 
     /// Casts `msg` to this server after `delay`.
     pub fn cast_after(&mut self, delay: Duration, msg: G::Cast) -> TimerRef {
         let me = self.raw.addr();
-        self.raw.handle().send_after(&me, delay, ServerMsg::Cast(msg))
+        self.raw
+            .handle()
+            .send_after(&me, delay, ServerMsg::Cast(msg))
     }
 
     /// Cancels a timer; the time it had left, or `None` (rule 40).

@@ -78,6 +78,10 @@ pub enum StopError {
     /// It had not exited within the timeout; it keeps shutting down.
     #[error("stop timed out")]
     Timeout,
+    /// The server's mailbox is full and its policy rejects new messages,
+    /// so the request to stop could not be queued.
+    #[error("mailbox full")]
+    MailboxFull,
 }
 
 /// A cast could not be queued (only with a mailbox limit that rejects).

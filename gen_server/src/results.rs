@@ -132,6 +132,7 @@ pub(crate) enum ReplyKind<R> {
 
 impl<R, C> Reply<R, C> {
     /// Reply with `value` (rule 63).
+    #[allow(clippy::self_named_constructors)] // OTP's `{reply, ...}`
     pub fn reply(value: R) -> Self {
         Reply {
             kind: ReplyKind::Reply(value),
@@ -178,6 +179,7 @@ pub struct NoReply<C> {
 
 impl<C> NoReply<C> {
     /// Carry on (rule 75).
+    #[allow(clippy::self_named_constructors)] // OTP's `{noreply, ...}`
     pub fn noreply() -> Self {
         NoReply {
             stop: None,

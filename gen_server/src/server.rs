@@ -45,6 +45,10 @@ pub(crate) struct Core {
     /// Bumped by every message that counts as activity; a timer message
     /// carrying an older generation is stale.
     generation: u64,
+    /// A zero timeout returned while entries were queued (rule 79): it
+    /// fires once only system requests and stale timers were served, and
+    /// is discarded by any activity.
+    zero_timeout: bool,
     pub(crate) hibernate_after: Option<Duration>,
     pub(crate) stats: Statistics,
     pub(crate) trace: bool,
@@ -84,7 +88,11 @@ enum Step<G: GenServer> {
 }
 
 impl<G: GenServer> ServerProcess<G> {
-    pub(crate) fn new(start: Start<G>, name: Option<ServerName>, hibernate_after: Option<Duration>) -> Self {
+    pub(crate) fn new(
+        start: Start<G>,
+        name: Option<ServerName>,
+        hibernate_after: Option<Duration>,
+    ) -> Self {
         ServerProcess {
             state: None,
             start: Some(start),
@@ -93,6 +101,7 @@ impl<G: GenServer> ServerProcess<G> {
                 name,
                 timer: None,
                 generation: 0,
+                zero_timeout: false,
                 hibernate_after,
                 stats: Statistics::default(),
                 trace: false,
@@ -125,41 +134,43 @@ impl<G: GenServer> ServerProcess<G> {
             };
             let outcome = catch_panic(|| -> Outcome<G> {
                 match current {
-                Step::Msg(ServerMsg::Call(request, reply, pid)) => {
-                    gctx.core.stats.calls += 1;
-                    let mut caller = Caller::new(pid, reply);
-                    let result = state.handle_call(request, &mut caller, &mut gctx);
-                    let sender = caller.take();
-                    match result.kind {
-                        ReplyKind::Reply(value) => {
-                            match sender {
-                                Some(sender) => {
-                                    sender.send(value);
+                    Step::Msg(ServerMsg::Call(request, reply, pid)) => {
+                        gctx.core.stats.calls += 1;
+                        let mut caller = Caller::new(pid, reply);
+                        let result = state.handle_call(request, &mut caller, &mut gctx);
+                        let sender = caller.take();
+                        match result.kind {
+                            ReplyKind::Reply(value) => {
+                                match sender {
+                                    Some(sender) => {
+                                        sender.send(value);
+                                    }
+                                    None => log::debug!(
+                                        "reply returned after the caller was deferred; dropped"
+                                    ),
                                 }
-                                None => log::debug!("reply returned after the caller was deferred; dropped"),
+                                Outcome::Next(result.next)
                             }
-                            Outcome::Next(result.next)
-                        }
-                        ReplyKind::NoReply => Outcome::Next(result.next),
-                        ReplyKind::Stop(reason, value) => {
-                            Outcome::Stop(reason, sender.zip(value))
+                            ReplyKind::NoReply => Outcome::Next(result.next),
+                            ReplyKind::Stop(reason, value) => {
+                                Outcome::Stop(reason, sender.zip(value))
+                            }
                         }
                     }
-                }
-                Step::Msg(ServerMsg::Cast(msg)) => {
-                    gctx.core.stats.casts += 1;
-                    noreply(state.handle_cast(msg, &mut gctx))
-                }
-                Step::Msg(ServerMsg::Info(msg)) => {
-                    gctx.core.stats.infos += 1;
-                    noreply(state.handle_info(Info::Msg(msg), &mut gctx))
-                }
-                Step::Info(info) => {
-                    gctx.core.stats.infos += 1;
-                    noreply(state.handle_info(info, &mut gctx))
-                }
-                Step::Continue(c) => noreply(state.handle_continue(c, &mut gctx)),
-                Step::Msg(_) => Outcome::Next(Next::Wait),
+                    Step::Msg(ServerMsg::Cast(msg)) => {
+                        gctx.core.stats.casts += 1;
+                        noreply(state.handle_cast(msg, &mut gctx))
+                    }
+                    Step::Msg(ServerMsg::Info(msg)) => {
+                        gctx.core.stats.infos += 1;
+                        noreply(state.handle_info(Info::Msg(msg), &mut gctx))
+                    }
+                    Step::Info(info) => {
+                        gctx.core.stats.infos += 1;
+                        noreply(state.handle_info(info, &mut gctx))
+                    }
+                    Step::Continue(c) => noreply(state.handle_continue(c, &mut gctx)),
+                    Step::Msg(_) => Outcome::Next(Next::Wait),
                 }
             });
             match outcome {
@@ -171,14 +182,20 @@ impl<G: GenServer> ServerProcess<G> {
     }
 
     /// Applies a callback's `Next`; returns a step to run at once, if any.
-    fn apply(&mut self, next: Next<G::Continue>, ctx: &mut Context<'_, ServerMsg<G>>) -> Option<Step<G>> {
+    fn apply(
+        &mut self,
+        next: Next<G::Continue>,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+    ) -> Option<Step<G>> {
         match next {
             Next::Continue(c) => return Some(Step::Continue(c)),
             Next::Timeout(after) if after.is_zero() => {
-                // Rule 79: fires only if nothing is queued.
+                // Rule 79: fires at once only if nothing is queued; else
+                // after what is queued, unless that includes a message.
                 if ctx.mailbox_len() == 0 {
                     return Some(Step::Info(Info::Timeout));
                 }
+                self.core.zero_timeout = true;
             }
             Next::Timeout(after) => self.arm(ctx, after, ServerMsg::Timeout),
             Next::Hibernate => ctx.shrink(),
@@ -191,9 +208,16 @@ impl<G: GenServer> ServerProcess<G> {
         None
     }
 
-    fn arm(&mut self, ctx: &mut Context<'_, ServerMsg<G>>, after: Duration, msg: fn(u64) -> ServerMsg<G>) {
+    fn arm(
+        &mut self,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+        after: Duration,
+        msg: fn(u64) -> ServerMsg<G>,
+    ) {
         let me = ctx.addr();
-        let timer = ctx.handle().send_after(&me, after, msg(self.core.generation));
+        let timer = ctx
+            .handle()
+            .send_after(&me, after, msg(self.core.generation));
         self.core.timer = Some(timer);
     }
 
@@ -201,6 +225,7 @@ impl<G: GenServer> ServerProcess<G> {
     /// pending timeout (rules 78, 80).
     fn activity(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) {
         self.core.generation += 1;
+        self.core.zero_timeout = false;
         if let Some(timer) = self.core.timer.take() {
             ctx.handle().cancel_timer(timer);
         }
@@ -221,7 +246,10 @@ impl<G: GenServer> ServerProcess<G> {
                 core: &mut self.core,
             };
             if let Err(crash) = catch_panic(|| state.terminate(&reason, &mut gctx)) {
-                log::error!("{}: terminate panicked: {crash}", self.name_for_logs(ctx.pid()));
+                log::error!(
+                    "{}: terminate panicked: {crash}",
+                    self.name_for_logs(ctx.pid())
+                );
                 reason = crash;
             }
         }
@@ -234,7 +262,7 @@ impl<G: GenServer> ServerProcess<G> {
             log::error!(
                 "gen_server {} terminating: {reason}; state: {}",
                 self.name_for_logs(ctx.pid()),
-                self.state.as_ref().map_or_else(String::new, |s| s.format_status())
+                crate::sys::shown_state(&self.state)
             );
         }
         ctx.exit(reason);
@@ -257,20 +285,37 @@ impl<G: GenServer> ServerProcess<G> {
         }
     }
 
+    /// Fires a pending zero timeout once the mailbox is empty (rules 79,
+    /// 80): called after entries that are not activity.
+    fn zero_timeout(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) {
+        let idle = !self.core.suspended && self.state.is_some() && !ctx.is_exiting();
+        if self.core.zero_timeout && idle && ctx.mailbox_len() == 0 {
+            self.core.zero_timeout = false;
+            self.run(Step::Info(Info::Timeout), ctx);
+        }
+    }
+
     fn message(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
         match msg {
-            ServerMsg::System(op) => self.system(op, ctx),
+            ServerMsg::System(op) => {
+                self.system(op, ctx);
+                self.zero_timeout(ctx);
+            }
             // Like `sys:terminate`, a stop is served even when suspended.
             ServerMsg::Stop(reason) => self.terminate(reason, None, ctx),
             msg if self.core.suspended => self.held.push_back(Step::Msg(msg)),
             ServerMsg::Timeout(generation) => {
                 if generation == self.core.generation && self.core.timer.take().is_some() {
                     self.run(Step::Info(Info::Timeout), ctx);
+                } else {
+                    self.zero_timeout(ctx);
                 }
             }
             ServerMsg::Hibernate(generation) => {
                 if generation == self.core.generation && self.core.timer.take().is_some() {
                     ctx.shrink();
+                } else {
+                    self.zero_timeout(ctx);
                 }
             }
             msg => {
@@ -329,13 +374,19 @@ impl<G: GenServer> Process for ServerProcess<G> {
             raw: ctx.reborrow(),
             core: &mut self.core,
         };
-        let init = match catch_panic(|| G::init(args, &mut gctx)) {
+        let init = catch_panic(|| G::init(args, &mut gctx));
+        if linked && ctx.is_exiting() {
+            // Rule 55: killed while in init (the start timed out). OTP
+            // unlinks before that kill: the caller must not die of it.
+            ctx.unlink(self.core.parent);
+        }
+        let init = match init {
             Ok(init) => init,
             Err(reason) => {
                 // Rule 53: a panicking init fails the start with its reason.
                 self.release_name(ctx);
-                ack.send(Err(StartError::Init(reason.clone())));
-                ctx.exit(reason);
+                self.failed_exit(ctx, linked, reason.clone());
+                ack.send(Err(StartError::Init(reason)));
                 return;
             }
         };
@@ -363,8 +414,8 @@ impl<G: GenServer> Process for ServerProcess<G> {
             InitKind::Stop(reason) => {
                 // Rule 52: exits with the reason; a linked caller sees it.
                 self.release_name(ctx);
-                ack.send(Err(StartError::Init(reason.clone())));
-                ctx.exit(reason);
+                self.failed_exit(ctx, linked, reason.clone());
+                ack.send(Err(StartError::Init(reason)));
             }
         }
     }
@@ -377,7 +428,8 @@ impl<G: GenServer> Process for ServerProcess<G> {
         // Rules 85e, 87, 88: only the parent's EXIT terminates the server,
         // whatever its reason. The runtime's shutdown signal (from ROOT)
         // counts as the parent's for servers started from outside.
-        let from_parent = from == self.core.parent || (from.is_root() && reason == ExitReason::Shutdown);
+        let from_parent =
+            from == self.core.parent || (from.is_root() && reason == ExitReason::Shutdown);
         if from_parent && self.state.is_some() {
             self.terminate(reason, None, ctx);
         } else if self.core.suspended {
@@ -405,6 +457,29 @@ impl<G: GenServer> ServerProcess<G> {
             ctx.unlink(self.core.parent);
         }
         ctx.exit(ExitReason::Normal);
+    }
+
+    /// Exits with `reason` after init failed (rules 52-54). OTP's start
+    /// consumes the EXIT a trapping caller would get, so for such a caller
+    /// the link goes first; a non-trapping caller keeps it and dies of a
+    /// non-normal reason. The caller is blocked in start, so its flag
+    /// cannot change meanwhile.
+    fn failed_exit(
+        &mut self,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+        linked: bool,
+        reason: ExitReason,
+    ) {
+        let parent = self.core.parent;
+        if linked
+            && ctx
+                .handle()
+                .process_info(parent)
+                .is_some_and(|p| p.trap_exit)
+        {
+            ctx.unlink(parent);
+        }
+        ctx.exit(reason);
     }
 
     /// Releases the server's name now, before start returns (rule 54).

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use rotp_runtime::{reply_channel, ExitReason, Handle, MonitorRef, Overflow, SpawnOptions, WaitError};
+use rotp_runtime::{
+    reply_channel, ExitReason, Handle, MonitorRef, Overflow, SpawnOptions, WaitError,
+};
 
 use crate::behaviour::GenServer;
 use crate::client::ServerRef;
@@ -80,14 +82,22 @@ enum Mode {
 
 /// Starts a server that is linked to nobody (rule 46). Returns after
 /// `init` has returned.
-pub fn start<G: GenServer>(handle: &Handle, args: G::Args, opts: StartOptions) -> Result<ServerRef<G>, StartError> {
+pub fn start<G: GenServer>(
+    handle: &Handle,
+    args: G::Args,
+    opts: StartOptions,
+) -> Result<ServerRef<G>, StartError> {
     start_with(handle, args, opts, Mode::Alone).map(|(s, _)| s)
 }
 
 /// Starts a server linked to the calling process, its parent (rules 46,
 /// 57). Called outside any process there is nobody to link with: the
 /// server is a root, stopped by `Runtime::shutdown`.
-pub fn start_link<G: GenServer>(handle: &Handle, args: G::Args, opts: StartOptions) -> Result<ServerRef<G>, StartError> {
+pub fn start_link<G: GenServer>(
+    handle: &Handle,
+    args: G::Args,
+    opts: StartOptions,
+) -> Result<ServerRef<G>, StartError> {
     start_with(handle, args, opts, Mode::Link).map(|(s, _)| s)
 }
 
@@ -138,7 +148,11 @@ fn start_with<G: GenServer>(
         opts.name.clone(),
         opts.hibernate_after,
     );
-    let spawn = opts.spawn.clone().link(linked).monitor(mode == Mode::Monitor);
+    let spawn = opts
+        .spawn
+        .clone()
+        .link(linked)
+        .monitor(mode == Mode::Monitor);
     let (addr, mref) = handle.spawn_opts(process, &spawn);
     match wait.wait(&addr, opts.timeout) {
         Ok(Ok(())) => Ok((ServerRef::from_addr(addr), mref)),
@@ -149,14 +163,23 @@ fn start_with<G: GenServer>(
         }
         Err(WaitError::Exited(reason)) => Err(StartError::Init(reason)),
         Err(WaitError::Timeout) => {
-            handle.kill(addr.pid());
-            addr.await_exit(None);
+            abandon(handle, &addr, linked, caller);
             Err(StartError::Timeout)
         }
         Err(other) => {
-            handle.kill(addr.pid());
-            addr.await_exit(None);
+            abandon(handle, &addr, linked, caller);
             Err(StartError::Init(ExitReason::custom(other)))
         }
     }
+}
+
+/// Kills a server whose start failed, unlinking the caller first so the
+/// kill does not travel down the link to it (rule 55), and waits for the
+/// exit (rule 54).
+fn abandon<M: Send + 'static>(handle: &Handle, addr: &rotp_runtime::Addr<M>, linked: bool, caller: Option<rotp_runtime::Pid>) {
+    if let (true, Some(caller)) = (linked, caller) {
+        handle.unlink_pids(caller, addr.pid());
+    }
+    handle.kill(addr.pid());
+    addr.await_exit(None);
 }

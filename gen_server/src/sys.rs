@@ -60,18 +60,31 @@ impl<G: GenServer> fmt::Debug for SystemOp<G> {
     }
 }
 
+/// The state as `format_status` shows it, or a marker if that panics
+/// (rule 98); empty without a state.
+pub(crate) fn shown_state<G: GenServer>(state: &Option<G>) -> String {
+    state
+        .as_ref()
+        .map(|s| {
+            catch_panic(|| s.format_status()).unwrap_or_else(|_| "format_status crashed".to_owned())
+        })
+        .unwrap_or_default()
+}
+
 /// Serves one request.
-pub(crate) fn serve<G: GenServer>(op: SystemOp<G>, state: &mut Option<G>, core: &mut Core, pid: Pid) {
+pub(crate) fn serve<G: GenServer>(
+    op: SystemOp<G>,
+    state: &mut Option<G>,
+    core: &mut Core,
+    pid: Pid,
+) {
     match op {
         SystemOp::State(f) => f(state),
         SystemOp::Statistics(reply) => {
             reply.send(core.stats.clone());
         }
         SystemOp::Status(reply) => {
-            let shown = state
-                .as_ref()
-                .map(|s| catch_panic(|| s.format_status()).unwrap_or_else(|_| "format_status crashed".to_owned()))
-                .unwrap_or_default();
+            let shown = shown_state(state);
             reply.send(Status {
                 pid,
                 name: core.name.as_ref().map(ToString::to_string),

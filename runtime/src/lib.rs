@@ -53,6 +53,7 @@
 #![cfg_attr(not(loom), warn(missing_docs))]
 
 mod addr;
+mod backoff;
 mod builder;
 mod current;
 mod error;

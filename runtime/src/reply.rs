@@ -30,7 +30,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{
-    AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
+    fence, AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
 };
 use std::sync::Arc;
 use std::thread::Thread;
@@ -41,12 +41,11 @@ use parking_lot::Mutex;
 use crate::addr::Addr;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
+use crate::runtime::Shared;
 use crate::scheduler::{blocking, worker};
 
 /// Calls nested inline on one thread before the next one blocks instead.
 const MAX_INLINE_DEPTH: u32 = 16;
-/// Spin iterations before blocking.
-const SPIN_LIMIT: u32 = 2_000;
 /// How often a blocked waiter re-checks that its callee is alive (only
 /// matters when the callee dropped the reply handle, or handed it to
 /// someone else, and then died).
@@ -230,49 +229,62 @@ impl<T: Send + 'static> ReplyWait<T> {
         if let Peek::Value(v) = self.peek() {
             return Ok(v);
         }
-        let in_process = crate::current::self_pid().is_some();
-        if in_process && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
+        let shared = callee.header().shared.clone();
+        let deadline = timeout.map(|t| shared.timers.now() + t);
+        crate::current::with_header(|me| match me {
+            Some(me) => {
+                // Publish whom we wait on before anything else, the inline
+                // run included: a callee run inline that calls us back must
+                // find the edge (a cycle on one thread would never resolve).
+                me.waiting_on.store(callee.pid().to_bits(), Release);
+                let result = self.wait_in_process(me.pid, callee, &shared, deadline);
+                me.waiting_on.store(0, Release);
+                result
+            }
+            None => {
+                crate::backoff::spin_until(|| self.slot.ready.load(Acquire));
+                self.block(callee, deadline)
+            }
+        })
+    }
+
+    fn wait_in_process<M: Send + 'static>(
+        &mut self,
+        me: Pid,
+        callee: &Addr<M>,
+        shared: &Arc<Shared>,
+        deadline: Option<Duration>,
+    ) -> Result<T, WaitError> {
+        if let Some(cycle) = find_cycle(shared, me, callee) {
+            return Err(WaitError::Deadlock(cycle));
+        }
+        if INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
             if let Some(task) = worker::take_lifo_if(callee.pid()) {
                 INLINE_DEPTH.with(|d| d.set(d.get() + 1));
                 worker::with_ticks(|ticks| task.run(ticks));
                 INLINE_DEPTH.with(|d| d.set(d.get() - 1));
+                // A reply produced inline after the deadline is still late.
+                if deadline.is_some_and(|d| shared.timers.now() >= d) {
+                    return Err(WaitError::Timeout);
+                }
                 if let Peek::Value(v) = self.peek() {
                     return Ok(v);
                 }
             }
         }
-        for _ in 0..SPIN_LIMIT {
-            if self.slot.ready.load(Acquire) {
-                break;
+        if crate::backoff::spin_until(|| self.slot.ready.load(Acquire)) {
+            if let Peek::Value(v) = self.peek() {
+                return Ok(v);
             }
-            std::hint::spin_loop();
         }
-        if let Peek::Value(v) = self.peek() {
-            return Ok(v);
+        // About to block: look again with a full fence, so that of two
+        // processes on different threads starting to wait on each other at
+        // once, at least one sees the other's edge.
+        fence(SeqCst);
+        if let Some(cycle) = find_cycle(shared, me, callee) {
+            return Err(WaitError::Deadlock(cycle));
         }
-        let shared = callee.header().shared.clone();
-        let deadline = timeout.map(|t| shared.timers.now() + t);
-        match crate::current::self_pid() {
-            Some(me) => {
-                // Publish whom we wait on before looking for a cycle: of two
-                // processes starting to wait on each other at once, at least
-                // one sees the other's edge.
-                let me_task = shared.table.get(me);
-                let waiting_on = me_task.as_ref().map(|t| &t.header().waiting_on);
-                if let Some(w) = waiting_on {
-                    w.store(callee.pid().to_bits(), SeqCst);
-                }
-                let result = match find_cycle(&shared, me, callee.pid()) {
-                    Some(cycle) => Err(WaitError::Deadlock(cycle)),
-                    None => blocking::cover_wait(&shared, || self.block(callee, deadline)),
-                };
-                if let Some(w) = waiting_on {
-                    w.store(0, SeqCst);
-                }
-                result
-            }
-            None => self.block(callee, deadline),
-        }
+        blocking::cover_wait(shared, || self.block(callee, deadline))
     }
 
     fn block<M: Send + 'static>(
@@ -362,20 +374,25 @@ impl<T> Drop for ReplyWait<T> {
 }
 
 /// Follows the chain of waits from `callee`; returns the cycle if it leads
-/// back to `me`.
-fn find_cycle(shared: &crate::runtime::Shared, me: Pid, callee: Pid) -> Option<Vec<Pid>> {
-    let mut chain = vec![me, callee];
-    let mut at = callee;
+/// back to `me`. The common case — the callee waits on nobody — costs one
+/// load.
+fn find_cycle<M: Send + 'static>(shared: &Shared, me: Pid, callee: &Addr<M>) -> Option<Vec<Pid>> {
+    let first = callee.header().waiting_on.load(Acquire);
+    if first == 0 {
+        return None;
+    }
+    let mut chain = vec![me, callee.pid()];
+    let mut at = Pid::from_bits(first);
     for _ in 0..MAX_CYCLE_SEARCH {
+        chain.push(at);
         if at == me {
             return Some(chain);
         }
-        let next = shared.table.get(at)?.header().waiting_on.load(SeqCst);
+        let next = shared.table.get(at)?.header().waiting_on.load(Acquire);
         if next == 0 {
             return None;
         }
         at = Pid::from_bits(next);
-        chain.push(at);
     }
     None
 }

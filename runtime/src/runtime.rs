@@ -666,6 +666,16 @@ impl Handle {
         }
     }
 
+    /// Removes the link between two processes from outside either of them
+    /// (the mirror of [`link_pids`](Handle::link_pids)): a behaviour about
+    /// to kill a child it started on a caller's behalf unlinks the caller
+    /// first, as OTP's start does.
+    pub fn unlink_pids(&self, a: Pid, b: Pid) {
+        if let Some(ta) = self.shared.table.get(a) {
+            link::unlink(ta.header(), b);
+        }
+    }
+
     /// Links two processes from outside either of them. Used by behaviours
     /// that start a child on behalf of a parent.
     pub fn link_pids(&self, a: Pid, b: Pid) -> Result<(), NoProc> {

@@ -143,9 +143,14 @@ fn control_without_watchdog_a_spinning_handler_holds_the_worker() {
 #[test]
 fn watchdog_does_not_flag_a_slice_of_short_handlers() {
     with_runtime(
+        // A threshold well above one handler (1 ms) but well below the
+        // slice (120 handlers): the slice trips a slice-based watchdog,
+        // while OS preemption of a loaded machine rarely stalls one handler
+        // for 60 ms.
         Builder::new()
             .workers(1)
-            .watchdog_threshold(Some(Duration::from_millis(20))),
+            .reductions(200)
+            .watchdog_threshold(Some(Duration::from_millis(60))),
         |rt| {
             let (tx, rx) = mpsc::channel();
             let worker = rt.spawn_fn(move |n: u32, _ctx| {
@@ -153,14 +158,14 @@ fn watchdog_does_not_flag_a_slice_of_short_handlers() {
                 while start.elapsed() < Duration::from_millis(1) {
                     std::hint::spin_loop();
                 }
-                if n == 99 {
+                if n == 119 {
                     tx.send(()).unwrap();
                 }
             });
             // Queued from one handler on the only worker: `worker` runs after
-            // it returns and finds all 100 in its mailbox, one slice's worth.
+            // it returns and finds all 120 in its mailbox, one slice's worth.
             let sender = puppet(rt);
-            cast(&sender, move |_| (0..100).for_each(|n| worker.send(n)));
+            cast(&sender, move |_| (0..120).for_each(|n| worker.send(n)));
             rx.recv_timeout(TIMEOUT).unwrap();
             assert_eq!(rt.stats().long_schedules, 0);
             assert_eq!(rt.stats().spare_threads, 0);

@@ -334,7 +334,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
 
     fn run(self: Arc<Self>, ticks: Option<&AtomicU64>) {
         let exiting = self.header.state.transition_to_running();
-        let _current = crate::current::enter_process(self.header.pid);
+        let _current = crate::current::enter_process(&self.header);
         let end = {
             // SAFETY: invariant 1 — this thread just moved the state to
             // RUNNING and holds it until the transition below; invariant 2 —

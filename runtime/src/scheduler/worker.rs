@@ -15,9 +15,6 @@ use crate::runtime::Shared;
 /// Consecutive runs from the LIFO slot before the slot's occupant must wait
 /// its turn in the deque: a ping-pong pair cannot starve the others.
 const LIFO_CAP: u8 = 3;
-/// Back-off steps of the spin before parking: 2^0 + ... + 2^9 pause
-/// instructions, a few microseconds.
-const SPIN_STEPS: u32 = 10;
 /// Every this many ticks the injector is looked at before the local deque,
 /// so that work from outside is never starved by a busy local queue.
 const INJECTOR_INTERVAL: u32 = 61;
@@ -290,19 +287,11 @@ impl WorkerCx {
         }
     }
 
-    /// Spins with exponential back-off while nothing is runnable; returns
-    /// whether work appeared.
+    /// Spins and yields briefly while nothing is runnable; returns whether
+    /// work appeared (see `backoff.rs`).
     fn spin_for_work(&self) -> bool {
         let sched = &self.shared.scheduler;
-        for step in 0..SPIN_STEPS {
-            for _ in 0..(1u32 << step) {
-                std::hint::spin_loop();
-            }
-            if sched.has_work() || sched.is_stopping() {
-                return true;
-            }
-        }
-        false
+        crate::backoff::spin_until(|| sched.has_work() || sched.is_stopping())
     }
 
     fn park(&self) {

@@ -1,0 +1,184 @@
+//! Bounded mailboxes (`StartOptions::mailbox_limit`): what each overflow
+//! policy does to casts, calls, `sys` requests and `stop` when the server
+//! is flooded. (OTP's mailboxes are unbounded; this is a rotp extension.)
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rotp_gen_server::{
+    start, CallError, CastError, Init, NoReply, ServerRef, StartOptions, StopError,
+};
+use rotp_runtime::testing::Probe;
+use rotp_runtime::{ExitReason, Overflow, Runtime};
+
+const LIMIT: u32 = 3;
+
+/// Starts a puppet with a mailbox of `LIMIT` and `overflow`, holds it on
+/// `gate`, and fills its mailbox with counting casts.
+fn flooded(
+    rt: &Runtime,
+    probe: &Probe<Ev>,
+    overflow: Overflow,
+    gate: &Gate,
+    trap: bool,
+) -> ServerRef<Puppet> {
+    let s = script_with(probe, move |p, ctx| {
+        ctx.trap_exit(trap);
+        Init::ok(p)
+    });
+    let server =
+        start::<Puppet>(rt, s, StartOptions::new().mailbox_limit(LIMIT, overflow)).unwrap();
+    hold(&server, probe, gate);
+    for _ in 0..LIMIT {
+        let counted = job(|p, _| {
+            p.count += 1;
+            NoReply::noreply()
+        });
+        assert_eq!(server.try_cast(counted), Ok(()));
+    }
+    server
+}
+
+/// Opens `gate` and waits until the server has taken everything queued,
+/// so that the next request fits.
+fn catch_up(rt: &Runtime, server: &ServerRef<Puppet>, gate: &Gate) {
+    gate.open();
+    let pid = server.pid();
+    rotp_runtime::testing::assert_eventually(TIMEOUT, "the server catches up", || {
+        rt.process_info(pid).is_some_and(|i| i.mailbox_len == 0)
+    });
+}
+
+/// A cast that counts, for overflowing.
+fn counting() -> Job {
+    job(|p, _| {
+        p.count += 1;
+        NoReply::noreply()
+    })
+}
+
+/// `Overflow::Reject`: a full mailbox refuses casts (`try_cast` says so,
+/// `cast` drops silently), calls fail at once with `MailboxFull`; what was
+/// queued is handled once the server catches up.
+#[test]
+fn reject_refuses_what_does_not_fit() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let gate = Gate::new();
+        let _opener = gate.opener();
+        let server = flooded(rt, &probe, Overflow::Reject, &gate, false);
+        assert_eq!(server.try_cast(counting()), Err(CastError::MailboxFull));
+        server.cast(counting());
+        server.send_info(Note::Run(counting()));
+        let s = server.clone();
+        assert_eq!(
+            err(bounded(move || s.call(call_job(defer_call)))),
+            CallError::MailboxFull
+        );
+        let s = server.clone();
+        assert_eq!(
+            err(bounded(move || s.send_request(call_job(defer_call)))),
+            CallError::MailboxFull
+        );
+        catch_up(rt, &server, &gate);
+        assert_eq!(ask(&server, |p, _| p.count), i64::from(LIMIT));
+        assert_eq!(rt.now(), Duration::ZERO);
+    });
+}
+
+/// `Overflow::Reject`: `sys` requests and `stop` to a full server report
+/// the full mailbox, not a missing server.
+#[test]
+fn reject_reports_a_full_mailbox_to_sys_requests_and_stop() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let gate = Gate::new();
+        let _opener = gate.opener();
+        let server = flooded(rt, &probe, Overflow::Reject, &gate, false);
+        assert_eq!(server.get_state(|p| p.count), Err(CallError::MailboxFull));
+        assert_eq!(server.status().map(|_| ()), Err(CallError::MailboxFull));
+        assert_eq!(
+            server.stop(ExitReason::Normal, None),
+            Err(StopError::MailboxFull)
+        );
+        assert!(server.is_alive());
+        catch_up(rt, &server, &gate);
+        assert_eq!(ask(&server, |p, _| p.count), i64::from(LIMIT));
+    });
+}
+
+/// `Overflow::Drop`: what does not fit is dropped as if delivered —
+/// `try_cast` reports success, and a call is answered by nobody, so it
+/// times out.
+#[test]
+fn drop_loses_what_does_not_fit() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let gate = Gate::new();
+        let _opener = gate.opener();
+        let server = flooded(rt, &probe, Overflow::Drop, &gate, false);
+        assert_eq!(server.try_cast(counting()), Ok(()));
+        server.send_info(Note::Run(counting()));
+        let s = server.clone();
+        let call = in_thread(move || s.call(call_job(defer_call)).map(|_| ()));
+        wait_timers(rt, 1);
+        rt.advance(Duration::from_secs(5));
+        assert_eq!(finished(&call), Err(CallError::Timeout));
+        catch_up(rt, &server, &gate);
+        assert_eq!(ask(&server, |p, _| p.count), i64::from(LIMIT));
+    });
+}
+
+/// `Overflow::Exit`: the overflowing message ends the server with
+/// `mailbox_overflow` — even one that traps exits, and without
+/// `terminate`; a caller waiting on it gets that reason.
+#[test]
+fn exit_ends_the_server_on_overflow() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let gate = Gate::new();
+        let _opener = gate.opener();
+        let server = flooded(rt, &probe, Overflow::Exit, &gate, true);
+        let mref = probe.monitor(server.pid());
+        server.cast(counting());
+        // The kill takes effect when the held handler returns (R1).
+        gate.open();
+        assert_eq!(
+            down_reason(&probe, mref),
+            ExitReason::custom("mailbox_overflow")
+        );
+        refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
+    });
+}
+
+/// `Overflow::Exit`: a call waiting in the mailbox when the server
+/// overflows fails with the overflow.
+#[test]
+fn exit_fails_a_pending_call() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let s = script(&probe);
+        let server = start::<Puppet>(
+            rt,
+            s,
+            StartOptions::new().mailbox_limit(LIMIT, Overflow::Exit),
+        )
+        .unwrap();
+        let gate = Gate::new();
+        let _opener = gate.opener();
+        hold(&server, &probe, &gate);
+        let srv = server.clone();
+        let call = in_thread(move || srv.call(call_job(|_, _, _| answer(()))).map(|_| ()));
+        wait_queued(rt, server.pid(), 1);
+        for _ in 0..LIMIT {
+            server.cast(counting());
+        }
+        gate.open();
+        assert_eq!(
+            finished(&call),
+            Err(CallError::Exited(ExitReason::custom("mailbox_overflow")))
+        );
+    });
+}
