@@ -230,18 +230,18 @@ impl<T: Send + 'static> ReplyWait<T> {
             return Ok(v);
         }
         let shared = callee.header().shared.clone();
-        let deadline = timeout.map(|t| shared.timers.now() + t);
         crate::current::with_header(|me| match me {
             Some(me) => {
                 // Publish whom we wait on before anything else, the inline
                 // run included: a callee run inline that calls us back must
                 // find the edge (a cycle on one thread would never resolve).
                 me.waiting_on.store(callee.pid().to_bits(), Release);
-                let result = self.wait_in_process(me.pid, callee, &shared, deadline);
+                let result = self.wait_in_process(me.pid, callee, &shared, timeout);
                 me.waiting_on.store(0, Release);
                 result
             }
             None => {
+                let deadline = timeout.map(|t| shared.timers.now() + t);
                 crate::backoff::spin_until(|| self.slot.ready.load(Acquire));
                 self.block(callee, deadline)
             }
@@ -253,18 +253,21 @@ impl<T: Send + 'static> ReplyWait<T> {
         me: Pid,
         callee: &Addr<M>,
         shared: &Arc<Shared>,
-        deadline: Option<Duration>,
+        timeout: Option<Duration>,
     ) -> Result<T, WaitError> {
         if let Some(cycle) = find_cycle(shared, me, callee) {
             return Err(WaitError::Deadlock(cycle));
         }
+        // A long timeout is measured on the coarse clock: the common call,
+        // answered inline, then reads no clock at all.
+        let mark = timeout.map(|t| (shared.timers.mark(t), t));
         if INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
             if let Some(task) = worker::take_lifo_if(callee.pid()) {
                 INLINE_DEPTH.with(|d| d.set(d.get() + 1));
                 worker::with_ticks(|ticks| task.run(ticks));
                 INLINE_DEPTH.with(|d| d.set(d.get() - 1));
                 // A reply produced inline after the deadline is still late.
-                if deadline.is_some_and(|d| shared.timers.now() >= d) {
+                if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) {
                     return Err(WaitError::Timeout);
                 }
                 if let Peek::Value(v) = self.peek() {
@@ -284,6 +287,7 @@ impl<T: Send + 'static> ReplyWait<T> {
         if let Some(cycle) = find_cycle(shared, me, callee) {
             return Err(WaitError::Deadlock(cycle));
         }
+        let deadline = mark.map(|(m, t)| shared.timers.now() + shared.timers.left(m, t));
         blocking::cover_wait(shared, || self.block(callee, deadline))
     }
 

@@ -23,6 +23,7 @@ use crate::process::pcb::{Header, Pcb, Spawn, Task};
 use crate::process::{Context, FnProcess, Process};
 use crate::process_ref::ProcessRef;
 use crate::registry::{Name, Registry};
+use crate::scheduler::watchdog::period as watchdog_period;
 use crate::scheduler::{self, Parker, Scheduler};
 use crate::table::Table;
 use crate::timer::clock::Clock;
@@ -753,7 +754,7 @@ impl Runtime {
             table: Table::new(config.workers),
             registry: Registry::default(),
             scheduler: Scheduler::new(stealers, config.max_spare_threads),
-            timers: Timers::new(clock),
+            timers: Timers::new(clock, config.watchdog.map(watchdog_period)),
             stats: Counters::default(),
             next_ref: AtomicU64::new(1),
             watchdog_parker: Parker::new(),

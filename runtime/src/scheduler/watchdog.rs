@@ -27,14 +27,20 @@ pub(crate) fn end_cover(ws: &WorkerShared) {
     drop(ws.watchdog_cover.lock().take());
 }
 
+/// How often the watchdog samples, for a threshold.
+pub(crate) fn period(threshold: Duration) -> Duration {
+    (threshold / 2).max(Duration::from_millis(1))
+}
+
 /// The body of the watchdog thread.
 pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
-    let period = (threshold / 2).max(Duration::from_millis(1));
+    let period = period(threshold);
     let workers = shared.scheduler.workers.len();
     let mut last = vec![(0u64, 0u64); workers];
     let mut stuck_since: Vec<Option<Instant>> = vec![None; workers];
     while !shared.scheduler.is_stopping() {
         shared.watchdog_parker.park_timeout(period);
+        shared.timers.refresh_coarse();
         for (i, ws) in shared.scheduler.workers.iter().enumerate() {
             let sample = ws.slices.load(Relaxed);
             let ticks = ws.ticks.load(Relaxed);

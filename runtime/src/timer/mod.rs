@@ -12,6 +12,7 @@ pub(crate) mod clock;
 mod wheel;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,13 @@ use parking_lot::{Condvar, Mutex};
 use self::clock::{ceil_ms, Clock};
 use self::wheel::{Key, Wheel};
 use crate::pid::Pid;
+
+/// The start of a measured wait; see [`Timers::mark`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mark {
+    Precise(Duration),
+    Coarse(u64, Duration),
+}
 
 /// A reference to a timer, returned by `send_after` and `send_interval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +54,11 @@ struct Timer {
 
 pub(crate) struct Timers {
     pub(crate) clock: Clock,
+    /// A coarse reading of the real clock in milliseconds, refreshed by the
+    /// watchdog every `coarse_period`: lets the hot path of a call measure a
+    /// long timeout without a clock read.
+    coarse_ms: AtomicU64,
+    coarse_period: Option<Duration>,
     wheel: Mutex<Wheel<Timer>>,
     /// The timers aimed at each pid, so that they die with it (rule 39).
     by_target: Mutex<HashMap<Pid, Vec<Key>>>,
@@ -54,9 +67,12 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn new(clock: Clock) -> Self {
+    pub(crate) fn new(clock: Clock, coarse_period: Option<Duration>) -> Self {
+        let coarse_period = coarse_period.filter(|_| !clock.is_virtual());
         Timers {
             clock,
+            coarse_ms: AtomicU64::new(0),
+            coarse_period,
             wheel: Mutex::new(Wheel::new()),
             by_target: Mutex::new(HashMap::new()),
             wakeup: Condvar::new(),
@@ -65,6 +81,43 @@ impl Timers {
 
     pub(crate) fn now(&self) -> Duration {
         self.clock.now()
+    }
+
+    /// Refreshes the coarse clock (the watchdog calls this every period).
+    pub(crate) fn refresh_coarse(&self) {
+        self.coarse_ms
+            .store(self.now().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Starts measuring a wait of `timeout`: coarsely (no clock read) when
+    /// the timeout is long next to the coarse clock's period.
+    pub(crate) fn mark(&self, timeout: Duration) -> Mark {
+        match self.coarse_period {
+            Some(period) if timeout >= period * 4 => {
+                Mark::Coarse(self.coarse_ms.load(Ordering::Relaxed), period)
+            }
+            _ => Mark::Precise(self.now()),
+        }
+    }
+
+    /// Whether `timeout` has certainly elapsed since `mark` (never early).
+    pub(crate) fn expired(&self, mark: Mark, timeout: Duration) -> bool {
+        self.left(mark, timeout).is_zero()
+    }
+
+    /// How much of `timeout` is certainly left since `mark`.
+    pub(crate) fn left(&self, mark: Mark, timeout: Duration) -> Duration {
+        match mark {
+            Mark::Precise(start) => timeout.saturating_sub(self.now().saturating_sub(start)),
+            Mark::Coarse(start_ms, period) => {
+                let elapsed = Duration::from_millis(
+                    self.coarse_ms.load(Ordering::Relaxed).saturating_sub(start_ms),
+                );
+                // The coarse reading lags by up to a period: count only
+                // what has surely passed.
+                timeout.saturating_sub(elapsed.saturating_sub(period))
+            }
+        }
     }
 
     fn arm(&self, delay: Duration, target: Option<Pid>, action: Action) -> TimerRef {
