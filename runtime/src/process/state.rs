@@ -1,6 +1,6 @@
 //! The scheduling state of a process: one atomic word.
 //!
-//! See `README.md` beside this file for the protocol and the invariants each
+//! See `README.md` in `runtime/src/process/README.md` for the protocol and the invariants each
 //! side relies on. In short:
 //!
 //! ```text
@@ -16,6 +16,8 @@
 //!
 //! `EXITING` and `DEAD` are sticky flags on top: a process marked `EXITING`
 //! runs no more callbacks, and `DEAD` processes are never enqueued again.
+//!
+//! The protocol is model-checked by `loom_tests` below (see `crate::loom`).
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 
@@ -111,7 +113,11 @@ impl State {
                 return TransitionToIdle::Exiting;
             }
             if cur & NOTIFIED != 0 {
-                self.0.fetch_and(!NOTIFIED, AcqRel);
+                let prev = self.0.fetch_and(!NOTIFIED, AcqRel);
+                // A kill may have landed since the load above.
+                if prev & EXITING != 0 {
+                    return TransitionToIdle::Exiting;
+                }
                 return TransitionToIdle::Notified;
             }
             match self
@@ -210,5 +216,290 @@ mod tests {
         assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
         assert_eq!(s.mark_exiting(), (false, Notify::Schedule));
         assert!(s.transition_to_running());
+    }
+}
+
+/// Model checks of the state machine: loom runs each model under every
+/// interleaving within the preemption bound (see `crate::loom`).
+///
+/// A `Proc` is a process reduced to what the protocol touches: the state
+/// word, a mailbox behind a mutex (closed by the exit, like
+/// `Mailbox`), the runner's private batch in a loom `UnsafeCell` (loom fails
+/// the model if two runners touch it without a happens-before edge between
+/// them: invariant 1, and `pcb.rs` safety invariant 1), and a count of queue
+/// entries. Whoever obtains a queue entry (a sender or killer told
+/// `Schedule`, or a runner that yields) runs the slice itself, as the worker
+/// popping that entry would; so once every thread has finished no entry may
+/// be left, and the process must be idle with every message handled, or
+/// dead.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::{Arc, Mutex};
+    use loom::thread;
+
+    use super::*;
+    use crate::loom::model;
+
+    struct Proc {
+        state: State,
+        /// `None` once the exit has closed it.
+        mailbox: Mutex<Option<Vec<usize>>>,
+        /// Touched only by the thread holding RUNNING.
+        batch: UnsafeCell<VecDeque<usize>>,
+        /// Queue entries that exist: pushed and not yet popped.
+        queued: AtomicUsize,
+        /// Bit `i` is set once message `i` has been handled.
+        handled: AtomicUsize,
+        /// How many times the exit ran.
+        exits: AtomicUsize,
+        /// Reductions per slice.
+        budget: usize,
+    }
+
+    /// How the process starts.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Start {
+        /// Just spawned: born NOTIFIED with the spawner's queue entry, which
+        /// the model's runner thread pops.
+        Queued,
+        /// Idle after a first slice: only a send or a kill wakes it.
+        Idle,
+    }
+
+    impl Proc {
+        fn new(start: Start, budget: usize, preload: &[usize]) -> Self {
+            let p = Proc {
+                state: State::new_notified(),
+                mailbox: Mutex::new(Some(preload.to_vec())),
+                batch: UnsafeCell::new(VecDeque::new()),
+                queued: AtomicUsize::new(1),
+                handled: AtomicUsize::new(0),
+                exits: AtomicUsize::new(0),
+                budget,
+            };
+            if start == Start::Idle {
+                assert!(preload.is_empty());
+                assert!(!p.run());
+            }
+            p
+        }
+
+        fn bits(&self) -> u32 {
+            self.state.0.load(SeqCst)
+        }
+
+        /// `Deliver::deliver`: push, then notify; run the slice on
+        /// `Schedule`.
+        fn send(&self, msg: usize) {
+            let pushed = match self.mailbox.lock().unwrap().as_mut() {
+                Some(queue) => {
+                    queue.push(msg);
+                    true
+                }
+                None => false,
+            };
+            if pushed && self.state.notify() == Notify::Schedule {
+                self.enqueue();
+                self.run_entries();
+            }
+        }
+
+        /// `link::kill`: mark exiting; run the slice on `Schedule`.
+        fn kill(&self) {
+            let (_, notify) = self.state.mark_exiting();
+            if notify == Notify::Schedule {
+                self.enqueue();
+                self.run_entries();
+            }
+        }
+
+        /// Pushes a queue entry; the state must say one is due.
+        fn enqueue(&self) {
+            let s = self.bits();
+            assert!(s & DEAD == 0, "a DEAD process was enqueued: {s:#b}");
+            assert!(s & NOTIFIED != 0 && s & RUNNING == 0, "state {s:#b}");
+            // Invariant 2: never two entries for one process.
+            let prev = self.queued.fetch_add(1, SeqCst);
+            assert_eq!(prev, 0, "a second queue entry");
+        }
+
+        /// Runs the entry this thread owns, and again after every yield.
+        fn run_entries(&self) {
+            while self.run() {}
+        }
+
+        /// Pops the (single) entry and runs one slice, as `Pcb::run` does.
+        /// Returns true if the slice yielded: the caller owns a new entry.
+        fn run(&self) -> bool {
+            let prev = self.queued.fetch_sub(1, SeqCst);
+            assert_eq!(prev, 1, "popped an entry that was never pushed");
+            let s = self.bits();
+            assert!(
+                s & NOTIFIED != 0 && s & RUNNING == 0 && s & DEAD == 0,
+                "popped in state {s:#b}"
+            );
+            if self.state.transition_to_running() {
+                self.exit();
+                return false;
+            }
+            self.slice()
+        }
+
+        fn take_mailbox(&self) {
+            let mut mailbox = self.mailbox.lock().unwrap();
+            let queue = mailbox.as_mut().expect("mailbox closed while running");
+            // SAFETY: loom checks every access to this cell and fails the
+            // model if two of them are not ordered by happens-before; the
+            // pointer is valid for the closure and no reference escapes.
+            self.batch
+                .with_mut(|b| unsafe { (*b).extend(queue.drain(..)) });
+        }
+
+        fn pop_batch(&self) -> Option<usize> {
+            // SAFETY: as in `take_mailbox`.
+            self.batch.with_mut(|b| unsafe { (*b).pop_front() })
+        }
+
+        /// `Pcb::slice_loop`, with a handler that records the message.
+        fn slice(&self) -> bool {
+            self.take_mailbox();
+            let mut budget = self.budget;
+            loop {
+                let Some(msg) = self.pop_batch() else {
+                    match self.state.transition_to_idle() {
+                        TransitionToIdle::Ok => return false,
+                        TransitionToIdle::Notified => {
+                            self.take_mailbox();
+                            continue;
+                        }
+                        TransitionToIdle::Exiting => {
+                            self.exit();
+                            return false;
+                        }
+                    }
+                };
+                let prev = self.handled.fetch_or(1 << msg, SeqCst);
+                assert_eq!(prev & (1 << msg), 0, "message {msg} handled twice");
+                if self.state.is_exiting() {
+                    self.exit();
+                    return false;
+                }
+                budget -= 1;
+                if budget == 0 {
+                    self.state.transition_to_yield();
+                    self.enqueue();
+                    return true;
+                }
+            }
+        }
+
+        /// `Pcb::exit`: mark exiting, close the mailbox, drop the batch,
+        /// then DEAD.
+        fn exit(&self) {
+            assert!(self.state.is_running());
+            let (_, notify) = self.state.mark_exiting();
+            assert_eq!(notify, Notify::Nothing, "the runner scheduled itself");
+            drop(self.mailbox.lock().unwrap().take());
+            // SAFETY: as in `take_mailbox`.
+            self.batch.with_mut(|b| unsafe { (*b).clear() });
+            let prev = self.exits.fetch_add(1, SeqCst);
+            assert_eq!(prev, 0, "the exit ran twice");
+            self.state.transition_to_dead();
+        }
+    }
+
+    /// Runs a model: the process starts as `start` with `preload` in its
+    /// mailbox (a runner thread pops the spawn entry if it starts queued),
+    /// one thread per message in `sends`, and a killer thread if `kill`.
+    fn check(
+        start: Start,
+        budget: usize,
+        preload: &'static [usize],
+        sends: &'static [usize],
+        kill: bool,
+    ) {
+        model(move || {
+            let p = Arc::new(Proc::new(start, budget, preload));
+            let mut threads = Vec::new();
+            if start == Start::Queued {
+                let p = p.clone();
+                threads.push(thread::spawn(move || p.run_entries()));
+            }
+            for &msg in sends {
+                let p = p.clone();
+                threads.push(thread::spawn(move || p.send(msg)));
+            }
+            if kill {
+                let p = p.clone();
+                threads.push(thread::spawn(move || p.kill()));
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+
+            let s = p.bits();
+            assert_eq!(p.queued.load(SeqCst), 0, "an entry was never run");
+            assert_eq!(s & RUNNING, 0, "still running: {s:#b}");
+            // SAFETY: every other thread has been joined.
+            let batch_empty = p.batch.with(|b| unsafe { (*b).is_empty() });
+            assert!(batch_empty);
+            if kill {
+                // A late `notify` may still set NOTIFIED on a DEAD process;
+                // it is never acted on.
+                assert_eq!(s & (DEAD | EXITING), DEAD | EXITING, "killed but not dead");
+                assert_eq!(p.exits.load(SeqCst), 1, "the kill was lost");
+                assert!(p.mailbox.lock().unwrap().is_none());
+            } else {
+                // No lost wake-up: idle, and nothing left unhandled.
+                assert_eq!(s, 0, "not idle at the end: {s:#b}");
+                assert_eq!(p.exits.load(SeqCst), 0);
+                assert_eq!(p.mailbox.lock().unwrap().as_deref(), Some(&[][..]));
+                let all = preload.iter().chain(sends).fold(0, |m, i| m | 1 << i);
+                assert_eq!(p.handled.load(SeqCst), all, "a message was lost");
+            }
+        });
+    }
+
+    /// (a) A running slice and two concurrent senders: each message is
+    /// handled exactly once, one queue entry at most, no lost wake-up.
+    #[test]
+    fn loom_two_senders_race_a_running_slice() {
+        check(Start::Queued, 8, &[0], &[1, 2], false);
+    }
+
+    /// (a) Two senders race to wake an idle process: exactly one schedules.
+    #[test]
+    fn loom_two_senders_wake_an_idle_process() {
+        check(Start::Idle, 8, &[], &[0, 1], false);
+    }
+
+    /// (b) A kill races a send and a running slice: the exit runs exactly
+    /// once, and nobody enqueues the process once it is DEAD.
+    #[test]
+    fn loom_kill_races_a_send_and_a_running_slice() {
+        check(Start::Queued, 8, &[0], &[1], true);
+    }
+
+    /// (b) A kill races a send to an idle process.
+    #[test]
+    fn loom_kill_races_a_send_to_an_idle_process() {
+        check(Start::Idle, 8, &[], &[0], true);
+    }
+
+    /// (c) The slice budget runs out (a yield) while a send arrives.
+    #[test]
+    fn loom_yield_races_a_send() {
+        check(Start::Queued, 1, &[0, 1], &[2], false);
+    }
+
+    /// (c) A yield races a send and a kill.
+    #[test]
+    fn loom_yield_races_a_send_and_a_kill() {
+        check(Start::Queued, 1, &[0, 1], &[2], true);
     }
 }

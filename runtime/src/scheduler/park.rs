@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use crate::loom::{Condvar, Mutex};
 
 #[derive(Debug, Default)]
 pub(crate) struct Parker {
@@ -25,7 +25,8 @@ impl Parker {
     }
 
     /// Like `park`, but gives up after `timeout`. Returns whether a permit
-    /// was consumed.
+    /// was consumed. (Under loom, which cannot model time, the wait is
+    /// untimed: see `crate::loom`.)
     pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
         let mut notified = self.notified.lock();
         if !*notified {
@@ -38,5 +39,12 @@ impl Parker {
     pub(crate) fn unpark(&self) {
         *self.notified.lock() = true;
         self.cv.notify_one();
+    }
+
+    /// Whether a permit is waiting (the loom models check that none is
+    /// left over: a stale permit would make a later park return at once).
+    #[cfg(all(test, loom))]
+    pub(crate) fn has_permit(&self) -> bool {
+        *self.notified.lock()
     }
 }
