@@ -100,14 +100,19 @@ impl rotp::runtime::Process for Watcher {
     type Message = ();
 
     fn handle(&mut self, _: (), ctx: &mut rotp::runtime::Context<'_, ()>) {
-        let child = ctx.spawn_link(rotp::runtime::FnProcess::new(|_: (), ctx: &mut rotp::runtime::Context<'_, ()>| {
-            ctx.exit(ExitReason::custom("bye"))
-        }));
+        let child = ctx.spawn_link(rotp::runtime::FnProcess::new(
+            |_: (), ctx: &mut rotp::runtime::Context<'_, ()>| ctx.exit(ExitReason::custom("bye")),
+        ));
         ctx.monitor(child.pid());
         child.send(());
     }
 
-    fn handle_exit(&mut self, _: rotp::runtime::Pid, _: ExitReason, ctx: &mut rotp::runtime::Context<'_, ()>) {
+    fn handle_exit(
+        &mut self,
+        _: rotp::runtime::Pid,
+        _: ExitReason,
+        ctx: &mut rotp::runtime::Context<'_, ()>,
+    ) {
         self.seen += 1;
         self.finish(ctx);
     }

@@ -459,10 +459,11 @@ impl Handle {
     ) -> TimerRef {
         let addr = dest.clone();
         dest.header().has_timers.store(true, SeqCst);
-        let timer = self
-            .shared
-            .timers
-            .send_after(delay, Some(dest.pid()), Box::new(move || addr.send(msg)));
+        let timer = self.shared.timers.send_after(
+            delay,
+            Some(dest.pid()),
+            Box::new(move || addr.send(msg)),
+        );
         self.drop_if_dead(dest, timer)
     }
 
@@ -655,7 +656,8 @@ impl Handle {
                     slices: ws.slices.load(Relaxed) / 2,
                     steals: ws.stats.steals.load(Relaxed),
                     parks: ws.stats.parks.load(Relaxed),
-                    busy: uptime.saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed))),
+                    busy: uptime
+                        .saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed))),
                 })
                 .collect(),
             spawned: self.shared.stats.spawned.load(Relaxed),

@@ -16,6 +16,15 @@ use common::*;
 use rotp_runtime::testing::wait_until;
 use rotp_runtime::{Builder, Runtime};
 
+/// The tests here hold workers on purpose (spinning, blocking); run them one
+/// at a time so that one test's spinning cannot pass for another's long
+/// handler.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Spawns the idle responder: answers each message on `tx`.
 fn responder(rt: &Runtime) -> (rotp_runtime::Addr<u32>, mpsc::Receiver<u32>) {
     let (tx, rx) = mpsc::channel();
@@ -31,6 +40,7 @@ fn responder(rt: &Runtime) -> (rotp_runtime::Addr<u32>, mpsc::Receiver<u32>) {
 /// must do it.
 #[test]
 fn r12_blocked_process_does_not_stop_others_from_answering() {
+    let _serial = serial();
     each_runtime_with(
         |b| b.watchdog_threshold(None),
         |rt| {
@@ -53,6 +63,7 @@ fn r12_blocked_process_does_not_stop_others_from_answering() {
 /// until the wait ends.
 #[test]
 fn control_a_wait_outside_blocking_holds_the_worker() {
+    let _serial = serial();
     with_runtime(Builder::new().workers(1).watchdog_threshold(None), |rt| {
         let (addr, rx) = responder(rt);
         let gate = Gate::new();
@@ -83,6 +94,7 @@ fn control_a_wait_outside_blocking_holds_the_worker() {
 /// `RuntimeStats::long_schedules`.
 #[test]
 fn watchdog_covers_for_a_worker_stuck_in_a_long_handler() {
+    let _serial = serial();
     let logs = LogCapture::install();
     each_runtime_with(
         |b| b.watchdog_threshold(Some(Duration::from_millis(5))),
@@ -119,6 +131,7 @@ fn watchdog_covers_for_a_worker_stuck_in_a_long_handler() {
 /// counted.
 #[test]
 fn control_without_watchdog_a_spinning_handler_holds_the_worker() {
+    let _serial = serial();
     with_runtime(Builder::new().workers(1).watchdog_threshold(None), |rt| {
         let (addr, rx) = responder(rt);
         let gate = Gate::new();
@@ -142,6 +155,7 @@ fn control_without_watchdog_a_spinning_handler_holds_the_worker() {
 /// second with only trivial handlers).
 #[test]
 fn watchdog_does_not_flag_a_slice_of_short_handlers() {
+    let _serial = serial();
     with_runtime(
         // A threshold well above one handler (1 ms) but well below the
         // slice (120 handlers): the slice trips a slice-based watchdog,
@@ -176,5 +190,6 @@ fn watchdog_does_not_flag_a_slice_of_short_handlers() {
 /// `blocking` outside any runtime thread simply runs the closure.
 #[test]
 fn blocking_outside_the_runtime_just_runs() {
+    let _serial = serial();
     assert_eq!(rotp_runtime::blocking(|| 6 * 7), 42);
 }

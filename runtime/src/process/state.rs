@@ -1,6 +1,6 @@
 //! The scheduling state of a process: one atomic word.
 //!
-//! See `README.md` in `runtime/src/process/README.md` for the protocol and the invariants each
+//! See `runtime/src/process/README.md` for the protocol and the invariants each
 //! side relies on. In short:
 //!
 //! ```text

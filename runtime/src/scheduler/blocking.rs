@@ -198,6 +198,7 @@ fn spare_main(shared: Arc<Shared>, first: Arc<Cover>) {
         *cover.spare.lock() = Some(cx.parker.clone());
         let serving = cover.clone();
         cx.run(move || serving.active.load(SeqCst));
+        cx.flush_to_injector();
         *cover.spare.lock() = None;
         // Wait for the next cover, or retire.
         let mut assignment = me.assignment.lock();

@@ -29,9 +29,11 @@ pub(crate) struct WorkerCx {
     pub(crate) parker: Arc<Parker>,
 }
 
-/// What only the worker's own thread touches.
+/// What only the thread's own code touches. A spare has a LIFO slot (so a
+/// process it runs gets the same inline calls and locality as on a worker)
+/// but no deque: nobody could steal from it.
 struct Core {
-    local: Worker<Task>,
+    local: Option<Worker<Task>>,
     /// The process woken last by this worker, run next for locality.
     /// Private to the worker: nobody can steal it, so `blocking` moves it to
     /// the deque before the thread blocks.
@@ -52,8 +54,7 @@ pub(crate) fn flush_lifo() {
         if let Some(cx) = w.borrow().as_deref() {
             if let Some(core) = cx.core.borrow_mut().as_mut() {
                 if let Some(task) = core.lifo.take() {
-                    core.local.push(task);
-                    cx.shared.scheduler.idle.notify_one();
+                    core.push_back(task, &cx.shared);
                 }
             }
         }
@@ -115,9 +116,6 @@ pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
         let Some(cx) = w.as_deref() else {
             return Some(task);
         };
-        let Some(index) = cx.index else {
-            return Some(task);
-        };
         if !Arc::ptr_eq(&cx.shared, &task.header().shared) {
             return Some(task);
         }
@@ -125,19 +123,39 @@ pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
         let Some(core) = core.as_mut() else {
             return Some(task);
         };
-        let _ = index;
-        let sched = &cx.shared.scheduler;
         if lifo {
             if let Some(old) = core.lifo.replace(task) {
-                core.local.push(old);
-                sched.idle.notify_one();
+                core.push_back(old, &cx.shared);
             }
         } else {
-            core.local.push(task);
-            sched.idle.notify_one();
+            core.push_back(task, &cx.shared);
         }
         None
     })
+}
+
+impl Core {
+    fn new(local: Option<Worker<Task>>, seed: u32) -> Self {
+        Core {
+            local,
+            lifo: None,
+            lifo_streak: 0,
+            tick: 0,
+            rng: seed.wrapping_mul(0x9E37_79B9) | 1,
+        }
+    }
+
+    /// Queues `task` behind the waiting ones: the deque on a worker, the
+    /// injector on a spare.
+    fn push_back(&self, task: Task, shared: &Shared) {
+        match &self.local {
+            Some(local) => {
+                local.push(task);
+                shared.scheduler.idle.notify_one();
+            }
+            None => shared.scheduler.inject(task),
+        }
+    }
 }
 
 impl WorkerCx {
@@ -145,13 +163,7 @@ impl WorkerCx {
         WorkerCx {
             shared,
             index: Some(index),
-            core: RefCell::new(Some(Core {
-                local,
-                lifo: None,
-                lifo_streak: 0,
-                tick: 0,
-                rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
-            })),
+            core: RefCell::new(Some(Core::new(Some(local), index as u32))),
             parker: Arc::new(Parker::new()),
         }
     }
@@ -160,8 +172,17 @@ impl WorkerCx {
         WorkerCx {
             shared,
             index: None,
-            core: RefCell::new(None),
+            core: RefCell::new(Some(Core::new(None, 7))),
             parker: Arc::new(Parker::new()),
+        }
+    }
+
+    /// Moves the LIFO slot's occupant to the injector (a spare whose cover
+    /// ended: nobody else can reach its slot).
+    pub(crate) fn flush_to_injector(&self) {
+        let task = self.core.borrow_mut().as_mut().and_then(|c| c.lifo.take());
+        if let Some(task) = task {
+            self.shared.scheduler.inject(task);
         }
     }
 
@@ -176,19 +197,20 @@ impl WorkerCx {
                 core.lifo_streak += 1;
                 return Some(task);
             }
-            core.local.push(task);
+            core.push_back(task, &self.shared);
         }
         core.lifo_streak = 0;
+        let local = core.local.as_ref();
         if core.tick % INJECTOR_INTERVAL == 0 {
-            if let Steal::Success(task) = sched.steal_injector(Some(&core.local)) {
+            if let Steal::Success(task) = sched.steal_injector(local) {
                 return Some(task);
             }
         }
-        if let Some(task) = core.local.pop() {
+        if let Some(task) = local.and_then(Worker::pop) {
             return Some(task);
         }
         loop {
-            match sched.steal_injector(Some(&core.local)) {
+            match sched.steal_injector(local) {
                 Steal::Success(task) => return Some(task),
                 Steal::Retry => continue,
                 Steal::Empty => return None,
@@ -201,7 +223,7 @@ impl WorkerCx {
         let sched = &self.shared.scheduler;
         let start = self.next_random(sched.workers.len());
         let core = self.core.borrow();
-        sched.steal(self.index, core.as_ref().map(|c| &c.local), start)
+        sched.steal(self.index, core.as_ref().and_then(|c| c.local.as_ref()), start)
     }
 
     fn next_random(&self, n: usize) -> usize {
@@ -324,6 +346,8 @@ pub(crate) fn main(shared: Arc<Shared>, index: usize, local: Worker<Task>) {
     let mut core = cx.core.borrow_mut();
     if let Some(core) = core.as_mut() {
         drop(core.lifo.take());
-        while core.local.pop().is_some() {}
+        if let Some(local) = &core.local {
+            while local.pop().is_some() {}
+        }
     }
 }

@@ -111,7 +111,9 @@ impl Timers {
             Mark::Precise(start) => timeout.saturating_sub(self.now().saturating_sub(start)),
             Mark::Coarse(start_ms, period) => {
                 let elapsed = Duration::from_millis(
-                    self.coarse_ms.load(Ordering::Relaxed).saturating_sub(start_ms),
+                    self.coarse_ms
+                        .load(Ordering::Relaxed)
+                        .saturating_sub(start_ms),
                 );
                 // The coarse reading lags by up to a period: count only
                 // what has surely passed.
