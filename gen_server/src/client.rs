@@ -81,6 +81,15 @@ impl<G: GenServer> ServerRef<G> {
         }
     }
 
+    /// The server's address, borrowed when this handle holds it (the hot
+    /// path of a call: no reference-count traffic).
+    fn with_addr<R>(&self, f: impl FnOnce(&Addr<ServerMsg<G>>) -> R) -> Option<R> {
+        match &self.target {
+            Target::Addr(a) => Some(f(a)),
+            Target::Name(..) => self.resolve().map(|a| f(&a)),
+        }
+    }
+
     /// The server's pid; for a handle by name, the current holder's, or
     /// [`Pid::ROOT`] when nobody holds the name.
     pub fn pid(&self) -> Pid {
@@ -117,21 +126,17 @@ impl<G: GenServer> ServerRef<G> {
         request: G::Call,
         timeout: Option<Duration>,
     ) -> Result<G::Reply, CallError> {
-        self.request(request)?.receive_response(timeout)
+        self.with_addr(|addr| {
+            let mut wait = send_call(addr, request)?;
+            wait.wait(addr, timeout).map_err(wait_error)
+        })
+        .unwrap_or(Err(CallError::NoProc))
     }
 
     fn request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
-        let me = rotp_runtime::self_pid();
-        if me == Some(addr.pid()) {
-            return Err(CallError::CallingSelf);
-        }
-        let (reply, wait) = reply_channel();
-        match addr.try_send(ServerMsg::Call(request, reply, me)) {
-            Ok(()) => Ok(RequestId { addr, wait }),
-            Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
-            Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),
-        }
+        let wait = send_call(&addr, request)?;
+        Ok(RequestId { addr, wait })
     }
 
     /// Sends a request without waiting; collect the reply from the
@@ -142,9 +147,7 @@ impl<G: GenServer> ServerRef<G> {
 
     /// Casts: returns at once, whether or not the server exists (rule 69).
     pub fn cast(&self, request: G::Cast) {
-        if let Some(addr) = self.resolve() {
-            addr.send(ServerMsg::Cast(request));
-        }
+        self.with_addr(|addr| addr.send(ServerMsg::Cast(request)));
     }
 
     /// Casts, but reports a full mailbox (a bounded server whose policy
@@ -242,6 +245,20 @@ impl<G: GenServer> ServerRef<G> {
     /// Logs every message the server handles at `debug` level (`sys:trace`).
     pub fn trace(&self, on: bool) -> Result<(), CallError> {
         self.system(|reply| SystemOp::Trace(on, reply))
+    }
+}
+
+/// Sends a call request; the wait for its reply.
+fn send_call<G: GenServer>(addr: &Addr<ServerMsg<G>>, request: G::Call) -> Result<ReplyWait<G::Reply>, CallError> {
+    let me = rotp_runtime::self_pid();
+    if me == Some(addr.pid()) {
+        return Err(CallError::CallingSelf);
+    }
+    let (reply, wait) = reply_channel();
+    match addr.try_send(ServerMsg::Call(request, reply, me)) {
+        Ok(()) => Ok(wait),
+        Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
+        Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),
     }
 }
 

@@ -78,16 +78,16 @@ pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
 }
 
 /// Calls `f` with this worker's handler counter (`None` off the workers).
+/// The thread's context stays borrowed (shared) during `f`, which may run
+/// a whole nested slice: nothing on this path borrows it mutably.
 pub(crate) fn with_ticks<R>(f: impl FnOnce(Option<&std::sync::atomic::AtomicU64>) -> R) -> R {
-    let shared = WORKER.with(|w| {
+    WORKER.with(|w| {
         let w = w.borrow();
-        let cx = w.as_deref()?;
-        Some((cx.shared.clone(), cx.index?))
-    });
-    match &shared {
-        Some((shared, index)) => f(Some(&shared.scheduler.workers[*index].ticks)),
-        None => f(None),
-    }
+        let ticks = w
+            .as_deref()
+            .and_then(|cx| cx.index.map(|i| &cx.shared.scheduler.workers[i].ticks));
+        f(ticks)
+    })
 }
 
 /// The runtime context of the current thread, if it runs processes.
