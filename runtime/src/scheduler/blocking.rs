@@ -266,9 +266,27 @@ pub(crate) fn cover_wait<R>(shared: &Arc<Shared>, f: impl FnOnce() -> R) -> R {
 }
 
 fn covered<R>(busy: bool, f: impl FnOnce() -> R) -> R {
+    /// Restores the thread's `blocked` flag, even if `f` panics.
+    struct Unblock(bool);
+    impl Drop for Unblock {
+        fn drop(&mut self) {
+            worker::with_current(|cx| {
+                if let Some(cx) = cx {
+                    cx.blocked.set(self.0);
+                }
+            });
+        }
+    }
     worker::flush_lifo();
-    let guard = worker::with_current(|cx| cx.map(|cx| cover(&cx.shared, cx.index, busy)));
+    let (guard, unblock) = worker::with_current(|cx| match cx {
+        Some(cx) => (
+            Some(cover(&cx.shared, cx.index, busy)),
+            Some(Unblock(cx.blocked.replace(true))),
+        ),
+        None => (None, None),
+    });
     let result = f();
+    drop(unblock);
     drop(guard);
     result
 }

@@ -27,6 +27,9 @@ pub(crate) struct WorkerCx {
     pub(crate) index: Option<usize>,
     core: RefCell<Option<Core>>,
     pub(crate) parker: Arc<Parker>,
+    /// The thread is inside `blocking`: what it makes runnable goes where
+    /// other threads can run it, not to its own queues.
+    pub(crate) blocked: std::cell::Cell<bool>,
 }
 
 /// What only the thread's own code touches. A spare has a LIFO slot (so a
@@ -116,7 +119,7 @@ pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
         let Some(cx) = w.as_deref() else {
             return Some(task);
         };
-        if !Arc::ptr_eq(&cx.shared, &task.header().shared) {
+        if cx.blocked.get() || !Arc::ptr_eq(&cx.shared, &task.header().shared) {
             return Some(task);
         }
         let mut core = cx.core.borrow_mut();
@@ -165,6 +168,7 @@ impl WorkerCx {
             index: Some(index),
             core: RefCell::new(Some(Core::new(Some(local), index as u32))),
             parker: Arc::new(Parker::new()),
+            blocked: std::cell::Cell::new(false),
         }
     }
 
@@ -174,6 +178,7 @@ impl WorkerCx {
             index: None,
             core: RefCell::new(Some(Core::new(None, 7))),
             parker: Arc::new(Parker::new()),
+            blocked: std::cell::Cell::new(false),
         }
     }
 
