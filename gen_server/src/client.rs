@@ -268,6 +268,7 @@ fn wait_error(e: WaitError) -> CallError {
         WaitError::Exited(ExitReason::NoProc) => CallError::NoProc,
         WaitError::Exited(reason) => CallError::Exited(reason),
         WaitError::Deadlock(cycle) => CallError::Deadlock(cycle),
+        WaitError::CallerExiting => CallError::CallerExiting,
         other => CallError::Exited(ExitReason::custom(other)),
     }
 }

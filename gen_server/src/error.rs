@@ -27,6 +27,10 @@ pub enum CallError {
     /// The server's mailbox is full and its policy rejects new messages.
     #[error("mailbox full")]
     MailboxFull,
+    /// The calling process was itself told to exit while it waited (a kill,
+    /// or an exit signal it does not trap); return so the exit can happen.
+    #[error("the caller is exiting")]
+    CallerExiting,
 }
 
 impl CallError {
@@ -39,6 +43,7 @@ impl CallError {
             CallError::CallingSelf => ExitReason::custom("calling_self"),
             CallError::Deadlock(_) => ExitReason::custom("deadlock"),
             CallError::MailboxFull => ExitReason::custom("mailbox_full"),
+            CallError::CallerExiting => ExitReason::Killed,
         }
     }
 }

@@ -70,6 +70,11 @@ pub enum WaitError {
     /// Waiting would close a cycle of processes waiting on each other.
     #[error("call cycle: {}", fmt_cycle(.0))]
     Deadlock(Vec<Pid>),
+    /// The waiting process itself was told to exit (a kill, or an exit
+    /// signal it does not trap): the wait ends so its handler can return
+    /// and the exit take effect (R1).
+    #[error("the waiting process is exiting")]
+    CallerExiting,
 }
 
 fn fmt_cycle(cycle: &[Pid]) -> String {
@@ -226,6 +231,27 @@ impl<T: Send + 'static> ReplyWait<T> {
         callee: &Addr<M>,
         timeout: Option<Duration>,
     ) -> Result<T, WaitError> {
+        self.wait_with(callee, timeout, true)
+    }
+
+    /// Like [`wait`](Self::wait), but never runs the callee on this
+    /// thread. For requests whose handler may wait for the caller itself —
+    /// asking a supervisor to stop the calling child — where running the
+    /// callee inline, on top of the caller's own stack, could never finish.
+    pub fn wait_not_inline<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        timeout: Option<Duration>,
+    ) -> Result<T, WaitError> {
+        self.wait_with(callee, timeout, false)
+    }
+
+    fn wait_with<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        timeout: Option<Duration>,
+        inline: bool,
+    ) -> Result<T, WaitError> {
         if let Peek::Value(v) = self.peek() {
             return Ok(v);
         }
@@ -236,7 +262,7 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // run included: a callee run inline that calls us back must
                 // find the edge (a cycle on one thread would never resolve).
                 me.waiting_on.store(callee.pid().to_bits(), Release);
-                let result = self.wait_in_process(me.pid, callee, &shared, timeout);
+                let result = self.wait_in_process(me.pid, callee, &shared, timeout, inline);
                 me.waiting_on.store(0, Release);
                 result
             }
@@ -254,6 +280,7 @@ impl<T: Send + 'static> ReplyWait<T> {
         callee: &Addr<M>,
         shared: &Arc<Shared>,
         timeout: Option<Duration>,
+        inline: bool,
     ) -> Result<T, WaitError> {
         if let Some(cycle) = find_cycle(shared, me, callee) {
             return Err(WaitError::Deadlock(cycle));
@@ -261,7 +288,7 @@ impl<T: Send + 'static> ReplyWait<T> {
         // A long timeout is measured on the coarse clock: the common call,
         // answered inline, then reads no clock at all.
         let mark = timeout.map(|t| (shared.timers.mark(t), t));
-        if INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
+        if inline && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
             if let Some(task) = worker::take_lifo_if(callee.pid()) {
                 INLINE_DEPTH.with(|d| d.set(d.get() + 1));
                 worker::with_ticks(|ticks| task.run(ticks));
@@ -326,6 +353,16 @@ impl<T: Send + 'static> ReplyWait<T> {
                     break Err(WaitError::Timeout);
                 }
                 Peek::Closed | Peek::Empty => {}
+            }
+            if crate::current::with_header(|me| me.is_some_and(|h| h.state.is_exiting())) {
+                // Whoever told us to exit may be answering right now (a
+                // supervisor asked by a child to stop that child): give the
+                // reply a moment before giving up on it.
+                crate::backoff::spin_until(|| self.slot.ready.load(Acquire));
+                if let Peek::Value(v) = self.peek() {
+                    break Ok(v);
+                }
+                break Err(WaitError::CallerExiting);
             }
             if let Some(reason) = callee.exit_reason() {
                 // The reply may have raced the exit.

@@ -292,8 +292,9 @@ impl Handle {
 
     /// Waits until the process behind `addr` has exited — its name released
     /// and its slot freed — and returns its exit reason; `None` if `timeout`
-    /// (on the runtime clock) passes first. Inside a process the wait does
-    /// not hold up the worker.
+    /// (on the runtime clock) passes first, or if the waiting process is
+    /// itself told to exit meanwhile. Inside a process the wait does not
+    /// hold up the worker.
     pub fn await_exit<M: Send + 'static>(
         &self,
         addr: &Addr<M>,
@@ -318,6 +319,10 @@ impl Handle {
             if done() {
                 return process.exit_reason();
             }
+            // A waiter that is itself told to exit stops waiting (R1).
+            if crate::current::with_header(|me| me.is_some_and(|h| h.state.is_exiting())) {
+                return None;
+            }
             let left = match timeout {
                 Some(t) => {
                     let spent = shared.timers.now().saturating_sub(start);
@@ -333,6 +338,13 @@ impl Handle {
             shared.wait_exits(Instant::now() + step, done);
         };
         scheduler::blocking::cover_wait(shared, wait)
+    }
+
+    /// Whether the calling process has been told to exit (a kill, or an exit
+    /// signal it does not trap); `false` outside any process. A wait in a
+    /// library that returns early because of this can tell why.
+    pub fn self_is_exiting(&self) -> bool {
+        crate::current::with_header(|me| me.is_some_and(|h| h.state.is_exiting()))
     }
 
     /// An untyped handle on live process `pid`.

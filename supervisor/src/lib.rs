@@ -1,2 +1,164 @@
-//! Placeholder until its issue lands.
+//! Supervisors for rotp: processes that start other processes, watch them,
+//! restart them when they fail, and stop them in order — OTP's
+//! `supervisor` and Elixir's `Supervisor` and `DynamicSupervisor`, for
+//! synchronous Rust.
+//!
+//! ```
+//! use rotp_gen_server::{CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions};
+//! use rotp_runtime::Runtime;
+//! use rotp_supervisor::{GenServerChildSpec, Strategy, Supervisor, SupervisorOptions};
+//!
+//! /// Counts calls; panics on a negative increment.
+//! struct Counter(i64);
+//!
+//! impl GenServer for Counter {
+//!     type Args = i64;
+//!     type Call = i64;
+//!     type Reply = i64;
+//!     type Cast = ();
+//!     type Info = ();
+//!     type Continue = ();
+//!
+//!     fn init(start: i64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+//!         Init::ok(Counter(start))
+//!     }
+//!     fn handle_call(&mut self, by: i64, _: &mut Caller<i64>, _: &mut Ctx<'_, Self>) -> CallResult<Self> {
+//!         assert!(by >= 0, "negative increment");
+//!         self.0 += by;
+//!         Reply::reply(self.0)
+//!     }
+//! }
+//!
+//! let rt = Runtime::new().unwrap();
+//! let sup = Supervisor::start_link(
+//!     &rt,
+//!     vec![Counter::child_spec_opts(0, StartOptions::new().name("counter"))],
+//!     SupervisorOptions::new().strategy(Strategy::OneForOne).name("app"),
+//! )
+//! .unwrap();
+//!
+//! let counter = ServerRef::<Counter>::named(&rt, "counter");
+//! assert_eq!(counter.call(5).unwrap(), 5);
+//! assert!(counter.call(-1).is_err()); // the counter panics and exits...
+//!
+//! // ...and its supervisor starts it again, from its child spec.
+//! let restarted = rotp_runtime::testing::wait_until(std::time::Duration::from_secs(5), || {
+//!     counter.call(1).is_ok_and(|n| n == 1)
+//! });
+//! assert!(restarted);
+//! assert_eq!(sup.count_children().unwrap().active, 1);
+//! ```
+//!
+//! # Concepts
+//!
+//! **Child specs.** A [`ChildSpec`] says how to start a child (a start
+//! function that runs inside the supervisor and returns the pid of a
+//! process *linked* to it), when to restart it ([`Restart`]), how to stop
+//! it ([`Shutdown`]), and whether it is a worker or a supervisor
+//! ([`ChildType`]). Build one with [`ChildSpec::process`] for a raw
+//! [`Process`](rotp_runtime::Process) (started like a GenServer: the start
+//! returns once its `init` has run; see [`start_link_process`]),
+//! [`GenServerChildSpec::child_spec`]
+//! for a GenServer, [`Supervisor::child_spec`] for a nested supervisor, or
+//! [`ChildSpec::worker`] with any start function. Defaults are Elixir's:
+//! permanent, 5 s shutdown for workers, infinity for supervisors.
+//!
+//! **Strategies** ([`Strategy`]) decide which children restart when one
+//! must:
+//!
+//! ```text
+//!   children, in start order:   A   B   C   D          C exits abnormally
+//!   one_for_one                         C'             only C
+//!   one_for_all                 A'  B'  C'  D'         D, B, A stopped, then all started
+//!   rest_for_one                        C'  D'         D stopped, then C, D started
+//! ```
+//!
+//! **Restart types**: `Permanent` children always restart; `Transient` ones
+//! only after an abnormal exit (not `normal`, `shutdown` or
+//! `{shutdown, _}`); `Temporary` ones never, and are forgotten.
+//!
+//! **Intensity** ([`Intensity`]): more than `max_restarts` automatic
+//! restarts within `max_seconds` (3 in 5 s by default) and the supervisor
+//! gives up: it stops all children and exits with `shutdown`, which its
+//! own supervisor sees as a failure of one child. Time is the runtime
+//! clock, so tests use the virtual clock
+//! ([`Handle::advance`](rotp_runtime::Handle::advance)).
+//!
+//! **Stopping** is in reverse start order, one child at a time: exit signal
+//! `shutdown`, a wait up to the child's timeout, then a kill. A thread
+//! cannot be interrupted, so a kill takes effect when the child's current
+//! callback returns; the supervisor always waits for the real exit, so two
+//! incarnations of a child never run at once and a restarted child can take
+//! its registered name at once. A callback that never returns cannot be
+//! stopped: long callbacks should poll `ctx.is_exiting()`.
+//!
+//! A child may ask its own supervisor to stop it (`terminate_child` of its
+//! own id, or `DynamicSupervisor::terminate_child(own_pid)`): it is told to
+//! exit and answered without being waited for, and exits when its callback
+//! returns.
+//!
+//! **Parents.** [`Supervisor::start_link`] takes the runtime's
+//! [`Handle`](rotp_runtime::Handle) (like `rotp_gen_server::start_link`)
+//! and links the supervisor to the calling process, its parent; the
+//! parent's exit stops the supervisor and its children. Started from a
+//! plain thread, the parent is [`Pid::ROOT`](rotp_runtime::Pid::ROOT) and
+//! [`Runtime::shutdown`](rotp_runtime::Runtime::shutdown) stops the tree.
+//!
+//! **Significant children** ([`AutoShutdown`]): a transient or temporary
+//! child marked significant can end its supervisor when it finishes on its
+//! own — for trees that do one job and go away.
+//!
+//! **DynamicSupervisor** ([`DynamicSupervisor`]) starts with no children and
+//! adds them on demand, one_for_one, optionally bounded by `max_children`;
+//! each child's start function receives the supervisor's extra argument
+//! (Elixir's `extra_arguments`), on start and on every restart. It stops its
+//! children all at once.
+//!
+//! **Reports** go to the `log` crate: `child_terminated`, `start_error`,
+//! `shutdown_error`, `reached_max_restart_intensity`. Only abnormal exit
+//! reasons are logged as errors.
+//!
+//! The management API ([`Supervisor::start_child`],
+//! [`terminate_child`](Supervisor::terminate_child),
+//! [`restart_child`](Supervisor::restart_child),
+//! [`delete_child`](Supervisor::delete_child),
+//! [`which_children`](Supervisor::which_children),
+//! [`count_children`](Supervisor::count_children),
+//! [`get_childspec`](Supervisor::get_childspec),
+//! [`stop`](Supervisor::stop)) never times out; errors are values, one type
+//! per operation.
+
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod call;
+mod child;
+mod child_spec;
+mod dynamic;
+mod dynamic_server;
+mod error;
+mod flags;
+mod gen_server;
+mod info;
+mod report;
+mod restart;
+mod server;
+mod spawn;
+mod supervisor;
+
+pub use child_spec::{
+    ChildId, ChildSpec, ChildStartError, ChildType, Restart, Shutdown, StartFn, StartResult,
+    DEFAULT_WORKER_SHUTDOWN,
+};
+pub use dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
+pub use error::{
+    CallError, ChildSpecError, DeleteChildError, FlagsError, GetChildSpecError, RestartChildError,
+    StartChildError, StartError, StopError, TerminateChildError,
+};
+pub use flags::{
+    AutoShutdown, Intensity, Strategy, SupervisorOptions, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS,
+};
+pub use gen_server::GenServerChildSpec;
+pub use info::{ChildCounts, ChildInfo, ChildStatus, DynamicChildInfo};
+pub use spawn::start_link_process;
+pub use supervisor::Supervisor;

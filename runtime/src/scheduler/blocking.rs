@@ -96,7 +96,11 @@ impl Spares {
 
     pub(crate) fn stop(&self) {
         self.stopping.store(true, SeqCst);
-        for spare in self.idle.lock().drain(..) {
+        let idle = std::mem::take(&mut *self.idle.lock());
+        for spare in idle {
+            // Taken so that the notification cannot fall between the
+            // spare's check of `stopping` and its wait (see `spare_main`).
+            let _assignment = spare.assignment.lock();
             spare.cv.notify_one();
         }
     }
@@ -200,12 +204,16 @@ fn spare_main(shared: Arc<Shared>, first: Arc<Cover>) {
         cx.run(move || serving.active.load(SeqCst));
         cx.flush_to_injector();
         *cover.spare.lock() = None;
-        // Wait for the next cover, or retire.
+        // Wait for the next cover, or retire. Holding our assignment lock
+        // from before we are listed until the wait releases it means
+        // `Spares::stop` (which takes it to notify us) cannot slip its
+        // wake-up in between.
         let mut assignment = me.assignment.lock();
+        spares.idle.lock().push(me.clone());
         if spares.stopping.load(SeqCst) {
+            spares.idle.lock().retain(|s| !Arc::ptr_eq(s, &me));
             break;
         }
-        spares.idle.lock().push(me.clone());
         if assignment.is_none() {
             me.cv.wait_for(&mut assignment, SPARE_KEEP_ALIVE);
         }

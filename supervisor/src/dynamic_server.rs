@@ -1,0 +1,373 @@
+//! The DynamicSupervisor process (spec section S): one_for_one over
+//! children started on demand, each started with the supervisor's extra
+//! argument, and stopped all at once on termination.
+//!
+//! Children are keyed by a start counter (their order in `which_children`)
+//! and found by pid through an index that holds the current pid of a
+//! running child or the last pid of a restarting one, so
+//! `terminate_child(pid)` also aborts a retry loop.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
+
+use crate::child::{self, Running};
+use crate::child_spec::{ChildSpec, ChildStartError, Restart, Shutdown};
+use crate::error::{StartChildError, StartError, TerminateChildError};
+use crate::flags::Intensity;
+use crate::info::{ChildCounts, ChildStatus, DynamicChildInfo};
+use crate::report::{self, ChildName, SupName};
+use crate::restart::{Admit, RestartWindow};
+
+/// The messages of a DynamicSupervisor process.
+pub(crate) enum DynRequest<E> {
+    StartChild(
+        ChildSpec<E>,
+        ReplySender<Result<Option<Pid>, StartChildError>>,
+    ),
+    /// Stop child `pid`, at the request of the second pid (if any).
+    TerminateChild(
+        Pid,
+        Option<Pid>,
+        ReplySender<Result<(), TerminateChildError>>,
+    ),
+    WhichChildren(ReplySender<Vec<DynamicChildInfo>>),
+    CountChildren(ReplySender<ChildCounts>),
+    Stop(ExitReason, Option<Pid>),
+    /// Retry the failed restart of child `key`, attempt `attempt`.
+    TryAgain(u64, u64),
+}
+
+enum State {
+    Running(Running),
+    Restarting { last_pid: Pid, attempt: u64 },
+}
+
+struct DynChild<E> {
+    spec: ChildSpec<E>,
+    state: State,
+}
+
+/// What `start_link` waits for.
+pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+
+/// The DynamicSupervisor process.
+pub(crate) struct DynamicServer<E> {
+    extra: E,
+    max_children: Option<usize>,
+    window: RestartWindow,
+    me: SupName,
+    children: BTreeMap<u64, DynChild<E>>,
+    by_pid: HashMap<Pid, u64>,
+    next_key: u64,
+    next_attempt: u64,
+    init: Option<InitReply>,
+}
+
+impl<E: Send + 'static> DynamicServer<E> {
+    pub(crate) fn new(
+        extra: E,
+        intensity: Intensity,
+        max_children: Option<usize>,
+        name: Option<rotp_runtime::Name>,
+        reply: InitReply,
+    ) -> Self {
+        DynamicServer {
+            extra,
+            max_children,
+            window: RestartWindow::new(intensity),
+            me: SupName {
+                pid: Pid::ROOT,
+                name,
+            },
+            children: BTreeMap::new(),
+            by_pid: HashMap::new(),
+            next_key: 0,
+            next_attempt: 0,
+            init: Some(reply),
+        }
+    }
+
+    fn remove(&mut self, key: u64) {
+        if let Some(child) = self.children.remove(&key) {
+            let pid = match child.state {
+                State::Running(r) => r.pid,
+                State::Restarting { last_pid, .. } => last_pid,
+            };
+            self.by_pid.remove(&pid);
+        }
+    }
+
+    /// Rules 155-158 (validation is done by the client).
+    fn start_child(
+        &mut self,
+        spec: ChildSpec<E>,
+        ctx: &mut Context<'_, DynRequest<E>>,
+    ) -> Result<Option<Pid>, StartChildError> {
+        if self
+            .max_children
+            .is_some_and(|max| self.children.len() >= max)
+        {
+            return Err(StartChildError::MaxChildren);
+        }
+        match spec.start_with(&self.extra) {
+            Ok(Some(pid)) => {
+                let key = self.next_key;
+                self.next_key += 1;
+                let running = Running::new(&ctx.handle(), pid);
+                self.children.insert(
+                    key,
+                    DynChild {
+                        spec,
+                        state: State::Running(running),
+                    },
+                );
+                self.by_pid.insert(pid, key);
+                Ok(Some(pid))
+            }
+            Ok(None) => Ok(None),
+            Err(ChildStartError::AlreadyStarted(pid)) => Err(StartChildError::AlreadyStarted(pid)),
+            Err(ChildStartError::Failed(reason)) => Err(StartChildError::Failed(reason)),
+        }
+    }
+
+    /// Rule 160. A child asking to stop itself is only told to exit: it
+    /// waits for this answer, possibly with this supervisor running nested
+    /// on its thread, and exits once its callback returns (R1).
+    fn terminate_child(
+        &mut self,
+        pid: Pid,
+        requester: Option<Pid>,
+        ctx: &mut Context<'_, DynRequest<E>>,
+    ) -> Result<(), TerminateChildError> {
+        let key = *self.by_pid.get(&pid).ok_or(TerminateChildError::NotFound)?;
+        let child = &self.children[&key];
+        if let State::Running(running) = &child.state {
+            if requester == Some(running.pid) {
+                child::signal(ctx, running, child.spec.shutdown);
+            } else if let Err(reason) =
+                child::shutdown(ctx, running, child.spec.shutdown, child.spec.restart)
+            {
+                report::shutdown_error(&self.me, ChildName(None), running.pid, &reason);
+            }
+        }
+        self.remove(key);
+        Ok(())
+    }
+
+    /// Rule 159: one_for_one restart decisions.
+    fn child_exited(
+        &mut self,
+        key: u64,
+        pid: Pid,
+        reason: ExitReason,
+        ctx: &mut Context<'_, DynRequest<E>>,
+    ) {
+        let restart = match self.children[&key].spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_normal_class(),
+            Restart::Temporary => false,
+        };
+        if restart || !reason.is_normal_class() {
+            report::child_terminated(&self.me, ChildName(None), pid, &reason);
+        }
+        if restart {
+            self.restart(key, pid, ctx);
+        } else {
+            self.remove(key);
+        }
+    }
+
+    /// An automatic restart of child `key` whose last pid was `old`.
+    fn restart(&mut self, key: u64, old: Pid, ctx: &mut Context<'_, DynRequest<E>>) {
+        if self.window.add(ctx.handle().now()) == Admit::GiveUp {
+            report::max_intensity(&self.me, ChildName(None));
+            self.remove(key);
+            self.shut_down(ExitReason::Shutdown, None, ctx);
+            return;
+        }
+        let child = self
+            .children
+            .get_mut(&key)
+            .expect("restarting a known child");
+        match child.spec.start_with(&self.extra) {
+            Ok(Some(pid)) => {
+                child.state = State::Running(Running::new(&ctx.handle(), pid));
+                self.by_pid.remove(&old);
+                self.by_pid.insert(pid, key);
+            }
+            // Ignored on restart: the child is gone.
+            Ok(None) => self.remove(key),
+            Err(reason) => {
+                report::start_error(&self.me, ChildName(None), &reason);
+                self.next_attempt += 1;
+                let attempt = self.next_attempt;
+                child.state = State::Restarting {
+                    last_pid: old,
+                    attempt,
+                };
+                ctx.addr().send(DynRequest::TryAgain(key, attempt));
+            }
+        }
+    }
+
+    fn try_again(&mut self, key: u64, attempt: u64, ctx: &mut Context<'_, DynRequest<E>>) {
+        if let Some(DynChild {
+            state:
+                State::Restarting {
+                    last_pid,
+                    attempt: a,
+                },
+            ..
+        }) = self.children.get(&key)
+        {
+            if *a == attempt {
+                let old = *last_pid;
+                self.restart(key, old, ctx);
+            }
+        }
+    }
+
+    /// Rule 161: every child gets its signal first, then the supervisor
+    /// waits, killing each timed-out child at its own deadline.
+    /// `requester`, if a child, is told to exit but not waited for.
+    fn terminate_all(&mut self, requester: Option<Pid>, ctx: &mut Context<'_, DynRequest<E>>) {
+        let mut running: Vec<(Running, Shutdown, Restart)> = std::mem::take(&mut self.children)
+            .into_values()
+            .filter_map(|c| match c.state {
+                State::Running(r) => Some((r, c.spec.shutdown, c.spec.restart)),
+                State::Restarting { .. } => None,
+            })
+            .collect();
+        self.by_pid.clear();
+        for (r, shutdown, _) in &running {
+            child::signal(ctx, r, *shutdown);
+        }
+        let deadline = |s: &Shutdown| match s {
+            Shutdown::BrutalKill => Duration::ZERO,
+            Shutdown::Timeout(t) => *t,
+            Shutdown::Infinity => Duration::MAX,
+        };
+        running.retain(|(r, _, _)| Some(r.pid) != requester);
+        running.sort_by_key(|(_, s, _)| deadline(s));
+        let handle = ctx.handle();
+        let start = handle.now();
+        let mut killed = Vec::new();
+        for (r, shutdown, restart) in running {
+            let reason = match shutdown {
+                Shutdown::BrutalKill | Shutdown::Infinity => {
+                    child::await_exit(&r, None).unwrap_or(None)
+                }
+                Shutdown::Timeout(t) => {
+                    let left = t.saturating_sub(handle.now().saturating_sub(start));
+                    match child::await_exit(&r, Some(left)) {
+                        Ok(reason) => reason,
+                        Err(()) => {
+                            ctx.kill(r.pid);
+                            killed.push((r, shutdown, restart));
+                            continue;
+                        }
+                    }
+                }
+            };
+            self.check(&r, reason, shutdown, restart);
+        }
+        for (r, shutdown, restart) in killed {
+            let reason = child::await_exit(&r, None).unwrap_or(None);
+            self.check(&r, reason, shutdown, restart);
+        }
+    }
+
+    fn check(&self, r: &Running, reason: Option<ExitReason>, shutdown: Shutdown, restart: Restart) {
+        if let Err(reason) = child::check(reason, shutdown, restart) {
+            report::shutdown_error(&self.me, ChildName(None), r.pid, &reason);
+        }
+    }
+
+    fn shut_down(
+        &mut self,
+        reason: ExitReason,
+        requester: Option<Pid>,
+        ctx: &mut Context<'_, DynRequest<E>>,
+    ) {
+        self.terminate_all(requester, ctx);
+        ctx.exit(reason);
+    }
+
+    /// Rule 162.
+    fn which_children(&self) -> Vec<DynamicChildInfo> {
+        self.children
+            .values()
+            .map(|c| DynamicChildInfo {
+                status: match &c.state {
+                    State::Running(r) => ChildStatus::Running(r.pid),
+                    State::Restarting { .. } => ChildStatus::Restarting,
+                },
+                child_type: c.spec.child_type,
+            })
+            .collect()
+    }
+
+    fn count_children(&self) -> ChildCounts {
+        let mut counts = ChildCounts::default();
+        for c in self.children.values() {
+            let active = matches!(&c.state, State::Running(r) if r.is_alive());
+            counts.add(c.spec.child_type, active);
+        }
+        counts
+    }
+}
+
+impl<E: Send + 'static> Process for DynamicServer<E> {
+    type Message = DynRequest<E>;
+
+    fn init(&mut self, ctx: &mut Context<'_, DynRequest<E>>) {
+        let reply = self.init.take().expect("init runs once");
+        self.me.pid = ctx.pid();
+        if let Some(name) = self.me.name.clone() {
+            if let Err(e) = ctx.register(name) {
+                let holder = match e {
+                    rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
+                    _ => ctx.pid(),
+                };
+                reply.send(Err(StartError::AlreadyStarted(holder)));
+                ctx.exit(ExitReason::Normal);
+                return;
+            }
+        }
+        reply.send(Ok(()));
+    }
+
+    fn handle(&mut self, request: DynRequest<E>, ctx: &mut Context<'_, DynRequest<E>>) {
+        match request {
+            DynRequest::StartChild(spec, reply) => {
+                reply.send(self.start_child(spec, ctx));
+            }
+            DynRequest::TerminateChild(pid, requester, reply) => {
+                reply.send(self.terminate_child(pid, requester, ctx));
+            }
+            DynRequest::WhichChildren(reply) => {
+                reply.send(self.which_children());
+            }
+            DynRequest::CountChildren(reply) => {
+                reply.send(self.count_children());
+            }
+            DynRequest::Stop(reason, requester) => self.shut_down(reason, requester, ctx),
+            DynRequest::TryAgain(key, attempt) => self.try_again(key, attempt, ctx),
+        }
+    }
+
+    fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, DynRequest<E>>) {
+        if from == ctx.parent() {
+            self.shut_down(reason, None, ctx);
+            return;
+        }
+        let Some(&key) = self.by_pid.get(&from) else {
+            return; // rule 124
+        };
+        if matches!(&self.children[&key].state, State::Running(r) if r.pid == from) {
+            self.child_exited(key, from, reason, ctx);
+        }
+    }
+}

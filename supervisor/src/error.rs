@@ -1,0 +1,196 @@
+//! Errors of the supervisor operations, one type per operation.
+
+use std::time::Duration;
+
+use rotp_runtime::{ExitReason, Pid};
+use thiserror::Error;
+
+use crate::child_spec::{ChildId, ChildStartError};
+
+/// A request could not reach the supervisor or got no answer (rule 146:
+/// requests never time out, so these are the only ways to fail).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The supervisor does not exist (`noproc`).
+    #[error("no such supervisor (noproc)")]
+    NoProc,
+    /// The supervisor exited before answering; carries its exit reason.
+    #[error("the supervisor exited: {0}")]
+    Exited(ExitReason),
+    /// The supervisor is, directly or indirectly, waiting on the caller.
+    #[error("call cycle: {0:?}")]
+    Deadlock(Vec<Pid>),
+    /// The calling process was told to exit while it waited (typically a
+    /// child whose request made its supervisor stop it); it should return
+    /// from its callback so that the exit can take effect.
+    #[error("the calling process is exiting")]
+    CallerExiting,
+}
+
+/// Invalid supervisor flags (rule 108, `{supervisor_data, ...}`). The other
+/// OTP flag errors cannot happen: the types rule them out.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FlagsError {
+    /// The intensity period must be positive (`invalid_period`).
+    #[error("invalid intensity period {0:?}: must be positive")]
+    InvalidPeriod(Duration),
+}
+
+/// An invalid child spec (rules 106, 149, 155).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ChildSpecError {
+    /// Two initial children share an id (`duplicate_child_name`).
+    #[error("duplicate child id `{0}`")]
+    DuplicateId(ChildId),
+    /// A permanent child cannot be significant (`bad_combination`).
+    #[error("child `{0}` is significant but permanent")]
+    SignificantPermanent(ChildId),
+    /// Significant children need auto-shutdown (`bad_combination`).
+    #[error("child `{0}` is significant but the supervisor's auto_shutdown is never")]
+    SignificantWithoutAutoShutdown(ChildId),
+    /// A DynamicSupervisor takes no significant children
+    /// (`invalid_significant`, rule 155).
+    #[error("child `{0}` is significant; a DynamicSupervisor takes none")]
+    InvalidSignificant(ChildId),
+}
+
+/// Starting a supervisor failed (rules 106, 108, 113).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Invalid flags (`{supervisor_data, _}`); nothing was started.
+    #[error("invalid supervisor flags: {0}")]
+    InvalidFlags(#[from] FlagsError),
+    /// An invalid child spec (`{start_spec, _}`); nothing was started.
+    #[error("invalid child spec: {0}")]
+    InvalidSpec(#[from] ChildSpecError),
+    /// The name is registered to another process (`already_started`).
+    #[error("already started as {0}")]
+    AlreadyStarted(Pid),
+    /// A child failed to start; the children started before it were
+    /// stopped in reverse order and the supervisor exited with
+    /// `{shutdown, failed_to_start_child}` (rule 113).
+    #[error("failed to start child `{id}`: {reason}")]
+    FailedToStartChild {
+        /// The child that failed.
+        id: ChildId,
+        /// Why it failed.
+        reason: ChildStartError,
+    },
+    /// The supervisor process exited during its start (killed, say).
+    #[error("the supervisor exited while starting: {0}")]
+    Exited(ExitReason),
+}
+
+/// `start_child` failed (rules 139, 155, 157-158).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StartChildError {
+    /// A running child has this id, or the start function reported its
+    /// name taken by this process (`already_started`).
+    #[error("already started as {0}")]
+    AlreadyStarted(Pid),
+    /// A child with this id exists but is not running (`already_present`;
+    /// [`Supervisor`](crate::Supervisor) only).
+    #[error("a child with this id is already present")]
+    AlreadyPresent,
+    /// The spec is invalid; the supervisor was not contacted for a
+    /// [`DynamicSupervisor`](crate::DynamicSupervisor).
+    #[error("invalid child spec: {0}")]
+    Invalid(#[from] ChildSpecError),
+    /// The start function failed; nothing was stored.
+    #[error("the child failed to start: {0}")]
+    Failed(ExitReason),
+    /// The DynamicSupervisor already has `max_children` children (rule 158).
+    #[error("max_children reached")]
+    MaxChildren,
+    /// The supervisor could not be reached.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+/// `terminate_child` failed (rules 140, 160).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TerminateChildError {
+    /// No such child (`not_found`).
+    #[error("no such child")]
+    NotFound,
+    /// The supervisor could not be reached.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+/// `restart_child` failed (rule 141).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RestartChildError {
+    /// The child is running.
+    #[error("the child is running")]
+    Running,
+    /// The supervisor is retrying a failed restart of it (rule 132).
+    #[error("the child is restarting")]
+    Restarting,
+    /// No such child (`not_found`); temporary children are forgotten once
+    /// they exit.
+    #[error("no such child")]
+    NotFound,
+    /// The start function failed; the child stays not running.
+    #[error("the child failed to start: {0}")]
+    Start(ChildStartError),
+    /// The supervisor could not be reached.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+/// `delete_child` failed (rule 142).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DeleteChildError {
+    /// The child is running.
+    #[error("the child is running")]
+    Running,
+    /// The supervisor is retrying a failed restart of it.
+    #[error("the child is restarting")]
+    Restarting,
+    /// No such child.
+    #[error("no such child")]
+    NotFound,
+    /// The supervisor could not be reached.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+/// `get_childspec` failed (rule 145).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum GetChildSpecError {
+    /// No such child.
+    #[error("no such child")]
+    NotFound,
+    /// The supervisor could not be reached.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+/// `stop` failed (rule 148, like `GenServer.stop`, rule 93).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StopError {
+    /// The supervisor does not exist.
+    #[error("no such supervisor (noproc)")]
+    NoProc,
+    /// It did not exit within the timeout; it keeps shutting down.
+    #[error("the supervisor did not exit in time")]
+    Timeout,
+    /// It exited with another reason than the one asked for.
+    #[error("the supervisor exited with {0}")]
+    Exited(ExitReason),
+    /// The calling process was told to exit while it waited (it is in the
+    /// tree being stopped); it should return from its callback.
+    #[error("the calling process is exiting")]
+    CallerExiting,
+}

@@ -1,0 +1,124 @@
+//! Child specs for GenServers (spec rule 102): `Counter::child_spec(args)`
+//! like Elixir's `use GenServer`.
+
+use rotp_gen_server::{start_link, GenServer, StartError, StartOptions};
+use rotp_runtime::{ExitReason, Handle};
+
+use crate::child_spec::{ChildId, ChildSpec, ChildStartError, ChildType, StartResult};
+
+/// Child specs for every [`GenServer`]: bring the trait into scope and
+/// write `Counter::child_spec(0)`.
+///
+/// The spec starts the server with
+/// [`rotp_gen_server::start_link`] (linked to the supervisor, synchronous
+/// `init`), with id = the type's short name, restart permanent and
+/// shutdown 5 s (rule 102). `init` ignoring the start is `ignore`; a taken
+/// name is passed through as `already_started` (rule 139); other failures
+/// are start errors.
+///
+/// ```
+/// use rotp_gen_server::{CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef};
+/// use rotp_supervisor::{GenServerChildSpec, Supervisor, SupervisorOptions};
+///
+/// struct Counter(u64);
+///
+/// impl GenServer for Counter {
+///     type Args = u64;
+///     type Call = ();
+///     type Reply = u64;
+///     type Cast = ();
+///     type Info = ();
+///     type Continue = ();
+///
+///     fn init(start: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Counter(start))
+///     }
+///     fn handle_call(&mut self, _: (), _: &mut Caller<u64>, _: &mut Ctx<'_, Self>) -> CallResult<Self> {
+///         self.0 += 1;
+///         Reply::reply(self.0)
+///     }
+/// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let spec = Counter::child_spec_opts(41, rotp_gen_server::StartOptions::new().name("counter"));
+/// assert_eq!(spec.id, "Counter");
+/// let _sup = Supervisor::start_link(&rt, vec![spec], SupervisorOptions::new()).unwrap();
+/// let counter = ServerRef::<Counter>::named(&rt, "counter");
+/// assert_eq!(counter.call(()).unwrap(), 42);
+/// ```
+pub trait GenServerChildSpec: GenServer {
+    /// A worker spec starting this server with `args` on every (re)start.
+    fn child_spec(args: Self::Args) -> ChildSpec
+    where
+        Self::Args: Clone + Sync,
+    {
+        Self::child_spec_opts(args, StartOptions::new())
+    }
+
+    /// [`child_spec`](GenServerChildSpec::child_spec) with start options —
+    /// typically a name, so that the server is reachable across restarts
+    /// through [`ServerRef::named`](rotp_gen_server::ServerRef::named).
+    fn child_spec_opts(args: Self::Args, opts: StartOptions) -> ChildSpec
+    where
+        Self::Args: Clone + Sync,
+    {
+        ChildSpec::new(
+            short_type_name::<Self>(),
+            ChildType::Worker,
+            move |_: &()| start_server::<Self>(args.clone(), opts.clone()),
+        )
+    }
+
+    /// A spec for a [`DynamicSupervisor`](crate::DynamicSupervisor) with
+    /// extra argument `E`: `args` builds the server's arguments from the
+    /// extra argument on every (re)start — Elixir's `extra_arguments`
+    /// prepended to the child's own (rule 156).
+    fn child_spec_with_extra<E, F>(args: F) -> ChildSpec<E>
+    where
+        F: Fn(&E) -> Self::Args + Send + Sync + 'static,
+    {
+        ChildSpec::new(
+            short_type_name::<Self>(),
+            ChildType::Worker,
+            move |extra: &E| start_server::<Self>(args(extra), StartOptions::new()),
+        )
+    }
+}
+
+impl<G: GenServer> GenServerChildSpec for G {}
+
+/// Starts `G` linked to the caller and maps the result to a start result.
+fn start_server<G: GenServer>(args: G::Args, opts: StartOptions) -> StartResult {
+    match start_link::<G>(&Handle::current(), args, opts) {
+        Ok(server) => Ok(Some(server.pid())),
+        Err(StartError::Ignored) => Ok(None),
+        Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
+        Err(StartError::Init(reason)) => Err(ChildStartError::Failed(reason)),
+        Err(StartError::Timeout) => Err(ChildStartError::Failed(ExitReason::Timeout)),
+        Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
+    }
+}
+
+/// `my_app::cache::Cache<K>` → `Cache<K>`: the default child id (rule
+/// 102: the module name).
+fn short_type_name<T>() -> ChildId {
+    let full = std::any::type_name::<T>();
+    let (path, generics) = full.split_at(full.find('<').unwrap_or(full.len()));
+    let short = path.rsplit("::").next().unwrap_or(path);
+    format!("{short}{generics}").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Plain;
+    #[allow(dead_code)]
+    struct Generic<T>(T);
+
+    #[test]
+    fn ids_are_short_type_names_rule_102() {
+        assert_eq!(short_type_name::<Plain>(), "Plain");
+        assert_eq!(short_type_name::<Generic<u8>>(), "Generic<u8>");
+    }
+}
