@@ -1,5 +1,5 @@
 //! A short tour of rotp: processes, links and monitors, timers on a virtual
-//! clock, a GenServer, and (below) supervision.
+//! clock, a GenServer, and a supervision tree that restarts what crashes.
 //!
 //! Run with `cargo run --release --example tour`.
 
@@ -14,6 +14,7 @@ fn main() {
     exits_and_monitors();
     timers();
     gen_servers();
+    supervision();
     println!("\ntour complete");
 }
 
@@ -154,4 +155,77 @@ fn gen_servers() {
         "stopped; a call now fails with {:?}",
         account.call(Request::Balance).unwrap_err()
     );
+}
+
+/// A worker that can be told to crash.
+struct Flaky {
+    calls: u64,
+}
+
+enum FlakyCall {
+    Ping,
+    Crash,
+}
+
+impl GenServer for Flaky {
+    type Args = ();
+    type Call = FlakyCall;
+    type Reply = u64;
+    type Cast = ();
+    type Info = ();
+    type Continue = ();
+
+    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+        Init::ok(Flaky { calls: 0 })
+    }
+
+    fn handle_call(
+        &mut self,
+        req: FlakyCall,
+        _caller: &mut Caller<u64>,
+        _ctx: &mut Ctx<'_, Self>,
+    ) -> CallResult<Self> {
+        match req {
+            FlakyCall::Ping => {
+                self.calls += 1;
+                Reply::reply(self.calls)
+            }
+            FlakyCall::Crash => panic!("asked to crash"),
+        }
+    }
+}
+
+/// A supervisor restarts a crashed child; its name keeps working.
+fn supervision() {
+    println!("\n== supervision");
+    let rt = Runtime::new().expect("runtime");
+    let sup = Supervisor::start_link(
+        &rt,
+        vec![Flaky::child_spec_opts(
+            (),
+            StartOptions::new().name("flaky"),
+        )],
+        SupervisorOptions::new().strategy(Strategy::OneForOne),
+    )
+    .expect("supervisor");
+    let flaky = ServerRef::<Flaky>::named(&rt, "flaky");
+    flaky.call(FlakyCall::Ping).unwrap();
+    let before = flaky.pid();
+    println!(
+        "flaky is {before}, answered 2 pings: {}",
+        flaky.call(FlakyCall::Ping).unwrap()
+    );
+    let crash = flaky.call(FlakyCall::Crash).unwrap_err();
+    println!("asked to crash, the call failed with: {crash}");
+    // The supervisor restarts it; the name finds the new incarnation.
+    rotp::runtime::testing::assert_eventually(Duration::from_secs(5), "restarted", || {
+        flaky.is_alive() && flaky.pid() != before
+    });
+    println!(
+        "restarted as {}, fresh state: {} ping so far",
+        flaky.pid(),
+        flaky.call(FlakyCall::Ping).unwrap()
+    );
+    let counts = sup.count_children().unwrap();
+    println!("the supervisor has {} active child", counts.active);
 }

@@ -32,4 +32,8 @@ pub mod prelude {
         blocking, Addr, Context, Down, ExitReason, Handle, MonitorRef, Pid, Process, Runtime,
         SpawnOptions,
     };
+    pub use rotp_supervisor::{
+        ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec, Restart,
+        Shutdown, Strategy, Supervisor, SupervisorOptions,
+    };
 }
