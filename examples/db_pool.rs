@@ -89,7 +89,7 @@ impl GenServer for Pool {
 }
 
 /// Starts the pool under a supervisor and runs a few queries.
-pub fn run() -> Vec<String> {
+pub(crate) fn run() -> Vec<String> {
     let rt = Runtime::new().expect("runtime");
     let _sup = Supervisor::start_link(
         &rt,

@@ -57,7 +57,7 @@ fn total(rt: &Runtime) -> u64 {
 }
 
 /// Counts 1,000 increments over the shards, crashes one, counts again.
-pub fn run() -> (u64, u64) {
+pub(crate) fn run() -> (u64, u64) {
     let rt = Runtime::new().expect("runtime");
     let children = (0..SHARDS).map(|i| {
         Shard::child_spec_opts((), StartOptions::new().name(format!("shard-{i}")))

@@ -2,14 +2,20 @@
 
 use std::time::Instant;
 
-use rotp::gen_server::{CallError, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions};
+use rotp::gen_server::{
+    CallError, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions,
+};
 use rotp::runtime::{ExitReason, Runtime};
 use rotp::supervisor::{GenServerChildSpec, Strategy, Supervisor, SupervisorOptions};
 
 use crate::{Bench, Line};
 
 pub(crate) fn all() -> Vec<Bench> {
-    vec![Bench { name: "supervisor_restart", default_n: 1_000, run: supervisor_restart }]
+    vec![Bench {
+        name: "supervisor_restart",
+        default_n: 1_000,
+        run: supervisor_restart,
+    }]
 }
 
 /// A worker that crashes on demand.
@@ -32,7 +38,12 @@ impl GenServer for Worker {
         Init::ok(Worker)
     }
 
-    fn handle_call(&mut self, req: Request, _caller: &mut Caller<()>, _ctx: &mut Ctx<'_, Self>) -> CallResult<Self> {
+    fn handle_call(
+        &mut self,
+        req: Request,
+        _caller: &mut Caller<()>,
+        _ctx: &mut Ctx<'_, Self>,
+    ) -> CallResult<Self> {
         match req {
             Request::Ping => Reply::reply(()),
             Request::Crash => Reply::stop(ExitReason::custom("crash"), ()),
@@ -62,7 +73,9 @@ fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
         loop {
             match worker.call(Request::Ping) {
                 Ok(()) if worker.pid() != old => break,
-                Ok(()) | Err(CallError::NoProc) | Err(CallError::Exited(_)) => std::hint::spin_loop(),
+                Ok(()) | Err(CallError::NoProc) | Err(CallError::Exited(_)) => {
+                    std::hint::spin_loop()
+                }
                 Err(e) => panic!("unexpected call error: {e}"),
             }
         }

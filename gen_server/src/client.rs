@@ -249,7 +249,10 @@ impl<G: GenServer> ServerRef<G> {
 }
 
 /// Sends a call request; the wait for its reply.
-fn send_call<G: GenServer>(addr: &Addr<ServerMsg<G>>, request: G::Call) -> Result<ReplyWait<G::Reply>, CallError> {
+fn send_call<G: GenServer>(
+    addr: &Addr<ServerMsg<G>>,
+    request: G::Call,
+) -> Result<ReplyWait<G::Reply>, CallError> {
     let me = rotp_runtime::self_pid();
     if me == Some(addr.pid()) {
         return Err(CallError::CallingSelf);

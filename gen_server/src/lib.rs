@@ -59,6 +59,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod agent;
 mod behaviour;
 mod caller;
 mod client;
@@ -69,7 +70,9 @@ mod results;
 mod server;
 mod start;
 mod sys;
+mod task;
 
+pub use agent::Agent;
 pub use behaviour::{CallResult, CastResult, GenServer, Info, InitResult};
 pub use caller::{reply, Caller, DeferredReply};
 pub use client::{RequestId, ServerRef, DEFAULT_CALL_TIMEOUT};
@@ -79,3 +82,7 @@ pub use name::ServerName;
 pub use results::{Init, Next, NoReply, Reply};
 pub use start::{start, start_link, start_monitor, StartOptions};
 pub use sys::{Statistics, Status};
+pub use task::{
+    OnStreamTimeout, OnYieldTimeout, StreamOptions, Task, TaskError, TaskShutdown, TaskStream,
+    YieldManyOptions, DEFAULT_TASK_TIMEOUT,
+};

@@ -176,7 +176,12 @@ fn start_with<G: GenServer>(
 /// Kills a server whose start failed, unlinking the caller first so the
 /// kill does not travel down the link to it (rule 55), and waits for the
 /// exit (rule 54).
-fn abandon<M: Send + 'static>(handle: &Handle, addr: &rotp_runtime::Addr<M>, linked: bool, caller: Option<rotp_runtime::Pid>) {
+fn abandon<M: Send + 'static>(
+    handle: &Handle,
+    addr: &rotp_runtime::Addr<M>,
+    linked: bool,
+    caller: Option<rotp_runtime::Pid>,
+) {
     if let (true, Some(caller)) = (linked, caller) {
         handle.unlink_pids(caller, addr.pid());
     }

@@ -436,7 +436,10 @@ fn rule_160_a_child_can_terminate_itself_through_its_supervisor() {
         // gets the answer, or, if the exit beats it, `CallerExiting`.
         let answer = rx.recv_timeout(TIMEOUT).unwrap();
         assert!(
-            matches!(answer, Ok(()) | Err(TerminateChildError::Call(CallError::CallerExiting))),
+            matches!(
+                answer,
+                Ok(()) | Err(TerminateChildError::Call(CallError::CallerExiting))
+            ),
             "{answer:?}"
         );
         assert_eq!(down_reason(&watcher), ExitReason::Shutdown);

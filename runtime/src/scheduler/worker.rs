@@ -228,7 +228,11 @@ impl WorkerCx {
         let sched = &self.shared.scheduler;
         let start = self.next_random(sched.workers.len());
         let core = self.core.borrow();
-        sched.steal(self.index, core.as_ref().and_then(|c| c.local.as_ref()), start)
+        sched.steal(
+            self.index,
+            core.as_ref().and_then(|c| c.local.as_ref()),
+            start,
+        )
     }
 
     fn next_random(&self, n: usize) -> usize {

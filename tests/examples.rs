@@ -1,0 +1,123 @@
+//! Runs every example's scenario, so `cargo test` checks the GenServer
+//! patterns the examples teach. Each example keeps its logic in `run()`,
+//! which asserts its own results; its `main` only calls it.
+
+#[path = "../examples/counter.rs"]
+mod counter;
+
+#[test]
+fn counter() {
+    counter::run();
+}
+
+#[path = "../examples/stack.rs"]
+mod stack;
+
+#[test]
+fn stack() {
+    stack::run();
+}
+
+#[path = "../examples/kv_store.rs"]
+mod kv_store;
+
+#[test]
+fn kv_store() {
+    kv_store::run();
+}
+
+#[path = "../examples/session_store.rs"]
+mod session_store;
+
+#[test]
+fn session_store() {
+    session_store::run();
+}
+
+#[path = "../examples/cache_ttl.rs"]
+mod cache_ttl;
+
+#[test]
+fn cache_ttl() {
+    cache_ttl::run();
+}
+
+#[path = "../examples/order_state_machine.rs"]
+mod order_state_machine;
+
+#[test]
+fn order_state_machine() {
+    order_state_machine::run();
+}
+
+#[path = "../examples/notification_queue.rs"]
+mod notification_queue;
+
+#[test]
+fn notification_queue() {
+    notification_queue::run();
+}
+
+#[path = "../examples/call_with_cast_semantics.rs"]
+mod call_with_cast_semantics;
+
+#[test]
+fn call_with_cast_semantics() {
+    call_with_cast_semantics::run();
+}
+
+#[path = "../examples/deferred_reply.rs"]
+mod deferred_reply;
+
+#[test]
+fn deferred_reply() {
+    deferred_reply::run();
+}
+
+#[path = "../examples/cache_warmer.rs"]
+mod cache_warmer;
+
+#[test]
+fn cache_warmer() {
+    cache_warmer::run();
+}
+
+#[path = "../examples/periodic_metrics.rs"]
+mod periodic_metrics;
+
+#[test]
+fn periodic_metrics() {
+    periodic_metrics::run();
+}
+
+#[path = "../examples/agent.rs"]
+mod agent;
+
+#[test]
+fn agent() {
+    agent::run();
+}
+
+#[path = "../examples/task.rs"]
+mod task;
+
+#[test]
+fn task() {
+    task::run();
+}
+
+#[path = "../examples/db_pool.rs"]
+mod db_pool;
+
+#[test]
+fn db_pool() {
+    db_pool::run();
+}
+
+#[path = "../examples/sharded_counter.rs"]
+mod sharded_counter;
+
+#[test]
+fn sharded_counter() {
+    sharded_counter::run();
+}
