@@ -100,6 +100,9 @@ struct SlotInner<T> {
     abandoned: bool,
     /// The virtual-clock timer for this wait fired.
     timed_out: bool,
+    /// Bumped at the end of every blocking wait: a virtual-clock timer armed
+    /// by an earlier wait that fires late is recognised and ignored.
+    wait_generation: u64,
     waiter: Option<Thread>,
 }
 
@@ -144,6 +147,7 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
             closed: false,
             abandoned: false,
             timed_out: false,
+            wait_generation: 0,
             waiter: None,
         }),
     });
@@ -330,14 +334,17 @@ impl<T: Send + 'static> ReplyWait<T> {
             // Virtual time moves by `advance` or auto-advance; a timer on the
             // wheel both wakes us and gives auto-advance a deadline to jump to.
             let slot = self.slot.clone();
+            let generation = self.slot.inner.lock().wait_generation;
             let delay = deadline.saturating_sub(shared.timers.now());
             timer = Some(shared.timers.send_after(
                 delay,
                 None,
                 Box::new(move || {
                     let mut inner = slot.inner.lock();
-                    inner.timed_out = true;
-                    slot.signal(&mut inner);
+                    if inner.wait_generation == generation {
+                        inner.timed_out = true;
+                        slot.signal(&mut inner);
+                    }
                 }),
             ));
         }
@@ -369,6 +376,10 @@ impl<T: Send + 'static> ReplyWait<T> {
                 if let Peek::Value(v) = self.peek() {
                     break Ok(v);
                 }
+                // Report the death once it is complete, as a DOWN would
+                // (rule 16): the name is released, so the caller can start
+                // a successor under it at once.
+                shared.wait_until_gone(callee.pid());
                 break Err(WaitError::Exited(reason));
             }
             let now = shared.timers.now();
@@ -400,6 +411,11 @@ impl<T: Send + 'static> ReplyWait<T> {
         if let Some(t) = timer {
             shared.timers.cancel(t, |_| true);
         }
+        // Whatever an old timer does from now on is ignored.
+        let mut inner = self.slot.inner.lock();
+        inner.wait_generation += 1;
+        inner.timed_out = false;
+        drop(inner);
         result
     }
 }

@@ -91,6 +91,15 @@ impl Shared {
         ok
     }
 
+    /// Waits (briefly: the process is past its last handler) until `pid`
+    /// has left the table, i.e. released its name.
+    pub(crate) fn wait_until_gone(&self, pid: Pid) {
+        let gone = || self.table.get(pid).is_none();
+        if !crate::backoff::spin_until(gone) {
+            self.wait_exits(Instant::now() + Duration::from_secs(5), gone);
+        }
+    }
+
     /// Called by a worker about to park: with an auto-advancing virtual
     /// clock, the last worker to go idle moves time to the next timer.
     pub(crate) fn on_idle(&self) {
