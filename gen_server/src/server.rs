@@ -394,9 +394,11 @@ impl<G: GenServer> Process for ServerProcess<G> {
             InitKind::Ok(state) => {
                 self.state = Some(state);
                 self.core.stats.started_at = ctx.handle().now();
-                // Rule 83: start returns before handle_continue runs.
+                // Timers are armed before start returns; a continue (or a
+                // zero timeout) runs after it has (rule 83).
+                let step = self.apply(init.next, ctx);
                 ack.send(Ok(()));
-                if let Some(step) = self.apply(init.next, ctx) {
+                if let Some(step) = step {
                     self.run(step, ctx);
                 }
             }
