@@ -64,6 +64,9 @@ pub(crate) struct Timers {
     by_target: Mutex<HashMap<Pid, Vec<Key>>>,
     /// Wakes the real-clock timer thread when an earlier deadline arrives.
     wakeup: Condvar,
+    /// The deadline (ms) the timer thread sleeps until; `u64::MAX` when it
+    /// sleeps with nothing armed. Written under the wheel's lock.
+    sleep_until: AtomicU64,
 }
 
 impl Timers {
@@ -76,6 +79,7 @@ impl Timers {
             wheel: Mutex::new(Wheel::new()),
             by_target: Mutex::new(HashMap::new()),
             wakeup: Condvar::new(),
+            sleep_until: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -186,12 +190,11 @@ impl Timers {
         let Some(pid) = target else {
             return;
         };
-        let mut index = self.by_target.lock();
-        if let Some(keys) = index.get_mut(&pid) {
+        // The entry stays (emptied) until the process exits: a process that
+        // sets timers usually sets more, and re-allocating it each time
+        // showed up in the arm+cancel benchmark.
+        if let Some(keys) = self.by_target.lock().get_mut(&pid) {
             keys.retain(|k| *k != key);
-            if keys.is_empty() {
-                index.remove(&pid);
-            }
         }
     }
 
@@ -296,6 +299,12 @@ impl Timers {
 
     /// The body of the real-clock timer thread.
     pub(crate) fn run_thread(&self, stopping: impl Fn() -> bool) {
+        // After finding the wheel empty, linger once before sleeping for
+        // good: code that arms and cancels timers in a loop (a call with a
+        // timeout, an inactivity timeout) then wakes this thread at most
+        // once per linger instead of once per timer.
+        const LINGER: Duration = Duration::from_millis(10);
+        let mut lingered = false;
         while !stopping() {
             self.fire_due();
             let mut wheel = self.wheel.lock();
@@ -303,15 +312,30 @@ impl Timers {
                 break;
             }
             let now = self.now();
-            match wheel.next_deadline().map(Duration::from_millis) {
-                Some(next) if next <= now => continue,
+            match wheel.next_deadline() {
+                Some(next) if Duration::from_millis(next) <= now => continue,
                 Some(next) => {
-                    self.wakeup.wait_for(&mut wheel, next - now);
+                    self.sleep_until.store(next, Ordering::Relaxed);
+                    self.wakeup
+                        .wait_for(&mut wheel, Duration::from_millis(next) - now);
+                }
+                None if !lingered => {
+                    lingered = true;
+                    let until = now + LINGER;
+                    self.sleep_until
+                        .store(until.as_millis() as u64, Ordering::Relaxed);
+                    self.wakeup.wait_for(&mut wheel, LINGER);
+                    continue;
                 }
                 None => {
+                    self.sleep_until.store(u64::MAX, Ordering::Relaxed);
                     self.wakeup.wait_for(&mut wheel, Duration::from_secs(3600));
                 }
             }
+            lingered = false;
+            // Awake: every arm until the next wait must not notify in vain,
+            // but one earlier than anything we know of still must.
+            self.sleep_until.store(0, Ordering::Relaxed);
         }
     }
 }
