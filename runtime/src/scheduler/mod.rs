@@ -32,9 +32,28 @@ pub(crate) struct Scheduler {
     stopping: AtomicBool,
 }
 
+/// Keeps a value on cache lines of its own (two lines: adjacent-line
+/// prefetch pairs them).
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// What other threads may see and take of one worker.
+///
+/// The stealer, which idle workers read while they spin, sits apart from
+/// the counters this worker writes on every slice: sharing a cache line,
+/// every write would cost the worker a coherence miss (measured: a 2-worker
+/// ping-pong ran at 630 ns per round trip against 400 with one worker).
+#[repr(align(128))]
 pub(crate) struct WorkerShared {
-    pub(crate) stealer: Stealer<Task>,
+    pub(crate) stealer: Padded<Stealer<Task>>,
     /// The worker's thread is blocked in `blocking` or stuck in a long
     /// handler (informational; a spare covers for it).
     pub(crate) stalled: AtomicBool,
@@ -77,7 +96,7 @@ impl Scheduler {
             workers: stealers
                 .into_iter()
                 .map(|stealer| WorkerShared {
-                    stealer,
+                    stealer: Padded(stealer),
                     stalled: AtomicBool::new(false),
                     slices: AtomicU64::new(0),
                     ticks: AtomicU64::new(0),

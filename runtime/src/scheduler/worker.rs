@@ -202,7 +202,13 @@ impl WorkerCx {
                 core.lifo_streak += 1;
                 return Some(task);
             }
-            core.push_back(task, &self.shared);
+            // Fairness, not parallelism: the task waits its turn in our own
+            // deque. Waking another worker for it would make a ping-pong
+            // pair bounce between workers.
+            match &core.local {
+                Some(local) => local.push(task),
+                None => sched.inject(task),
+            }
         }
         core.lifo_streak = 0;
         let local = core.local.as_ref();
