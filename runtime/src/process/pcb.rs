@@ -241,6 +241,11 @@ impl<P: Process> Pcb<P> {
                 match state.transition_to_idle() {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
+                        // We keep running: whatever we woke into this
+                        // worker's LIFO slot will not run soon here, so let
+                        // an idle worker take it (a producer and its
+                        // consumer then run in parallel).
+                        crate::scheduler::worker::flush_lifo();
                         self.mailbox.take_into(batch);
                         continue;
                     }
