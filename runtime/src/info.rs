@@ -58,6 +58,8 @@ pub struct ProcessInfo {
 pub struct WorkerStats {
     /// Slices run.
     pub slices: u64,
+    /// Mailbox entries handled (one per handler run).
+    pub handled: u64,
     /// Successful steals from other workers.
     pub steals: u64,
     /// Times the worker parked for lack of work.
@@ -78,6 +80,9 @@ pub struct RuntimeStats {
     pub exited: u64,
     /// Processes alive now.
     pub processes: usize,
+    /// Mailbox entries handled, all workers together (messages, trapped
+    /// exits, downs; not counting handlers run on spare threads).
+    pub messages: u64,
     /// Watchdog `long_schedule` events.
     pub long_schedules: u64,
     /// Spare threads alive now.

@@ -82,6 +82,34 @@ pub trait ViaRegistry: Send + Sync + 'static {
     fn unregister_name(&self, key: &str);
     /// The live process bound to `key`, if any.
     fn whereis_name(&self, key: &str) -> Option<Pid>;
+
+    /// Sends `msg` to the process bound to `key`. Like a send to a local
+    /// name, it fails when nobody holds the key (rule 14) or the holder
+    /// takes another message type.
+    fn send<M: Send + 'static>(
+        &self,
+        handle: &crate::Handle,
+        key: &str,
+        msg: M,
+    ) -> Result<(), crate::NamedSendError<M>>
+    where
+        Self: Sized,
+    {
+        let Some(pid) = self.whereis_name(key) else {
+            return Err(crate::NamedSendError::NotRegistered(key.to_owned(), msg));
+        };
+        match handle.addr_of::<M>(pid) {
+            Some(addr) => {
+                addr.send(msg);
+                Ok(())
+            }
+            None if handle.is_alive(pid) => {
+                Err(crate::NamedSendError::WrongType(key.to_owned(), msg))
+            }
+            // Exited after the lookup: like a send to a dead pid (rule 13).
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Default)]

@@ -675,6 +675,7 @@ impl Handle {
                 .iter()
                 .map(|ws| WorkerStats {
                     slices: ws.slices.load(Relaxed) / 2,
+                    handled: ws.ticks.load(Relaxed),
                     steals: ws.stats.steals.load(Relaxed),
                     parks: ws.stats.parks.load(Relaxed),
                     busy: uptime
@@ -684,6 +685,13 @@ impl Handle {
             spawned: self.shared.stats.spawned.load(Relaxed),
             exited: self.shared.stats.exited.load(Relaxed),
             processes: self.shared.table.len(),
+            messages: self
+                .shared
+                .scheduler
+                .workers
+                .iter()
+                .map(|ws| ws.ticks.load(Relaxed))
+                .sum(),
             long_schedules: self.shared.stats.long_schedules.load(Relaxed),
             spare_threads: self.shared.scheduler.spares.total(),
             timers: self.shared.timers.len(),
