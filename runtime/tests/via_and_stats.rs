@@ -15,7 +15,7 @@ mod via {
 
     /// A minimal via registry: a map behind a std mutex.
     #[derive(Default)]
-    pub struct Registry(pub Mutex<HashMap<String, Pid>>);
+    pub(crate) struct Registry(pub(crate) Mutex<HashMap<String, Pid>>);
 
     impl ViaRegistry for Registry {
         fn register_name(&self, key: &str, pid: Pid) -> Result<(), Pid> {
