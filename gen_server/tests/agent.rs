@@ -1,10 +1,10 @@
 //! Agent: spec rules 179-183 (Elixir's `Agent`).
 
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rotp_gen_server::{Agent, CallError, StartError, StartOptions, StopError};
+use rotp_runtime::testing::Gate;
 use rotp_runtime::testing::{assert_eventually, Probe, Received};
 use rotp_runtime::{
     assert_receive, Addr, Context, ExitReason, Handle, Pid, Process, Runtime, SpawnOptions,
@@ -27,28 +27,6 @@ fn finish(rt: Runtime) {
     }
     assert_eventually(TIMEOUT, "every process exits", || rt.process_count() == 0);
     rt.shutdown(TIMEOUT).expect("clean shutdown");
-}
-
-/// A one-way barrier a function waits on until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    /// Waits inside `blocking`, as blocking code in a process should.
-    fn wait(&self) {
-        rotp_runtime::blocking(|| {
-            let (lock, cv) = &*self.0;
-            let (open, _) = cv
-                .wait_timeout_while(lock.lock().unwrap(), TIMEOUT, |open| !*open)
-                .unwrap();
-            assert!(*open, "the test never opened the gate");
-        })
-    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -274,7 +252,7 @@ fn rule180_default_timeout_is_five_seconds_and_the_agent_carries_on() {
         let gate = Gate::default();
         let g = gate.clone();
         agent.cast(move |n| {
-            g.wait();
+            assert!(g.wait_blocking(), "the test never opened the gate");
             n + 1
         });
         let a = agent.clone();

@@ -305,7 +305,7 @@ fn rule_64_a_call_leaves_the_callers_mailbox_alone() {
         let g = gate.clone();
         let s = server.clone();
         let answered = host_spawn(&caller, move |_| {
-            g.wait();
+            g.wait_blocking();
             s.call(call_job(|_, _, _| answer(42_u32))).map(unval::<u32>)
         });
         // Fill the caller's mailbox while it is held, then let it call.
@@ -388,7 +388,7 @@ fn rule_65_a_caller_in_a_process_times_out_while_the_handler_runs() {
         let pending = host_spawn(&caller, move |_| {
             s.call(call_job(move |p, _, _| {
                 p.report(Ev::Mark("handling"));
-                g.wait();
+                g.wait_blocking();
                 answer(())
             }))
             .map(|_| ())

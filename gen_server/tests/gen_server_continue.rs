@@ -31,7 +31,7 @@ fn rule_83_continue_runs_before_queued_messages() {
         let g = gate.clone();
         cast(&server, move |p, _| {
             p.report(Ev::Mark("held"));
-            g.wait();
+            g.wait_blocking();
             NoReply::noreply().then_continue(report("continue"))
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));
@@ -60,7 +60,7 @@ fn rule_83_continues_chain() {
         let g = gate.clone();
         cast(&server, move |p, _| {
             p.report(Ev::Mark("held"));
-            g.wait();
+            g.wait_blocking();
             NoReply::noreply().then_continue(job(|p, _| {
                 p.report(Ev::Mark("first"));
                 NoReply::noreply().then_continue(job(|p, _| {
@@ -97,7 +97,7 @@ fn rule_83_continue_from_init_runs_after_start_returns() {
         let s = script_with(&probe, move |p, _| {
             Init::ok(p).then_continue(job(move |p, _| {
                 p.report(Ev::Mark("continue started"));
-                g.wait();
+                g.wait_blocking();
                 p.log.push("continue".into());
                 NoReply::noreply()
             }))
@@ -129,7 +129,7 @@ fn rule_83_continue_after_a_reply_and_from_every_callback() {
         let g = gate.clone();
         let r = call_with(&server, move |_, _, _| {
             Reply::reply(val("replied")).then_continue(job(move |p, _| {
-                g.wait();
+                g.wait_blocking();
                 p.report(Ev::Mark("after the reply"));
                 NoReply::noreply()
             }))

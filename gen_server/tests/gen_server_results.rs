@@ -173,7 +173,7 @@ fn rule_74_stop_with_reply_runs_terminate_before_the_reply() {
         let pending = in_thread(move || {
             let r = s.call(call_job(move |p, _, _| {
                 p.on_terminate = Some(Box::new(move |_, _| {
-                    g.wait();
+                    g.wait_blocking();
                     o.lock().unwrap().push("terminate returned");
                 }));
                 Reply::stop("done".into(), val("reply"))

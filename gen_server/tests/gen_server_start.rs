@@ -27,7 +27,7 @@ fn rule_46_every_start_variant_waits_for_init() {
             let _opener = gate.opener();
             let g = gate.clone();
             let s = script_with(&probe, move |p, _ctx| {
-                g.wait();
+                g.wait_blocking();
                 Init::ok(p)
             });
             let started = host_spawn(&parent, move |ctx| {
@@ -487,7 +487,7 @@ fn rule_55_start_timeout_spares_a_linked_caller() {
 fn slow_init(probe: &Probe<Ev>, gate: &Gate) -> Script {
     let g = gate.clone();
     script_with(probe, move |p, ctx| {
-        g.wait();
+        g.wait_blocking();
         let seen = if ctx.is_exiting() {
             "init saw the kill"
         } else {
@@ -540,7 +540,7 @@ fn rule_55_default_start_timeout_is_infinite() {
         let _opener = gate.opener();
         let g = gate.clone();
         let s = script_with(&probe, move |p, _| {
-            g.wait();
+            g.wait_blocking();
             Init::ok(p)
         });
         let h = rt.handle().clone();

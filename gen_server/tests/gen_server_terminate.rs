@@ -375,7 +375,9 @@ fn rule_93_stop_noproc_and_timeout() {
         let _opener = gate.opener();
         let g = gate.clone();
         ask(&server, move |p, _| {
-            p.on_terminate = Some(Box::new(move |_, _| g.wait()))
+            p.on_terminate = Some(Box::new(move |_, _| {
+                g.wait_blocking();
+            }))
         });
         let s = server.clone();
         let stopping =

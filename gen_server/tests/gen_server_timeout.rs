@@ -40,7 +40,7 @@ fn hold_in_system_request(
     let held = in_thread(move || {
         s.get_state(move |p| {
             p.report(Ev::Mark("in get_state"));
-            g.wait();
+            g.wait_blocking();
         })
     });
     expect_event(probe, |e| *e == Ev::Mark("in get_state"));
@@ -228,7 +228,7 @@ fn rule_79_timeout_zero_yields_to_a_queued_message() {
         let g = gate.clone();
         cast(&server, move |p, _| {
             p.report(Ev::Mark("held"));
-            g.wait();
+            g.wait_blocking();
             NoReply::noreply().timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));
@@ -253,7 +253,7 @@ fn rule_79_timeout_zero_survives_a_queued_system_request() {
         let g = gate.clone();
         cast(&server, move |p, _| {
             p.report(Ev::Mark("held"));
-            g.wait();
+            g.wait_blocking();
             NoReply::noreply().timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));
@@ -343,7 +343,7 @@ fn rule_82_hibernate_changes_nothing_observable() {
         cast(&server, move |p, _| {
             p.count = 42;
             p.report(Ev::Mark("held"));
-            g.wait();
+            g.wait_blocking();
             NoReply::noreply().hibernate()
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));

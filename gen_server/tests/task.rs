@@ -7,12 +7,13 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rotp_gen_server::{
     OnStreamTimeout, OnYieldTimeout, StreamOptions, Task, TaskError, TaskShutdown, YieldManyOptions,
 };
+use rotp_runtime::testing::Gate;
 use rotp_runtime::testing::{assert_eventually, Probe, Received};
 use rotp_runtime::{
     assert_receive, Addr, Context, ExitReason, Handle, Pid, Process, Runtime, SpawnOptions,
@@ -43,29 +44,6 @@ fn finish(rt: Runtime) {
     }
     assert_eventually(TIMEOUT, "every process exits", || rt.process_count() == 0);
     rt.shutdown(TIMEOUT).expect("clean shutdown");
-}
-
-/// A one-way barrier a task body waits on (inside `blocking`, as task
-/// bodies run) until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait(&self) {
-        let (lock, cv) = &*self.0;
-        let (open, timeout) = cv
-            .wait_timeout_while(lock.lock().unwrap(), TIMEOUT, |open| !*open)
-            .unwrap();
-        assert!(
-            *open && !timeout.timed_out(),
-            "the test never opened the gate"
-        );
-    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -174,7 +152,7 @@ fn rule184_task_runs_in_its_own_process_linked_to_the_caller() {
         let (task_pid, links, owner_pid, task) = in_owner(&host, move || {
             let task = Task::run(&h, move || {
                 body_tx.send(rotp_runtime::self_pid()).unwrap();
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 "done"
             });
             let pid = task.pid().unwrap();
@@ -197,7 +175,9 @@ fn rule184_task_from_a_plain_thread_is_linked_to_nobody() {
     let rt = runtime(2);
     let gate = Gate::default();
     let g = gate.clone();
-    let task = Task::run(&rt, move || g.wait());
+    let task = Task::run(&rt, move || {
+        assert!(g.wait(), "the test never opened the gate");
+    });
     let pid = task.pid().unwrap();
     assert!(rt.process_info(pid).unwrap().links.is_empty());
     assert_eq!(task.owner(), None);
@@ -288,7 +268,7 @@ fn rule185_a_dying_owner_kills_its_task_whose_result_is_dropped() {
         let (pid, task) = in_owner(&host, move || {
             let task = Task::run(&h, move || {
                 started_tx.send(Task::is_exiting()).unwrap();
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 seen_tx.send(Task::is_exiting()).unwrap();
                 "never delivered"
             });
@@ -316,7 +296,9 @@ fn rule185_an_owner_killed_while_awaiting_stops_waiting() {
         let (h, g) = (rt.handle().clone(), gate.clone());
         let (pid_tx, pid_rx) = mpsc::channel();
         let awaited = run_in(&host, move || {
-            let task = Task::run(&h, move || g.wait());
+            let task = Task::run(&h, move || {
+                assert!(g.wait(), "the test never opened the gate");
+            });
             pid_tx.send(task.pid().unwrap()).unwrap();
             task.await_timeout(None)
         });
@@ -348,7 +330,7 @@ fn rule186_only_the_owner_may_await_yield_shutdown_or_ignore() {
     let make = |rt: &Runtime| {
         let g = g.clone();
         Task::run(rt, move || {
-            g.wait();
+            assert!(g.wait(), "the test never opened the gate");
             5
         })
     };
@@ -401,7 +383,9 @@ fn rule187_await_times_out_after_five_seconds_and_the_task_runs_on() {
         let (h, g) = (rt.handle().clone(), gate.clone());
         let (pid_tx, pid_rx) = mpsc::channel();
         let waiter = in_thread(move || {
-            let task = Task::run(&h, move || g.wait());
+            let task = Task::run(&h, move || {
+                assert!(g.wait(), "the test never opened the gate");
+            });
             pid_tx.send(task.pid().unwrap()).unwrap();
             task.await_result()
         });
@@ -434,7 +418,9 @@ fn rule187_await_inside_a_process_times_out_while_the_body_runs() {
         let gate = Gate::default();
         let (h, g) = (rt.handle().clone(), gate.clone());
         let awaited = run_in(&host, move || {
-            let task = Task::run(&h, move || g.wait());
+            let task = Task::run(&h, move || {
+                assert!(g.wait(), "the test never opened the gate");
+            });
             let pid = task.pid().unwrap();
             (pid, task.await_result())
         });
@@ -453,7 +439,9 @@ fn rule187_await_of_a_killed_task_returns_its_reason() {
     let rt = runtime(2);
     let gate = Gate::default();
     let g = gate.clone();
-    let task = Task::run(&rt, move || g.wait());
+    let task = Task::run(&rt, move || {
+        assert!(g.wait(), "the test never opened the gate");
+    });
     rt.kill(task.pid().unwrap());
     gate.open();
     assert_eq!(
@@ -469,7 +457,7 @@ fn rule187_await_infinity_waits_for_a_slow_task() {
     let gate = Gate::default();
     let g = gate.clone();
     let task = Task::run(&rt, move || {
-        g.wait();
+        assert!(g.wait(), "the test never opened the gate");
         "slow"
     });
     rt.advance(Duration::from_secs(3600));
@@ -492,7 +480,7 @@ fn rule188_yield_returns_none_while_running_then_the_result() {
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let waiter = in_thread(move || {
             let mut task = Task::run(&h, move || {
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 9
             });
             step_tx.send(task.yield_result()).unwrap();
@@ -537,7 +525,7 @@ fn rule189_await_many_returns_results_in_input_order() {
             .map(|(i, g)| {
                 let g = g.clone();
                 Task::run(&rt, move || {
-                    g.wait();
+                    assert!(g.wait(), "the test never opened the gate");
                     i
                 })
             })
@@ -561,7 +549,7 @@ fn rule189_await_many_fails_as_soon_as_one_task_dies() {
         let waiter = in_thread(move || {
             let tasks: Vec<Task<u8>> = vec![
                 Task::run(&h, move || {
-                    g.wait();
+                    assert!(g.wait(), "the test never opened the gate");
                     1
                 }),
                 Task::run(&h, || panic!("many boom")),
@@ -584,7 +572,7 @@ fn rule189_await_many_times_out() {
         let tasks = vec![
             Task::run(&h, || 1),
             Task::run(&h, move || {
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 2
             }),
         ];
@@ -614,7 +602,7 @@ fn rule189_yield_many_reports_each_task_and_keeps_the_running_ones() {
                 Task::run(&h, || 1),
                 Task::run(&h, || panic!("yield_many boom")),
                 Task::run(&h, move || {
-                    g.wait();
+                    assert!(g.wait(), "the test never opened the gate");
                     3
                 }),
                 Task::completed(4),
@@ -659,7 +647,7 @@ fn rule189_yield_many_returns_at_the_limit_without_waiting() {
     let g = gate.clone();
     let mut tasks = vec![
         Task::run(&rt, move || {
-            g.wait();
+            assert!(g.wait(), "the test never opened the gate");
             1
         }),
         Task::run(&rt, || 2),
@@ -685,7 +673,7 @@ fn rule189_yield_many_on_timeout_kill_task_and_ignore() {
     let waiter = in_thread(move || {
         let slow = |g: Gate| {
             move || {
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 0
             }
         };
@@ -740,7 +728,7 @@ fn rule190_brutal_kill_of_a_running_task_returns_none_and_spares_the_owner() {
         let task = in_owner(&host, move || {
             Task::run(&h, move || {
                 started_tx.send(()).unwrap();
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 1
             })
         });
@@ -779,7 +767,7 @@ fn rule190_shutdown_that_the_task_obeys_returns_none() {
         let gate = Gate::default();
         let g = gate.clone();
         let task = Task::run(&rt, move || {
-            g.wait();
+            assert!(g.wait(), "the test never opened the gate");
             1
         });
         let pid = task.pid().unwrap();
@@ -804,7 +792,7 @@ fn rule190_shutdown_timeout_expiry_kills_the_task() {
     let (started_tx, started) = mpsc::channel();
     let task = Task::run(&rt, move || {
         started_tx.send(()).unwrap();
-        g.wait();
+        assert!(g.wait(), "the test never opened the gate");
         1
     });
     let pid = task.pid().unwrap();
@@ -851,7 +839,7 @@ fn rule191_ignore_lets_the_task_run_detached_from_the_owner() {
         let (h, g) = (rt.handle().clone(), gate.clone());
         let (pid, result) = in_owner(&host, move || {
             let task = Task::run(&h, move || -> u8 {
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 panic!("ignored boom")
             });
             (task.pid().unwrap(), task.ignore())
@@ -935,7 +923,7 @@ fn rule193_start_link_crash_kills_a_non_trapping_caller() {
         let g = gate.clone();
         let pid = in_owner(&host, move || {
             Task::start_link(&h, move || {
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
                 panic!("start_link boom")
             })
         });
@@ -1089,7 +1077,7 @@ fn rule194_timeout_kill_task_yields_a_timeout_for_that_element() {
                 .on_timeout(OnStreamTimeout::KillTask);
             Task::stream(&h, 0..3u32, opts, move |i| {
                 if i == 1 {
-                    g.wait();
+                    assert!(g.wait(), "the test never opened the gate");
                 } else {
                     let me = rotp_runtime::self_pid().unwrap();
                     pids_tx.lock().unwrap().send(me).unwrap();
@@ -1133,7 +1121,7 @@ fn rule194_timeout_exit_ends_the_stream_and_shuts_the_rest_down() {
                     .unwrap()
                     .send(rotp_runtime::self_pid().unwrap())
                     .unwrap();
-                g.wait();
+                assert!(g.wait(), "the test never opened the gate");
             }
             i
         });
@@ -1177,7 +1165,7 @@ fn rule194_dropping_the_stream_early_shuts_down_running_tasks() {
                         .unwrap()
                         .send(rotp_runtime::self_pid().unwrap())
                         .unwrap();
-                    g.wait();
+                    assert!(g.wait(), "the test never opened the gate");
                 }
                 i
             },

@@ -265,6 +265,107 @@ impl<M: Send + 'static> fmt::Debug for Probe<M> {
     }
 }
 
+/// A one-way barrier: handlers (or threads) wait on it until the test opens
+/// it. Use it to hold a process inside a handler at a known point, then let
+/// it go. Cloning shares the gate.
+///
+/// ```
+/// use rotp_runtime::testing::Gate;
+/// let gate = Gate::new();
+/// let g = gate.clone();
+/// let t = std::thread::spawn(move || g.wait());
+/// gate.open();
+/// assert!(t.join().unwrap());
+/// ```
+#[derive(Clone, Default)]
+pub struct Gate(Arc<GateInner>);
+
+#[derive(Default)]
+struct GateInner {
+    open: std::sync::atomic::AtomicBool,
+    lock: Mutex<()>,
+    opened: Condvar,
+}
+
+impl Gate {
+    /// A closed gate.
+    pub fn new() -> Self {
+        Gate::default()
+    }
+
+    /// Opens the gate for every waiter, now and later.
+    pub fn open(&self) {
+        let _lock = self.0.lock.lock();
+        self.0.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.opened.notify_all();
+    }
+
+    /// Whether the gate is open.
+    pub fn is_open(&self) -> bool {
+        self.0.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A guard that opens the gate when dropped — also when the test fails,
+    /// so no held handler outlives it.
+    #[must_use]
+    pub fn opener(&self) -> GateOpener {
+        GateOpener(self.clone())
+    }
+
+    /// Blocks the calling thread until the gate opens, giving up after
+    /// [`DEFAULT_RECEIVE_TIMEOUT`]; returns whether it opened. Inside a
+    /// handler this holds the worker like any blocking code; see
+    /// [`wait_blocking`](Self::wait_blocking).
+    pub fn wait(&self) -> bool {
+        self.wait_timeout(DEFAULT_RECEIVE_TIMEOUT)
+    }
+
+    /// Like [`wait`](Self::wait), inside [`blocking`](crate::blocking), so
+    /// that a handler waiting here does not hold up the worker's other
+    /// processes.
+    pub fn wait_blocking(&self) -> bool {
+        crate::blocking(|| self.wait())
+    }
+
+    /// Blocks until the gate opens or `timeout` passes; returns whether it
+    /// opened.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut lock = self.0.lock.lock();
+        while !self.is_open() {
+            if self.0.opened.wait_until(&mut lock, deadline).timed_out() {
+                return self.is_open();
+            }
+        }
+        true
+    }
+
+    /// Keeps the calling thread busy until the gate opens, like a long
+    /// computation the runtime knows nothing about.
+    pub fn spin(&self) {
+        while !self.is_open() {
+            std::hint::spin_loop();
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Gate(open: {})", self.is_open())
+    }
+}
+
+/// Opens its [`Gate`] when dropped.
+#[derive(Debug)]
+pub struct GateOpener(Gate);
+
+impl Drop for GateOpener {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
 /// Waits until `pred` holds, polling with a short back-off, for at most
 /// `timeout`. Returns whether it held.
 ///

@@ -17,9 +17,9 @@
 #![allow(dead_code)]
 
 use std::any::Any;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rotp_gen_server::{
@@ -524,72 +524,7 @@ pub(crate) fn host_cast(
 // Gate
 // ---------------------------------------------------------------------------
 
-struct GateInner {
-    open: AtomicBool,
-    lock: Mutex<()>,
-    cv: Condvar,
-}
-
-/// A one-way barrier a callback waits on until the test opens it.
-#[derive(Clone)]
-pub(crate) struct Gate(Arc<GateInner>);
-
-impl Default for Gate {
-    fn default() -> Self {
-        Gate::new()
-    }
-}
-
-impl Gate {
-    pub(crate) fn new() -> Self {
-        Gate(Arc::new(GateInner {
-            open: AtomicBool::new(false),
-            lock: Mutex::new(()),
-            cv: Condvar::new(),
-        }))
-    }
-
-    pub(crate) fn open(&self) {
-        let _lock = self.0.lock.lock().unwrap();
-        self.0.open.store(true, SeqCst);
-        self.0.cv.notify_all();
-    }
-
-    pub(crate) fn is_open(&self) -> bool {
-        self.0.open.load(SeqCst)
-    }
-
-    /// Blocks until the gate opens, inside `rotp_runtime::blocking` so
-    /// that the worker's other processes keep running. Gives up after
-    /// [`TIMEOUT`] so a failing test never hangs a thread.
-    pub(crate) fn wait(&self) {
-        rotp_runtime::blocking(|| {
-            let mut lock = self.0.lock.lock().unwrap();
-            while !self.is_open() {
-                let (l, t) = self.0.cv.wait_timeout(lock, TIMEOUT).unwrap();
-                lock = l;
-                if t.timed_out() {
-                    break;
-                }
-            }
-        })
-    }
-
-    /// A guard that opens the gate when dropped (also when the test fails).
-    #[must_use]
-    pub(crate) fn opener(&self) -> Opener {
-        Opener(self.clone())
-    }
-}
-
-/// Opens its gate on drop.
-pub(crate) struct Opener(Gate);
-
-impl Drop for Opener {
-    fn drop(&mut self) {
-        self.0.open();
-    }
-}
+pub(crate) use rotp_runtime::testing::Gate;
 
 /// Casts a handler to `s` that reports `Ev::Mark("held")` and then waits
 /// for `gate`, and waits until it runs: the server is busy until the gate
@@ -599,7 +534,7 @@ pub(crate) fn hold(s: &ServerRef<Puppet>, probe: &Probe<Ev>, gate: &Gate) {
     let g = gate.clone();
     cast(s, move |p, _ctx| {
         p.report(Ev::Mark("held"));
-        g.wait();
+        g.wait_blocking();
         NoReply::noreply()
     });
     expect_event(probe, |e| *e == Ev::Mark("held"));

@@ -14,9 +14,8 @@
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rotp_runtime::testing::Probe;
@@ -193,89 +192,7 @@ pub(crate) fn assert_answers(p: &Addr<Job>) {
     assert_eq!(call(p, |ctx| ctx.pid()), me);
 }
 
-struct GateInner {
-    open: AtomicBool,
-    lock: Mutex<()>,
-    cv: Condvar,
-}
-
-/// A one-way barrier a handler waits on until the test opens it.
-#[derive(Clone)]
-pub(crate) struct Gate(Arc<GateInner>);
-
-impl Default for Gate {
-    fn default() -> Self {
-        Gate::new()
-    }
-}
-
-impl Gate {
-    pub(crate) fn new() -> Self {
-        Gate(Arc::new(GateInner {
-            open: AtomicBool::new(false),
-            lock: Mutex::new(()),
-            cv: Condvar::new(),
-        }))
-    }
-
-    pub(crate) fn open(&self) {
-        let _lock = self.0.lock.lock().unwrap();
-        self.0.open.store(true, SeqCst);
-        self.0.cv.notify_all();
-    }
-
-    pub(crate) fn is_open(&self) -> bool {
-        self.0.open.load(SeqCst)
-    }
-
-    /// Keeps the calling thread busy until the gate opens, like a long
-    /// computation the runtime knows nothing about.
-    pub(crate) fn spin(&self) {
-        while !self.is_open() {
-            std::hint::spin_loop();
-            std::thread::yield_now();
-        }
-    }
-
-    /// Blocks the calling thread until the gate opens (an OS-level wait).
-    /// Inside a handler, wrap it in `rotp_runtime::blocking`.
-    pub(crate) fn wait(&self) {
-        let mut lock = self.0.lock.lock().unwrap();
-        while !self.is_open() {
-            lock = self.0.cv.wait(lock).unwrap();
-        }
-    }
-
-    /// Like [`wait`](Self::wait), giving up after `timeout`; returns
-    /// whether the gate opened.
-    pub(crate) fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut lock = self.0.lock.lock().unwrap();
-        while !self.is_open() {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            lock = self.0.cv.wait_timeout(lock, left).unwrap().0;
-        }
-        true
-    }
-
-    /// A guard that opens the gate when dropped (also when the test fails).
-    #[must_use]
-    pub(crate) fn opener(&self) -> Opener {
-        Opener(self.clone())
-    }
-}
-
-/// Opens its gate on drop.
-pub(crate) struct Opener(Gate);
-
-impl Drop for Opener {
-    fn drop(&mut self) {
-        self.0.open();
-    }
-}
+pub(crate) use rotp_runtime::testing::Gate;
 
 /// Part of a process's state that blocks its drop until the gate opens.
 /// A process drops its state after it has closed its relations and before
@@ -312,7 +229,9 @@ pub(crate) fn hold_then(
         tx.send(()).unwrap();
         match how {
             Hold::Spin => g.spin(),
-            Hold::Block => rotp_runtime::blocking(|| g.wait()),
+            Hold::Block => {
+                g.wait_blocking();
+            }
         }
         after(ctx);
     });
@@ -336,7 +255,9 @@ pub(crate) fn occupy_workers(rt: &Runtime, n: usize, gate: &Gate, how: Hold) -> 
             tx.send(()).unwrap();
             match how {
                 Hold::Spin => g.spin(),
-                Hold::Block => rotp_runtime::blocking(|| g.wait()),
+                Hold::Block => {
+                    g.wait_blocking();
+                }
             }
         });
     }
