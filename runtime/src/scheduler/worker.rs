@@ -16,12 +16,8 @@ use crate::runtime::Shared;
 /// its turn in the deque: a ping-pong pair cannot starve the others.
 const LIFO_CAP: u8 = 3;
 /// Every this many ticks the injector is looked at before the local deque,
-/// so that work from outside is never starved by a busy local queue. 16
-/// rather than tokio's 61: with 61 the suite's `fairness` p99 was 0.6-1.6
-/// ms (a ping from outside waited behind dozens of full slices), with 16 it
-/// is about 0.35 ms, and ping-pong locality is unchanged (the LIFO slot
-/// comes first).
-const INJECTOR_INTERVAL: u32 = 16;
+/// so that work from outside is never starved by a busy local queue.
+const INJECTOR_INTERVAL: u32 = 61;
 
 /// The per-thread context of a thread that runs processes: a worker (with a
 /// core) or a spare (without).
