@@ -55,11 +55,8 @@ impl<M: Send + 'static> Addr<M> {
     #[inline]
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
         // R1: from the instant a process is marked exiting (a kill during a
-        // handler) it takes no more messages, although its mailbox closes
-        // only when the handler returns.
-        if !self.inner.header().state.is_alive() {
-            return Err(TrySendError::Exited(msg));
-        }
+        // handler) its mailbox refuses messages, checked under the same
+        // lock as the push.
         match self.inner.deliver(msg) {
             Ok(false) => Ok(()),
             Ok(true) => {

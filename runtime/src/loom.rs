@@ -27,6 +27,45 @@ pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicUsize};
 pub(crate) use parking_lot::{Condvar, Mutex};
 
 #[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// `std::cell::UnsafeCell` with loom's closure-based API, so that loom can
+/// check every access to the cell in a model.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Calls `f` with a pointer to the value; the caller's synchronisation
+    /// decides what `f` may do with it.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+/// One step of waiting for a lock word to clear: `step` counts the waits so
+/// far. Spins with growing pauses, then yields the CPU (the holder may have
+/// been preempted). Not under loom, which cannot explore spin loops (see
+/// `process/state.rs`).
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn spin_wait(step: u32) {
+    if step < 6 {
+        for _ in 0..(1u32 << step) {
+            std::hint::spin_loop();
+        }
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(loom)]
 pub(crate) use self::lock::{Condvar, Mutex};
 
 #[cfg(loom)]

@@ -1,24 +1,37 @@
 //! The process mailbox: one ordered queue for messages and signals.
 //!
-//! Senders append to an outer `VecDeque` behind a mutex; the process that
-//! owns the mailbox swaps the whole outer queue for its private, empty batch
-//! in one short critical section and then handles the batch without any lock.
-//! Both buffers keep their capacity, so a steady stream of messages allocates
+//! Senders append to an outer `VecDeque`; the process that owns the mailbox
+//! swaps the whole outer queue for its private, empty batch in one short
+//! critical section and then handles the batch without any lock. Both
+//! buffers keep their capacity, so a steady stream of messages allocates
 //! nothing, and an empty `VecDeque` does not allocate, so an idle process with
 //! an empty mailbox costs only the two headers.
+//!
+//! The queue has no lock of its own: the process's state word is its lock
+//! (see `process/state.rs`). Appending a message and setting `NOTIFIED`, or
+//! taking the queue and setting `RUNNING`, is then one critical section and
+//! one atomic read-modify-write. Every method here takes the owner's
+//! [`State`] and locks it.
 //!
 //! Everything a process receives goes through this one queue — user messages,
 //! trapped `EXIT`s, `DOWN`s, timer firings — so the order in which one sender
 //! emitted them is the order in which they are handled (spec rules 10-12,
 //! adaptation R6).
+//!
+//! # Safety invariant
+//!
+//! A `Mailbox` is only ever reached through the process that owns it, and
+//! its `queue` only while that process's state word is locked
+//! ([`State::lock`]): one thread at a time, each critical section ordered
+//! after the previous one by the lock's acquire and release.
 
 use std::collections::VecDeque;
 
-use parking_lot::Mutex;
-
 use crate::exit::ExitReason;
+use crate::loom::UnsafeCell;
 use crate::monitor::Down;
 use crate::pid::Pid;
+use crate::process::state::{Locked, Notify, State, TransitionToIdle};
 
 /// One entry of a mailbox.
 pub(crate) enum Envelope<M> {
@@ -51,13 +64,15 @@ pub enum Overflow {
 
 /// The shared, sender-facing half of a mailbox.
 pub(crate) struct Mailbox<M> {
-    queue: Mutex<Queue<M>>,
+    queue: UnsafeCell<Queue<M>>,
 }
+
+// SAFETY: the queue is touched only under the owner's state lock (module
+// invariant), which hands it from thread to thread; the entries are `Send`.
+unsafe impl<M: Send> Sync for Mailbox<M> {}
 
 struct Queue<M> {
     entries: VecDeque<Envelope<M>>,
-    /// Set once the process has exited: later sends are dropped (rule 13).
-    closed: bool,
     /// Logged the high-water warning since the queue was last below it.
     warned: bool,
     overflow: Overflow,
@@ -67,16 +82,16 @@ struct Queue<M> {
 
 /// Why an entry was not appended.
 pub(crate) enum Refused<M> {
+    /// The process is exiting or has exited (rule 13, R1).
     Closed(Envelope<M>),
     Full(Envelope<M>, Overflow),
 }
 
 impl<M> Mailbox<M> {
-    pub(crate) const fn new(limit: u32, overflow: Overflow) -> Self {
+    pub(crate) fn new(limit: u32, overflow: Overflow) -> Self {
         Mailbox {
-            queue: Mutex::new(Queue {
+            queue: UnsafeCell::new(Queue {
                 entries: VecDeque::new(),
-                closed: false,
                 warned: false,
                 overflow,
                 limit,
@@ -84,70 +99,145 @@ impl<M> Mailbox<M> {
         }
     }
 
-    /// Appends an entry. Signals (exits, downs) are never refused for
-    /// fullness: only user messages count against the limit.
-    pub(crate) fn push(&self, entry: Envelope<M>) -> Result<(), Refused<M>> {
-        let mut queue = self.queue.lock();
-        if queue.closed {
-            return Err(Refused::Closed(entry));
-        }
-        if queue.limit > 0 && matches!(entry, Envelope::Message(_)) {
-            let len = queue.entries.len();
-            if len >= queue.limit as usize {
-                return Err(Refused::Full(entry, queue.overflow));
-            }
-            // High water: 80% of the limit, logged once per excursion.
-            let high = queue.limit as usize * 4 / 5;
-            if len >= high && !queue.warned {
-                queue.warned = true;
-                log::warn!("mailbox above 80% of its limit of {} messages", queue.limit);
-            } else if len < high / 2 {
-                queue.warned = false;
-            }
-        }
-        queue.entries.push_back(entry);
-        Ok(())
+    /// Runs `f` on the queue with `state`, the owner's word, locked.
+    #[inline]
+    fn locked<R>(&self, state: &State, f: impl FnOnce(&mut Locked<'_>, &mut Queue<M>) -> R) -> R {
+        let mut word = state.lock();
+        // SAFETY: module invariant — `state` is the owner's word and stays
+        // locked while `f` runs, so this is the only reference to the queue,
+        // and it does not escape `f`.
+        self.queue
+            .with_mut(|queue| f(&mut word, unsafe { &mut *queue }))
     }
 
-    /// Moves everything queued to the back of `batch`. When `batch` is
-    /// empty (the common case) the two buffers are swapped, keeping both
-    /// allocations.
-    pub(crate) fn take_into(&self, batch: &mut VecDeque<Envelope<M>>) {
-        let mut queue = self.queue.lock();
-        if batch.is_empty() {
-            std::mem::swap(&mut queue.entries, batch);
-        } else {
-            batch.extend(queue.entries.drain(..));
+    /// Appends an entry and marks the process notified; `Schedule` if the
+    /// caller must enqueue it. Signals (exits, downs) are never refused for
+    /// fullness: only user messages count against the limit.
+    #[inline]
+    pub(crate) fn push(&self, state: &State, entry: Envelope<M>) -> Result<Notify, Refused<M>> {
+        let mut high_water = None;
+        let pushed = self.locked(state, |word, queue| {
+            if !word.is_alive() {
+                return Err(Refused::Closed(entry));
+            }
+            if queue.limit > 0 && matches!(entry, Envelope::Message(_)) {
+                match queue.room() {
+                    Room::Full => return Err(Refused::Full(entry, queue.overflow)),
+                    Room::HighWater => high_water = Some(queue.limit),
+                    Room::Free => {}
+                }
+            }
+            queue.entries.push_back(entry);
+            Ok(word.notify())
+        });
+        // Outside the lock: a logger may take its time.
+        if let Some(limit) = high_water {
+            log::warn!("mailbox above 80% of its limit of {limit} messages");
         }
+        pushed
+    }
+
+    /// Starts a slice: marks the process running (it was popped from a run
+    /// queue) and moves everything queued to the back of `batch`. Returns
+    /// whether the process is exiting, in which case nothing is taken.
+    #[inline]
+    pub(crate) fn start_slice(&self, state: &State, batch: &mut VecDeque<Envelope<M>>) -> bool {
+        self.locked(state, |word, queue| {
+            let exiting = word.transition_to_running();
+            if !exiting {
+                queue.take_into(batch);
+            }
+            exiting
+        })
+    }
+
+    /// The runner's batch is empty: goes idle if the mailbox is empty too,
+    /// else moves what arrived to `batch` (`Notified`).
+    #[inline]
+    pub(crate) fn idle_or_take(
+        &self,
+        state: &State,
+        batch: &mut VecDeque<Envelope<M>>,
+    ) -> TransitionToIdle {
+        self.locked(state, |word, queue| {
+            let next = word.transition_to_idle(queue.entries.is_empty());
+            if next == TransitionToIdle::Notified {
+                queue.take_into(batch);
+            }
+            next
+        })
     }
 
     /// Number of queued entries (not counting the owner's private batch).
-    pub(crate) fn len(&self) -> usize {
-        self.queue.lock().entries.len()
+    pub(crate) fn len(&self, state: &State) -> usize {
+        self.locked(state, |_, queue| queue.entries.len())
     }
 
-    /// Closes the mailbox and returns what was still queued, to be dropped
-    /// outside the lock (drops may run user code).
-    pub(crate) fn close(&self) -> VecDeque<Envelope<M>> {
-        let mut queue = self.queue.lock();
-        queue.closed = true;
-        std::mem::take(&mut queue.entries)
+    /// Returns what was still queued when the process exited, to be dropped
+    /// outside the lock (drops may run user code). The process is marked
+    /// exiting already, so nothing more is appended.
+    pub(crate) fn close(&self, state: &State) -> VecDeque<Envelope<M>> {
+        self.locked(state, |word, queue| {
+            debug_assert!(!word.is_alive());
+            std::mem::take(&mut queue.entries)
+        })
     }
 
     /// Removes the first queued entry matching `pred`, if any.
-    pub(crate) fn remove_first(&self, pred: impl FnMut(&Envelope<M>) -> bool) -> bool {
-        let mut queue = self.queue.lock();
-        match queue.entries.iter().position(pred) {
-            Some(i) => {
-                queue.entries.remove(i);
-                true
-            }
-            None => false,
-        }
+    pub(crate) fn remove_first(
+        &self,
+        state: &State,
+        pred: impl FnMut(&Envelope<M>) -> bool,
+    ) -> Option<Envelope<M>> {
+        self.locked(state, |_, queue| {
+            let i = queue.entries.iter().position(pred)?;
+            queue.entries.remove(i)
+        })
     }
 
     /// Releases spare capacity (used by hibernation).
-    pub(crate) fn shrink(&self) {
-        self.queue.lock().entries.shrink_to_fit();
+    pub(crate) fn shrink(&self, state: &State) {
+        self.locked(state, |_, queue| queue.entries.shrink_to_fit());
     }
+}
+
+impl<M> Queue<M> {
+    /// Moves everything queued to the back of `batch`. When `batch` is
+    /// empty (the common case) the two buffers are swapped, keeping both
+    /// allocations.
+    #[inline]
+    fn take_into(&mut self, batch: &mut VecDeque<Envelope<M>>) {
+        if batch.is_empty() {
+            std::mem::swap(&mut self.entries, batch);
+        } else {
+            batch.extend(self.entries.drain(..));
+        }
+    }
+
+    /// Whether one more user message fits under the limit, and whether the
+    /// queue just crossed its high-water mark (80% of the limit), which is
+    /// reported once per excursion.
+    fn room(&mut self) -> Room {
+        let len = self.entries.len();
+        if len >= self.limit as usize {
+            return Room::Full;
+        }
+        let high = self.limit as usize * 4 / 5;
+        if len >= high && !self.warned {
+            self.warned = true;
+            return Room::HighWater;
+        }
+        if len < high / 2 {
+            self.warned = false;
+        }
+        Room::Free
+    }
+}
+
+/// What a bounded queue says to one more message.
+enum Room {
+    Free,
+    /// Room, and the high-water mark was just crossed.
+    HighWater,
+    Full,
 }

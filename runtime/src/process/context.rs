@@ -223,7 +223,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         if let Some(i) = self.batch.iter().position(is_down) {
             self.batch.remove(i);
         } else {
-            self.this.mailbox().remove_first(is_down);
+            self.this
+                .mailbox()
+                .remove_first(&self.header().state, is_down);
         }
         active
     }
@@ -253,12 +255,12 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// Releases spare memory held by the mailbox buffers (hibernation).
     pub fn shrink(&mut self) {
         self.batch.shrink_to_fit();
-        self.this.mailbox().shrink();
+        self.this.mailbox().shrink(&self.header().state);
     }
 
     /// Entries waiting to be handled.
     pub fn mailbox_len(&self) -> usize {
-        self.batch.len() + self.this.mailbox().len()
+        self.batch.len() + self.this.mailbox().len(&self.header().state)
     }
 }
 

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::context::{Context, SliceFlags};
-use super::state::{State, TransitionToIdle};
+use super::state::{Notify, State, TransitionToIdle};
 use super::Process;
 use crate::addr::{Addr, Deliver};
 use crate::error::TrySendError;
@@ -230,15 +230,13 @@ impl<P: Process> Pcb<P> {
                 return SliceEnd::Exit(reason);
             }
         }
-        // Whatever made us runnable was pushed before `transition_to_running`.
-        self.mailbox.take_into(batch);
         let mut budget = i64::from(self.header.budget);
         loop {
             let Some(envelope) = batch.pop_front() else {
-                // A sender that pushed after the take above has set NOTIFIED
-                // (or will find us idle and schedule us), so no second look
-                // at the mailbox is needed unless the transition says so.
-                match state.transition_to_idle() {
+                // Under the state lock: either the mailbox is empty and we
+                // go idle (a later sender finds us idle and schedules us),
+                // or what arrived moves to the batch.
+                match self.mailbox.idle_or_take(state, batch) {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
                         // We keep running: whatever we woke into this
@@ -246,7 +244,6 @@ impl<P: Process> Pcb<P> {
                         // an idle worker take it (a producer and its
                         // consumer then run in parallel).
                         crate::scheduler::worker::flush_lifo();
-                        self.mailbox.take_into(batch);
                         continue;
                     }
                     TransitionToIdle::Exiting => return SliceEnd::Exit(ExitReason::Killed),
@@ -305,7 +302,7 @@ impl<P: Process> Pcb<P> {
         };
         let state = inner.process.take();
         let batch = std::mem::take(&mut inner.batch);
-        let queued = self.mailbox.close();
+        let queued = self.mailbox.close(&header.state);
         // Dropping user state runs user code; it must not take the runtime
         // down, and its failure changes nothing: the process is gone.
         let _ = panic::catch(move || drop((state, batch, queued)));
@@ -338,13 +335,19 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn run(self: Arc<Self>, ticks: Option<&AtomicU64>) {
-        let exiting = self.header.state.transition_to_running();
         let _current = crate::current::enter_process(&self.header);
         let end = {
-            // SAFETY: invariant 1 — this thread just moved the state to
-            // RUNNING and holds it until the transition below; invariant 2 —
-            // the reference lives only in this block.
+            // SAFETY: invariant 1 — this thread popped the process's only
+            // queue entry, so nobody else can move the state to RUNNING
+            // until this thread leaves it below; the previous runner left
+            // RUNNING under the state lock before that entry could exist,
+            // so its last use of `inner` happens before this one.
+            // Invariant 2 — the reference lives only in this block.
             let inner = unsafe { &mut *self.inner.get() };
+            // Whatever made us runnable was pushed before this.
+            let exiting = self
+                .mailbox
+                .start_slice(&self.header.state, &mut inner.batch);
             let end = if exiting {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
@@ -364,15 +367,19 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool {
-        self.mailbox
-            .push(Envelope::Exit(Box::new((from, reason))))
-            .is_ok()
-            && self.header.state.notify() == super::state::Notify::Schedule
+        let entry = Envelope::Exit(Box::new((from, reason)));
+        matches!(
+            self.mailbox.push(&self.header.state, entry),
+            Ok(Notify::Schedule)
+        )
     }
 
     fn push_down(&self, down: Down) -> bool {
-        self.mailbox.push(Envelope::Down(Box::new(down))).is_ok()
-            && self.header.state.notify() == super::state::Notify::Schedule
+        let entry = Envelope::Down(Box::new(down));
+        matches!(
+            self.mailbox.push(&self.header.state, entry),
+            Ok(Notify::Schedule)
+        )
     }
 
     fn addr_any(self: Arc<Self>) -> Box<dyn Any + Send> {
@@ -380,7 +387,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn mailbox_len(&self) -> usize {
-        self.mailbox.len()
+        self.mailbox.len(&self.header.state)
     }
 
     fn type_name(&self) -> &'static str {
@@ -394,8 +401,11 @@ impl<P: Process> Deliver<P::Message> for Pcb<P> {
     }
 
     fn deliver(&self, msg: P::Message) -> Result<bool, TrySendError<P::Message>> {
-        match self.mailbox.push(Envelope::Message(msg)) {
-            Ok(()) => Ok(self.header.state.notify() == super::state::Notify::Schedule),
+        match self
+            .mailbox
+            .push(&self.header.state, Envelope::Message(msg))
+        {
+            Ok(notify) => Ok(notify == Notify::Schedule),
             Err(Refused::Closed(Envelope::Message(msg))) => Err(TrySendError::Exited(msg)),
             Err(Refused::Full(Envelope::Message(msg), overflow)) => match overflow {
                 Overflow::Reject => Err(TrySendError::Full(msg)),

@@ -1,42 +1,74 @@
-//! The scheduling state of a process: one atomic word.
+//! The scheduling state of a process: one atomic word, which is also the
+//! lock of the process's mailbox.
 //!
 //! See `runtime/src/process/README.md` for the protocol and the invariants each
 //! side relies on. In short:
 //!
 //! ```text
-//!            send: fetch_or(NOTIFIED), saw 0 => sender enqueues
+//!            send: lock, push, set NOTIFIED; saw idle => sender enqueues
 //!   IDLE ───────────────────────────────────────────────► NOTIFIED (queued)
 //!    ▲                                                        │ worker pops it:
-//!    │ CAS succeeds only if no NOTIFIED                       │ fetch_sub(1)
-//!    │                                                        ▼
+//!    │ lock; mailbox empty => clear RUNNING                   │ lock, take the
+//!    │                                                        ▼ mailbox, RUNNING
 //!    └────────────────────────────────────────────────── RUNNING
 //!            RUNNING|NOTIFIED: a send arrived while running; the runner
-//!            clears NOTIFIED and drains again instead of going idle.
+//!            takes the mailbox again instead of going idle.
 //! ```
 //!
 //! `EXITING` and `DEAD` are sticky flags on top: a process marked `EXITING`
-//! runs no more callbacks, and `DEAD` processes are never enqueued again.
+//! runs no more callbacks and takes no more messages, and `DEAD` processes
+//! are never enqueued again.
+//!
+//! Every change of the word happens under its `LOCKED` bit, together with
+//! whatever the change is about (a push to the mailbox, taking the mailbox
+//! into the runner's batch). Taking the lock is one locked instruction and
+//! releasing it a plain store that publishes the new bits, so a send costs
+//! one atomic read-modify-write where a mutex plus a separate state update
+//! cost three. Critical sections are a handful of instructions; a thread
+//! that finds the word locked spins, then yields.
 //!
 //! The protocol is model-checked by `loom_tests` below (see `crate::loom`).
 
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::atomic::Ordering::{Acquire, Release};
 
 use crate::loom::AtomicU32;
 
 /// A worker is running the process. Invariant 1: at most one thread holds it.
-const RUNNING: u32 = 0b0001;
+const RUNNING: u32 = 0b0_0001;
 /// The process is in a run queue, or must run again after the current slice.
 /// Invariant 2: while NOTIFIED is set and RUNNING is not, exactly one queue
 /// entry for the process exists.
-const NOTIFIED: u32 = 0b0010;
-/// The process is exiting: no more callbacks, not alive (rule 17, R1).
-const EXITING: u32 = 0b0100;
+const NOTIFIED: u32 = 0b0_0010;
+/// The process is exiting: no more callbacks, not alive (rule 17, R1), and
+/// its mailbox refuses new entries.
+const EXITING: u32 = 0b0_0100;
 /// The process has exited and notified its links and monitors.
-const DEAD: u32 = 0b1000;
+const DEAD: u32 = 0b0_1000;
+/// A thread holds the word (and the mailbox it guards).
+const LOCKED: u32 = 0b1_0000;
 
 /// The atomic scheduling state of one process.
+///
+/// Under loom a mutex (`gate`) serialises the lockers before they set the
+/// `LOCKED` bit: loom cannot explore a spin loop (it reports one as an
+/// unbounded model), so the mutual exclusion the bit gives is modelled by
+/// the mutex, and everything else — which bits change, when, and what each
+/// side learns — is the code below.
 #[derive(Debug)]
-pub(crate) struct State(AtomicU32);
+pub(crate) struct State(AtomicU32, #[cfg(loom)] loom::sync::Mutex<()>);
+
+/// The state word held locked. The bits are changed in the guard and
+/// published, with the lock's release, when it drops.
+///
+/// Whoever holds it may touch the mailbox the word guards (see
+/// `mailbox.rs`).
+pub(crate) struct Locked<'a> {
+    word: &'a AtomicU32,
+    bits: u32,
+    /// Released after `drop` has published the bits.
+    #[cfg(loom)]
+    _gate: loom::sync::MutexGuard<'a, ()>,
+}
 
 /// What a sender must do after making the process runnable.
 #[must_use]
@@ -49,7 +81,7 @@ pub(crate) enum Notify {
     Nothing,
 }
 
-/// The outcome of trying to end a slice with an empty mailbox.
+/// The outcome of trying to end a slice with an empty batch.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TransitionToIdle {
@@ -65,12 +97,104 @@ impl State {
     /// A fresh process is born notified: its spawner enqueues it once so
     /// that it runs its init.
     pub(crate) fn new_notified() -> Self {
-        State(AtomicU32::new(NOTIFIED))
+        State(
+            AtomicU32::new(NOTIFIED),
+            #[cfg(loom)]
+            loom::sync::Mutex::new(()),
+        )
+    }
+
+    /// Takes the word's lock, spinning (then yielding) while another thread
+    /// holds it.
+    #[inline]
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        #[cfg(loom)]
+        let gate = self.1.lock().expect("loom mutex poisoned");
+        loop {
+            let prev = self.0.fetch_or(LOCKED, Acquire);
+            if prev & LOCKED == 0 {
+                return Locked {
+                    word: &self.0,
+                    bits: prev,
+                    #[cfg(loom)]
+                    _gate: gate,
+                };
+            }
+            self.wait_unlocked();
+        }
+    }
+
+    /// Waits until the word looks unlocked, reading it without writing so
+    /// that the holder's cache line is not stolen on every spin.
+    #[cold]
+    #[cfg(not(loom))]
+    fn wait_unlocked(&self) {
+        let mut step = 0;
+        while self.0.load(std::sync::atomic::Ordering::Relaxed) & LOCKED != 0 {
+            crate::loom::spin_wait(step);
+            step += 1;
+        }
+    }
+
+    #[cfg(loom)]
+    fn wait_unlocked(&self) {
+        unreachable!("under loom the gate serialises lockers");
+    }
+
+    /// Marks the process exiting (a kill or an exit signal). Returns whether
+    /// it was already exiting, and whether the caller must enqueue it so the
+    /// exit runs.
+    pub(crate) fn mark_exiting(&self) -> (bool, Notify) {
+        self.lock().mark_exiting()
+    }
+
+    /// Worker side: the slice budget ran out while work remains. Clears
+    /// RUNNING and sets NOTIFIED; the caller must enqueue the process.
+    pub(crate) fn transition_to_yield(&self) {
+        let mut s = self.lock();
+        debug_assert!(s.bits & RUNNING != 0);
+        s.bits = (s.bits & !RUNNING) | NOTIFIED;
+    }
+
+    /// Worker side: the exit has completed. Terminal.
+    pub(crate) fn transition_to_dead(&self) {
+        let mut s = self.lock();
+        debug_assert!(s.bits & RUNNING != 0);
+        s.bits = (s.bits | DEAD | EXITING) & !(RUNNING | NOTIFIED);
+    }
+
+    fn bits(&self) -> u32 {
+        self.0.load(Acquire)
+    }
+
+    /// Not exiting and not dead (rule 17).
+    pub(crate) fn is_alive(&self) -> bool {
+        self.bits() & (EXITING | DEAD) == 0
+    }
+
+    pub(crate) fn is_exiting(&self) -> bool {
+        self.bits() & EXITING != 0
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.bits() & RUNNING != 0
+    }
+
+    pub(crate) fn is_notified(&self) -> bool {
+        self.bits() & NOTIFIED != 0
+    }
+}
+
+impl Locked<'_> {
+    /// Not exiting and not dead: the mailbox takes entries.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.bits & (EXITING | DEAD) == 0
     }
 
     /// Sender side: a message or signal was pushed to the mailbox.
-    pub(crate) fn notify(&self) -> Notify {
-        let prev = self.0.fetch_or(NOTIFIED, AcqRel);
+    pub(crate) fn notify(&mut self) -> Notify {
+        let prev = self.bits;
+        self.bits |= NOTIFIED;
         if prev & (RUNNING | NOTIFIED | DEAD) == 0 {
             Notify::Schedule
         } else {
@@ -78,11 +202,10 @@ impl State {
         }
     }
 
-    /// Marks the process exiting (a kill or an exit signal). Returns whether
-    /// it was already exiting, and whether the caller must enqueue it so the
-    /// exit runs.
-    pub(crate) fn mark_exiting(&self) -> (bool, Notify) {
-        let prev = self.0.fetch_or(EXITING | NOTIFIED, AcqRel);
+    /// See [`State::mark_exiting`].
+    pub(crate) fn mark_exiting(&mut self) -> (bool, Notify) {
+        let prev = self.bits;
+        self.bits |= EXITING | NOTIFIED;
         let notify = if prev & (RUNNING | NOTIFIED | DEAD) == 0 {
             Notify::Schedule
         } else {
@@ -91,81 +214,44 @@ impl State {
         (prev & (EXITING | DEAD) != 0, notify)
     }
 
-    /// Worker side: the process was popped from a run queue. Clears NOTIFIED
-    /// and sets RUNNING in one step; returns whether it is exiting.
-    pub(crate) fn transition_to_running(&self) -> bool {
-        // NOTIFIED (2) -> RUNNING (1) is a subtraction of one that leaves the
-        // sticky flags untouched; invariant 2 guarantees the precondition.
-        let prev = self.0.fetch_sub(NOTIFIED - RUNNING, AcqRel);
+    /// Worker side: the process was popped from a run queue. Clears
+    /// NOTIFIED and sets RUNNING; returns whether it is exiting.
+    pub(crate) fn transition_to_running(&mut self) -> bool {
         debug_assert!(
-            prev & NOTIFIED != 0 && prev & RUNNING == 0,
-            "state {prev:#b}"
+            self.bits & NOTIFIED != 0 && self.bits & RUNNING == 0,
+            "state {:#b}",
+            self.bits
         );
-        prev & EXITING != 0
+        self.bits = (self.bits & !NOTIFIED) | RUNNING;
+        self.bits & EXITING != 0
     }
 
-    /// Worker side: the mailbox looked empty; try to go idle.
-    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
-        let mut cur = self.0.load(Acquire);
-        loop {
-            debug_assert!(cur & RUNNING != 0);
-            if cur & EXITING != 0 {
-                return TransitionToIdle::Exiting;
-            }
-            if cur & NOTIFIED != 0 {
-                let prev = self.0.fetch_and(!NOTIFIED, AcqRel);
-                // A kill may have landed since the load above.
-                if prev & EXITING != 0 {
-                    return TransitionToIdle::Exiting;
-                }
-                return TransitionToIdle::Notified;
-            }
-            match self
-                .0
-                .compare_exchange_weak(cur, cur & !RUNNING, AcqRel, Acquire)
-            {
-                Ok(_) => return TransitionToIdle::Ok,
-                Err(actual) => cur = actual,
-            }
+    /// Worker side: the runner's batch is empty and so is the mailbox when
+    /// `mailbox_empty`. Goes idle, or says why not; on `Notified` the caller
+    /// takes the mailbox before unlocking.
+    pub(crate) fn transition_to_idle(&mut self, mailbox_empty: bool) -> TransitionToIdle {
+        debug_assert!(self.bits & RUNNING != 0);
+        if self.bits & EXITING != 0 {
+            TransitionToIdle::Exiting
+        } else if mailbox_empty {
+            // NOTIFIED may be set with nothing queued (an entry removed by
+            // `demonitor_flush`): the mailbox decides.
+            self.bits &= !(RUNNING | NOTIFIED);
+            TransitionToIdle::Ok
+        } else {
+            self.bits &= !NOTIFIED;
+            TransitionToIdle::Notified
         }
     }
+}
 
-    /// Worker side: the slice budget ran out while work remains. Clears
-    /// RUNNING and sets NOTIFIED; the caller must enqueue the process.
-    pub(crate) fn transition_to_yield(&self) {
-        let mut cur = self.0.load(Acquire);
-        loop {
-            debug_assert!(cur & RUNNING != 0);
-            let next = (cur & !RUNNING) | NOTIFIED;
-            match self.0.compare_exchange_weak(cur, next, AcqRel, Acquire) {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
-        }
-    }
-
-    /// Worker side: the exit has completed. Terminal.
-    pub(crate) fn transition_to_dead(&self) {
-        let prev = self.0.fetch_or(DEAD | EXITING, AcqRel);
-        self.0.fetch_and(!(RUNNING | NOTIFIED), AcqRel);
-        debug_assert!(prev & RUNNING != 0);
-    }
-
-    /// Not exiting and not dead (rule 17).
-    pub(crate) fn is_alive(&self) -> bool {
-        self.0.load(Acquire) & (EXITING | DEAD) == 0
-    }
-
-    pub(crate) fn is_exiting(&self) -> bool {
-        self.0.load(Acquire) & EXITING != 0
-    }
-
-    pub(crate) fn is_running(&self) -> bool {
-        self.0.load(Acquire) & RUNNING != 0
-    }
-
-    pub(crate) fn is_notified(&self) -> bool {
-        self.0.load(Acquire) & NOTIFIED != 0
+impl Drop for Locked<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Nobody else changes the word while LOCKED is set (a contender's
+        // `fetch_or` of LOCKED changes nothing), so a store both publishes
+        // the new bits and releases the lock.
+        self.word.store(self.bits & !LOCKED, Release);
     }
 }
 
@@ -173,49 +259,63 @@ impl State {
 mod tests {
     use super::*;
 
+    fn running() -> State {
+        let s = State::new_notified();
+        assert!(!s.lock().transition_to_running());
+        s
+    }
+
     #[test]
     fn send_while_running_defers_to_the_runner() {
-        let s = State::new_notified();
-        assert!(!s.transition_to_running());
-        assert_eq!(s.notify(), Notify::Nothing);
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Notified);
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
-        assert_eq!(s.notify(), Notify::Schedule);
-        assert_eq!(s.notify(), Notify::Nothing);
+        let s = running();
+        assert_eq!(s.lock().notify(), Notify::Nothing);
+        assert_eq!(
+            s.lock().transition_to_idle(false),
+            TransitionToIdle::Notified
+        );
+        assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Ok);
+        assert_eq!(s.lock().notify(), Notify::Schedule);
+        assert_eq!(s.lock().notify(), Notify::Nothing);
     }
 
     #[test]
     fn yield_requeues_once() {
-        let s = State::new_notified();
-        assert!(!s.transition_to_running());
+        let s = running();
         s.transition_to_yield();
-        assert_eq!(s.notify(), Notify::Nothing);
-        assert!(!s.transition_to_running());
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(s.lock().notify(), Notify::Nothing);
+        assert!(!s.lock().transition_to_running());
+        assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Ok);
     }
 
     #[test]
     fn exiting_is_sticky_and_dead_is_never_scheduled() {
-        let s = State::new_notified();
-        assert!(!s.transition_to_running());
+        let s = running();
         let (already, notify) = s.mark_exiting();
         assert!(!already);
         assert_eq!(notify, Notify::Nothing);
         assert!(!s.is_alive());
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Exiting);
+        assert!(!s.lock().is_alive());
+        assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Exiting);
         s.transition_to_dead();
         assert!(!s.is_alive());
-        assert_eq!(s.notify(), Notify::Nothing);
+        assert_eq!(s.lock().notify(), Notify::Nothing);
         assert_eq!(s.mark_exiting().1, Notify::Nothing);
     }
 
     #[test]
     fn kill_of_an_idle_process_schedules_it() {
-        let s = State::new_notified();
-        assert!(!s.transition_to_running());
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        let s = running();
+        assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Ok);
         assert_eq!(s.mark_exiting(), (false, Notify::Schedule));
-        assert!(s.transition_to_running());
+        assert!(s.lock().transition_to_running());
+    }
+
+    #[test]
+    fn the_lock_bit_never_shows_once_released() {
+        let s = running();
+        drop(s.lock());
+        assert_eq!(s.bits() & LOCKED, 0);
+        assert!(s.is_running());
     }
 }
 
@@ -223,8 +323,7 @@ mod tests {
 /// interleaving within the preemption bound (see `crate::loom`).
 ///
 /// A `Proc` is a process reduced to what the protocol touches: the state
-/// word, a mailbox behind a mutex (closed by the exit, like
-/// `Mailbox`), the runner's private batch in a loom `UnsafeCell` (loom fails
+/// word, the real `Mailbox` that the word guards, the runner's private batch in a loom `UnsafeCell` (loom fails
 /// the model if two runners touch it without a happens-before edge between
 /// them: invariant 1, and `pcb.rs` safety invariant 1), and a count of queue
 /// entries. Whoever obtains a queue entry (a sender or killer told
@@ -239,18 +338,19 @@ mod loom_tests {
 
     use loom::cell::UnsafeCell;
     use loom::sync::atomic::AtomicUsize;
-    use loom::sync::{Arc, Mutex};
+    use loom::sync::Arc;
     use loom::thread;
 
     use super::*;
     use crate::loom::model;
+    use crate::mailbox::{Envelope, Mailbox, Overflow};
 
     struct Proc {
         state: State,
-        /// `None` once the exit has closed it.
-        mailbox: Mutex<Option<Vec<usize>>>,
+        /// The real mailbox, guarded by `state` as in `Pcb`.
+        mailbox: Mailbox<usize>,
         /// Touched only by the thread holding RUNNING.
-        batch: UnsafeCell<VecDeque<usize>>,
+        batch: UnsafeCell<VecDeque<Envelope<usize>>>,
         /// Queue entries that exist: pushed and not yet popped.
         queued: AtomicUsize,
         /// Bit `i` is set once message `i` has been handled.
@@ -275,13 +375,18 @@ mod loom_tests {
         fn new(start: Start, budget: usize, preload: &[usize]) -> Self {
             let p = Proc {
                 state: State::new_notified(),
-                mailbox: Mutex::new(Some(preload.to_vec())),
+                mailbox: Mailbox::new(0, Overflow::Reject),
                 batch: UnsafeCell::new(VecDeque::new()),
                 queued: AtomicUsize::new(1),
                 handled: AtomicUsize::new(0),
                 exits: AtomicUsize::new(0),
                 budget,
             };
+            for &msg in preload {
+                // Born NOTIFIED: a push asks for nothing.
+                let notify = p.mailbox.push(&p.state, Envelope::Message(msg));
+                assert!(matches!(notify, Ok(Notify::Nothing)));
+            }
             if start == Start::Idle {
                 assert!(preload.is_empty());
                 assert!(!p.run());
@@ -293,17 +398,10 @@ mod loom_tests {
             self.state.0.load(SeqCst)
         }
 
-        /// `Deliver::deliver`: push, then notify; run the slice on
+        /// `Deliver::deliver`: push (which notifies); run the slice on
         /// `Schedule`.
         fn send(&self, msg: usize) {
-            let pushed = match self.mailbox.lock().unwrap().as_mut() {
-                Some(queue) => {
-                    queue.push(msg);
-                    true
-                }
-                None => false,
-            };
-            if pushed && self.state.notify() == Notify::Schedule {
+            if let Ok(Notify::Schedule) = self.mailbox.push(&self.state, Envelope::Message(msg)) {
                 self.enqueue();
                 self.run_entries();
             }
@@ -333,6 +431,14 @@ mod loom_tests {
             while self.run() {}
         }
 
+        /// Calls `f` with the runner's batch.
+        fn with_batch<R>(&self, f: impl FnOnce(&mut VecDeque<Envelope<usize>>) -> R) -> R {
+            // SAFETY: loom checks every access to this cell and fails the
+            // model if two of them are not ordered by happens-before; the
+            // reference does not escape `f`.
+            self.batch.with_mut(|b| f(unsafe { &mut *b }))
+        }
+
         /// Pops the (single) entry and runs one slice, as `Pcb::run` does.
         /// Returns true if the slice yielded: the caller owns a new entry.
         fn run(&self) -> bool {
@@ -343,45 +449,29 @@ mod loom_tests {
                 s & NOTIFIED != 0 && s & RUNNING == 0 && s & DEAD == 0,
                 "popped in state {s:#b}"
             );
-            if self.state.transition_to_running() {
+            if self.with_batch(|b| self.mailbox.start_slice(&self.state, b)) {
                 self.exit();
                 return false;
             }
             self.slice()
         }
 
-        fn take_mailbox(&self) {
-            let mut mailbox = self.mailbox.lock().unwrap();
-            let queue = mailbox.as_mut().expect("mailbox closed while running");
-            // SAFETY: loom checks every access to this cell and fails the
-            // model if two of them are not ordered by happens-before; the
-            // pointer is valid for the closure and no reference escapes.
-            self.batch
-                .with_mut(|b| unsafe { (*b).extend(queue.drain(..)) });
-        }
-
-        fn pop_batch(&self) -> Option<usize> {
-            // SAFETY: as in `take_mailbox`.
-            self.batch.with_mut(|b| unsafe { (*b).pop_front() })
-        }
-
         /// `Pcb::slice_loop`, with a handler that records the message.
         fn slice(&self) -> bool {
-            self.take_mailbox();
             let mut budget = self.budget;
             loop {
-                let Some(msg) = self.pop_batch() else {
-                    match self.state.transition_to_idle() {
+                let Some(entry) = self.with_batch(|b| b.pop_front()) else {
+                    match self.with_batch(|b| self.mailbox.idle_or_take(&self.state, b)) {
                         TransitionToIdle::Ok => return false,
-                        TransitionToIdle::Notified => {
-                            self.take_mailbox();
-                            continue;
-                        }
+                        TransitionToIdle::Notified => continue,
                         TransitionToIdle::Exiting => {
                             self.exit();
                             return false;
                         }
                     }
+                };
+                let Envelope::Message(msg) = entry else {
+                    unreachable!("the model sends messages only")
                 };
                 let prev = self.handled.fetch_or(1 << msg, SeqCst);
                 assert_eq!(prev & (1 << msg), 0, "message {msg} handled twice");
@@ -404,9 +494,8 @@ mod loom_tests {
             assert!(self.state.is_running());
             let (_, notify) = self.state.mark_exiting();
             assert_eq!(notify, Notify::Nothing, "the runner scheduled itself");
-            drop(self.mailbox.lock().unwrap().take());
-            // SAFETY: as in `take_mailbox`.
-            self.batch.with_mut(|b| unsafe { (*b).clear() });
+            drop(self.mailbox.close(&self.state));
+            self.with_batch(|b| b.clear());
             let prev = self.exits.fetch_add(1, SeqCst);
             assert_eq!(prev, 0, "the exit ran twice");
             self.state.transition_to_dead();
@@ -445,20 +534,19 @@ mod loom_tests {
             let s = p.bits();
             assert_eq!(p.queued.load(SeqCst), 0, "an entry was never run");
             assert_eq!(s & RUNNING, 0, "still running: {s:#b}");
-            // SAFETY: every other thread has been joined.
-            let batch_empty = p.batch.with(|b| unsafe { (*b).is_empty() });
-            assert!(batch_empty);
+            assert!(p.with_batch(|b| b.is_empty()));
             if kill {
-                // A late `notify` may still set NOTIFIED on a DEAD process;
-                // it is never acted on.
-                assert_eq!(s & (DEAD | EXITING), DEAD | EXITING, "killed but not dead");
+                // A send after the exit is refused and changes nothing.
+                assert_eq!(s, DEAD | EXITING, "killed but not dead: {s:#b}");
                 assert_eq!(p.exits.load(SeqCst), 1, "the kill was lost");
-                assert!(p.mailbox.lock().unwrap().is_none());
+                assert_eq!(p.mailbox.len(&p.state), 0);
+                // A closed mailbox refuses.
+                assert!(p.mailbox.push(&p.state, Envelope::Message(9)).is_err());
             } else {
                 // No lost wake-up: idle, and nothing left unhandled.
                 assert_eq!(s, 0, "not idle at the end: {s:#b}");
                 assert_eq!(p.exits.load(SeqCst), 0);
-                assert_eq!(p.mailbox.lock().unwrap().as_deref(), Some(&[][..]));
+                assert_eq!(p.mailbox.len(&p.state), 0);
                 let all = preload.iter().chain(sends).fold(0, |m, i| m | 1 << i);
                 assert_eq!(p.handled.load(SeqCst), all, "a message was lost");
             }
