@@ -15,7 +15,9 @@ pub(crate) trait Deliver<M>: Send + Sync {
     fn header(&self) -> &Header;
     /// Appends a message; `Ok(true)` if the caller must schedule the process.
     fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>>;
-    fn into_task(self: Arc<Self>) -> Task;
+    /// A run-queue entry for the process; the caller must own the entry
+    /// by the state protocol (see `Task`).
+    fn task(&self) -> Task;
 }
 
 /// A typed handle for sending messages of type `M` to one process.
@@ -60,7 +62,7 @@ impl<M: Send + 'static> Addr<M> {
         match self.inner.deliver(msg) {
             Ok(false) => Ok(()),
             Ok(true) => {
-                scheduler::schedule(self.inner.clone().into_task());
+                scheduler::schedule(self.inner.task());
                 Ok(())
             }
             Err(e) => Err(e),

@@ -23,7 +23,7 @@ use std::sync::atomic::Ordering::Acquire;
 use crate::exit::ExitReason;
 use crate::monitor::{Down, MonitorRef};
 use crate::pid::Pid;
-use crate::process::pcb::{Header, Task};
+use crate::process::pcb::{Header, ProcessArc, Task};
 use crate::runtime::Shared;
 use crate::scheduler;
 
@@ -128,13 +128,13 @@ pub(crate) fn unlink(me: &Header, peer: Pid) {
 fn deliver_exit_message(to: Pid, shared: &Shared, from: Pid, reason: ExitReason) {
     if let Some(target) = shared.table.get(to) {
         if target.push_exit(from, reason) {
-            scheduler::wake(target);
+            scheduler::wake(Task::new(&*target));
         }
     }
 }
 
 /// Delivers an exit signal from `from` to `target` (rules 4-9, 24-26).
-pub(crate) fn exit_signal(target: Task, from: Pid, reason: ExitReason, via: Via) {
+pub(crate) fn exit_signal(target: ProcessArc, from: Pid, reason: ExitReason, via: Via) {
     let header = target.header();
     let mut rel = header.relations.lock();
     if rel.closed {
@@ -146,7 +146,7 @@ pub(crate) fn exit_signal(target: Task, from: Pid, reason: ExitReason, via: Via)
     if via != Via::Overflow && header.trap_exit.load(Acquire) {
         drop(rel);
         if target.push_exit(from, reason) {
-            scheduler::wake(target);
+            scheduler::wake(Task::new(&*target));
         }
         return;
     }
@@ -162,7 +162,7 @@ pub(crate) fn exit_signal(target: Task, from: Pid, reason: ExitReason, via: Via)
 
 /// The untrappable kill (rule 5): the target exits `killed` as soon as its
 /// current handler returns (R1).
-pub(crate) fn kill(target: Task) {
+pub(crate) fn kill(target: ProcessArc) {
     let header = target.header();
     let mut rel = header.relations.lock();
     if rel.closed {
@@ -175,10 +175,10 @@ pub(crate) fn kill(target: Task) {
     mark_exiting(target);
 }
 
-fn mark_exiting(target: Task) {
+fn mark_exiting(target: ProcessArc) {
     let (_, notify) = target.header().state.mark_exiting();
     if notify == crate::process::state::Notify::Schedule {
-        scheduler::schedule(target);
+        scheduler::schedule(Task::new(&*target));
     }
 }
 
@@ -209,7 +209,7 @@ pub(crate) fn notify_exit(
                         reason: reason.clone(),
                     };
                     if target.push_down(down) {
-                        scheduler::wake(target);
+                        scheduler::wake(Task::new(&*target));
                     }
                 }
             }

@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::exit::ExitReason;
 use crate::link::Relation;
 use crate::pid::Pid;
-use crate::process::pcb::Header;
+use crate::process::pcb::{Header, Task};
 use crate::scheduler;
 
 /// A monitor reference, unique within its runtime.
@@ -72,7 +72,7 @@ pub(crate) fn monitor(me: &Header, target: Pid) -> MonitorRef {
                 reason: ExitReason::NoProc,
             };
             if this.push_down(down) {
-                scheduler::wake(this);
+                scheduler::wake(Task::new(&*this));
             }
         }
     }

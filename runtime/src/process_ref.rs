@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::exit::ExitReason;
 use crate::pid::Pid;
-use crate::process::pcb::Task;
+use crate::process::pcb::ProcessArc;
 use crate::runtime::Handle;
 
 /// An untyped handle on one process: what a supervisor keeps of its
@@ -22,11 +22,11 @@ use crate::runtime::Handle;
 /// ```
 #[derive(Clone)]
 pub struct ProcessRef {
-    task: Task,
+    task: ProcessArc,
 }
 
 impl ProcessRef {
-    pub(crate) fn new(task: Task) -> Self {
+    pub(crate) fn new(task: ProcessArc) -> Self {
         ProcessRef { task }
     }
 

@@ -19,7 +19,7 @@ use crate::link::{self, Relation, Via};
 use crate::mailbox::Overflow;
 use crate::monitor::MonitorRef;
 use crate::pid::Pid;
-use crate::process::pcb::{Header, Pcb, Spawn, Task};
+use crate::process::pcb::{Header, Pcb, ProcessArc, Spawn, Task};
 use crate::process::{Context, FnProcess, Process};
 use crate::process_ref::ProcessRef;
 use crate::registry::{Name, Registry};
@@ -160,13 +160,13 @@ impl Shared {
                 roots.push(child);
             }
         }
-        scheduler::schedule(pcb.clone());
+        scheduler::schedule(Task::new(&*pcb));
         (Addr::from_inner(pcb), monitor)
     }
 
     /// The header of the process running on this thread, if it belongs to
     /// this runtime.
-    pub(crate) fn current_process(&self) -> Option<Task> {
+    pub(crate) fn current_process(&self) -> Option<ProcessArc> {
         self.table.get(crate::current::self_pid()?)
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use parking_lot::Mutex;
 
 use crate::pid::Pid;
-use crate::process::pcb::Task;
+use crate::process::pcb::ProcessArc;
 
 pub(crate) struct Table {
     shards: Box<[Mutex<Shard>]>,
@@ -33,7 +33,7 @@ struct Shard {
 
 struct Slot {
     generation: u32,
-    process: Option<Task>,
+    process: Option<ProcessArc>,
 }
 
 impl Table {
@@ -59,7 +59,7 @@ impl Table {
     }
 
     /// Allocates a pid and stores the process built for it.
-    pub(crate) fn insert_with<T>(&self, build: impl FnOnce(Pid) -> (Task, T)) -> T {
+    pub(crate) fn insert_with<T>(&self, build: impl FnOnce(Pid) -> (ProcessArc, T)) -> T {
         let shard_index = self.shard_for_this_thread();
         let shards = self.mask + 1;
         let mut shard = self.shards[shard_index as usize].lock();
@@ -93,7 +93,7 @@ impl Table {
     }
 
     /// The live process behind `pid`, if any.
-    pub(crate) fn get(&self, pid: Pid) -> Option<Task> {
+    pub(crate) fn get(&self, pid: Pid) -> Option<ProcessArc> {
         let (s, i) = self.locate(pid)?;
         let shard = self.shards[s].lock();
         let slot = shard.slots.get(i)?;
@@ -104,7 +104,7 @@ impl Table {
     }
 
     /// Frees `pid`'s slot. Returns the process if it was there.
-    pub(crate) fn remove(&self, pid: Pid) -> Option<Task> {
+    pub(crate) fn remove(&self, pid: Pid) -> Option<ProcessArc> {
         let (s, i) = self.locate(pid)?;
         let mut shard = self.shards[s].lock();
         let slot = shard.slots.get_mut(i)?;
@@ -128,7 +128,7 @@ impl Table {
     }
 
     /// A snapshot of every process in the table.
-    pub(crate) fn snapshot(&self) -> Vec<Task> {
+    pub(crate) fn snapshot(&self) -> Vec<ProcessArc> {
         let mut all = Vec::with_capacity(self.len());
         for shard in self.shards.iter() {
             let shard = shard.lock();

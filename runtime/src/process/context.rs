@@ -3,7 +3,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::Ordering::AcqRel;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::pcb::{Header, Pcb};
@@ -35,13 +34,13 @@ pub(crate) trait RunningProcess<M>: Send + Sync {
     fn mailbox(&self) -> &Mailbox<M>;
 }
 
-impl<P: Process> RunningProcess<P::Message> for Arc<Pcb<P>> {
+impl<P: Process> RunningProcess<P::Message> for Pcb<P> {
     fn header(&self) -> &Header {
         Pcb::header_ref(self)
     }
 
     fn addr(&self) -> Addr<P::Message> {
-        Addr::from_inner(self.clone())
+        Addr::from_inner(self.arc())
     }
 
     fn mailbox(&self) -> &Mailbox<P::Message> {
@@ -62,7 +61,7 @@ pub struct Context<'a, M> {
 
 impl<'a, M: Send + 'static> Context<'a, M> {
     pub(crate) fn new<P: Process<Message = M>>(
-        this: &'a Arc<Pcb<P>>,
+        this: &'a Pcb<P>,
         batch: &'a mut VecDeque<Envelope<M>>,
         flags: &'a mut SliceFlags,
     ) -> Self {

@@ -27,6 +27,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -46,17 +47,59 @@ use crate::pid::Pid;
 use crate::runtime::Shared;
 use crate::scheduler;
 
-/// A process as the scheduler and the table see it.
-pub(crate) type Task = Arc<dyn AnyProcess>;
+/// A process as the table and untyped handles own it.
+pub(crate) type ProcessArc = Arc<dyn AnyProcess>;
+
+/// A run-queue entry: a pointer to a process that does not own a reference
+/// count, so that making a process runnable and running it touch no count.
+///
+/// # Safety invariant
+///
+/// An entry exists only while its process is `NOTIFIED` and not `RUNNING`
+/// (state invariant 2, see `README.md`), or while the thread that popped it
+/// runs the slice. Such a process has not exited. A process leaves the
+/// table, which owns it, only in its own exit, run by that thread, and
+/// [`AnyProcess::run`] hands the table's reference back to the caller, which
+/// drops it after the slice. The table is never emptied by anyone else. So
+/// the process outlives every entry that points at it.
+pub(crate) struct Task(NonNull<dyn AnyProcess>);
+
+// SAFETY: a `Task` is a pointer to a process, which is `Send + Sync`; the
+// module invariant keeps the pointee alive wherever the entry goes.
+unsafe impl Send for Task {}
+
+impl Task {
+    /// An entry for `process`. The caller must own its queue entry by the
+    /// state protocol (a `Schedule` answer, or a yield).
+    pub(crate) fn new(process: &(dyn AnyProcess + 'static)) -> Self {
+        Task(NonNull::from(process))
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: the module invariant keeps the process alive while the
+        // entry exists, and the reference does not outlive the entry.
+        unsafe { self.0.as_ref() }.header()
+    }
+
+    /// Runs one slice of the process (see [`AnyProcess::run`]), consuming
+    /// the entry.
+    pub(crate) fn run(self, ticks: Option<&AtomicU64>) {
+        // SAFETY: as in `header`; the reference is dead once `run` returns,
+        // before the table's reference it hands back is dropped.
+        let owned = unsafe { self.0.as_ref() }.run(ticks);
+        drop(owned);
+    }
+}
 
 /// The type-erased face of a process.
 pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn header(&self) -> &Header;
-    /// Runs one slice. Called only by a worker that popped the task.
-    /// `ticks`, the running worker's handler counter, is bumped after every
-    /// handler so that the watchdog can tell one long handler from a slice
-    /// of many short ones.
-    fn run(self: Arc<Self>, ticks: Option<&AtomicU64>);
+    /// Runs one slice. Called only by the thread that popped the process's
+    /// queue entry. `ticks`, the running worker's handler counter, is bumped
+    /// after every handler so that the watchdog can tell one long handler
+    /// from a slice of many short ones. When the process exits, returns the
+    /// table's reference to it, for the caller to drop after the call.
+    fn run(&self, ticks: Option<&AtomicU64>) -> Option<ProcessArc>;
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
     /// Appends a monitor notification; true if the caller must wake it.
@@ -173,10 +216,22 @@ impl<P: Process> Pcb<P> {
                     started: false,
                 }),
             });
-            (pcb.clone() as Task, pcb)
+            (pcb.clone() as ProcessArc, pcb)
         });
         shared.stats.spawned.fetch_add(1, Relaxed);
         pcb
+    }
+
+    /// A new counted reference to this process.
+    pub(crate) fn arc(&self) -> Arc<Self> {
+        let ptr: *const Self = self;
+        // SAFETY: a `Pcb` is only ever created inside an `Arc` (`create`),
+        // and this one is alive (the caller borrows it), so its count is at
+        // least one; the increment pays for the `Arc` made here.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            Arc::from_raw(ptr)
+        }
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox<P::Message> {
@@ -191,7 +246,7 @@ impl<P: Process> Pcb<P> {
     /// is empty, the budget is spent, or the process exits. One
     /// `catch_unwind` covers the whole slice: a panic ends the process, so
     /// there is nothing to resume.
-    fn slice(self: &Arc<Self>, inner: &mut Inner<P>, ticks: Option<&AtomicU64>) -> SliceEnd {
+    fn slice(&self, inner: &mut Inner<P>, ticks: Option<&AtomicU64>) -> SliceEnd {
         let mut flags = SliceFlags::default();
         let mut handled = 0u64;
         let mut spent = 0u64;
@@ -207,7 +262,7 @@ impl<P: Process> Pcb<P> {
     }
 
     fn slice_loop(
-        self: &Arc<Self>,
+        &self,
         inner: &mut Inner<P>,
         flags: &mut SliceFlags,
         handled: &mut u64,
@@ -285,8 +340,10 @@ impl<P: Process> Pcb<P> {
 
     /// Ends the process: drop its state and mailbox, close its relations,
     /// release its name, leave the table, then notify links and monitors
-    /// (rule 16), in that order.
-    fn exit(self: &Arc<Self>, inner: &mut Inner<P>, reason: ExitReason) {
+    /// (rule 16), in that order. Returns the table's reference, which keeps
+    /// the process alive until the caller's slice is over.
+    #[must_use]
+    fn exit(&self, inner: &mut Inner<P>, reason: ExitReason) -> Option<ProcessArc> {
         let header = &self.header;
         let shared = &header.shared;
         let _ = header.state.mark_exiting();
@@ -313,7 +370,7 @@ impl<P: Process> Pcb<P> {
         if header.has_timers.load(Relaxed) {
             shared.timers.cancel_all_for(header.pid);
         }
-        shared.table.remove(header.pid);
+        let owned = shared.table.remove(header.pid);
         let observed = link::notify_exit(shared, header.pid, relations, &reason);
         if !reason.is_normal_class() && !observed {
             log::error!(
@@ -326,6 +383,7 @@ impl<P: Process> Pcb<P> {
         header.state.transition_to_dead();
         shared.stats.exited.fetch_add(1, Relaxed);
         shared.notify_exit_watchers();
+        owned
     }
 }
 
@@ -334,7 +392,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self.header
     }
 
-    fn run(self: Arc<Self>, ticks: Option<&AtomicU64>) {
+    fn run(&self, ticks: Option<&AtomicU64>) -> Option<ProcessArc> {
         let _current = crate::current::enter_process(&self.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
@@ -354,16 +412,17 @@ impl<P: Process> AnyProcess for Pcb<P> {
                 self.slice(inner, ticks)
             };
             if let SliceEnd::Exit(reason) = end {
-                self.exit(inner, reason);
-                return;
+                return self.exit(inner, reason);
             }
             end
         };
         match end {
             SliceEnd::Idle => {}
-            SliceEnd::Yield => scheduler::yield_now(self),
+            // The yield gave this thread a new queue entry.
+            SliceEnd::Yield => scheduler::yield_now(Task::new(self)),
             SliceEnd::Exit(_) => unreachable!("handled above"),
         }
+        None
     }
 
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool {
@@ -426,8 +485,8 @@ impl<P: Process> Deliver<P::Message> for Pcb<P> {
         }
     }
 
-    fn into_task(self: Arc<Self>) -> Task {
-        self
+    fn task(&self) -> Task {
+        Task::new(self)
     }
 }
 
