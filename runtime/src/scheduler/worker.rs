@@ -355,14 +355,7 @@ impl WorkerCx {
 pub(crate) fn main(shared: Arc<Shared>, index: usize, local: Worker<Task>) {
     let cx = Rc::new(WorkerCx::new_worker(shared, index, local));
     let _reset = enter(cx.clone());
+    // Entries still queued when the runtime stops own nothing (see `Task`):
+    // the processes stay in the table, which the runtime reports.
     cx.run(|| true);
-    // Leave nothing behind in the LIFO slot or the deque: these references
-    // would keep processes alive.
-    let mut core = cx.core.borrow_mut();
-    if let Some(core) = core.as_mut() {
-        drop(core.lifo.take());
-        if let Some(local) = &core.local {
-            while local.pop().is_some() {}
-        }
-    }
 }
