@@ -176,7 +176,7 @@ pub(crate) fn kill(target: ProcessArc) {
 }
 
 fn mark_exiting(target: ProcessArc) {
-    let (_, notify) = target.header().state.mark_exiting();
+    let (_, notify) = target.header().mark_exiting();
     if notify == crate::process::state::Notify::Schedule {
         scheduler::schedule(Task::new(&*target));
     }

@@ -109,7 +109,7 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// it does not trap). A long handler may poll this and return early: the
     /// exit takes effect when the handler returns.
     pub fn is_exiting(&self) -> bool {
-        self.header().state.is_exiting()
+        self.header().is_exiting()
     }
 
     /// Sets `trap_exit`; returns the previous value (rule 24).

@@ -28,7 +28,10 @@ use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -113,24 +116,52 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 }
 
 /// The part of a process every thread may read.
+///
+/// The field order is fixed (`repr(C)`, and see [`Pcb`]): `state`, which
+/// every send writes, comes first, right after the mailbox; `exiting`, which
+/// the runner reads after every handler, comes last, more than a cache line
+/// away, so that a runner draining a flood does not steal the senders' line
+/// for every message.
+#[repr(C)]
 pub(crate) struct Header {
-    pub(crate) pid: Pid,
-    pub(crate) parent: Pid,
     pub(crate) state: State,
     pub(crate) trap_exit: AtomicBool,
     /// A timer was ever aimed at this process: cancel its timers at exit.
     pub(crate) has_timers: AtomicBool,
-    pub(crate) relations: Mutex<Relations>,
+    /// Reductions per slice before the process yields.
+    pub(crate) budget: u32,
+    pub(crate) pid: Pid,
+    pub(crate) parent: Pid,
+    pub(crate) shared: Arc<Shared>,
+    /// The process this one waits on in a call (pid bits; 0 = none), for
+    /// call-cycle detection.
+    pub(crate) waiting_on: AtomicU64,
     /// Reductions spent so far (updated once per slice).
     pub(crate) reductions: AtomicU64,
     /// Entries handled so far (updated once per slice).
     pub(crate) handled: AtomicU64,
-    /// Reductions per slice before the process yields.
-    pub(crate) budget: u32,
-    /// The process this one waits on in a call (pid bits; 0 = none), for
-    /// call-cycle detection.
-    pub(crate) waiting_on: AtomicU64,
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) relations: Mutex<Relations>,
+    /// A copy of the state's `EXITING` bit, set with it, for the runner's
+    /// check after every handler (see above).
+    exiting: AtomicBool,
+}
+
+impl Header {
+    /// Marks the process exiting (see [`State::mark_exiting`]).
+    pub(crate) fn mark_exiting(&self) -> (bool, Notify) {
+        let marked = self.state.mark_exiting();
+        self.exiting.store(true, Release);
+        marked
+    }
+
+    /// Whether the process has been told to exit; the runner's check.
+    /// Every path that sets `EXITING` goes through [`mark_exiting`]
+    /// (`transition_to_dead` comes after it).
+    ///
+    /// [`mark_exiting`]: Self::mark_exiting
+    pub(crate) fn is_exiting(&self) -> bool {
+        self.exiting.load(Acquire)
+    }
 }
 
 impl fmt::Debug for Header {
@@ -143,9 +174,14 @@ impl fmt::Debug for Header {
 }
 
 /// The process control block of a process whose state has type `P`.
+///
+/// In this order (`repr(C)`): what senders write (the mailbox, then the
+/// header's state word), what everyone reads, what the runner touches (the
+/// header's `exiting` copy, then `inner`).
+#[repr(C)]
 pub(crate) struct Pcb<P: Process> {
-    header: Header,
     mailbox: Mailbox<P::Message>,
+    header: Header,
     inner: UnsafeCell<Inner<P>>,
 }
 
@@ -208,6 +244,7 @@ impl<P: Process> Pcb<P> {
                     budget: opts.budget,
                     waiting_on: AtomicU64::new(0),
                     shared: shared.clone(),
+                    exiting: AtomicBool::new(false),
                 },
                 mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
                 inner: UnsafeCell::new(Inner {
@@ -325,7 +362,7 @@ impl<P: Process> Pcb<P> {
             if let Some(reason) = flags.exit.take() {
                 return SliceEnd::Exit(reason);
             }
-            if state.is_exiting() {
+            if self.header.is_exiting() {
                 return SliceEnd::Exit(ExitReason::Killed);
             }
             let cost = 1 + u64::from(std::mem::take(&mut flags.consumed));
@@ -346,7 +383,7 @@ impl<P: Process> Pcb<P> {
     fn exit(&self, inner: &mut Inner<P>, reason: ExitReason) -> Option<ProcessArc> {
         let header = &self.header;
         let shared = &header.shared;
-        let _ = header.state.mark_exiting();
+        let _ = header.mark_exiting();
         // Close the relations and record the reason first: a caller whose
         // pending reply is dropped below then already sees why (rule 62).
         // A kill or exit signal that arrived first decides the reason.

@@ -143,7 +143,8 @@ impl State {
 
     /// Marks the process exiting (a kill or an exit signal). Returns whether
     /// it was already exiting, and whether the caller must enqueue it so the
-    /// exit runs.
+    /// exit runs. Called through `Header::mark_exiting`, which also sets the
+    /// runner's copy of the bit.
     pub(crate) fn mark_exiting(&self) -> (bool, Notify) {
         self.lock().mark_exiting()
     }
