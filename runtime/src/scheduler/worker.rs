@@ -15,9 +15,10 @@ use crate::runtime::Shared;
 /// Consecutive runs from the LIFO slot before the slot's occupant must wait
 /// its turn in the deque: a ping-pong pair cannot starve the others.
 const LIFO_CAP: u8 = 3;
-/// Every this many ticks the injector is looked at before the local deque,
-/// so that work from outside is never starved by a busy local queue.
-const INJECTOR_INTERVAL: u32 = 61;
+/// Every this many ticks the injector is looked at before the LIFO slot and
+/// the local deque, so that work from outside is never starved by a busy
+/// worker. Measured with the `fairness` bench (see `docs/scheduling.md`).
+const INJECTOR_INTERVAL: u32 = 16;
 
 /// The per-thread context of a thread that runs processes: a worker (with a
 /// core) or a spare (without).
@@ -197,6 +198,15 @@ impl WorkerCx {
         let core = core.as_mut()?;
         let sched = &self.shared.scheduler;
         core.tick = core.tick.wrapping_add(1);
+        let local = core.local.as_ref();
+        // First, whatever the LIFO slot holds: a ping-pong pair living in
+        // the slot must not hide the injector (its occupant keeps the slot
+        // and runs next).
+        if core.tick % INJECTOR_INTERVAL == 0 {
+            if let Steal::Success(task) = sched.steal_injector(local) {
+                return Some(task);
+            }
+        }
         if let Some(task) = core.lifo.take() {
             if core.lifo_streak < LIFO_CAP {
                 core.lifo_streak += 1;
@@ -212,11 +222,6 @@ impl WorkerCx {
         }
         core.lifo_streak = 0;
         let local = core.local.as_ref();
-        if core.tick % INJECTOR_INTERVAL == 0 {
-            if let Steal::Success(task) = sched.steal_injector(local) {
-                return Some(task);
-            }
-        }
         if let Some(task) = local.and_then(Worker::pop) {
             return Some(task);
         }
