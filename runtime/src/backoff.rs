@@ -3,12 +3,19 @@
 //! A thread that is about to sleep — a worker out of work, a caller
 //! waiting for a reply — often gets what it waits for within microseconds.
 //! Sleeping and being woken costs a futex round trip each way, so first
-//! spin with exponential back-off, then yield a few times, like
-//! crossbeam's `Backoff`: 127 pause instructions (a few µs), then up to 4
-//! `yield_now`s, checking the condition between steps.
+//! spin, then yield a few times, checking the condition between steps.
+//!
+//! The spin grows like crossbeam's `Backoff` (1, 2, 4 pause instructions)
+//! but then stays at 8 between checks instead of doubling to 64: a pause is
+//! about 14 ns here, so a 64-pause step let a reply sit unseen for up to
+//! 0.9 µs. Checking every 8 pauses cut a call from a plain thread from
+//! 1.64-1.77 µs to 1.19-1.32 µs (`call_external`). About 140 pauses (2 µs)
+//! in all, then up to 4 `yield_now`s.
 
-/// Spin steps: 2^0 + ... + 2^6 pause instructions.
-const SPIN_STEPS: u32 = 7;
+/// Checks while spinning; the pause count per step is `2^min(step, 3)`.
+const SPIN_STEPS: u32 = 20;
+/// Largest pause count between two checks, as a power of two.
+const MAX_SPIN_SHIFT: u32 = 3;
 /// `yield_now` calls after spinning.
 const YIELDS: u32 = 4;
 
@@ -16,7 +23,7 @@ const YIELDS: u32 = 4;
 /// became true. Never sleeps.
 pub(crate) fn spin_until(mut ready: impl FnMut() -> bool) -> bool {
     for step in 0..SPIN_STEPS {
-        for _ in 0..(1u32 << step) {
+        for _ in 0..(1u32 << step.min(MAX_SPIN_SHIFT)) {
             std::hint::spin_loop();
         }
         if ready() {
