@@ -259,20 +259,27 @@ impl<T: Send + 'static> ReplyWait<T> {
         if let Peek::Value(v) = self.peek() {
             return Ok(v);
         }
-        let shared = callee.header().shared.clone();
+        let shared = &callee.header().shared;
         crate::current::with_header(|me| match me {
             Some(me) => {
                 // Publish whom we wait on before anything else, the inline
                 // run included: a callee run inline that calls us back must
                 // find the edge (a cycle on one thread would never resolve).
                 me.waiting_on.store(callee.pid().to_bits(), Release);
-                let result = self.wait_in_process(me.pid, callee, &shared, timeout, inline);
+                let result = self.wait_in_process(me.pid, callee, shared, timeout, inline);
                 me.waiting_on.store(0, Release);
                 result
             }
             None => {
-                let deadline = timeout.map(|t| shared.timers.now() + t);
-                crate::backoff::spin_until(|| self.slot.ready.load(Acquire));
+                // As in a process: a long timeout is marked on the coarse
+                // clock, and a reply caught while spinning costs no more.
+                let mark = timeout.map(|t| (shared.timers.mark(t), t));
+                if crate::backoff::spin_until(|| self.slot.ready.load(Acquire)) {
+                    if let Peek::Value(v) = self.peek() {
+                        return Ok(v);
+                    }
+                }
+                let deadline = mark.map(|(m, t)| shared.timers.now() + shared.timers.left(m, t));
                 self.block(callee, deadline)
             }
         })
