@@ -60,6 +60,7 @@ mod error;
 mod exit;
 mod info;
 mod link;
+mod lock_word;
 mod loom;
 mod mailbox;
 mod monitor;

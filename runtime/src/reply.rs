@@ -28,6 +28,7 @@
 //! reason (rule 62).
 
 use std::cell::Cell;
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::sync::atomic::{
     fence, AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
@@ -36,10 +37,9 @@ use std::sync::Arc;
 use std::thread::Thread;
 use std::time::Duration;
 
-use parking_lot::Mutex;
-
 use crate::addr::Addr;
 use crate::exit::ExitReason;
+use crate::lock_word::{LockWord, WordGuard};
 use crate::pid::Pid;
 use crate::runtime::Shared;
 use crate::scheduler::{blocking, worker};
@@ -85,31 +85,65 @@ fn fmt_cycle(cycle: &[Pid]) -> String {
         .join(" -> ")
 }
 
+/// The slot's flags, in its lock word (see `lock_word.rs`).
+const VALUE: u32 = 0b0001;
+/// The `ReplySender` was dropped without a value.
+const CLOSED: u32 = 0b0010;
+/// The `ReplyWait` is gone: later values are dropped.
+const ABANDONED: u32 = 0b0100;
+/// The virtual-clock timer for this wait fired.
+const TIMED_OUT: u32 = 0b1000;
+/// Any of these is the waiter's cue to look under the lock.
+const READY: u32 = VALUE | CLOSED | TIMED_OUT;
+
+/// The state shared by the two halves: flags in a word that is also the
+/// lock of the rest, so that sending, taking the value and abandoning cost
+/// one atomic read-modify-write each.
 struct Slot<T> {
-    /// Set once a value is stored, the sender is gone, or the timeout timer
-    /// fired: the cue to look under the lock.
-    ready: AtomicBool,
-    inner: Mutex<SlotInner<T>>,
+    word: LockWord,
+    /// Touched only with `word` locked.
+    inner: UnsafeCell<SlotInner<T>>,
 }
+
+// SAFETY: `inner` is only reached through `Slot::lock`, one thread at a
+// time, handed over by the lock's acquire and release; `T` is `Send`.
+unsafe impl<T: Send> Sync for Slot<T> {}
 
 struct SlotInner<T> {
     value: Option<T>,
-    /// The `Reply` was dropped without a value.
-    closed: bool,
-    /// The `ReplyWait` is gone: later values are dropped.
-    abandoned: bool,
-    /// The virtual-clock timer for this wait fired.
-    timed_out: bool,
     /// Bumped at the end of every blocking wait: a virtual-clock timer armed
     /// by an earlier wait that fires late is recognised and ignored.
     wait_generation: u64,
     waiter: Option<Thread>,
 }
 
+/// A locked slot: its flags (`bits`) and the rest.
+struct SlotGuard<'a, T> {
+    word: WordGuard<'a>,
+    inner: &'a mut SlotInner<T>,
+}
+
 impl<T> Slot<T> {
-    fn signal(&self, inner: &mut SlotInner<T>) {
-        self.ready.store(true, Release);
-        if let Some(t) = inner.waiter.take() {
+    fn lock(&self) -> SlotGuard<'_, T> {
+        let word = self.word.lock();
+        // SAFETY: the word is locked for as long as the guard lives, and the
+        // reference lives no longer than the guard.
+        let inner = unsafe { &mut *self.inner.get() };
+        SlotGuard { word, inner }
+    }
+
+    fn is_ready(&self) -> bool {
+        self.word.load(Acquire) & READY != 0
+    }
+}
+
+impl<T> SlotGuard<'_, T> {
+    /// Sets `flag` and wakes the waiter, after unlocking.
+    fn signal(mut self, flag: u32) {
+        self.word.bits |= flag;
+        let waiter = self.inner.waiter.take();
+        drop(self);
+        if let Some(t) = waiter {
             t.unpark();
         }
     }
@@ -123,6 +157,9 @@ pub struct ReplySender<T> {
 /// The waiting half.
 pub struct ReplyWait<T> {
     slot: Arc<Slot<T>>,
+    /// The value was taken: nothing can arrive any more. Only the owner
+    /// touches it (an atomic only to keep `ReplyWait` `Sync`).
+    taken: AtomicBool,
 }
 
 /// A new one-shot reply channel.
@@ -141,12 +178,9 @@ pub struct ReplyWait<T> {
 /// ```
 pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
     let slot = Arc::new(Slot {
-        ready: AtomicBool::new(false),
-        inner: Mutex::new(SlotInner {
+        word: LockWord::new(0),
+        inner: UnsafeCell::new(SlotInner {
             value: None,
-            closed: false,
-            abandoned: false,
-            timed_out: false,
             wait_generation: 0,
             waiter: None,
         }),
@@ -155,7 +189,10 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
         ReplySender {
             slot: Some(slot.clone()),
         },
-        ReplyWait { slot },
+        ReplyWait {
+            slot,
+            taken: AtomicBool::new(false),
+        },
     )
 }
 
@@ -165,27 +202,29 @@ impl<T> ReplySender<T> {
     /// "succeeds").
     pub fn send(mut self, value: T) -> bool {
         let slot = self.slot.take().expect("a ReplySender sends once");
-        let mut inner = slot.inner.lock();
-        if inner.abandoned {
+        let guard = slot.lock();
+        if guard.word.bits & ABANDONED != 0 {
+            drop(guard);
+            drop(value);
             return false;
         }
-        inner.value = Some(value);
-        slot.signal(&mut inner);
+        guard.inner.value = Some(value);
+        guard.signal(VALUE);
         true
     }
 
     /// Whether the waiter has given up (timed out or dropped its wait).
     pub fn is_abandoned(&self) -> bool {
-        self.slot.as_ref().is_none_or(|s| s.inner.lock().abandoned)
+        self.slot
+            .as_ref()
+            .is_none_or(|s| s.word.load(Acquire) & ABANDONED != 0)
     }
 }
 
 impl<T> Drop for ReplySender<T> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            let mut inner = slot.inner.lock();
-            inner.closed = true;
-            slot.signal(&mut inner);
+            slot.lock().signal(CLOSED);
         }
     }
 }
@@ -201,17 +240,19 @@ enum Peek<T> {
 
 impl<T: Send + 'static> ReplyWait<T> {
     fn peek(&self) -> Peek<T> {
-        if !self.slot.ready.load(Acquire) {
+        if !self.slot.is_ready() {
             return Peek::Empty;
         }
-        let mut inner = self.slot.inner.lock();
-        if let Some(v) = inner.value.take() {
+        let mut guard = self.slot.lock();
+        if let Some(v) = guard.inner.value.take() {
+            guard.word.bits &= !VALUE;
+            self.taken.store(true, Relaxed);
             return Peek::Value(v);
         }
-        if inner.timed_out {
+        if guard.word.bits & TIMED_OUT != 0 {
             return Peek::TimedOut;
         }
-        if inner.closed {
+        if guard.word.bits & CLOSED != 0 {
             return Peek::Closed;
         }
         Peek::Empty
@@ -274,7 +315,7 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // As in a process: a long timeout is marked on the coarse
                 // clock, and a reply caught while spinning costs no more.
                 let mark = timeout.map(|t| (shared.timers.mark(t), t));
-                if crate::backoff::spin_until(|| self.slot.ready.load(Acquire)) {
+                if crate::backoff::spin_until(|| self.slot.is_ready()) {
                     if let Peek::Value(v) = self.peek() {
                         return Ok(v);
                     }
@@ -313,7 +354,7 @@ impl<T: Send + 'static> ReplyWait<T> {
                 }
             }
         }
-        if crate::backoff::spin_until(|| self.slot.ready.load(Acquire)) {
+        if crate::backoff::spin_until(|| self.slot.is_ready()) {
             if let Peek::Value(v) = self.peek() {
                 return Ok(v);
             }
@@ -341,16 +382,15 @@ impl<T: Send + 'static> ReplyWait<T> {
             // Virtual time moves by `advance` or auto-advance; a timer on the
             // wheel both wakes us and gives auto-advance a deadline to jump to.
             let slot = self.slot.clone();
-            let generation = self.slot.inner.lock().wait_generation;
+            let generation = self.slot.lock().inner.wait_generation;
             let delay = deadline.saturating_sub(shared.timers.now());
             timer = Some(shared.timers.send_after(
                 delay,
                 None,
                 Box::new(move || {
-                    let mut inner = slot.inner.lock();
-                    if inner.wait_generation == generation {
-                        inner.timed_out = true;
-                        slot.signal(&mut inner);
+                    let guard = slot.lock();
+                    if guard.inner.wait_generation == generation {
+                        guard.signal(TIMED_OUT);
                     }
                 }),
             ));
@@ -359,11 +399,7 @@ impl<T: Send + 'static> ReplyWait<T> {
             match self.peek() {
                 Peek::Value(v) => break Ok(v),
                 Peek::TimedOut => {
-                    let mut inner = self.slot.inner.lock();
-                    inner.timed_out = false;
-                    self.slot
-                        .ready
-                        .store(inner.value.is_some() || inner.closed, Relaxed);
+                    self.slot.lock().word.bits &= !TIMED_OUT;
                     break Err(WaitError::Timeout);
                 }
                 Peek::Closed | Peek::Empty => {}
@@ -372,7 +408,7 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // Whoever told us to exit may be answering right now (a
                 // supervisor asked by a child to stop that child): give the
                 // reply a moment before giving up on it.
-                crate::backoff::spin_until(|| self.slot.ready.load(Acquire));
+                crate::backoff::spin_until(|| self.slot.is_ready());
                 if let Peek::Value(v) = self.peek() {
                     break Ok(v);
                 }
@@ -399,41 +435,47 @@ impl<T: Send + 'static> ReplyWait<T> {
                     pause = pause.min(d - now);
                 }
             }
-            let mut inner = self.slot.inner.lock();
-            if inner.value.is_some() || inner.timed_out {
+            let guard = self.slot.lock();
+            if guard.word.bits & (VALUE | TIMED_OUT) != 0 {
                 continue;
             }
-            if inner.closed {
+            if guard.word.bits & CLOSED != 0 {
                 // Unanswered and dropped: only the callee's exit or the
                 // timeout can end this wait now (rule 73). Poll for both.
-                drop(inner);
+                drop(guard);
                 std::thread::park_timeout(pause);
                 continue;
             }
-            inner.waiter = Some(std::thread::current());
-            drop(inner);
+            guard.inner.waiter = Some(std::thread::current());
+            drop(guard);
             std::thread::park_timeout(pause);
-            self.slot.inner.lock().waiter = None;
+            self.slot.lock().inner.waiter = None;
         };
         if let Some(t) = timer {
             shared.timers.cancel(t, |_| true);
         }
         // Whatever an old timer does from now on is ignored.
-        let mut inner = self.slot.inner.lock();
-        inner.wait_generation += 1;
-        inner.timed_out = false;
-        drop(inner);
+        let mut guard = self.slot.lock();
+        guard.inner.wait_generation += 1;
+        guard.word.bits &= !TIMED_OUT;
+        drop(guard);
         result
     }
 }
 
 impl<T> Drop for ReplyWait<T> {
     fn drop(&mut self) {
-        let mut inner = self.slot.inner.lock();
-        inner.abandoned = true;
+        if self.taken.load(Relaxed) {
+            // The one value was delivered: the sender is done with the slot.
+            return;
+        }
+        let mut guard = self.slot.lock();
+        guard.word.bits |= ABANDONED;
         // A reply that raced the abandonment is dropped here, outside any
-        // mailbox: it never confuses a later request.
-        inner.value = None;
+        // mailbox (and outside the lock): it never confuses a later request.
+        let late = guard.inner.value.take();
+        drop(guard);
+        drop(late);
     }
 }
 

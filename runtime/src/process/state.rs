@@ -19,19 +19,18 @@
 //! runs no more callbacks and takes no more messages, and `DEAD` processes
 //! are never enqueued again.
 //!
-//! Every change of the word happens under its `LOCKED` bit, together with
-//! whatever the change is about (a push to the mailbox, taking the mailbox
-//! into the runner's batch). Taking the lock is one locked instruction and
-//! releasing it a plain store that publishes the new bits, so a send costs
-//! one atomic read-modify-write where a mutex plus a separate state update
-//! cost three. Critical sections are a handful of instructions; a thread
-//! that finds the word locked spins, then yields.
+//! Every change of the word happens under its lock bit (see `lock_word.rs`),
+//! together with whatever the change is about (a push to the mailbox,
+//! taking the mailbox into the runner's batch). Taking the lock is one
+//! locked instruction and releasing it a plain store that publishes the new
+//! bits, so a send costs one atomic read-modify-write where a mutex plus a
+//! separate state update cost three.
 //!
 //! The protocol is model-checked by `loom_tests` below (see `crate::loom`).
 
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::Acquire;
 
-use crate::loom::AtomicU32;
+use crate::lock_word::{LockWord, WordGuard};
 
 /// A worker is running the process. Invariant 1: at most one thread holds it.
 const RUNNING: u32 = 0b0_0001;
@@ -44,31 +43,18 @@ const NOTIFIED: u32 = 0b0_0010;
 const EXITING: u32 = 0b0_0100;
 /// The process has exited and notified its links and monitors.
 const DEAD: u32 = 0b0_1000;
-/// A thread holds the word (and the mailbox it guards).
-const LOCKED: u32 = 0b1_0000;
 
-/// The atomic scheduling state of one process.
-///
-/// Under loom a mutex (`gate`) serialises the lockers before they set the
-/// `LOCKED` bit: loom cannot explore a spin loop (it reports one as an
-/// unbounded model), so the mutual exclusion the bit gives is modelled by
-/// the mutex, and everything else — which bits change, when, and what each
-/// side learns — is the code below.
+/// The atomic scheduling state of one process; its lock also guards the
+/// process's mailbox.
 #[derive(Debug)]
-pub(crate) struct State(AtomicU32, #[cfg(loom)] loom::sync::Mutex<()>);
+pub(crate) struct State(LockWord);
 
 /// The state word held locked. The bits are changed in the guard and
 /// published, with the lock's release, when it drops.
 ///
 /// Whoever holds it may touch the mailbox the word guards (see
 /// `mailbox.rs`).
-pub(crate) struct Locked<'a> {
-    word: &'a AtomicU32,
-    bits: u32,
-    /// Released after `drop` has published the bits.
-    #[cfg(loom)]
-    _gate: loom::sync::MutexGuard<'a, ()>,
-}
+pub(crate) struct Locked<'a>(WordGuard<'a>);
 
 /// What a sender must do after making the process runnable.
 #[must_use]
@@ -97,48 +83,13 @@ impl State {
     /// A fresh process is born notified: its spawner enqueues it once so
     /// that it runs its init.
     pub(crate) fn new_notified() -> Self {
-        State(
-            AtomicU32::new(NOTIFIED),
-            #[cfg(loom)]
-            loom::sync::Mutex::new(()),
-        )
+        State(LockWord::new(NOTIFIED))
     }
 
-    /// Takes the word's lock, spinning (then yielding) while another thread
-    /// holds it.
+    /// Takes the word's lock (see `lock_word.rs`).
     #[inline]
     pub(crate) fn lock(&self) -> Locked<'_> {
-        #[cfg(loom)]
-        let gate = self.1.lock().expect("loom mutex poisoned");
-        loop {
-            let prev = self.0.fetch_or(LOCKED, Acquire);
-            if prev & LOCKED == 0 {
-                return Locked {
-                    word: &self.0,
-                    bits: prev,
-                    #[cfg(loom)]
-                    _gate: gate,
-                };
-            }
-            self.wait_unlocked();
-        }
-    }
-
-    /// Waits until the word looks unlocked, reading it without writing so
-    /// that the holder's cache line is not stolen on every spin.
-    #[cold]
-    #[cfg(not(loom))]
-    fn wait_unlocked(&self) {
-        let mut step = 0;
-        while self.0.load(std::sync::atomic::Ordering::Relaxed) & LOCKED != 0 {
-            crate::loom::spin_wait(step);
-            step += 1;
-        }
-    }
-
-    #[cfg(loom)]
-    fn wait_unlocked(&self) {
-        unreachable!("under loom the gate serialises lockers");
+        Locked(self.0.lock())
     }
 
     /// Marks the process exiting (a kill or an exit signal). Returns whether
@@ -153,15 +104,15 @@ impl State {
     /// RUNNING and sets NOTIFIED; the caller must enqueue the process.
     pub(crate) fn transition_to_yield(&self) {
         let mut s = self.lock();
-        debug_assert!(s.bits & RUNNING != 0);
-        s.bits = (s.bits & !RUNNING) | NOTIFIED;
+        debug_assert!(s.0.bits & RUNNING != 0);
+        s.0.bits = (s.0.bits & !RUNNING) | NOTIFIED;
     }
 
     /// Worker side: the exit has completed. Terminal.
     pub(crate) fn transition_to_dead(&self) {
         let mut s = self.lock();
-        debug_assert!(s.bits & RUNNING != 0);
-        s.bits = (s.bits | DEAD | EXITING) & !(RUNNING | NOTIFIED);
+        debug_assert!(s.0.bits & RUNNING != 0);
+        s.0.bits = (s.0.bits | DEAD | EXITING) & !(RUNNING | NOTIFIED);
     }
 
     fn bits(&self) -> u32 {
@@ -189,13 +140,13 @@ impl State {
 impl Locked<'_> {
     /// Not exiting and not dead: the mailbox takes entries.
     pub(crate) fn is_alive(&self) -> bool {
-        self.bits & (EXITING | DEAD) == 0
+        self.0.bits & (EXITING | DEAD) == 0
     }
 
     /// Sender side: a message or signal was pushed to the mailbox.
     pub(crate) fn notify(&mut self) -> Notify {
-        let prev = self.bits;
-        self.bits |= NOTIFIED;
+        let prev = self.0.bits;
+        self.0.bits |= NOTIFIED;
         if prev & (RUNNING | NOTIFIED | DEAD) == 0 {
             Notify::Schedule
         } else {
@@ -205,8 +156,8 @@ impl Locked<'_> {
 
     /// See [`State::mark_exiting`].
     pub(crate) fn mark_exiting(&mut self) -> (bool, Notify) {
-        let prev = self.bits;
-        self.bits |= EXITING | NOTIFIED;
+        let prev = self.0.bits;
+        self.0.bits |= EXITING | NOTIFIED;
         let notify = if prev & (RUNNING | NOTIFIED | DEAD) == 0 {
             Notify::Schedule
         } else {
@@ -219,40 +170,30 @@ impl Locked<'_> {
     /// NOTIFIED and sets RUNNING; returns whether it is exiting.
     pub(crate) fn transition_to_running(&mut self) -> bool {
         debug_assert!(
-            self.bits & NOTIFIED != 0 && self.bits & RUNNING == 0,
+            self.0.bits & NOTIFIED != 0 && self.0.bits & RUNNING == 0,
             "state {:#b}",
-            self.bits
+            self.0.bits
         );
-        self.bits = (self.bits & !NOTIFIED) | RUNNING;
-        self.bits & EXITING != 0
+        self.0.bits = (self.0.bits & !NOTIFIED) | RUNNING;
+        self.0.bits & EXITING != 0
     }
 
     /// Worker side: the runner's batch is empty and so is the mailbox when
     /// `mailbox_empty`. Goes idle, or says why not; on `Notified` the caller
     /// takes the mailbox before unlocking.
     pub(crate) fn transition_to_idle(&mut self, mailbox_empty: bool) -> TransitionToIdle {
-        debug_assert!(self.bits & RUNNING != 0);
-        if self.bits & EXITING != 0 {
+        debug_assert!(self.0.bits & RUNNING != 0);
+        if self.0.bits & EXITING != 0 {
             TransitionToIdle::Exiting
         } else if mailbox_empty {
             // NOTIFIED may be set with nothing queued (an entry removed by
             // `demonitor_flush`): the mailbox decides.
-            self.bits &= !(RUNNING | NOTIFIED);
+            self.0.bits &= !(RUNNING | NOTIFIED);
             TransitionToIdle::Ok
         } else {
-            self.bits &= !NOTIFIED;
+            self.0.bits &= !NOTIFIED;
             TransitionToIdle::Notified
         }
-    }
-}
-
-impl Drop for Locked<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        // Nobody else changes the word while LOCKED is set (a contender's
-        // `fetch_or` of LOCKED changes nothing), so a store both publishes
-        // the new bits and releases the lock.
-        self.word.store(self.bits & !LOCKED, Release);
     }
 }
 
@@ -312,11 +253,10 @@ mod tests {
     }
 
     #[test]
-    fn the_lock_bit_never_shows_once_released() {
+    fn a_lock_changes_nothing_by_itself() {
         let s = running();
         drop(s.lock());
-        assert_eq!(s.bits() & LOCKED, 0);
-        assert!(s.is_running());
+        assert_eq!(s.bits(), RUNNING);
     }
 }
 
