@@ -138,13 +138,18 @@ impl<M> Mailbox<M> {
     }
 
     /// Starts a slice: marks the process running (it was popped from a run
-    /// queue) and moves everything queued to the back of `batch`. Returns
-    /// whether the process is exiting, in which case nothing is taken.
+    /// queue) and, if `batch` is empty, moves everything queued into it.
+    /// Returns whether the process is exiting, in which case nothing is
+    /// taken.
+    ///
+    /// A batch left over from a yield is handled first and the queue taken
+    /// when it runs dry (`idle_or_take`): appending to it here would copy a
+    /// flood's messages once more, for nothing (the order is the same).
     #[inline]
     pub(crate) fn start_slice(&self, state: &State, batch: &mut VecDeque<Envelope<M>>) -> bool {
         self.locked(state, |word, queue| {
             let exiting = word.transition_to_running();
-            if !exiting {
+            if !exiting && batch.is_empty() {
                 queue.take_into(batch);
             }
             exiting
