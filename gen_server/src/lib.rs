@@ -80,10 +80,10 @@ pub use context::Ctx;
 pub use error::{CallError, CastError, StartError, StopError};
 pub use name::ServerName;
 pub use results::{Init, Next, NoReply, Reply};
-pub use start::{start, start_link, start_monitor, StartOptions};
 /// The policy of a bounded mailbox ([`StartOptions::mailbox_limit`]),
 /// re-exported so that a server's options need only this crate.
 pub use rotp_runtime::Overflow;
+pub use start::{start, start_link, start_monitor, StartOptions};
 pub use sys::{Statistics, Status};
 pub use task::{
     OnStreamTimeout, OnYieldTimeout, StreamOptions, Task, TaskError, TaskShutdown, TaskStream,

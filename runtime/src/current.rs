@@ -3,9 +3,11 @@
 //! # Safety invariant
 //!
 //! `HEADER` points at the header of the process whose slice runs on this
-//! thread. It is set by [`enter_process`], which `Pcb::run` calls while it
-//! holds the process's `Arc` for the whole slice, and reset by the returned
-//! guard before `run` returns. So whenever the pointer is non-null, the
+//! thread. It is set by [`enter_process`], which `Pcb::run` calls at the
+//! start of the slice, and reset by the returned guard before `run`
+//! returns. The process is alive for the whole slice (the table owns it
+//! until its exit, whose reference `run` hands back to its caller; see
+//! `Task` in `process/pcb.rs`). So whenever the pointer is non-null, the
 //! header it points at is alive.
 
 use std::cell::Cell;
@@ -15,29 +17,31 @@ use crate::pid::Pid;
 use crate::process::pcb::Header;
 
 thread_local! {
-    static CURRENT: Cell<Option<Pid>> = const { Cell::new(None) };
     static HEADER: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
 }
 
 /// Restores the previously running process when dropped (processes can be
 /// nested when a caller runs its callee's slice inline).
-pub(crate) struct ProcessGuard(Option<Pid>, Option<NonNull<Header>>);
+pub(crate) struct ProcessGuard(Option<NonNull<Header>>);
 
 /// Marks `header`'s process as running on this thread until the guard
 /// drops. The caller must keep the process alive meanwhile (see the module
 /// invariant).
+#[inline]
 pub(crate) fn enter_process(header: &Header) -> ProcessGuard {
-    ProcessGuard(
-        CURRENT.with(|c| c.replace(Some(header.pid))),
-        HEADER.with(|h| h.replace(Some(NonNull::from(header)))),
-    )
+    ProcessGuard(HEADER.with(|h| h.replace(Some(NonNull::from(header)))))
 }
 
 impl Drop for ProcessGuard {
+    #[inline]
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
-        HEADER.with(|h| h.set(self.1));
+        HEADER.with(|h| h.set(self.0));
     }
+}
+
+/// Whether a process is running on this thread (its panics are caught).
+pub(crate) fn in_process() -> bool {
+    HEADER.with(Cell::get).is_some()
 }
 
 /// Calls `f` with the header of the running process, if any.
@@ -58,5 +62,5 @@ pub(crate) fn with_header<R>(f: impl FnOnce(Option<&Header>) -> R) -> R {
 /// assert_eq!(rotp_runtime::self_pid(), None);
 /// ```
 pub fn self_pid() -> Option<Pid> {
-    CURRENT.with(Cell::get)
+    with_header(|h| h.map(|h| h.pid))
 }

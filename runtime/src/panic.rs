@@ -14,7 +14,8 @@ use std::sync::Once;
 use crate::exit::{ExitReason, PanicReason};
 
 thread_local! {
-    /// How many [`catch`] frames are active on this thread.
+    /// How many [`catch`] frames are active on this thread (besides a
+    /// process's slice, which `current::in_process` tells).
     static DEPTH: Cell<u32> = const { Cell::new(0) };
     /// The location of the last panic caught on this thread.
     static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -27,7 +28,7 @@ pub(crate) fn install_hook() {
     HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if DEPTH.with(Cell::get) > 0 {
+            if DEPTH.with(Cell::get) > 0 || crate::current::in_process() {
                 let location = info.location().map(PanicReason::location_of);
                 LOCATION.with(|l| *l.borrow_mut() = location);
             } else {
@@ -35,6 +36,15 @@ pub(crate) fn install_hook() {
             }
         }));
     });
+}
+
+/// Runs a process's slice, turning a panic into [`ExitReason::Panic`].
+/// The hook knows the panic is caught from the running process
+/// (`current::in_process`), so no depth is counted: this is the hot path.
+#[inline]
+pub(crate) fn catch_slice<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
+    debug_assert!(crate::current::in_process());
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(ExitReason::from_panic)
 }
 
 /// Runs `f`, turning a panic into [`ExitReason::Panic`].

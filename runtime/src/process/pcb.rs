@@ -287,8 +287,9 @@ impl<P: Process> Pcb<P> {
         let mut flags = SliceFlags::default();
         let mut handled = 0u64;
         let mut spent = 0u64;
-        let result =
-            panic::catch(|| self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks));
+        let result = panic::catch_slice(|| {
+            self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks)
+        });
         // Only the runner writes these counters: a plain load and store
         // publishes them without a locked instruction.
         let h = &self.header;
@@ -359,8 +360,8 @@ impl<P: Process> Pcb<P> {
                 // Single writer: the worker's own thread.
                 ticks.store(ticks.load(Relaxed).wrapping_add(1), Relaxed);
             }
-            if let Some(reason) = flags.exit.take() {
-                return SliceEnd::Exit(reason);
+            if flags.exit.is_some() {
+                return SliceEnd::Exit(flags.exit.take().unwrap_or(ExitReason::Normal));
             }
             if self.header.is_exiting() {
                 return SliceEnd::Exit(ExitReason::Killed);
