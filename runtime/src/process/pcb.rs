@@ -147,11 +147,12 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    /// Marks the process exiting (see [`State::mark_exiting`]).
+    /// Marks the process exiting (see [`State::mark_exiting`]). The
+    /// runner's copy is set first, so no handler starts after the state
+    /// says exiting.
     pub(crate) fn mark_exiting(&self) -> (bool, Notify) {
-        let marked = self.state.mark_exiting();
         self.exiting.store(true, Release);
-        marked
+        self.state.mark_exiting()
     }
 
     /// Whether the process has been told to exit; the runner's check.
