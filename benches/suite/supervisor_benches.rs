@@ -74,7 +74,7 @@ fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
             match worker.call(Request::Ping) {
                 Ok(()) if worker.pid() != old => break,
                 Ok(()) | Err(CallError::NoProc) | Err(CallError::Exited(_)) => {
-                    std::hint::spin_loop()
+                    std::thread::yield_now()
                 }
                 Err(e) => panic!("unexpected call error: {e}"),
             }

@@ -324,6 +324,12 @@ impl Handle {
         let start = shared.timers.now();
         // Out of the table means the name is released (rule 16).
         let done = || process.exit_reason().is_some() && shared.table.get(process.pid()).is_none();
+        // The common case for a supervisor: the EXIT it handles is sent
+        // after the child left the table. No need for a cover then; and an
+        // exit under way usually completes within a spin.
+        if done() || crate::backoff::spin_until(done) {
+            return process.exit_reason();
+        }
         let wait = || loop {
             if done() {
                 return process.exit_reason();
