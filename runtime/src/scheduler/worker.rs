@@ -199,9 +199,9 @@ impl WorkerCx {
         let sched = &self.shared.scheduler;
         core.tick = core.tick.wrapping_add(1);
         let local = core.local.as_ref();
-        // First, whatever the LIFO slot holds: a ping-pong pair living in
-        // the slot must not hide the injector (its occupant keeps the slot
-        // and runs next).
+        // Every INJECTOR_INTERVAL ticks the injector comes first, before the
+        // LIFO slot: a ping-pong pair living in the slot must not hide it.
+        // The slot's occupant keeps the slot and runs next.
         if core.tick % INJECTOR_INTERVAL == 0 {
             if let Steal::Success(task) = sched.steal_injector(local) {
                 return Some(task);
@@ -215,13 +215,12 @@ impl WorkerCx {
             // Fairness, not parallelism: the task waits its turn in our own
             // deque. Waking another worker for it would make a ping-pong
             // pair bounce between workers.
-            match &core.local {
+            match local {
                 Some(local) => local.push(task),
                 None => sched.inject(task),
             }
         }
         core.lifo_streak = 0;
-        let local = core.local.as_ref();
         if let Some(task) = local.and_then(Worker::pop) {
             return Some(task);
         }
