@@ -1,6 +1,7 @@
 //! A worker thread's loop and its private queues.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -48,14 +49,28 @@ struct Core {
 }
 
 thread_local! {
-    static WORKER: RefCell<Option<Rc<WorkerCx>>> = const { RefCell::new(None) };
+    /// The context of this thread's scheduler loop, if it runs one. Set by
+    /// [`enter`] from an `Rc` that the returned guard keeps alive, and
+    /// cleared when the guard drops.
+    static WORKER: Cell<Option<NonNull<WorkerCx>>> = const { Cell::new(None) };
+}
+
+/// The runtime context of the current thread, if it runs processes.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
+    let cx = WORKER.with(Cell::get);
+    // SAFETY: a set pointer comes from the `Rc` that `enter`'s guard keeps
+    // alive until it clears the pointer, and the reference lives only for
+    // this call, which returns before the guard (held further up this
+    // thread's stack) drops.
+    f(cx.map(|cx| unsafe { cx.as_ref() }))
 }
 
 /// Moves this worker's LIFO slot to the back of its deque, where others can
 /// steal it (before the thread blocks).
 pub(crate) fn flush_lifo() {
-    WORKER.with(|w| {
-        if let Some(cx) = w.borrow().as_deref() {
+    with_current(|cx| {
+        if let Some(cx) = cx {
             if let Some(core) = cx.core.borrow_mut().as_mut() {
                 if let Some(task) = core.lifo.take() {
                     core.push_back(task, &cx.shared);
@@ -68,10 +83,8 @@ pub(crate) fn flush_lifo() {
 /// Takes the task in this worker's LIFO slot if it is process `pid` (for
 /// running a callee inline, see `reply.rs`).
 pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
-    WORKER.with(|w| {
-        let w = w.borrow();
-        let cx = w.as_deref()?;
-        let mut core = cx.core.borrow_mut();
+    with_current(|cx| {
+        let mut core = cx?.core.borrow_mut();
         let core = core.as_mut()?;
         if core.lifo.as_ref()?.header().pid == pid {
             core.lifo.take()
@@ -82,42 +95,37 @@ pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
 }
 
 /// Calls `f` with this worker's handler counter (`None` off the workers).
-/// The thread's context stays borrowed (shared) during `f`, which may run
-/// a whole nested slice: nothing on this path borrows it mutably.
+/// Nothing of the thread's context stays borrowed during `f`, which may run
+/// a whole nested slice.
 pub(crate) fn with_ticks<R>(f: impl FnOnce(Option<&std::sync::atomic::AtomicU64>) -> R) -> R {
-    WORKER.with(|w| {
-        let w = w.borrow();
-        let ticks = w
-            .as_deref()
-            .and_then(|cx| cx.index.map(|i| &cx.shared.scheduler.workers[i].ticks));
+    with_current(|cx| {
+        let ticks = cx.and_then(|cx| cx.index.map(|i| &cx.shared.scheduler.workers[i].ticks));
         f(ticks)
     })
 }
 
-/// The runtime context of the current thread, if it runs processes.
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
-    WORKER.with(|w| f(w.borrow().as_deref()))
-}
-
 /// Sets the thread's context for the lifetime of the returned guard.
 pub(crate) fn enter(cx: Rc<WorkerCx>) -> impl Drop {
-    struct Reset;
+    /// Keeps the context alive while the thread-local points at it.
+    struct Reset {
+        _cx: Rc<WorkerCx>,
+    }
     impl Drop for Reset {
         fn drop(&mut self) {
-            WORKER.with(|w| w.borrow_mut().take());
+            WORKER.with(|w| w.set(None));
         }
     }
-    WORKER.with(|w| *w.borrow_mut() = Some(cx));
-    Reset
+    WORKER.with(|w| w.set(Some(NonNull::from(&*cx))));
+    Reset { _cx: cx }
 }
 
 /// Pushes `task` onto this thread's own queues if it is a worker of the
 /// task's runtime: the LIFO slot (`lifo`) or the back of the deque. Hands
 /// the task back otherwise.
+#[inline]
 pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
-    WORKER.with(|w| {
-        let w = w.borrow();
-        let Some(cx) = w.as_deref() else {
+    with_current(|cx| {
+        let Some(cx) = cx else {
             return Some(task);
         };
         if cx.blocked.get() || !Arc::ptr_eq(&cx.shared, &task.header().shared) {
