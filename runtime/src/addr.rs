@@ -81,12 +81,7 @@ impl<M: Send + 'static> Addr<M> {
 
     /// The reason the process exited with, once it has exited.
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        let rel = self.inner.header().relations.lock();
-        if rel.closed {
-            rel.exit_reason.as_deref().cloned()
-        } else {
-            None
-        }
+        self.inner.header().exit_reason()
     }
 
     /// Waits until the process has exited and returns its reason; `None`

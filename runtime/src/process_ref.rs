@@ -42,12 +42,11 @@ impl ProcessRef {
 
     /// Its exit reason, once it has exited.
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        let rel = self.task.header().relations.lock();
-        if rel.closed {
-            rel.exit_reason.as_deref().cloned()
-        } else {
-            None
-        }
+        self.task.header().exit_reason()
+    }
+
+    pub(crate) fn header(&self) -> &crate::process::pcb::Header {
+        self.task.header()
     }
 
     /// Waits until it has exited (its name released, its slot freed) and

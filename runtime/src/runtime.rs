@@ -309,10 +309,7 @@ impl Handle {
         addr: &Addr<M>,
         timeout: Option<Duration>,
     ) -> Option<ExitReason> {
-        match self.shared.table.get(addr.pid()) {
-            Some(task) => self.await_exit_of(&ProcessRef::new(task), timeout),
-            None => addr.exit_reason(),
-        }
+        self.await_exit_of_header(addr.header(), timeout)
     }
 
     pub(crate) fn await_exit_of(
@@ -320,13 +317,24 @@ impl Handle {
         process: &ProcessRef,
         timeout: Option<Duration>,
     ) -> Option<ExitReason> {
+        self.await_exit_of_header(process.header(), timeout)
+    }
+
+    fn await_exit_of_header(
+        &self,
+        process: &Header,
+        timeout: Option<Duration>,
+    ) -> Option<ExitReason> {
         let shared = &self.shared;
         let start = shared.timers.now();
-        // Out of the table means the name is released (rule 16).
-        let done = || process.exit_reason().is_some() && shared.table.get(process.pid()).is_none();
+        // DEAD is set once the exit is complete: the name released, the
+        // slot freed, links and monitors told (rule 16). So a supervisor
+        // that awaits its child and then handles its own mailbox finds the
+        // child's EXIT there.
+        let done = || process.state.is_dead();
         // The common case for a supervisor: the EXIT it handles is sent
-        // after the child left the table. No need for a cover then; and an
-        // exit under way usually completes within a spin.
+        // just before the child is marked DEAD. No need for a cover then;
+        // and an exit under way usually completes within a spin.
         if done() || crate::backoff::spin_until(done) {
             return process.exit_reason();
         }

@@ -155,6 +155,16 @@ impl Header {
         self.state.mark_exiting()
     }
 
+    /// The reason the process exited with, once its relations are closed.
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        let rel = self.relations.lock();
+        if rel.closed {
+            rel.exit_reason.as_deref().cloned()
+        } else {
+            None
+        }
+    }
+
     /// Whether the process has been told to exit; the runner's check.
     /// Every path that sets `EXITING` goes through [`mark_exiting`]
     /// (`transition_to_dead` comes after it).

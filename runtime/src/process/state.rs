@@ -128,6 +128,11 @@ impl State {
         self.bits() & EXITING != 0
     }
 
+    /// The exit has completed: links and monitors are notified.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.bits() & DEAD != 0
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         self.bits() & RUNNING != 0
     }
