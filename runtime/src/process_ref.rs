@@ -49,8 +49,8 @@ impl ProcessRef {
         self.task.header()
     }
 
-    /// Waits until it has exited (its name released, its slot freed) and
-    /// returns the reason; `None` if `timeout` on the runtime clock passes
+    /// Waits until it has exited (its name released, its slot freed, its
+    /// links and monitors told) and returns the reason; `None` if `timeout` on the runtime clock passes
     /// first. Inside a process the wait does not hold up the worker.
     pub fn await_exit(&self, timeout: Option<Duration>) -> Option<ExitReason> {
         let shared = &self.task.header().shared;

@@ -299,8 +299,9 @@ impl Handle {
             .spawn_with(process, opts, parent.as_ref().map(|t| t.header()))
     }
 
-    /// Waits until the process behind `addr` has exited — its name released
-    /// and its slot freed — and returns its exit reason; `None` if `timeout`
+    /// Waits until the process behind `addr` has exited — its name
+    /// released, its slot freed, its links and monitors told — and returns
+    /// its exit reason; `None` if `timeout`
     /// (on the runtime clock) passes first, or if the waiting process is
     /// itself told to exit meanwhile. Inside a process the wait does not
     /// hold up the worker.
