@@ -404,7 +404,7 @@ impl<T: Send + 'static> ReplyWait<T> {
                 }
                 Peek::Closed | Peek::Empty => {}
             }
-            if crate::current::with_header(|me| me.is_some_and(|h| h.state.is_exiting())) {
+            if crate::current::with_header(|me| me.is_some_and(|h| h.is_exiting())) {
                 // Whoever told us to exit may be answering right now (a
                 // supervisor asked by a child to stop that child): give the
                 // reply a moment before giving up on it.
@@ -422,7 +422,7 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // Report the death once it is complete, as a DOWN would
                 // (rule 16): the name is released, so the caller can start
                 // a successor under it at once.
-                shared.wait_until_gone(callee.pid());
+                shared.wait_until_gone(callee.header());
                 break Err(WaitError::Exited(reason));
             }
             let now = shared.timers.now();

@@ -91,10 +91,11 @@ impl Shared {
         ok
     }
 
-    /// Waits (briefly: the process is past its last handler) until `pid`
-    /// has left the table, i.e. released its name.
-    pub(crate) fn wait_until_gone(&self, pid: Pid) {
-        let gone = || self.table.get(pid).is_none();
+    /// Waits (briefly: the process is past its last handler) until its exit
+    /// is complete — name released, slot freed, links and monitors told —
+    /// the same "gone" as [`Handle::await_exit`].
+    pub(crate) fn wait_until_gone(&self, process: &Header) {
+        let gone = || process.state.is_dead();
         if !crate::backoff::spin_until(gone) {
             self.wait_exits(Instant::now() + Duration::from_secs(5), gone);
         }
@@ -344,7 +345,7 @@ impl Handle {
                 return process.exit_reason();
             }
             // A waiter that is itself told to exit stops waiting (R1).
-            if crate::current::with_header(|me| me.is_some_and(|h| h.state.is_exiting())) {
+            if crate::current::with_header(|me| me.is_some_and(|h| h.is_exiting())) {
                 return None;
             }
             let left = match timeout {
@@ -368,7 +369,7 @@ impl Handle {
     /// signal it does not trap); `false` outside any process. A wait in a
     /// library that returns early because of this can tell why.
     pub fn self_is_exiting(&self) -> bool {
-        crate::current::with_header(|me| me.is_some_and(|h| h.state.is_exiting()))
+        crate::current::with_header(|me| me.is_some_and(|h| h.is_exiting()))
     }
 
     /// An untyped handle on live process `pid`.

@@ -124,6 +124,9 @@ impl State {
         self.bits() & (EXITING | DEAD) == 0
     }
 
+    /// The loom model's stand-in for `Header::is_exiting` (the runner's
+    /// copy of this bit, which the model does not have).
+    #[cfg(all(test, loom))]
     pub(crate) fn is_exiting(&self) -> bool {
         self.bits() & EXITING != 0
     }
