@@ -86,6 +86,6 @@ pub use rotp_runtime::Overflow;
 pub use start::{start, start_link, start_monitor, StartOptions};
 pub use sys::{Statistics, Status};
 pub use task::{
-    OnStreamTimeout, OnYieldTimeout, StreamOptions, Task, TaskError, TaskShutdown, TaskStream,
-    YieldManyOptions, DEFAULT_TASK_TIMEOUT,
+    OnStreamTimeout, OnYieldTimeout, PendingTask, StreamOptions, Task, TaskChild, TaskError,
+    TaskShutdown, TaskStream, YieldManyOptions, DEFAULT_TASK_TIMEOUT,
 };

@@ -11,9 +11,11 @@
 
 mod many;
 mod stream;
+mod supervised;
 
 pub use many::{OnYieldTimeout, YieldManyOptions};
 pub use stream::{OnStreamTimeout, StreamOptions, TaskStream};
+pub use supervised::{PendingTask, TaskChild};
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
