@@ -1,31 +1,11 @@
 //! Tasks whose process someone else spawns: the hook a task supervisor uses
 //! to make its children ordinary [`Task`]s (Elixir's `Task.Supervisor.async`
-//! and `async_nolink`, spec rules 197-198).
+//! and `async_nolink`, spec rules 197-198). [`Task::prepare`] documents the
+//! protocol.
 //!
-//! [`Task::prepare`] splits a task in two halves:
-//!
-//! ```text
-//!  owner ── Task::prepare(f) ──► PendingTask ............ spawned() ──► Task<T>
-//!                            └─► TaskChild ── to the supervisor ──► spawn_link()
-//!                                (the process, not yet spawned)     (linked to it)
-//! ```
-//!
-//! The supervisor's start function spawns the [`TaskChild`] linked to the
-//! supervisor; the owner keeps the [`PendingTask`] and turns it into the
-//! [`Task`] once the child exists, with the same `await_result`,
-//! `yield_timeout`, `shutdown` and `ignore` as [`Task::run`].
-//!
-//! # The handshake (rule 198)
-//!
-//! In Elixir the supervisor starts the task first and the owner sends it its
-//! job afterwards; the task waits up to 5 s for that job while monitoring
-//! the owner, and exits `{shutdown, reason}` if the owner dies first. Here
-//! the body travels with the child, so there is no job to wait for and the
-//! 5 s timeout has nothing to time out. What the handshake protects is kept:
-//! when the task starts it checks its owner, and if the owner is gone it
-//! exits `{shutdown, reason}` (the owner's reason, or `noproc`) without
-//! running the body. A task linked to its owner links at that moment,
-//! before its body runs.
+//! A [`SupervisedTask`] is a [`TaskProcess`] with a first step: check the
+//! owner (and link to it, if asked) before the body runs. The rest — the
+//! `Control` block, detaching, the reply — is the task's own.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -43,10 +23,29 @@ type Slot = Arc<Mutex<Option<Addr<Never>>>>;
 impl<T: Send + 'static> Task<T> {
     /// Prepares a task running `f`, owned by the calling process (or
     /// thread), whose process someone else spawns: a task supervisor's
-    /// `async` (see the [module docs](self)). If `link_owner`, the task links
-    /// to its owner when it starts, as [`run`](Self::run) does; otherwise
-    /// the owner only watches it, and the task's crash does not reach the
-    /// owner (Elixir's `async_nolink`).
+    /// `async` (Elixir's `Task.Supervisor.async`, rule 197).
+    ///
+    /// ```text
+    ///  owner ── prepare(f) ──► PendingTask ........ spawned() ──► Task<T>
+    ///                      └─► TaskChild ── to the supervisor ──► spawn_link()
+    /// ```
+    ///
+    /// The supervisor spawns the [`TaskChild`] linked to itself; the owner
+    /// turns the [`PendingTask`] into the [`Task`], with the same
+    /// `await_result`, `yield_timeout`, `shutdown` and `ignore` as
+    /// [`run`](Self::run)'s.
+    ///
+    /// If `link_owner`, the task links to its owner when it starts, before
+    /// its body runs, as [`run`](Self::run) does; otherwise the owner only
+    /// watches it through the `Task`, and a crash does not reach the owner
+    /// (Elixir's `async_nolink`).
+    ///
+    /// **Handshake (rule 198).** In Elixir the owner sends the started task
+    /// its job, and the task, monitoring the owner, waits up to 5 s for it.
+    /// Here `f` travels with the child, so there is nothing to wait for;
+    /// what the handshake protects is kept: when the task starts, if its
+    /// owner is gone, it exits `{shutdown, reason}` (the owner's reason, or
+    /// `noproc`) without running `f`.
     ///
     /// ```
     /// use rotp_gen_server::Task;
