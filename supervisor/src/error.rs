@@ -112,6 +112,24 @@ pub enum StartChildError {
     Call(#[from] CallError),
 }
 
+/// Starting a task to await under a
+/// [`TaskSupervisor`](crate::TaskSupervisor) failed (`run`, `run_nolink`,
+/// `run_nolink_info`; rule 197). Elixir's `async` raises; rotp returns the
+/// reason, and nothing was started.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TaskRunError {
+    /// The supervisor already has `max_children` children (rule 158).
+    #[error("reached the maximum number of tasks for this task supervisor (max_children)")]
+    MaxChildren,
+    /// The supervisor could not start the task process.
+    #[error("the task could not be started: {0}")]
+    Failed(ExitReason),
+    /// The supervisor could not be reached.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
 /// `terminate_child` failed (rules 140, 160).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]

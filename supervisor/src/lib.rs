@@ -1,7 +1,7 @@
 //! Supervisors for rotp: processes that start other processes, watch them,
 //! restart them when they fail, and stop them in order — OTP's
-//! `supervisor` and Elixir's `Supervisor` and `DynamicSupervisor`, for
-//! synchronous Rust.
+//! `supervisor` and Elixir's `Supervisor`, `DynamicSupervisor` and
+//! `Task.Supervisor`, for synchronous Rust.
 //!
 //! ```
 //! use rotp_gen_server::{CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions};
@@ -114,6 +114,14 @@
 //! (Elixir's `extra_arguments`), on start and on every restart. It stops its
 //! children all at once.
 //!
+//! **TaskSupervisor** ([`TaskSupervisor`]) is a DynamicSupervisor whose
+//! children are closures run as tasks, temporary with a 5 s shutdown:
+//! [`start_child`](TaskSupervisor::start_child) for fire-and-forget work,
+//! [`run`](TaskSupervisor::run) / [`run_nolink`](TaskSupervisor::run_nolink)
+//! for a [`Task`](rotp_gen_server::Task) to await, linked to the caller or
+//! not, and [`run_nolink_info`](TaskSupervisor::run_nolink_info) for a
+//! GenServer that takes the result and the `DOWN` in `handle_info`.
+//!
 //! **Reports** go to the `log` crate: `child_terminated`, `start_error`,
 //! `shutdown_error`, `reached_max_restart_intensity`. Only abnormal exit
 //! reasons are logged as errors.
@@ -145,6 +153,7 @@ mod restart;
 mod server;
 mod spawn;
 mod supervisor;
+mod task_supervisor;
 
 pub use child_spec::{
     ChildId, ChildSpec, ChildStartError, ChildType, Restart, Shutdown, StartFn, StartResult,
@@ -153,7 +162,7 @@ pub use child_spec::{
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
 pub use error::{
     CallError, ChildSpecError, DeleteChildError, FlagsError, GetChildSpecError, RestartChildError,
-    StartChildError, StartError, StopError, TerminateChildError,
+    StartChildError, StartError, StopError, TaskRunError, TerminateChildError,
 };
 pub use flags::{
     AutoShutdown, Intensity, Strategy, SupervisorOptions, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS,
@@ -162,3 +171,7 @@ pub use gen_server::GenServerChildSpec;
 pub use info::{ChildCounts, ChildInfo, ChildStatus, DynamicChildInfo};
 pub use spawn::start_link_process;
 pub use supervisor::Supervisor;
+pub use task_supervisor::{
+    TaskOptions, TaskSupervisor, TaskSupervisorOptions, DEFAULT_TASK_SHUTDOWN,
+    TASK_HANDSHAKE_TIMEOUT,
+};
