@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use rotp_runtime::{ExitReason, Handle};
 
-use super::{wait_any, Running, Task, TaskError, TaskShutdown, DEFAULT_TASK_TIMEOUT};
+use super::{
+    wait_any, Body, Running, State, Task, TaskChild, TaskError, TaskShutdown, DEFAULT_TASK_TIMEOUT,
+};
 
 impl<T: Send + 'static> Task<T> {
     /// Runs `f` over `items` in tasks, at most `max_concurrency` at once,
@@ -86,8 +88,83 @@ impl<T: Send + 'static> Task<T> {
         I::Item: Send + 'static,
         F: Fn(I::Item) -> T + Send + Sync + 'static,
     {
+        let h = handle.clone();
+        let spawn: Spawn<T> = Box::new(move |body| Ok(Running::start(&h, body)));
+        TaskStream::new(handle, items, opts, f, spawn)
+    }
+
+    /// [`stream`](Self::stream) whose tasks someone else spawns: each task
+    /// is [prepared](Self::prepare) here, owned by the caller and linked to
+    /// it if `link_owner`, and `spawn` must spawn its [`TaskChild`] — a
+    /// task supervisor's `async_stream` (linked) and `async_stream_nolink`
+    /// (rule 194). If `spawn` fails, or returns without spawning the child,
+    /// the stream ends there as on a timeout with `on_timeout: Exit`: the
+    /// results already in, then that error, then nothing; the tasks still
+    /// running are stopped.
+    ///
+    /// ```
+    /// use rotp_gen_server::{StreamOptions, Task};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().clone();
+    /// let doubled: Vec<_> = Task::stream_spawned_by(
+    ///     &rt,
+    ///     1..=3u32,
+    ///     StreamOptions::new().max_concurrency(2),
+    ///     |n| n * 2,
+    ///     true,
+    ///     move |child| {
+    ///         child.spawn_link(&h);
+    ///         Ok(())
+    ///     },
+    /// )
+    /// .collect();
+    /// assert_eq!(doubled, vec![Ok(2), Ok(4), Ok(6)]);
+    /// ```
+    pub fn stream_spawned_by<I, F, S>(
+        handle: &Handle,
+        items: I,
+        opts: StreamOptions,
+        f: F,
+        link_owner: bool,
+        spawn: S,
+    ) -> TaskStream<I::IntoIter, T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        S: Fn(TaskChild<T>) -> Result<(), TaskError> + 'static,
+    {
+        let h = handle.clone();
+        let spawn: Spawn<T> = Box::new(move |body| {
+            let (pending, child) = Task::prepare(&h, body, link_owner);
+            spawn(child)?;
+            match pending.spawned().map(|task| task.state) {
+                Some(State::Running(running)) => Ok(running),
+                _ => Err(TaskError::Exited(ExitReason::NoProc)),
+            }
+        });
+        TaskStream::new(handle, items, opts, f, spawn)
+    }
+}
+
+/// Starts one task of a stream.
+type Spawn<T> = Box<dyn Fn(Body<T>) -> Result<Running<T>, TaskError>>;
+
+impl<I: Iterator, T> TaskStream<I, T> {
+    fn new<F>(
+        handle: &Handle,
+        items: impl IntoIterator<IntoIter = I>,
+        opts: StreamOptions,
+        f: F,
+        spawn: Spawn<T>,
+    ) -> Self
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+    {
         TaskStream {
             handle: handle.clone(),
+            spawn,
             items: items.into_iter(),
             f: Arc::new(f),
             max: opts
@@ -201,6 +278,7 @@ struct InFlight<T> {
 /// ```
 pub struct TaskStream<I: Iterator, T> {
     handle: Handle,
+    spawn: Spawn<T>,
     items: I,
     f: Arc<dyn Fn(I::Item) -> T + Send + Sync>,
     max: usize,
@@ -260,12 +338,15 @@ where
 
     /// Starts tasks until `max` run or the items run out.
     fn fill(&mut self) {
-        while !self.exhausted && self.running.len() < self.max {
+        while !self.exhausted && !self.halted && self.running.len() < self.max {
             match self.items.next() {
                 None => self.exhausted = true,
                 Some(item) => {
                     let f = self.f.clone();
-                    let task = Running::start(&self.handle, Box::new(move || f(item)));
+                    let task = match (self.spawn)(Box::new(move || f(item))) {
+                        Ok(task) => task,
+                        Err(e) => return self.halt(e),
+                    };
                     self.running.push(InFlight {
                         index: self.next_in,
                         task,
@@ -370,6 +451,9 @@ where
                 return None;
             }
             self.fill();
+            if self.halted {
+                continue; // a task could not be started: what is in, then the error
+            }
             if self.running.is_empty() {
                 return None;
             }
