@@ -11,6 +11,7 @@
 //!  run(f)             ──► Ok(Task<T>)    also linked to the caller   (Task.Supervisor.async)
 //!  run_nolink(f)      ──► Ok(Task<T>)    watched, not linked         (async_nolink)
 //!  run_nolink_info(f) ──► Ok(MonitorRef) result and DOWN reach a GenServer's handle_info
+//!  stream(items, f)   ──► TaskStream     one task per item               (async_stream)
 //! ```
 //!
 //! The [`Task`]s are the ordinary ones of `rotp_gen_server`, made with the
@@ -18,6 +19,7 @@
 //! `ignore` and `await_many` work on them as on [`Task::run`]'s.
 
 mod handshake;
+mod stream;
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use rotp_gen_server::{
     start, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply, Reply,
-    ServerRef, StartOptions, Task, TaskChild, TaskError,
+    ServerRef, StartOptions, StreamOptions, Task, TaskChild, TaskError,
 };
 use rotp_runtime::testing::{wait_until, Gate, Probe, Received};
 use rotp_runtime::{
@@ -741,6 +741,91 @@ fn rule_200_children_leaves_out_restarting_ones() {
         assert_eq!(sup.children().unwrap(), [task]);
         assert_eq!(sup.count_children().unwrap().specs, 2);
         sup.terminate_child(c).unwrap();
+        gate.open();
+    });
+}
+
+#[test]
+fn rule_194_a_supervised_stream_runs_its_tasks_under_the_supervisor_max_concurrency_at_once() {
+    each_runtime(|rt| {
+        let sup = start_sup(rt);
+        let gate = Gate::new();
+        let _open = gate.opener();
+        let running = Arc::new(AtomicU32::new(0));
+        let most = Arc::new(AtomicU32::new(0));
+        let (s, g, r, m) = (sup.clone(), gate.clone(), running.clone(), most.clone());
+        let consumer = std::thread::spawn(move || {
+            let opts = StreamOptions::new().max_concurrency(2);
+            s.stream(1..=6u32, opts, move |n| {
+                let now = r.fetch_add(1, SeqCst) + 1;
+                m.fetch_max(now, SeqCst);
+                assert!(g.wait(), "the test opens the gate");
+                r.fetch_sub(1, SeqCst);
+                n * 10
+            })
+            .collect::<Vec<_>>()
+        });
+        eventually("two tasks run, as children of the supervisor", || {
+            running.load(SeqCst) == 2 && sup.children().unwrap().len() == 2
+        });
+        // No third one starts while the two are busy.
+        assert!(!wait_until(QUIET, || sup.children().unwrap().len() > 2));
+        gate.open();
+        let results = consumer.join().unwrap();
+        assert_eq!(results, [10, 20, 30, 40, 50, 60].map(Ok));
+        assert_eq!(most.load(SeqCst), 2);
+        eventually("no task left", || sup.children().unwrap().is_empty());
+    });
+}
+
+#[test]
+fn rule_194_stream_links_its_tasks_to_the_caller_and_stream_nolink_does_not() {
+    each_runtime(|rt| {
+        let sup = start_sup(rt);
+        // nolink: a crash is an item, and the caller lives on.
+        let parent = rt.spawn(Parent);
+        let s = sup.clone();
+        let results = run_in(&parent, move |_| {
+            s.stream_nolink([1u32, 0, 2], StreamOptions::new(), |n| 10 / n)
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(results[0], Ok(10));
+        assert!(matches!(
+            results[1],
+            Err(TaskError::Exited(ExitReason::Panic(_)))
+        ));
+        assert_eq!(results[2], Ok(5));
+        assert!(rt.is_alive(parent.pid()));
+        // linked: the same crash takes the (non-trapping) caller down.
+        let parent_gone = watch(rt, parent.pid());
+        let s = sup.clone();
+        run_in(&parent, move |_| {
+            s.stream([0u32], StreamOptions::new(), |n| 10 / n)
+                .collect::<Vec<_>>()
+        });
+        assert!(matches!(down_reason(&parent_gone), ExitReason::Panic(_)));
+    });
+}
+
+#[test]
+fn rule_194_a_stream_that_hits_max_children_ends_with_an_error() {
+    each_runtime(|rt| {
+        let sup =
+            TaskSupervisor::start_link(rt, TaskSupervisorOptions::new().max_children(1)).unwrap();
+        let gate = Gate::new();
+        let _open = gate.opener();
+        let g = gate.clone();
+        sup.start_child(move || {
+            g.wait();
+        })
+        .unwrap();
+        let results: Vec<_> = sup.stream(1..=3u32, StreamOptions::new(), |n| n).collect();
+        match results.as_slice() {
+            [Err(TaskError::Exited(reason))] => {
+                assert!(reason.to_string().contains("max_children"), "{reason}")
+            }
+            other => panic!("expected one max_children error, got {other:?}"),
+        }
         gate.open();
     });
 }
