@@ -7,19 +7,22 @@ use crate::context::Ctx;
 use crate::results::{Init, NoReply, Reply};
 
 /// The result type of [`GenServer::init`].
-pub type InitResult<G> = Init<G, <G as GenServer>::Continue>;
+pub type InitResult<G> = Init<G, <G as GenServer>::Continue, <G as GenServer>::Info>;
 /// The result type of [`GenServer::handle_call`].
-pub type CallResult<G> = Reply<<G as GenServer>::Reply, <G as GenServer>::Continue>;
+pub type CallResult<G> =
+    Reply<<G as GenServer>::Reply, <G as GenServer>::Continue, <G as GenServer>::Info>;
 /// The result type of [`GenServer::handle_cast`], `handle_info` and
 /// `handle_continue`.
-pub type CastResult<G> = NoReply<<G as GenServer>::Continue>;
+pub type CastResult<G> = NoReply<<G as GenServer>::Continue, <G as GenServer>::Info>;
 
 /// What reaches `handle_info`: the server's own `Info` messages and the
 /// runtime's events (rule 71).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Info<I> {
     /// A message sent with [`ServerRef::send_info`](crate::ServerRef::send_info)
-    /// or a timer set with [`Ctx::send_after`](crate::Ctx::send_after).
+    /// or a timer set with [`Ctx::send_after`](crate::Ctx::send_after),
+    /// or the message of an expired [`EventTimeout`](crate::EventTimeout)
+    /// (rule 81).
     Msg(I),
     /// A trapped exit signal from a linked process other than the parent
     /// (rule 87): `{'EXIT', from, reason}`.

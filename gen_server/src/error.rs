@@ -97,3 +97,38 @@ pub enum CastError {
     #[error("mailbox full")]
     MailboxFull,
 }
+
+/// Why a process that entered the server loop with a name exits at once
+/// instead of serving (rule 101): it is not registered under that name.
+/// The process exits with the matching reason (see [`reason`](Self::reason)):
+/// `process_not_registered` or `process_not_registered_via`, as in OTP.
+///
+/// ```
+/// use rotp_gen_server::EnterError;
+/// assert_eq!(EnterError::NotRegistered.reason().to_string(), "process_not_registered");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
+#[non_exhaustive]
+pub enum EnterError {
+    /// A local name ([`ServerName::Local`](crate::ServerName::Local)) is not
+    /// held by the process.
+    #[error("process_not_registered")]
+    NotRegistered,
+    /// A via name ([`ServerName::Via`](crate::ServerName::Via)) is not bound
+    /// to the process in its registry.
+    #[error("process_not_registered_via")]
+    NotRegisteredVia,
+}
+
+impl EnterError {
+    /// The exit reason of the process.
+    pub fn reason(&self) -> ExitReason {
+        ExitReason::custom(self)
+    }
+}
+
+impl From<EnterError> for ExitReason {
+    fn from(e: EnterError) -> Self {
+        e.reason()
+    }
+}

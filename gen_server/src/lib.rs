@@ -48,7 +48,10 @@
 //!
 //! - The implementing type is the state; callbacks change it in place.
 //! - Results are values ([`Reply`], [`NoReply`], [`Init`]) with optional
-//!   [`Next`] actions: inactivity timeout, hibernate, continue.
+//!   [`Next`] actions: inactivity timeout, hibernate, continue, and OTP 28's
+//!   [`EventTimeout`].
+//! - A process may do its own start-up and then become a server:
+//!   [`spawn_enter`] and [`enter_loop`] (OTP's `gen_server:enter_loop`).
 //! - Calls fail with a [`CallError`] value instead of exiting the caller.
 //! - A call made inside a process blocks only that process.
 //! - `terminate` runs on stop results, panics, `stop`, and the parent's
@@ -64,6 +67,7 @@ mod behaviour;
 mod caller;
 mod client;
 mod context;
+mod enter;
 mod error;
 mod name;
 mod results;
@@ -77,9 +81,10 @@ pub use behaviour::{CallResult, CastResult, GenServer, Info, InitResult};
 pub use caller::{reply, Caller, DeferredReply};
 pub use client::{RequestId, ServerRef, DEFAULT_CALL_TIMEOUT};
 pub use context::Ctx;
-pub use error::{CallError, CastError, StartError, StopError};
+pub use enter::{enter_loop, spawn_enter, EnterLoop, EnterOptions};
+pub use error::{CallError, CastError, EnterError, StartError, StopError};
 pub use name::ServerName;
-pub use results::{Init, Next, NoReply, Reply};
+pub use results::{Deadline, EventTimeout, Init, Next, NoReply, Reply};
 /// The policy of a bounded mailbox ([`StartOptions::mailbox_limit`]),
 /// re-exported so that a server's options need only this crate.
 pub use rotp_runtime::Overflow;

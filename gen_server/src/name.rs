@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use rotp_runtime::{Handle, Name, Pid, RegisterError, ViaRegistry};
 
+use crate::error::EnterError;
+
 /// How a server is named.
 ///
 /// ```
@@ -62,6 +64,14 @@ impl ServerName {
     pub(crate) fn release_on_exit(&self) {
         if let ServerName::Via(registry, key) = self {
             registry.unregister_name(key);
+        }
+    }
+
+    /// Why a process that should hold this name exits (rule 101).
+    pub(crate) fn not_registered(&self) -> EnterError {
+        match self {
+            ServerName::Local(_) => EnterError::NotRegistered,
+            ServerName::Via(..) => EnterError::NotRegisteredVia,
         }
     }
 

@@ -7,6 +7,13 @@
 //! timer carrying a generation number, so that a timer which fires after
 //! newer messages arrived is recognised as stale and ignored), the mailbox
 //! buffers are shrunk (hibernate), or `handle_continue` runs at once.
+//!
+//! An event timeout (rule 81) is the inactivity timer with a payload: the
+//! message waits in `ServerProcess::event_msg` while the timer (or a
+//! pending zero timeout) is armed, and goes to `handle_info` instead of
+//! `Info::Timeout` when it fires; activity drops it with the timer. The
+//! mailbox entry stays `ServerMsg::Timeout`, so servers that never use
+//! event timeouts pay nothing for them.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -16,9 +23,10 @@ use rotp_runtime::{catch_panic, Context, Down, ExitReason, Pid, Process, ReplySe
 use crate::behaviour::{GenServer, Info};
 use crate::caller::Caller;
 use crate::context::Ctx;
+use crate::enter::{EnterFn, EnterKind, EnterOptions};
 use crate::error::StartError;
 use crate::name::ServerName;
-use crate::results::{InitKind, Next, ReplyKind};
+use crate::results::{Deadline, InitKind, Next, ReplyKind};
 use crate::sys::{Statistics, SystemOp};
 
 /// One mailbox entry of a server.
@@ -66,17 +74,28 @@ pub(crate) struct Start<G: GenServer> {
     pub(crate) parent: Option<Pid>,
 }
 
+/// How a server process begins.
+enum Boot<G: GenServer> {
+    /// `start`: `init` behind the start handshake.
+    Start(Start<G>),
+    /// `spawn_enter`: the user's body, then `enter_loop` (rule 101).
+    Enter(EnterFn<G>),
+}
+
 pub(crate) struct ServerProcess<G: GenServer> {
     state: Option<G>,
-    start: Option<Start<G>>,
+    boot: Option<Boot<G>>,
     core: Core,
+    /// The message of the armed event timeout (rule 81), if the armed
+    /// timeout is one.
+    event_msg: Option<G::Info>,
     /// Messages and events held while suspended.
     held: VecDeque<Step<G>>,
 }
 
 /// A callback's outcome, once the reply (if any) is separated out.
 enum Outcome<G: GenServer> {
-    Next(Next<G::Continue>),
+    Next(Next<G::Continue, G::Info>),
     Stop(ExitReason, Option<(ReplySender<G::Reply>, G::Reply)>),
 }
 
@@ -93,9 +112,22 @@ impl<G: GenServer> ServerProcess<G> {
         name: Option<ServerName>,
         hibernate_after: Option<Duration>,
     ) -> Self {
+        ServerProcess::with_boot(Boot::Start(start), name, hibernate_after)
+    }
+
+    /// A process that runs `body`, then enters the loop (rule 101).
+    pub(crate) fn entering(body: EnterFn<G>) -> Self {
+        ServerProcess::with_boot(Boot::Enter(body), None, None)
+    }
+
+    fn with_boot(
+        boot: Boot<G>,
+        name: Option<ServerName>,
+        hibernate_after: Option<Duration>,
+    ) -> Self {
         ServerProcess {
             state: None,
-            start: Some(start),
+            boot: Some(boot),
             core: Core {
                 parent: Pid::ROOT,
                 name,
@@ -107,6 +139,7 @@ impl<G: GenServer> ServerProcess<G> {
                 trace: false,
                 suspended: false,
             },
+            event_msg: None,
             held: VecDeque::new(),
         }
     }
@@ -184,19 +217,12 @@ impl<G: GenServer> ServerProcess<G> {
     /// Applies a callback's `Next`; returns a step to run at once, if any.
     fn apply(
         &mut self,
-        next: Next<G::Continue>,
+        next: Next<G::Continue, G::Info>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) -> Option<Step<G>> {
         match next {
             Next::Continue(c) => return Some(Step::Continue(c)),
-            Next::Timeout(after) if after.is_zero() => {
-                // Rule 79: fires at once only if nothing is queued; else
-                // after what is queued, unless that includes a message.
-                if ctx.mailbox_len() == 0 {
-                    return Some(Step::Info(Info::Timeout));
-                }
-                self.core.zero_timeout = true;
-            }
+            Next::Timeout(after) if after.is_zero() => return self.zero(ctx),
             Next::Timeout(after) => self.arm(ctx, after, ServerMsg::Timeout),
             Next::Hibernate => ctx.shrink(),
             Next::Wait => {
@@ -204,8 +230,57 @@ impl<G: GenServer> ServerProcess<G> {
                     self.arm(ctx, after, ServerMsg::Hibernate);
                 }
             }
+            Next::EventTimeout(timeout) => return self.event_timeout(timeout, ctx),
         }
         None
+    }
+
+    /// A zero timeout (rule 79), plain or with the event message already
+    /// in `event_msg`: fires at once only if nothing is queued; else after
+    /// what is queued, unless that includes a message.
+    fn zero(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) -> Option<Step<G>> {
+        if ctx.mailbox_len() == 0 {
+            return Some(Step::Info(self.timeout_info()));
+        }
+        self.core.zero_timeout = true;
+        None
+    }
+
+    /// Arms an event timeout (rule 81).
+    #[cold]
+    fn event_timeout(
+        &mut self,
+        timeout: crate::results::EventTimeout<G::Info>,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+    ) -> Option<Step<G>> {
+        let (deadline, msg, hibernate) = timeout.into_parts();
+        if hibernate {
+            ctx.shrink();
+        }
+        let after = match deadline {
+            // Unlike a plain zero timeout, the message goes first, ahead
+            // of what is queued.
+            Deadline::After(after) if after.is_zero() => return Some(Step::Info(Info::Msg(msg))),
+            Deadline::After(after) => after,
+            Deadline::At(at) => at.saturating_sub(ctx.handle().now()),
+        };
+        self.event_msg = Some(msg);
+        if after.is_zero() {
+            // An absolute deadline already passed: as a timer that has
+            // just fired, behind what is queued.
+            return self.zero(ctx);
+        }
+        self.arm(ctx, after, ServerMsg::Timeout);
+        None
+    }
+
+    /// What an expiring timeout hands to `handle_info`: the event
+    /// timeout's message, or the plain `Timeout`.
+    fn timeout_info(&mut self) -> Info<G::Info> {
+        match self.event_msg.take() {
+            Some(msg) => Info::Msg(msg),
+            None => Info::Timeout,
+        }
     }
 
     fn arm(
@@ -229,6 +304,7 @@ impl<G: GenServer> ServerProcess<G> {
         if let Some(timer) = self.core.timer.take() {
             ctx.handle().cancel_timer(timer);
         }
+        self.event_msg = None;
     }
 
     /// Runs `terminate`, sends a pending reply, exits (rules 74, 77, 90).
@@ -291,7 +367,8 @@ impl<G: GenServer> ServerProcess<G> {
         let idle = !self.core.suspended && self.state.is_some() && !ctx.is_exiting();
         if self.core.zero_timeout && idle && ctx.mailbox_len() == 0 {
             self.core.zero_timeout = false;
-            self.run(Step::Info(Info::Timeout), ctx);
+            let info = self.timeout_info();
+            self.run(Step::Info(info), ctx);
         }
     }
 
@@ -306,7 +383,8 @@ impl<G: GenServer> ServerProcess<G> {
             msg if self.core.suspended => self.held.push_back(Step::Msg(msg)),
             ServerMsg::Timeout(generation) => {
                 if generation == self.core.generation && self.core.timer.take().is_some() {
-                    self.run(Step::Info(Info::Timeout), ctx);
+                    let info = self.timeout_info();
+                    self.run(Step::Info(info), ctx);
                 } else {
                     self.zero_timeout(ctx);
                 }
@@ -350,15 +428,53 @@ impl<G: GenServer> Process for ServerProcess<G> {
     type Message = ServerMsg<G>;
 
     fn init(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) {
-        let Some(Start {
+        match self.boot.take() {
+            Some(Boot::Start(start)) => self.start(start, ctx),
+            Some(Boot::Enter(body)) => self.enter(body, ctx),
+            None => {}
+        }
+    }
+
+    fn handle(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        self.message(msg, ctx);
+    }
+
+    fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, ServerMsg<G>>) {
+        // Rules 85e, 87, 88: only the parent's EXIT terminates the server,
+        // whatever its reason. The runtime's shutdown signal (from ROOT)
+        // counts as the parent's for servers started from outside.
+        let from_parent =
+            from == self.core.parent || (from.is_root() && reason == ExitReason::Shutdown);
+        if from_parent && self.state.is_some() {
+            self.terminate(reason, None, ctx);
+        } else if self.core.suspended {
+            self.held.push_back(Step::Info(Info::Exit { from, reason }));
+        } else {
+            self.activity(ctx);
+            self.run(Step::Info(Info::Exit { from, reason }), ctx);
+        }
+    }
+
+    fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, ServerMsg<G>>) {
+        if self.core.suspended {
+            self.held.push_back(Step::Info(Info::Down(down)));
+        } else {
+            self.activity(ctx);
+            self.run(Step::Info(Info::Down(down)), ctx);
+        }
+    }
+}
+
+impl<G: GenServer> ServerProcess<G> {
+    /// `start`: claims the name, runs `init`, answers the starter (rules
+    /// 46-55).
+    fn start(&mut self, start: Start<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        let Start {
             args,
             ack,
             linked,
             parent,
-        }) = self.start.take()
-        else {
-            return;
-        };
+        } = start;
         self.core.parent = parent.unwrap_or_else(|| ctx.pid());
         // Rule 48: the name is claimed before init runs; on a clash init
         // never runs and the process exits normal.
@@ -422,37 +538,43 @@ impl<G: GenServer> Process for ServerProcess<G> {
         }
     }
 
-    fn handle(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
-        self.message(msg, ctx);
-    }
-
-    fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, ServerMsg<G>>) {
-        // Rules 85e, 87, 88: only the parent's EXIT terminates the server,
-        // whatever its reason. The runtime's shutdown signal (from ROOT)
-        // counts as the parent's for servers started from outside.
-        let from_parent =
-            from == self.core.parent || (from.is_root() && reason == ExitReason::Shutdown);
-        if from_parent && self.state.is_some() {
-            self.terminate(reason, None, ctx);
-        } else if self.core.suspended {
-            self.held.push_back(Step::Info(Info::Exit { from, reason }));
-        } else {
-            self.activity(ctx);
-            self.run(Step::Info(Info::Exit { from, reason }), ctx);
+    /// `spawn_enter`: runs the body, checks the name, enters the loop
+    /// (rule 101).
+    fn enter(&mut self, body: EnterFn<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        // OTP's enter_loop takes the proc_lib parent: the spawner.
+        self.core.parent = ctx.parent();
+        let mut gctx = Ctx {
+            raw: ctx.reborrow(),
+            core: &mut self.core,
+        };
+        let entered = match catch_panic(|| body(&mut gctx)) {
+            Ok(entered) => entered,
+            Err(reason) => return ctx.exit(reason),
+        };
+        let state = match entered.kind {
+            EnterKind::Enter(state) => state,
+            EnterKind::Stop(reason) => return ctx.exit(reason),
+        };
+        let EnterOptions {
+            name,
+            hibernate_after,
+        } = entered.options;
+        if let Some(name) = &name {
+            if name.whereis(&ctx.handle()) != Some(ctx.pid()) {
+                return ctx.exit(name.not_registered().reason());
+            }
+        }
+        // From here on the server owns the name like a started one: a via
+        // name is released when it exits.
+        self.core.name = name;
+        self.core.hibernate_after = hibernate_after;
+        self.state = Some(state);
+        self.core.stats.started_at = ctx.handle().now();
+        if let Some(step) = self.apply(entered.next, ctx) {
+            self.run(step, ctx);
         }
     }
 
-    fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, ServerMsg<G>>) {
-        if self.core.suspended {
-            self.held.push_back(Step::Info(Info::Down(down)));
-        } else {
-            self.activity(ctx);
-            self.run(Step::Info(Info::Down(down)), ctx);
-        }
-    }
-}
-
-impl<G: GenServer> ServerProcess<G> {
     /// Exits `normal` without an EXIT reaching the starter (rule 54).
     fn quiet_exit(&mut self, ctx: &mut Context<'_, ServerMsg<G>>, linked: bool) {
         if linked {
