@@ -1,6 +1,6 @@
 //! Inactivity timeouts and hibernation: rules 78-82, on the virtual clock.
-//! The optional OTP 28 event-timeout actions (rule 81) are not part of the
-//! API.
+//! The OTP 28 event-timeout actions (rule 81) are tested in
+//! `gen_server_event_timeout.rs`.
 
 mod common;
 
