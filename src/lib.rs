@@ -6,7 +6,8 @@
 //!   exit signals, timers, names ([`rotp_runtime`]).
 //! - [`gen_server`]: the GenServer behaviour, Agent and Task
 //!   ([`rotp_gen_server`]).
-//! - [`supervisor`]: supervision trees ([`rotp_supervisor`]).
+//! - [`supervisor`]: supervision trees, DynamicSupervisor and
+//!   TaskSupervisor ([`rotp_supervisor`]).
 //!
 //! ```
 //! use rotp::prelude::*;
@@ -35,6 +36,6 @@ pub mod prelude {
     };
     pub use rotp_supervisor::{
         ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec, Restart,
-        Shutdown, Strategy, Supervisor, SupervisorOptions,
+        Shutdown, Strategy, Supervisor, SupervisorOptions, TaskSupervisor, TaskSupervisorOptions,
     };
 }

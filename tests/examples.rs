@@ -121,3 +121,11 @@ mod sharded_counter;
 fn sharded_counter() {
     sharded_counter::run();
 }
+
+#[path = "../examples/task_supervisor.rs"]
+mod task_supervisor;
+
+#[test]
+fn task_supervisor() {
+    task_supervisor::run();
+}
