@@ -27,8 +27,8 @@ pub use rotp_supervisor as supervisor;
 pub mod prelude {
     pub use rotp_gen_server::{
         self as gen_server, Agent, CallError, CallResult, Caller, CastResult, Ctx, DeferredReply,
-        GenServer, Info, Init, InitResult, NoReply, Reply, ServerRef, StartError, StartOptions,
-        Task, TaskError, TaskShutdown,
+        EnterOptions, EventTimeout, GenServer, Info, Init, InitResult, NoReply, Reply, ServerRef,
+        StartError, StartOptions, Task, TaskError, TaskShutdown,
     };
     pub use rotp_runtime::{
         blocking, Addr, Context, Down, ExitReason, Handle, MonitorRef, Pid, Process, Runtime,
