@@ -88,6 +88,16 @@ fn gated(gate: &Gate, tx: &mpsc::Sender<u32>, n: u32) -> impl FnOnce() -> u32 + 
 }
 
 #[test]
+fn handles_cross_threads() {
+    fn check<T: Send + Sync + Clone>() {}
+    fn send<T: Send>() {}
+    check::<TaskSupervisor>();
+    check::<TaskOptions>();
+    // The process half of a task travels to the supervisor.
+    send::<TaskChild<Vec<String>>>();
+}
+
+#[test]
 fn rule_195_a_dynamic_supervisor_with_task_defaults() {
     let defaults = TaskOptions::new();
     assert_eq!(defaults.restart, Restart::Temporary);
