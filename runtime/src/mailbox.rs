@@ -1,34 +1,53 @@
 //! The process mailbox: one ordered queue for messages and signals.
 //!
-//! Senders append to an outer `VecDeque`; the process that owns the mailbox
-//! swaps the whole outer queue for its private, empty batch in one short
-//! critical section and then handles the batch without any lock. Both
-//! buffers keep their capacity, so a steady stream of messages allocates
-//! nothing, and an empty `VecDeque` does not allocate, so an idle process with
-//! an empty mailbox costs only the two headers.
+//! Two `VecDeque`s: the shared queue, which senders append to, and the
+//! runner's batch, which the process handles without any lock. When the
+//! batch runs dry the runner swaps the whole queue for it in one short
+//! critical section. Both buffers keep their capacity, so a steady stream of
+//! messages allocates nothing, and an empty `VecDeque` does not allocate, so
+//! an idle process with an empty mailbox costs only the two headers.
 //!
 //! The queue has no lock of its own: the process's state word is its lock
-//! (see `process/state.rs`). Appending a message and setting `NOTIFIED`, or
-//! taking the queue and setting `RUNNING`, is then one critical section and
-//! one atomic read-modify-write. Every method here takes the owner's
-//! [`State`] and locks it.
+//! (see `process/state.rs`). Appending a message and learning whether the
+//! process was idle, or finding the queue empty and going idle, is then one
+//! critical section and one atomic read-modify-write. Every method here that
+//! touches the queue takes the owner's [`State`] and locks it.
+//!
+//! A send that wakes an idle process puts its entry straight into the
+//! batch: it has just taken the run right (`SCHEDULED`), nobody runs the
+//! process, and the batch of an idle process is empty. The runner then
+//! starts its slice with the entry in hand, without a critical section, and
+//! one message to an idle process costs two locked instructions in all.
 //!
 //! Everything a process receives goes through this one queue — user messages,
 //! trapped `EXIT`s, `DOWN`s, timer firings — so the order in which one sender
 //! emitted them is the order in which they are handled (spec rules 10-12,
 //! adaptation R6).
 //!
-//! # Safety invariant
+//! # Safety invariants
 //!
-//! A `Mailbox` is only ever reached through the process that owns it, and
-//! its `queue` only while that process's state word is locked
-//! ([`State::lock`]): one thread at a time, each critical section ordered
-//! after the previous one by the lock's acquire and release.
+//! 1. A `Mailbox` is only ever reached through the process that owns it, and
+//!    its `queue` only while that process's state word is locked
+//!    ([`State::lock`]): one thread at a time, each critical section ordered
+//!    after the previous one by the lock's acquire and release.
+//! 2. A [`Batch`] belongs to whoever holds its process's run right (state
+//!    invariant 1): the sender that set `SCHEDULED`, until it enqueues the
+//!    process, then the thread that pops the entry, until it goes idle (in a
+//!    critical section, after its last use of the batch) or exits. The run
+//!    queues and the state lock order each holder's accesses after the
+//!    previous one's. No reference to the entries outlives one call of
+//!    [`Batch::with`] or one critical section.
+//!
+//! The batch is a separate value so that the process control block can
+//! keep it on the runner's cache line, away from the queue and the state
+//! word that every sender writes.
 
 use std::collections::VecDeque;
 
+use std::sync::atomic::Ordering::Relaxed;
+
 use crate::exit::ExitReason;
-use crate::loom::UnsafeCell;
+use crate::loom::{AtomicU32, UnsafeCell};
 use crate::monitor::Down;
 use crate::pid::Pid;
 use crate::process::state::{Locked, Notify, State, TransitionToIdle};
@@ -68,8 +87,68 @@ pub(crate) struct Mailbox<M> {
 }
 
 // SAFETY: the queue is touched only under the owner's state lock (module
-// invariant), which hands it from thread to thread; the entries are `Send`.
+// invariant 1), which hands it from thread to thread; the entries are
+// `Send`.
 unsafe impl<M: Send> Sync for Mailbox<M> {}
+
+/// The runner's half: entries taken from the queue, or handed over by the
+/// send that woke the process, and not yet handled (module invariant 2).
+pub(crate) struct Batch<M> {
+    entries: UnsafeCell<VecDeque<Envelope<M>>>,
+    /// How many entries the batch holds, published by the holder of the run
+    /// right for `process_info`, which may not look at the batch itself.
+    len: AtomicU32,
+}
+
+// SAFETY: the entries are touched only by the holder of the run right
+// (module invariant 2), handed from thread to thread with happens-before;
+// the entries are `Send`.
+unsafe impl<M: Send> Sync for Batch<M> {}
+
+impl<M> Batch<M> {
+    pub(crate) fn new() -> Self {
+        Batch {
+            entries: UnsafeCell::new(VecDeque::new()),
+            len: AtomicU32::new(0),
+        }
+    }
+
+    /// Calls `f` with the entries, and publishes their number afterwards.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the process's run right (module invariant 2).
+    #[inline]
+    pub(crate) unsafe fn with<R>(&self, f: impl FnOnce(&mut VecDeque<Envelope<M>>) -> R) -> R {
+        self.entries.with_mut(|entries| {
+            // SAFETY: the caller's run right makes this the only access to
+            // the entries, and the reference does not escape this closure.
+            let entries = unsafe { &mut *entries };
+            let r = f(entries);
+            // Only the holder of the run right writes the count: a plain
+            // store publishes it.
+            self.len.store(entries.len() as u32, Relaxed);
+            r
+        })
+    }
+
+    /// The next entry.
+    ///
+    /// # Safety
+    ///
+    /// As for [`with`](Self::with).
+    #[inline]
+    pub(crate) unsafe fn pop(&self) -> Option<Envelope<M>> {
+        // SAFETY: the caller's contract.
+        unsafe { self.with(VecDeque::pop_front) }
+    }
+
+    /// The number of entries as last published; exact for its holder,
+    /// a snapshot for everyone else.
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed) as usize
+    }
+}
 
 struct Queue<M> {
     entries: VecDeque<Envelope<M>>,
@@ -110,11 +189,17 @@ impl<M> Mailbox<M> {
             .with_mut(|queue| f(&mut word, unsafe { &mut *queue }))
     }
 
-    /// Appends an entry and marks the process notified; `Schedule` if the
-    /// caller must enqueue it. Signals (exits, downs) are never refused for
-    /// fullness: only user messages count against the limit.
+    /// Appends an entry; `Schedule` if the process was idle and the caller
+    /// must enqueue it (the entry is then in the batch already). Signals
+    /// (exits, downs) are never refused for fullness: only user messages
+    /// count against the limit.
     #[inline]
-    pub(crate) fn push(&self, state: &State, entry: Envelope<M>) -> Result<Notify, Refused<M>> {
+    pub(crate) fn push(
+        &self,
+        state: &State,
+        batch: &Batch<M>,
+        entry: Envelope<M>,
+    ) -> Result<Notify, Refused<M>> {
         let mut high_water = None;
         let pushed = self.locked(state, |word, queue| {
             if !word.is_alive() {
@@ -127,8 +212,14 @@ impl<M> Mailbox<M> {
                     Room::Free => {}
                 }
             }
-            queue.entries.push_back(entry);
-            Ok(word.notify())
+            let notify = word.notify();
+            match notify {
+                // SAFETY: invariant 2 — `notify` just gave this thread the
+                // run right, which it keeps until it enqueues the process.
+                Notify::Schedule => unsafe { batch.with(|batch| batch.push_back(entry)) },
+                Notify::Nothing => queue.entries.push_back(entry),
+            }
+            Ok(notify)
         });
         // Outside the lock: a logger may take its time.
         if let Some(limit) = high_water {
@@ -137,43 +228,27 @@ impl<M> Mailbox<M> {
         pushed
     }
 
-    /// Starts a slice: marks the process running (it was popped from a run
-    /// queue) and, if `batch` is empty, moves everything queued into it.
-    /// Returns whether the process is exiting, in which case nothing is
-    /// taken.
+    /// The runner's batch is empty: goes idle if the queue is empty too,
+    /// else moves what arrived to the batch (`Notified`). After `Ok` the
+    /// caller has given up the run right.
     ///
-    /// A batch left over from a yield is handled first and the queue taken
-    /// when it runs dry (`idle_or_take`): appending to it here would copy a
-    /// flood's messages once more, for nothing (the order is the same).
+    /// # Safety
+    ///
+    /// The caller holds the run right of the process that owns `batch`.
     #[inline]
-    pub(crate) fn start_slice(&self, state: &State, batch: &mut VecDeque<Envelope<M>>) -> bool {
-        self.locked(state, |word, queue| {
-            let exiting = word.transition_to_running();
-            if !exiting && batch.is_empty() {
-                queue.take_into(batch);
-            }
-            exiting
-        })
-    }
-
-    /// The runner's batch is empty: goes idle if the mailbox is empty too,
-    /// else moves what arrived to `batch` (`Notified`).
-    #[inline]
-    pub(crate) fn idle_or_take(
-        &self,
-        state: &State,
-        batch: &mut VecDeque<Envelope<M>>,
-    ) -> TransitionToIdle {
+    pub(crate) unsafe fn idle_or_take(&self, state: &State, batch: &Batch<M>) -> TransitionToIdle {
         self.locked(state, |word, queue| {
             let next = word.transition_to_idle(queue.entries.is_empty());
             if next == TransitionToIdle::Notified {
-                queue.take_into(batch);
+                // SAFETY: the caller's run right lasts until the unlock
+                // that follows this critical section.
+                unsafe { batch.with(|batch| queue.take_into(batch)) };
             }
             next
         })
     }
 
-    /// Number of queued entries (not counting the owner's private batch).
+    /// Number of queued entries (not counting the runner's batch).
     pub(crate) fn len(&self, state: &State) -> usize {
         self.locked(state, |_, queue| queue.entries.len())
     }

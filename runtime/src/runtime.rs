@@ -633,21 +633,23 @@ impl Handle {
             }
             (l, m, mb)
         };
+        // A worker publishes the pid it runs and an odd slice count while
+        // it runs it (the watchdog's view); the state word only says
+        // "queued or running".
+        let running_on = self.shared.scheduler.workers.iter().find_map(|ws| {
+            let slices = ws.slices.load(Relaxed);
+            (slices % 2 == 1 && ws.running.load(Relaxed) == pid.to_bits()).then_some((ws, slices))
+        });
         let status = if !h.state.is_alive() {
             Status::Exiting
-        } else if h.state.is_running() {
+        } else if running_on.is_some() {
             Status::Running
-        } else if h.state.is_notified() {
+        } else if h.state.is_scheduled() {
             Status::Runnable
         } else {
             Status::Waiting
         };
-        let current_handler_time = self.shared.scheduler.workers.iter().find_map(|ws| {
-            let slices = ws.slices.load(Relaxed);
-            (slices % 2 == 1 && ws.running.load(Relaxed) == pid.to_bits())
-                .then(|| ws.running_since(slices))
-                .flatten()
-        });
+        let current_handler_time = running_on.and_then(|(ws, slices)| ws.running_since(slices));
         Some(ProcessInfo {
             pid,
             name: self.shared.registry.name_of(pid),

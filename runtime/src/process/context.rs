@@ -11,7 +11,7 @@ use crate::addr::Addr;
 use crate::error::{NoProc, RegisterError};
 use crate::exit::ExitReason;
 use crate::link;
-use crate::mailbox::{Envelope, Mailbox};
+use crate::mailbox::{Batch, Envelope, Mailbox};
 use crate::monitor::{self, MonitorRef};
 use crate::pid::Pid;
 use crate::registry::Name;
@@ -32,6 +32,7 @@ pub(crate) trait RunningProcess<M>: Send + Sync {
     fn header(&self) -> &Header;
     fn addr(&self) -> Addr<M>;
     fn mailbox(&self) -> &Mailbox<M>;
+    fn batch(&self) -> &Batch<M>;
 }
 
 impl<P: Process> RunningProcess<P::Message> for Pcb<P> {
@@ -46,6 +47,10 @@ impl<P: Process> RunningProcess<P::Message> for Pcb<P> {
     fn mailbox(&self) -> &Mailbox<P::Message> {
         Pcb::mailbox(self)
     }
+
+    fn batch(&self) -> &Batch<P::Message> {
+        Pcb::batch(self)
+    }
 }
 
 /// The handle a handler receives on its own process.
@@ -55,17 +60,24 @@ impl<P: Process> RunningProcess<P::Message> for Pcb<P> {
 /// handler returns.
 pub struct Context<'a, M> {
     this: &'a dyn RunningProcess<M>,
-    batch: &'a mut VecDeque<Envelope<M>>,
     flags: &'a mut SliceFlags,
 }
 
 impl<'a, M: Send + 'static> Context<'a, M> {
     pub(crate) fn new<P: Process<Message = M>>(
         this: &'a Pcb<P>,
-        batch: &'a mut VecDeque<Envelope<M>>,
         flags: &'a mut SliceFlags,
     ) -> Self {
-        Context { this, batch, flags }
+        Context { this, flags }
+    }
+
+    /// Calls `f` with the process's batch (entries taken from the mailbox
+    /// and not yet handled).
+    fn with_batch<R>(&mut self, f: impl FnOnce(&mut VecDeque<Envelope<M>>) -> R) -> R {
+        // SAFETY: a `Context` exists only inside a handler of the running
+        // slice, whose thread holds the run right; `&mut self` keeps two
+        // calls from overlapping.
+        unsafe { self.this.batch().with(f) }
     }
 
     fn header(&self) -> &Header {
@@ -176,7 +188,6 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     pub fn reborrow(&mut self) -> Context<'_, M> {
         Context {
             this: self.this,
-            batch: self.batch,
             flags: self.flags,
         }
     }
@@ -219,9 +230,11 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     pub fn demonitor_flush(&mut self, mref: MonitorRef) -> bool {
         let active = self.demonitor(mref);
         let is_down = |e: &Envelope<M>| matches!(e, Envelope::Down(d) if d.mref == mref);
-        if let Some(i) = self.batch.iter().position(is_down) {
-            self.batch.remove(i);
-        } else {
+        let in_batch = self.with_batch(|batch| match batch.iter().position(is_down) {
+            Some(i) => batch.remove(i).is_some(),
+            None => false,
+        });
+        if !in_batch {
             self.this
                 .mailbox()
                 .remove_first(&self.header().state, is_down);
@@ -253,13 +266,14 @@ impl<'a, M: Send + 'static> Context<'a, M> {
 
     /// Releases spare memory held by the mailbox buffers (hibernation).
     pub fn shrink(&mut self) {
-        self.batch.shrink_to_fit();
+        self.with_batch(VecDeque::shrink_to_fit);
         self.this.mailbox().shrink(&self.header().state);
     }
 
     /// Entries waiting to be handled.
     pub fn mailbox_len(&self) -> usize {
-        self.batch.len() + self.this.mailbox().len(&self.header().state)
+        // The runner's own published count is exact.
+        self.this.batch().len() + self.this.mailbox().len(&self.header().state)
     }
 }
 

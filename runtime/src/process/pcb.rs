@@ -3,10 +3,12 @@
 //! ```text
 //! Arc<Pcb<P>> ─┬─ Header          pid, parent, scheduling state, trap_exit,
 //!              │                  relations (links, monitors), counters
-//!              ├─ Mailbox<M>      senders append here (short mutex)
+//!              ├─ Mailbox<M>      senders append here (under the state
+//!              │                  word's lock)
+//!              ├─ Batch<M>        what the runner handles next
 //!              └─ UnsafeCell<Inner<P>>
-//!                                 the process state and the private batch,
-//!                                 touched only by the thread holding RUNNING
+//!                                 the process state, touched only by the
+//!                                 thread holding the run right
 //! ```
 //!
 //! The table and the run queues hold the control block type-erased as
@@ -15,17 +17,16 @@
 //!
 //! # Safety invariants
 //!
-//! 1. `Inner` is accessed only by the thread that moved the state to RUNNING
-//!    ([`State::transition_to_running`]) and only until that thread moves it
-//!    out of RUNNING again. The state machine (see `README.md`) guarantees
-//!    that at most one thread holds RUNNING, so these accesses never overlap.
+//! 1. `Inner` is accessed only by the thread that popped the process's queue
+//!    entry, and only until that thread gives up the run right (goes idle,
+//!    yields, or exits). The state machine (see `README.md`) guarantees that
+//!    at most one queue entry exists, so these accesses never overlap.
 //! 2. No reference into `Inner` outlives the slice that created it: `run`
-//!    obtains it after `transition_to_running` and drops it before the
-//!    transition that ends the slice.
+//!    obtains it after popping the entry and drops it before the transition
+//!    that ends the slice.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::{
@@ -43,7 +44,7 @@ use crate::addr::{Addr, Deliver};
 use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::link::{self, Relations};
-use crate::mailbox::{Envelope, Mailbox, Overflow, Refused};
+use crate::mailbox::{Batch, Envelope, Mailbox, Overflow, Refused};
 use crate::monitor::{self, Down};
 use crate::panic;
 use crate::pid::Pid;
@@ -58,9 +59,10 @@ pub(crate) type ProcessArc = Arc<dyn AnyProcess>;
 ///
 /// # Safety invariant
 ///
-/// An entry exists only while its process is `NOTIFIED` and not `RUNNING`
-/// (state invariant 2, see `README.md`), or while the thread that popped it
-/// runs the slice. Such a process has not exited. A process leaves the
+/// An entry exists only while its process is `SCHEDULED` (state invariant
+/// 2, see `README.md`), from the moment a sender, killer or yielding runner
+/// creates it until the thread that popped it ends the slice. Such a
+/// process has not exited. A process leaves the
 /// table, which owns it, only in its own exit, run by that thread, and
 /// [`AnyProcess::run`] hands the table's reference back to the caller, which
 /// drops it after the slice. The table is never emptied by anyone else. So
@@ -188,18 +190,19 @@ impl fmt::Debug for Header {
 ///
 /// In this order (`repr(C)`): what senders write (the mailbox, then the
 /// header's state word), what everyone reads, what the runner touches (the
-/// header's `exiting` copy, then `inner`).
+/// header's `exiting` copy, the batch, then `inner`). A send that wakes the
+/// process writes the batch too, but only then: a flood of sends to a
+/// running process leaves the runner's lines alone.
 #[repr(C)]
 pub(crate) struct Pcb<P: Process> {
     mailbox: Mailbox<P::Message>,
     header: Header,
+    batch: Batch<P::Message>,
     inner: UnsafeCell<Inner<P>>,
 }
 
 struct Inner<P: Process> {
     process: Option<P>,
-    /// Entries taken from the mailbox and not yet handled.
-    batch: VecDeque<Envelope<P::Message>>,
     started: bool,
 }
 
@@ -246,7 +249,7 @@ impl<P: Process> Pcb<P> {
                 header: Header {
                     pid,
                     parent: opts.parent,
-                    state: State::new_notified(),
+                    state: State::new_scheduled(),
                     trap_exit: AtomicBool::new(opts.trap_exit),
                     has_timers: AtomicBool::new(false),
                     relations: Mutex::new(relations),
@@ -258,9 +261,9 @@ impl<P: Process> Pcb<P> {
                     exiting: AtomicBool::new(false),
                 },
                 mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
+                batch: Batch::new(),
                 inner: UnsafeCell::new(Inner {
                     process: Some(process),
-                    batch: VecDeque::new(),
                     started: false,
                 }),
             });
@@ -284,6 +287,10 @@ impl<P: Process> Pcb<P> {
 
     pub(crate) fn mailbox(&self) -> &Mailbox<P::Message> {
         &self.mailbox
+    }
+
+    pub(crate) fn batch(&self) -> &Batch<P::Message> {
+        &self.batch
     }
 
     pub(crate) fn header_ref(&self) -> &Header {
@@ -318,29 +325,28 @@ impl<P: Process> Pcb<P> {
         spent: &mut u64,
         ticks: Option<&AtomicU64>,
     ) -> SliceEnd {
-        let Inner {
-            process,
-            batch,
-            started,
-        } = inner;
+        let Inner { process, started } = inner;
         let Some(process) = process.as_mut() else {
             return SliceEnd::Exit(ExitReason::Killed);
         };
         let state = &self.header.state;
         if !*started {
             *started = true;
-            process.init(&mut Context::new(self, batch, flags));
+            process.init(&mut Context::new(self, flags));
             if let Some(reason) = flags.exit.take() {
                 return SliceEnd::Exit(reason);
             }
         }
         let mut budget = i64::from(self.header.budget);
         loop {
-            let Some(envelope) = batch.pop_front() else {
+            // SAFETY: this thread holds the run right (it popped the queue
+            // entry; invariant 1).
+            let Some(envelope) = (unsafe { self.batch.pop() }) else {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
                 // or what arrived moves to the batch.
-                match self.mailbox.idle_or_take(state, batch) {
+                // SAFETY: as for `pop`; the run right ends with `Ok`.
+                match unsafe { self.mailbox.idle_or_take(state, &self.batch) } {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
                         // We keep running: whatever we woke into this
@@ -354,7 +360,7 @@ impl<P: Process> Pcb<P> {
                 }
             };
             *handled += 1;
-            let mut ctx = Context::new(self, batch, flags);
+            let mut ctx = Context::new(self, flags);
             match envelope {
                 Envelope::Message(msg) => process.handle(msg, &mut ctx),
                 Envelope::Exit(exit) => {
@@ -381,7 +387,8 @@ impl<P: Process> Pcb<P> {
             *spent += cost;
             budget -= cost as i64;
             if budget <= 0 {
-                state.transition_to_yield();
+                // The process stays SCHEDULED: the run right passes to the
+                // queue entry `run` creates for it.
                 return SliceEnd::Yield;
             }
         }
@@ -407,7 +414,8 @@ impl<P: Process> Pcb<P> {
             (reason, std::mem::take(&mut rel.entries), rel.registered)
         };
         let state = inner.process.take();
-        let batch = std::mem::take(&mut inner.batch);
+        // SAFETY: the exit runs in the slice, under the run right.
+        let batch = unsafe { self.batch.with(std::mem::take) };
         let queued = self.mailbox.close(&header.state);
         // Dropping user state runs user code; it must not take the runtime
         // down, and its failure changes nothing: the process is gone.
@@ -445,17 +453,16 @@ impl<P: Process> AnyProcess for Pcb<P> {
         let _current = crate::current::enter_process(&self.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
-            // queue entry, so nobody else can move the state to RUNNING
-            // until this thread leaves it below; the previous runner left
-            // RUNNING under the state lock before that entry could exist,
-            // so its last use of `inner` happens before this one.
+            // queue entry, so nobody else runs it until this thread gives
+            // up the run right below; the previous runner gave it up (went
+            // idle under the state lock, or queued the entry itself on a
+            // yield) before this entry could exist, so its last use of
+            // `inner` happens before this one.
             // Invariant 2 — the reference lives only in this block.
             let inner = unsafe { &mut *self.inner.get() };
-            // Whatever made us runnable was pushed before this.
-            let exiting = self
-                .mailbox
-                .start_slice(&self.header.state, &mut inner.batch);
-            let end = if exiting {
+            // Whatever woke the process is in its batch already (see
+            // `mailbox.rs`); a kill sets `exiting` before it enqueues.
+            let end = if self.header.is_exiting() {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
                 self.slice(inner, ticks)
@@ -477,7 +484,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool {
         let entry = Envelope::Exit(Box::new((from, reason)));
         matches!(
-            self.mailbox.push(&self.header.state, entry),
+            self.mailbox.push(&self.header.state, &self.batch, entry),
             Ok(Notify::Schedule)
         )
     }
@@ -485,7 +492,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
     fn push_down(&self, down: Down) -> bool {
         let entry = Envelope::Down(Box::new(down));
         matches!(
-            self.mailbox.push(&self.header.state, entry),
+            self.mailbox.push(&self.header.state, &self.batch, entry),
             Ok(Notify::Schedule)
         )
     }
@@ -495,7 +502,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn mailbox_len(&self) -> usize {
-        self.mailbox.len(&self.header.state)
+        self.mailbox.len(&self.header.state) + self.batch.len()
     }
 
     fn type_name(&self) -> &'static str {
@@ -511,7 +518,7 @@ impl<P: Process> Deliver<P::Message> for Pcb<P> {
     fn deliver(&self, msg: P::Message) -> Result<bool, TrySendError<P::Message>> {
         match self
             .mailbox
-            .push(&self.header.state, Envelope::Message(msg))
+            .push(&self.header.state, &self.batch, Envelope::Message(msg))
         {
             Ok(notify) => Ok(notify == Notify::Schedule),
             Err(Refused::Closed(Envelope::Message(msg))) => Err(TrySendError::Exited(msg)),

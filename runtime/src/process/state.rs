@@ -5,14 +5,14 @@
 //! side relies on. In short:
 //!
 //! ```text
-//!            send: lock, push, set NOTIFIED; saw idle => sender enqueues
-//!   IDLE ───────────────────────────────────────────────► NOTIFIED (queued)
-//!    ▲                                                        │ worker pops it:
-//!    │ lock; mailbox empty => clear RUNNING                   │ lock, take the
-//!    │                                                        ▼ mailbox, RUNNING
-//!    └────────────────────────────────────────────────── RUNNING
-//!            RUNNING|NOTIFIED: a send arrived while running; the runner
-//!            takes the mailbox again instead of going idle.
+//!          send: lock; saw idle => set SCHEDULED, put the entry straight
+//!          into the runner's batch, and enqueue the process
+//!   IDLE ───────────────────────────────────────────────► SCHEDULED
+//!    ▲                                                   (queued, then run)
+//!    │  lock; batch and mailbox empty => clear SCHEDULED      │
+//!    └────────────────────────────────────────────────────────┘
+//!          while SCHEDULED, sends append to the mailbox; the runner takes
+//!          them when its batch runs dry instead of going idle.
 //! ```
 //!
 //! `EXITING` and `DEAD` are sticky flags on top: a process marked `EXITING`
@@ -23,8 +23,10 @@
 //! together with whatever the change is about (a push to the mailbox,
 //! taking the mailbox into the runner's batch). Taking the lock is one
 //! locked instruction and releasing it a plain store that publishes the new
-//! bits, so a send costs one atomic read-modify-write where a mutex plus a
-//! separate state update cost three.
+//! bits. A message to an idle process therefore costs two locked
+//! instructions in all: the send, and the runner's return to idle. Starting
+//! a slice costs none: `SCHEDULED` covers both "queued" and "running", and
+//! the entry that woke the process is already in its batch.
 //!
 //! The protocol is model-checked by `loom_tests` below (see `crate::loom`).
 
@@ -32,12 +34,11 @@ use std::sync::atomic::Ordering::Acquire;
 
 use crate::lock_word::{LockWord, WordGuard};
 
-/// A worker is running the process. Invariant 1: at most one thread holds it.
-const RUNNING: u32 = 0b0_0001;
-/// The process is in a run queue, or must run again after the current slice.
-/// Invariant 2: while NOTIFIED is set and RUNNING is not, exactly one queue
-/// entry for the process exists.
-const NOTIFIED: u32 = 0b0_0010;
+/// The process is in a run queue or a thread is running it: whoever set the
+/// bit owns the process's one queue entry (invariant 2), and the thread that
+/// pops that entry owns the run right until it clears the bit or yields
+/// (invariant 1).
+const SCHEDULED: u32 = 0b0_0001;
 /// The process is exiting: no more callbacks, not alive (rule 17, R1), and
 /// its mailbox refuses new entries.
 const EXITING: u32 = 0b0_0100;
@@ -63,7 +64,7 @@ pub(crate) enum Notify {
     /// The process was idle: the caller owns the only queue entry and must
     /// enqueue it.
     Schedule,
-    /// Someone else has queued it, it is running, or it is dead.
+    /// It is queued or running already, or it is dead.
     Nothing,
 }
 
@@ -73,17 +74,17 @@ pub(crate) enum Notify {
 pub(crate) enum TransitionToIdle {
     /// The process is idle; the runner must not touch it again.
     Ok,
-    /// Something arrived meanwhile (NOTIFIED was cleared): drain again.
+    /// Something arrived meanwhile and was moved to the batch: drain again.
     Notified,
     /// The process was marked exiting meanwhile: run the exit.
     Exiting,
 }
 
 impl State {
-    /// A fresh process is born notified: its spawner enqueues it once so
+    /// A fresh process is born scheduled: its spawner enqueues it once so
     /// that it runs its init.
-    pub(crate) fn new_notified() -> Self {
-        State(LockWord::new(NOTIFIED))
+    pub(crate) fn new_scheduled() -> Self {
+        State(LockWord::new(SCHEDULED))
     }
 
     /// Takes the word's lock (see `lock_word.rs`).
@@ -100,19 +101,11 @@ impl State {
         self.lock().mark_exiting()
     }
 
-    /// Worker side: the slice budget ran out while work remains. Clears
-    /// RUNNING and sets NOTIFIED; the caller must enqueue the process.
-    pub(crate) fn transition_to_yield(&self) {
-        let mut s = self.lock();
-        debug_assert!(s.0.bits & RUNNING != 0);
-        s.0.bits = (s.0.bits & !RUNNING) | NOTIFIED;
-    }
-
     /// Worker side: the exit has completed. Terminal.
     pub(crate) fn transition_to_dead(&self) {
         let mut s = self.lock();
-        debug_assert!(s.0.bits & RUNNING != 0);
-        s.0.bits = (s.0.bits | DEAD | EXITING) & !(RUNNING | NOTIFIED);
+        debug_assert!(s.0.bits & SCHEDULED != 0);
+        s.0.bits = (s.0.bits | DEAD | EXITING) & !SCHEDULED;
     }
 
     fn bits(&self) -> u32 {
@@ -136,12 +129,9 @@ impl State {
         self.bits() & DEAD != 0
     }
 
-    pub(crate) fn is_running(&self) -> bool {
-        self.bits() & RUNNING != 0
-    }
-
-    pub(crate) fn is_notified(&self) -> bool {
-        self.bits() & NOTIFIED != 0
+    /// Queued or running (for `process_info`).
+    pub(crate) fn is_scheduled(&self) -> bool {
+        self.bits() & SCHEDULED != 0
     }
 }
 
@@ -151,11 +141,13 @@ impl Locked<'_> {
         self.0.bits & (EXITING | DEAD) == 0
     }
 
-    /// Sender side: a message or signal was pushed to the mailbox.
+    /// Sender side: an entry is being pushed. `Schedule` if the process was
+    /// idle: the caller now holds the run right and must hand it, with the
+    /// entry, to a run queue.
+    #[inline]
     pub(crate) fn notify(&mut self) -> Notify {
-        let prev = self.0.bits;
-        self.0.bits |= NOTIFIED;
-        if prev & (RUNNING | NOTIFIED | DEAD) == 0 {
+        if self.0.bits & (SCHEDULED | DEAD) == 0 {
+            self.0.bits |= SCHEDULED;
             Notify::Schedule
         } else {
             Notify::Nothing
@@ -164,42 +156,23 @@ impl Locked<'_> {
 
     /// See [`State::mark_exiting`].
     pub(crate) fn mark_exiting(&mut self) -> (bool, Notify) {
-        let prev = self.0.bits;
-        self.0.bits |= EXITING | NOTIFIED;
-        let notify = if prev & (RUNNING | NOTIFIED | DEAD) == 0 {
-            Notify::Schedule
-        } else {
-            Notify::Nothing
-        };
-        (prev & (EXITING | DEAD) != 0, notify)
-    }
-
-    /// Worker side: the process was popped from a run queue. Clears
-    /// NOTIFIED and sets RUNNING; returns whether it is exiting.
-    pub(crate) fn transition_to_running(&mut self) -> bool {
-        debug_assert!(
-            self.0.bits & NOTIFIED != 0 && self.0.bits & RUNNING == 0,
-            "state {:#b}",
-            self.0.bits
-        );
-        self.0.bits = (self.0.bits & !NOTIFIED) | RUNNING;
-        self.0.bits & EXITING != 0
+        let already = self.0.bits & (EXITING | DEAD) != 0;
+        let notify = self.notify();
+        self.0.bits |= EXITING;
+        (already, notify)
     }
 
     /// Worker side: the runner's batch is empty and so is the mailbox when
     /// `mailbox_empty`. Goes idle, or says why not; on `Notified` the caller
     /// takes the mailbox before unlocking.
     pub(crate) fn transition_to_idle(&mut self, mailbox_empty: bool) -> TransitionToIdle {
-        debug_assert!(self.0.bits & RUNNING != 0);
+        debug_assert!(self.0.bits & SCHEDULED != 0);
         if self.0.bits & EXITING != 0 {
             TransitionToIdle::Exiting
         } else if mailbox_empty {
-            // NOTIFIED may be set with nothing queued (an entry removed by
-            // `demonitor_flush`): the mailbox decides.
-            self.0.bits &= !(RUNNING | NOTIFIED);
+            self.0.bits &= !SCHEDULED;
             TransitionToIdle::Ok
         } else {
-            self.0.bits &= !NOTIFIED;
             TransitionToIdle::Notified
         }
     }
@@ -209,37 +182,23 @@ impl Locked<'_> {
 mod tests {
     use super::*;
 
-    fn running() -> State {
-        let s = State::new_notified();
-        assert!(!s.lock().transition_to_running());
-        s
-    }
-
     #[test]
-    fn send_while_running_defers_to_the_runner() {
-        let s = running();
+    fn send_while_scheduled_defers_to_the_runner() {
+        let s = State::new_scheduled();
         assert_eq!(s.lock().notify(), Notify::Nothing);
         assert_eq!(
             s.lock().transition_to_idle(false),
             TransitionToIdle::Notified
         );
         assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Ok);
+        assert!(!s.is_scheduled());
         assert_eq!(s.lock().notify(), Notify::Schedule);
         assert_eq!(s.lock().notify(), Notify::Nothing);
     }
 
     #[test]
-    fn yield_requeues_once() {
-        let s = running();
-        s.transition_to_yield();
-        assert_eq!(s.lock().notify(), Notify::Nothing);
-        assert!(!s.lock().transition_to_running());
-        assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Ok);
-    }
-
-    #[test]
     fn exiting_is_sticky_and_dead_is_never_scheduled() {
-        let s = running();
+        let s = State::new_scheduled();
         let (already, notify) = s.mark_exiting();
         assert!(!already);
         assert_eq!(notify, Notify::Nothing);
@@ -248,23 +207,25 @@ mod tests {
         assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Exiting);
         s.transition_to_dead();
         assert!(!s.is_alive());
+        assert!(s.is_dead());
         assert_eq!(s.lock().notify(), Notify::Nothing);
-        assert_eq!(s.mark_exiting().1, Notify::Nothing);
+        assert_eq!(s.mark_exiting(), (true, Notify::Nothing));
     }
 
     #[test]
     fn kill_of_an_idle_process_schedules_it() {
-        let s = running();
+        let s = State::new_scheduled();
         assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Ok);
         assert_eq!(s.mark_exiting(), (false, Notify::Schedule));
-        assert!(s.lock().transition_to_running());
+        assert!(s.is_scheduled());
+        assert_eq!(s.lock().transition_to_idle(true), TransitionToIdle::Exiting);
     }
 
     #[test]
     fn a_lock_changes_nothing_by_itself() {
-        let s = running();
+        let s = State::new_scheduled();
         drop(s.lock());
-        assert_eq!(s.bits(), RUNNING);
+        assert_eq!(s.bits(), SCHEDULED);
     }
 }
 
@@ -272,34 +233,31 @@ mod tests {
 /// interleaving within the preemption bound (see `crate::loom`).
 ///
 /// A `Proc` is a process reduced to what the protocol touches: the state
-/// word, the real `Mailbox` that the word guards, the runner's private batch in a loom `UnsafeCell` (loom fails
-/// the model if two runners touch it without a happens-before edge between
-/// them: invariant 1, and `pcb.rs` safety invariant 1), and a count of queue
-/// entries. Whoever obtains a queue entry (a sender or killer told
+/// word, the real `Mailbox` that the word guards and the real `Batch` (a
+/// loom `UnsafeCell`: loom fails the model if a waking sender and a runner,
+/// or two runners, touch it without a happens-before edge between them;
+/// invariant 1 and `mailbox.rs` invariant 2), and a count of queue entries. Whoever obtains a queue entry (a sender or killer told
 /// `Schedule`, or a runner that yields) runs the slice itself, as the worker
 /// popping that entry would; so once every thread has finished no entry may
 /// be left, and the process must be idle with every message handled, or
 /// dead.
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use std::collections::VecDeque;
     use std::sync::atomic::Ordering::SeqCst;
 
-    use loom::cell::UnsafeCell;
     use loom::sync::atomic::AtomicUsize;
     use loom::sync::Arc;
     use loom::thread;
 
     use super::*;
     use crate::loom::model;
-    use crate::mailbox::{Envelope, Mailbox, Overflow};
+    use crate::mailbox::{Batch, Envelope, Mailbox, Overflow};
 
     struct Proc {
         state: State,
         /// The real mailbox, guarded by `state` as in `Pcb`.
         mailbox: Mailbox<usize>,
-        /// Touched only by the thread holding RUNNING.
-        batch: UnsafeCell<VecDeque<Envelope<usize>>>,
+        batch: Batch<usize>,
         /// Queue entries that exist: pushed and not yet popped.
         queued: AtomicUsize,
         /// Bit `i` is set once message `i` has been handled.
@@ -313,8 +271,8 @@ mod loom_tests {
     /// How the process starts.
     #[derive(Clone, Copy, PartialEq, Eq)]
     enum Start {
-        /// Just spawned: born NOTIFIED with the spawner's queue entry, which
-        /// the model's runner thread pops.
+        /// Just spawned: born SCHEDULED with the spawner's queue entry,
+        /// which the model's runner thread pops.
         Queued,
         /// Idle after a first slice: only a send or a kill wakes it.
         Idle,
@@ -323,17 +281,17 @@ mod loom_tests {
     impl Proc {
         fn new(start: Start, budget: usize, preload: &[usize]) -> Self {
             let p = Proc {
-                state: State::new_notified(),
+                state: State::new_scheduled(),
                 mailbox: Mailbox::new(0, Overflow::Reject),
-                batch: UnsafeCell::new(VecDeque::new()),
+                batch: Batch::new(),
                 queued: AtomicUsize::new(1),
                 handled: AtomicUsize::new(0),
                 exits: AtomicUsize::new(0),
                 budget,
             };
             for &msg in preload {
-                // Born NOTIFIED: a push asks for nothing.
-                let notify = p.mailbox.push(&p.state, Envelope::Message(msg));
+                // Born SCHEDULED: a push asks for nothing.
+                let notify = p.mailbox.push(&p.state, &p.batch, Envelope::Message(msg));
                 assert!(matches!(notify, Ok(Notify::Nothing)));
             }
             if start == Start::Idle {
@@ -350,7 +308,10 @@ mod loom_tests {
         /// `Deliver::deliver`: push (which notifies); run the slice on
         /// `Schedule`.
         fn send(&self, msg: usize) {
-            if let Ok(Notify::Schedule) = self.mailbox.push(&self.state, Envelope::Message(msg)) {
+            if let Ok(Notify::Schedule) =
+                self.mailbox
+                    .push(&self.state, &self.batch, Envelope::Message(msg))
+            {
                 self.enqueue();
                 self.run_entries();
             }
@@ -369,7 +330,7 @@ mod loom_tests {
         fn enqueue(&self) {
             let s = self.bits();
             assert!(s & DEAD == 0, "a DEAD process was enqueued: {s:#b}");
-            assert!(s & NOTIFIED != 0 && s & RUNNING == 0, "state {s:#b}");
+            assert!(s & SCHEDULED != 0, "state {s:#b}");
             // Invariant 2: never two entries for one process.
             let prev = self.queued.fetch_add(1, SeqCst);
             assert_eq!(prev, 0, "a second queue entry");
@@ -380,14 +341,6 @@ mod loom_tests {
             while self.run() {}
         }
 
-        /// Calls `f` with the runner's batch.
-        fn with_batch<R>(&self, f: impl FnOnce(&mut VecDeque<Envelope<usize>>) -> R) -> R {
-            // SAFETY: loom checks every access to this cell and fails the
-            // model if two of them are not ordered by happens-before; the
-            // reference does not escape `f`.
-            self.batch.with_mut(|b| f(unsafe { &mut *b }))
-        }
-
         /// Pops the (single) entry and runs one slice, as `Pcb::run` does.
         /// Returns true if the slice yielded: the caller owns a new entry.
         fn run(&self) -> bool {
@@ -395,10 +348,10 @@ mod loom_tests {
             assert_eq!(prev, 1, "popped an entry that was never pushed");
             let s = self.bits();
             assert!(
-                s & NOTIFIED != 0 && s & RUNNING == 0 && s & DEAD == 0,
+                s & SCHEDULED != 0 && s & DEAD == 0,
                 "popped in state {s:#b}"
             );
-            if self.with_batch(|b| self.mailbox.start_slice(&self.state, b)) {
+            if self.state.is_exiting() {
                 self.exit();
                 return false;
             }
@@ -409,8 +362,10 @@ mod loom_tests {
         fn slice(&self) -> bool {
             let mut budget = self.budget;
             loop {
-                let Some(entry) = self.with_batch(|b| b.pop_front()) else {
-                    match self.with_batch(|b| self.mailbox.idle_or_take(&self.state, b)) {
+                // SAFETY: this thread popped the entry: it holds the run
+                // right (loom checks the batch cell's accesses).
+                let Some(entry) = (unsafe { self.batch.pop() }) else {
+                    match unsafe { self.mailbox.idle_or_take(&self.state, &self.batch) } {
                         TransitionToIdle::Ok => return false,
                         TransitionToIdle::Notified => continue,
                         TransitionToIdle::Exiting => {
@@ -430,7 +385,6 @@ mod loom_tests {
                 }
                 budget -= 1;
                 if budget == 0 {
-                    self.state.transition_to_yield();
                     self.enqueue();
                     return true;
                 }
@@ -440,11 +394,12 @@ mod loom_tests {
         /// `Pcb::exit`: mark exiting, close the mailbox, drop the batch,
         /// then DEAD.
         fn exit(&self) {
-            assert!(self.state.is_running());
+            assert!(self.state.is_scheduled());
             let (_, notify) = self.state.mark_exiting();
             assert_eq!(notify, Notify::Nothing, "the runner scheduled itself");
             drop(self.mailbox.close(&self.state));
-            self.with_batch(|b| b.clear());
+            // SAFETY: the exit runs under the run right.
+            unsafe { self.batch.with(|b| b.clear()) };
             let prev = self.exits.fetch_add(1, SeqCst);
             assert_eq!(prev, 0, "the exit ran twice");
             self.state.transition_to_dead();
@@ -482,15 +437,20 @@ mod loom_tests {
 
             let s = p.bits();
             assert_eq!(p.queued.load(SeqCst), 0, "an entry was never run");
-            assert_eq!(s & RUNNING, 0, "still running: {s:#b}");
-            assert!(p.with_batch(|b| b.is_empty()));
+            assert_eq!(s & SCHEDULED, 0, "still scheduled: {s:#b}");
+            // SAFETY: every thread has been joined; nobody holds the run
+            // right.
+            assert!(unsafe { p.batch.with(|b| b.is_empty()) });
             if kill {
                 // A send after the exit is refused and changes nothing.
                 assert_eq!(s, DEAD | EXITING, "killed but not dead: {s:#b}");
                 assert_eq!(p.exits.load(SeqCst), 1, "the kill was lost");
                 assert_eq!(p.mailbox.len(&p.state), 0);
                 // A closed mailbox refuses.
-                assert!(p.mailbox.push(&p.state, Envelope::Message(9)).is_err());
+                assert!(p
+                    .mailbox
+                    .push(&p.state, &p.batch, Envelope::Message(9))
+                    .is_err());
             } else {
                 // No lost wake-up: idle, and nothing left unhandled.
                 assert_eq!(s, 0, "not idle at the end: {s:#b}");
