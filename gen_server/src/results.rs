@@ -125,7 +125,8 @@ pub enum Deadline {
 
 impl<I> EventTimeout<I> {
     /// Expires `after` the callback returns (`{timeout, T, Msg}`); zero
-    /// delivers `msg` at once, ahead of queued messages.
+    /// delivers `msg` at once, ahead of queued messages; a century or more
+    /// never expires (`infinity`).
     pub fn after(after: Duration, msg: I) -> Self {
         EventTimeout::new(Deadline::After(after), msg)
     }
@@ -176,7 +177,8 @@ impl<I> EventTimeout<I> {
 
 macro_rules! next_modifiers {
     ($c:ty, $i:ty) => {
-        /// Also arm the inactivity timeout (rules 78-79).
+        /// Also arm the inactivity timeout (rules 78-79). A century or
+        /// more waits forever, like OTP's `infinity`.
         pub fn timeout(mut self, after: Duration) -> Self {
             self.next = Next::Timeout(after);
             self

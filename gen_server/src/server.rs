@@ -29,6 +29,10 @@ use crate::name::ServerName;
 use crate::results::{Deadline, InitKind, Next, ReplyKind};
 use crate::sys::{Statistics, SystemOp};
 
+/// Timeouts this long or longer are never armed: they wait forever (a
+/// century on the runtime clock, which starts at zero, cannot overflow).
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// One mailbox entry of a server.
 pub(crate) enum ServerMsg<G: GenServer> {
     Call(G::Call, ReplySender<G::Reply>, Option<Pid>),
@@ -264,6 +268,9 @@ impl<G: GenServer> ServerProcess<G> {
             Deadline::After(after) => after,
             Deadline::At(at) => at.saturating_sub(ctx.handle().now()),
         };
+        if after >= NEVER {
+            return None;
+        }
         self.event_msg = Some(msg);
         if after.is_zero() {
             // An absolute deadline already passed: as a timer that has
@@ -289,6 +296,11 @@ impl<G: GenServer> ServerProcess<G> {
         after: Duration,
         msg: fn(u64) -> ServerMsg<G>,
     ) {
+        if after >= NEVER {
+            // Waits forever, like OTP's `infinity`, rather than overflowing
+            // the timer's clock arithmetic.
+            return;
+        }
         let me = ctx.addr();
         let timer = ctx
             .handle()

@@ -472,3 +472,28 @@ fn rule_81_each_result_decides_afresh() {
         refute_event(&probe, |e| *e == Ev::Timeout);
     });
 }
+
+/// Rules 78 and 81: a timeout too long for the clock (a century or more)
+/// waits forever, like `infinity`, instead of crashing the server — plain,
+/// relative or absolute.
+#[test]
+fn rule_81_a_timeout_too_long_for_the_clock_waits_forever() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        cast(&server, |_, _| NoReply::noreply().timeout(Duration::MAX));
+        settle(&server);
+        cast(&server, |_, _| {
+            NoReply::noreply().event_timeout(event(Duration::MAX))
+        });
+        settle(&server);
+        cast(&server, |_, _| {
+            NoReply::noreply().event_timeout(EventTimeout::at(Duration::MAX, Note::Tag("event")))
+        });
+        settle(&server);
+        assert!(server.is_alive());
+        assert_eq!(rt.stats().timers, 0);
+        rt.advance(secs(365 * 24 * 3600));
+        refute_event(&probe, |e| is_event(e) || *e == Ev::Timeout);
+    });
+}
