@@ -7,14 +7,17 @@ use std::sync::Arc;
 use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
-use crate::process::pcb::{Header, Task};
+use crate::process::pcb::{Header, Port, Task};
 use crate::scheduler;
 
 /// The typed face of a process for senders.
-pub(crate) trait Deliver<M>: Send + Sync {
-    fn header(&self) -> &Header;
-    /// Appends a message; `Ok(true)` if the caller must schedule the process.
-    fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>>;
+///
+/// # Safety
+///
+/// An implementor starts with a [`Port<M>`] (`repr(C)`): [`Addr`] reads the
+/// port through the trait object's data pointer, without a virtual call.
+/// Only `Pcb<P>` implements it.
+pub(crate) unsafe trait Deliver<M>: Send + Sync {
     /// A run-queue entry for the process; the caller must own the entry
     /// by the state protocol (see `Task`).
     fn task(&self) -> Task;
@@ -59,7 +62,7 @@ impl<M: Send + 'static> Addr<M> {
         // R1: from the instant a process is marked exiting (a kill during a
         // handler) its mailbox refuses messages, checked under the same
         // lock as the push.
-        match self.inner.deliver(msg) {
+        match self.port().deliver(msg) {
             Ok(false) => Ok(()),
             Ok(true) => {
                 scheduler::schedule(self.inner.task());
@@ -71,17 +74,17 @@ impl<M: Send + 'static> Addr<M> {
 
     /// The process's pid.
     pub fn pid(&self) -> Pid {
-        self.inner.header().pid
+        self.port().header.pid
     }
 
     /// Whether the process is alive: not exited and not exiting (rule 17).
     pub fn is_alive(&self) -> bool {
-        self.inner.header().state.is_alive()
+        self.port().header.state.is_alive()
     }
 
     /// The reason the process exited with, once it has exited.
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        self.inner.header().exit_reason()
+        self.port().header.exit_reason()
     }
 
     /// Waits until the process has exited and returns its reason; `None`
@@ -93,11 +96,21 @@ impl<M: Send + 'static> Addr<M> {
 
     /// The runtime the process belongs to.
     pub fn handle(&self) -> crate::Handle {
-        crate::Handle::from_shared(self.inner.header().shared.clone())
+        crate::Handle::from_shared(self.port().header.shared.clone())
     }
 
     pub(crate) fn header(&self) -> &Header {
-        self.inner.header()
+        &self.port().header
+    }
+}
+
+impl<M> Addr<M> {
+    /// The process's port: its mailbox, header and batch.
+    #[inline]
+    fn port(&self) -> &Port<M> {
+        // SAFETY: `Deliver`'s contract puts a `Port<M>` at the start of the
+        // pointee, and the `Arc` keeps the pointee alive for the borrow.
+        unsafe { &*(Arc::as_ptr(&self.inner) as *const Port<M>) }
     }
 }
 
@@ -111,13 +124,13 @@ impl<M> Clone for Addr<M> {
 
 impl<M> fmt::Debug for Addr<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Addr({})", self.inner.header().pid)
+        write!(f, "Addr({})", self.port().header.pid)
     }
 }
 
 impl<M> PartialEq for Addr<M> {
     fn eq(&self, other: &Self) -> bool {
-        self.inner.header().pid == other.inner.header().pid
+        self.port().header.pid == other.port().header.pid
     }
 }
 
@@ -125,6 +138,6 @@ impl<M> Eq for Addr<M> {}
 
 impl<M> Hash for Addr<M> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.inner.header().pid.hash(state)
+        self.port().header.pid.hash(state)
     }
 }

@@ -195,10 +195,24 @@ impl fmt::Debug for Header {
 /// running process leaves the runner's lines alone.
 #[repr(C)]
 pub(crate) struct Pcb<P: Process> {
-    mailbox: Mailbox<P::Message>,
-    header: Header,
-    batch: Batch<P::Message>,
+    port: Port<P::Message>,
     inner: UnsafeCell<Inner<P>>,
+}
+
+/// The part of a process that depends only on its message type: all a
+/// sender touches.
+///
+/// It is the first field of every `Pcb<P>` (`repr(C)`), so a pointer to a
+/// `Pcb<P>` is a pointer to its `Port`: an [`Addr<M>`] reaches the port of a
+/// process whose state type it does not know without a virtual call, and
+/// the whole send — the message moved into the mailbox, the state word
+/// updated — is inlined at the sender's call site, where the message can
+/// stay in registers.
+#[repr(C)]
+pub(crate) struct Port<M> {
+    mailbox: Mailbox<M>,
+    pub(crate) header: Header,
+    batch: Batch<M>,
 }
 
 struct Inner<P: Process> {
@@ -246,22 +260,24 @@ impl<P: Process> Pcb<P> {
         }
         let pcb = shared.table.insert_with(|pid| {
             let pcb = Arc::new(Pcb {
-                header: Header {
-                    pid,
-                    parent: opts.parent,
-                    state: State::new_scheduled(),
-                    trap_exit: AtomicBool::new(opts.trap_exit),
-                    has_timers: AtomicBool::new(false),
-                    relations: Mutex::new(relations),
-                    reductions: AtomicU64::new(0),
-                    handled: AtomicU64::new(0),
-                    budget: opts.budget,
-                    waiting_on: AtomicU64::new(0),
-                    shared: shared.clone(),
-                    exiting: AtomicBool::new(false),
+                port: Port {
+                    header: Header {
+                        pid,
+                        parent: opts.parent,
+                        state: State::new_scheduled(),
+                        trap_exit: AtomicBool::new(opts.trap_exit),
+                        has_timers: AtomicBool::new(false),
+                        relations: Mutex::new(relations),
+                        reductions: AtomicU64::new(0),
+                        handled: AtomicU64::new(0),
+                        budget: opts.budget,
+                        waiting_on: AtomicU64::new(0),
+                        shared: shared.clone(),
+                        exiting: AtomicBool::new(false),
+                    },
+                    mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
+                    batch: Batch::new(),
                 },
-                mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
-                batch: Batch::new(),
                 inner: UnsafeCell::new(Inner {
                     process: Some(process),
                     started: false,
@@ -286,15 +302,15 @@ impl<P: Process> Pcb<P> {
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox<P::Message> {
-        &self.mailbox
+        &self.port.mailbox
     }
 
     pub(crate) fn batch(&self) -> &Batch<P::Message> {
-        &self.batch
+        &self.port.batch
     }
 
     pub(crate) fn header_ref(&self) -> &Header {
-        &self.header
+        &self.port.header
     }
 
     /// Runs init (first slice only), then handles entries until the mailbox
@@ -310,7 +326,7 @@ impl<P: Process> Pcb<P> {
         });
         // Only the runner writes these counters: a plain load and store
         // publishes them without a locked instruction.
-        let h = &self.header;
+        let h = &self.port.header;
         h.handled.store(h.handled.load(Relaxed) + handled, Relaxed);
         h.reductions
             .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
@@ -329,7 +345,7 @@ impl<P: Process> Pcb<P> {
         let Some(process) = process.as_mut() else {
             return SliceEnd::Exit(ExitReason::Killed);
         };
-        let state = &self.header.state;
+        let state = &self.port.header.state;
         if !*started {
             *started = true;
             process.init(&mut Context::new(self, flags));
@@ -337,16 +353,16 @@ impl<P: Process> Pcb<P> {
                 return SliceEnd::Exit(reason);
             }
         }
-        let mut budget = i64::from(self.header.budget);
+        let mut budget = i64::from(self.port.header.budget);
         loop {
             // SAFETY: this thread holds the run right (it popped the queue
             // entry; invariant 1).
-            let Some(envelope) = (unsafe { self.batch.pop() }) else {
+            let Some(envelope) = (unsafe { self.port.batch.pop() }) else {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
                 // or what arrived moves to the batch.
                 // SAFETY: as for `pop`; the run right ends with `Ok`.
-                match unsafe { self.mailbox.idle_or_take(state, &self.batch) } {
+                match unsafe { self.port.mailbox.idle_or_take(state, &self.port.batch) } {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
                         // We keep running: whatever we woke into this
@@ -368,7 +384,7 @@ impl<P: Process> Pcb<P> {
                     process.handle_exit(from, reason, &mut ctx)
                 }
                 Envelope::Down(down) => {
-                    if monitor::accept_down(&self.header, &down) {
+                    if monitor::accept_down(&self.port.header, &down) {
                         process.handle_down(*down, &mut ctx)
                     }
                 }
@@ -380,7 +396,7 @@ impl<P: Process> Pcb<P> {
             if flags.exit.is_some() {
                 return SliceEnd::Exit(flags.exit.take().unwrap_or(ExitReason::Normal));
             }
-            if self.header.is_exiting() {
+            if self.port.header.is_exiting() {
                 return SliceEnd::Exit(ExitReason::Killed);
             }
             let cost = 1 + u64::from(std::mem::take(&mut flags.consumed));
@@ -400,7 +416,7 @@ impl<P: Process> Pcb<P> {
     /// the process alive until the caller's slice is over.
     #[must_use]
     fn exit(&self, inner: &mut Inner<P>, reason: ExitReason) -> Option<ProcessArc> {
-        let header = &self.header;
+        let header = &self.port.header;
         let shared = &header.shared;
         let _ = header.mark_exiting();
         // Close the relations and record the reason first: a caller whose
@@ -415,8 +431,8 @@ impl<P: Process> Pcb<P> {
         };
         let state = inner.process.take();
         // SAFETY: the exit runs in the slice, under the run right.
-        let batch = unsafe { self.batch.with(std::mem::take) };
-        let queued = self.mailbox.close(&header.state);
+        let batch = unsafe { self.port.batch.with(std::mem::take) };
+        let queued = self.port.mailbox.close(&header.state);
         // Dropping user state runs user code; it must not take the runtime
         // down, and its failure changes nothing: the process is gone.
         let _ = panic::catch(move || drop((state, batch, queued)));
@@ -446,11 +462,11 @@ impl<P: Process> Pcb<P> {
 
 impl<P: Process> AnyProcess for Pcb<P> {
     fn header(&self) -> &Header {
-        &self.header
+        &self.port.header
     }
 
     fn run(&self, ticks: Option<&AtomicU64>) -> Option<ProcessArc> {
-        let _current = crate::current::enter_process(&self.header);
+        let _current = crate::current::enter_process(&self.port.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
             // queue entry, so nobody else runs it until this thread gives
@@ -462,7 +478,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
             let inner = unsafe { &mut *self.inner.get() };
             // Whatever woke the process is in its batch already (see
             // `mailbox.rs`); a kill sets `exiting` before it enqueues.
-            let end = if self.header.is_exiting() {
+            let end = if self.port.header.is_exiting() {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
                 self.slice(inner, ticks)
@@ -484,7 +500,9 @@ impl<P: Process> AnyProcess for Pcb<P> {
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool {
         let entry = Envelope::Exit(Box::new((from, reason)));
         matches!(
-            self.mailbox.push(&self.header.state, &self.batch, entry),
+            self.port
+                .mailbox
+                .push(&self.port.header.state, &self.port.batch, entry),
             Ok(Notify::Schedule)
         )
     }
@@ -492,7 +510,9 @@ impl<P: Process> AnyProcess for Pcb<P> {
     fn push_down(&self, down: Down) -> bool {
         let entry = Envelope::Down(Box::new(down));
         matches!(
-            self.mailbox.push(&self.header.state, &self.batch, entry),
+            self.port
+                .mailbox
+                .push(&self.port.header.state, &self.port.batch, entry),
             Ok(Notify::Schedule)
         )
     }
@@ -502,7 +522,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn mailbox_len(&self) -> usize {
-        self.mailbox.len(&self.header.state) + self.batch.len()
+        self.port.mailbox.len(&self.port.header.state) + self.port.batch.len()
     }
 
     fn type_name(&self) -> &'static str {
@@ -510,19 +530,33 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 }
 
-impl<P: Process> Deliver<P::Message> for Pcb<P> {
-    fn header(&self) -> &Header {
-        &self.header
+// SAFETY: `Pcb` is `repr(C)` and its first field is a `Port<P::Message>`.
+unsafe impl<P: Process> Deliver<P::Message> for Pcb<P> {
+    fn task(&self) -> Task {
+        Task::new(self)
     }
+}
 
-    fn deliver(&self, msg: P::Message) -> Result<bool, TrySendError<P::Message>> {
+impl<M: Send + 'static> Port<M> {
+    /// Appends a message; `Ok(true)` if the caller must schedule the
+    /// process (see [`Deliver`]).
+    #[inline]
+    pub(crate) fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>> {
         match self
             .mailbox
             .push(&self.header.state, &self.batch, Envelope::Message(msg))
         {
             Ok(notify) => Ok(notify == Notify::Schedule),
-            Err(Refused::Closed(Envelope::Message(msg))) => Err(TrySendError::Exited(msg)),
-            Err(Refused::Full(Envelope::Message(msg), overflow)) => match overflow {
+            Err(refused) => self.refused(refused),
+        }
+    }
+
+    /// What a send that the mailbox refused comes to.
+    #[cold]
+    fn refused(&self, refused: Refused<M>) -> Result<bool, TrySendError<M>> {
+        match refused {
+            Refused::Closed(Envelope::Message(msg)) => Err(TrySendError::Exited(msg)),
+            Refused::Full(Envelope::Message(msg), overflow) => match overflow {
                 Overflow::Reject => Err(TrySendError::Full(msg)),
                 Overflow::Drop => Ok(false),
                 Overflow::Exit => {
@@ -537,12 +571,8 @@ impl<P: Process> Deliver<P::Message> for Pcb<P> {
                     Ok(false)
                 }
             },
-            Err(_) => unreachable!("push hands back what it was given"),
+            _ => unreachable!("push hands back what it was given"),
         }
-    }
-
-    fn task(&self) -> Task {
-        Task::new(self)
     }
 }
 
