@@ -71,6 +71,19 @@ pub trait Process: Send + 'static {
     fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, Self::Message>) {
         let _ = (down, ctx);
     }
+
+    /// Runs after `init` or a handler of this process panicked, before the
+    /// process exits with the panic as its reason: a behaviour's chance to
+    /// clean up (a gen_server runs `terminate` here). The state is as the
+    /// panicking handler left it. [`Context::exit`] replaces the exit
+    /// reason, and so does a panic in this hook. The default does nothing.
+    ///
+    /// The runtime catches a panic once per slice, not once per handler,
+    /// so a behaviour that needs its own cleanup gets it here for free
+    /// instead of paying for a `catch_panic` around every callback.
+    fn handle_panic(&mut self, reason: &ExitReason, ctx: &mut Context<'_, Self::Message>) {
+        let _ = (reason, ctx);
+    }
 }
 
 /// A process made from a closure; see [`Handle::spawn_fn`](crate::Handle::spawn_fn).

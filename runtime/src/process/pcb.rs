@@ -330,7 +330,27 @@ impl<P: Process> Pcb<P> {
         h.handled.store(h.handled.load(Relaxed) + handled, Relaxed);
         h.reductions
             .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
-        result.unwrap_or_else(SliceEnd::Exit)
+        match result {
+            Ok(end) => end,
+            Err(reason) => self.after_panic(inner, reason),
+        }
+    }
+
+    /// A handler panicked: runs the process's `handle_panic` hook, which
+    /// may replace the exit reason.
+    #[cold]
+    fn after_panic(&self, inner: &mut Inner<P>, reason: ExitReason) -> SliceEnd {
+        let Some(process) = inner.process.as_mut() else {
+            return SliceEnd::Exit(reason);
+        };
+        let mut flags = SliceFlags::default();
+        let hook = panic::catch_slice(|| {
+            process.handle_panic(&reason, &mut Context::new(self, &mut flags));
+        });
+        SliceEnd::Exit(match hook {
+            Err(crash) => crash,
+            Ok(()) => flags.exit.take().unwrap_or(reason),
+        })
     }
 
     fn slice_loop(
