@@ -442,3 +442,65 @@ fn r2_panics_are_isolated_from_other_processes_and_workers() {
         assert_eq!(rx.recv_timeout(TIMEOUT).unwrap(), 101);
     });
 }
+
+/// A process that panics on `Boom` and reports what its `handle_panic`
+/// hook saw; the hook may replace the reason (`exit`) or panic itself.
+struct Cleaner {
+    seen: Sender<String>,
+    then: AfterPanic,
+}
+
+#[derive(Clone, Copy)]
+enum AfterPanic {
+    Nothing,
+    Exit,
+    Panic,
+}
+
+impl Process for Cleaner {
+    type Message = ();
+
+    fn handle(&mut self, (): (), _ctx: &mut Context<'_, ()>) {
+        panic!("handler boom");
+    }
+
+    fn handle_panic(&mut self, reason: &ExitReason, ctx: &mut Context<'_, ()>) {
+        self.seen
+            .send(panic_reason(reason).message.clone())
+            .unwrap();
+        match self.then {
+            AfterPanic::Nothing => {}
+            AfterPanic::Exit => ctx.exit(ExitReason::custom("cleaned")),
+            AfterPanic::Panic => panic!("hook boom"),
+        }
+    }
+}
+
+/// R2: after a handler panics, `handle_panic` runs on the process with the
+/// panic as the reason, before links and monitors hear of the exit; it can
+/// replace the reason, and a panic in the hook replaces it too.
+#[test]
+fn r2_handle_panic_runs_before_the_exit_and_may_replace_the_reason() {
+    each_runtime(|rt| {
+        let watcher: Probe<()> = Probe::spawn(rt);
+        for then in [AfterPanic::Nothing, AfterPanic::Exit, AfterPanic::Panic] {
+            let (tx, rx) = mpsc::channel();
+            let p = rt.spawn(Cleaner { seen: tx, then });
+            let mref = watcher.monitor(p.pid());
+            p.send(());
+            let down = match assert_receive!(watcher, Received::Down(d) if d.mref == mref) {
+                Received::Down(d) => d,
+                _ => unreachable!(),
+            };
+            // The hook ran before the DOWN was sent.
+            assert_eq!(rx.try_recv().as_deref(), Ok("handler boom"));
+            match then {
+                AfterPanic::Nothing => {
+                    assert_eq!(panic_reason(&down.reason).message, "handler boom")
+                }
+                AfterPanic::Exit => assert_eq!(down.reason, ExitReason::custom("cleaned")),
+                AfterPanic::Panic => assert_eq!(panic_reason(&down.reason).message, "hook boom"),
+            }
+        }
+    });
+}
