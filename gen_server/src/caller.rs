@@ -16,9 +16,9 @@ pub struct Caller<R> {
 }
 
 impl<R> Caller<R> {
-    pub(crate) fn new(pid: Option<Pid>, reply: ReplySender<R>) -> Self {
+    pub(crate) fn new(reply: ReplySender<R>) -> Self {
         Caller {
-            pid,
+            pid: reply.caller(),
             reply: Some(reply),
         }
     }

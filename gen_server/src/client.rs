@@ -174,7 +174,7 @@ impl<G: GenServer> ServerRef<G> {
         if rotp_runtime::self_pid() == Some(addr.pid()) {
             return Err(StopError::CallingSelf);
         }
-        match addr.try_send(ServerMsg::Stop(reason.clone())) {
+        match addr.try_send(ServerMsg::Stop(Box::new(reason.clone()))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(StopError::MailboxFull),
             Err(TrySendError::Exited(_)) => return Err(StopError::NoProc),
@@ -195,7 +195,7 @@ impl<G: GenServer> ServerRef<G> {
             return Err(CallError::CallingSelf);
         }
         let (reply, mut wait) = reply_channel();
-        addr.try_send(ServerMsg::System(op(reply)))
+        addr.try_send(ServerMsg::System(Box::new(op(reply))))
             .map_err(|e| match e {
                 TrySendError::Full(_) => CallError::MailboxFull,
                 TrySendError::Exited(_) => CallError::NoProc,
@@ -258,7 +258,7 @@ fn send_call<G: GenServer>(
         return Err(CallError::CallingSelf);
     }
     let (reply, wait) = reply_channel();
-    match addr.try_send(ServerMsg::Call(request, reply, me)) {
+    match addr.try_send(ServerMsg::Call(request, reply)) {
         Ok(()) => Ok(wait),
         Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
         Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),

@@ -37,7 +37,8 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// One mailbox entry of a server.
 pub(crate) enum ServerMsg<G: GenServer> {
-    Call(G::Call, ReplySender<G::Reply>, Option<Pid>),
+    /// A request; the reply channel knows the caller's pid.
+    Call(G::Call, ReplySender<G::Reply>),
     Cast(G::Cast),
     Info(G::Info),
     /// The inactivity timer of the given generation fired.
@@ -45,9 +46,9 @@ pub(crate) enum ServerMsg<G: GenServer> {
     /// The `hibernate_after` timer of the given generation fired.
     Hibernate(u64),
     /// `stop(reason)`: terminate and exit with `reason` (rule 93).
-    Stop(ExitReason),
+    Stop(Box<ExitReason>),
     /// A `sys` request: served without touching the inactivity timer.
-    System(SystemOp<G>),
+    System(Box<SystemOp<G>>),
 }
 
 /// The server's bookkeeping besides the user state.
@@ -172,9 +173,9 @@ impl<G: GenServer> ServerProcess<G> {
                 core: &mut self.core,
             };
             let outcome: Outcome<G> = match current {
-                Step::Msg(ServerMsg::Call(request, reply, pid)) => {
+                Step::Msg(ServerMsg::Call(request, reply)) => {
                     gctx.core.stats.calls += 1;
-                    let mut caller = Caller::new(pid, reply);
+                    let mut caller = Caller::new(reply);
                     let result = state.handle_call(request, &mut caller, &mut gctx);
                     let sender = caller.take();
                     match result.kind {
@@ -384,11 +385,11 @@ impl<G: GenServer> ServerProcess<G> {
     fn message(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
         match msg {
             ServerMsg::System(op) => {
-                self.system(op, ctx);
+                self.system(*op, ctx);
                 self.zero_timeout(ctx);
             }
             // Like `sys:terminate`, a stop is served even when suspended.
-            ServerMsg::Stop(reason) => self.terminate(reason, None, ctx),
+            ServerMsg::Stop(reason) => self.terminate(*reason, None, ctx),
             msg if self.core.suspended => self.held.push_back(Step::Msg(msg)),
             ServerMsg::Timeout(generation) => {
                 if generation == self.core.generation && self.core.timer.take().is_some() {
@@ -638,5 +639,34 @@ impl<G: GenServer> Drop for ServerProcess<G> {
         if let Some(name) = self.core.name.take() {
             name.release_on_exit();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Ctx, GenServer, InitResult};
+
+    /// A server whose requests are one word or less.
+    struct Small;
+
+    impl GenServer for Small {
+        type Args = ();
+        type Call = ();
+        type Reply = u64;
+        type Cast = u64;
+        type Info = ();
+        type Continue = ();
+
+        fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+            InitResult::ok(Small)
+        }
+    }
+
+    /// A mailbox entry is what a flood of casts moves between cores: the
+    /// rare requests are boxed and the caller's pid rides in the reply
+    /// channel, so a one-word cast or call takes two words.
+    #[test]
+    fn one_word_requests_make_two_word_entries() {
+        assert_eq!(std::mem::size_of::<super::ServerMsg<Small>>(), 16);
     }
 }

@@ -101,6 +101,8 @@ const READY: u32 = VALUE | CLOSED | TIMED_OUT;
 /// one atomic read-modify-write each.
 struct Slot<T> {
     word: LockWord,
+    /// The process that made the channel (OTP's `From` pid); set once.
+    caller: Option<Pid>,
     /// Touched only with `word` locked.
     inner: UnsafeCell<SlotInner<T>>,
 }
@@ -179,6 +181,7 @@ pub struct ReplyWait<T> {
 pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
     let slot = Arc::new(Slot {
         word: LockWord::new(0),
+        caller: crate::current::self_pid(),
         inner: UnsafeCell::new(SlotInner {
             value: None,
             wait_generation: 0,
@@ -197,6 +200,13 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
 }
 
 impl<T> ReplySender<T> {
+    /// The process that made the channel — the caller waiting for this
+    /// reply, OTP's `From` pid — or `None` if a plain thread made it.
+    /// Carried here so that a request need not carry it too.
+    pub fn caller(&self) -> Option<Pid> {
+        self.slot.as_ref().and_then(|slot| slot.caller)
+    }
+
     /// Sends the reply. Returns whether a waiter was still interested; a
     /// reply nobody waits for any more is dropped (rule 67: replying always
     /// "succeeds").
