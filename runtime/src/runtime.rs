@@ -27,7 +27,7 @@ use crate::scheduler::watchdog::period as watchdog_period;
 use crate::scheduler::{self, Parker, Scheduler};
 use crate::table::Table;
 use crate::timer::clock::Clock;
-use crate::timer::{TimerRef, Timers};
+use crate::timer::Timers;
 
 /// Runtime-wide counters.
 #[derive(Debug, Default)]
@@ -484,97 +484,6 @@ impl Handle {
                 Err(_) => Err(NamedSendError::WrongType(name.to_owned(), msg)),
             },
         }
-    }
-
-    /// Delivers `msg` to `dest` after `delay` (rule 38). The timer is tied to
-    /// the process: once it exits the timer counts as cancelled (rule 39).
-    pub fn send_after<M: Send + 'static>(
-        &self,
-        dest: &Addr<M>,
-        delay: Duration,
-        msg: M,
-    ) -> TimerRef {
-        let addr = dest.clone();
-        dest.header().has_timers.store(true, SeqCst);
-        let timer = self.shared.timers.send_after(
-            delay,
-            Some(dest.pid()),
-            Box::new(move || addr.send(msg)),
-        );
-        self.drop_if_dead(dest, timer)
-    }
-
-    /// A timer armed for a process that exited meanwhile may have missed the
-    /// exit's clean-up: cancel it now (rule 39).
-    fn drop_if_dead<M: Send + 'static>(&self, dest: &Addr<M>, timer: TimerRef) -> TimerRef {
-        if !dest.is_alive() {
-            self.shared.timers.cancel(timer, |_| true);
-        }
-        timer
-    }
-
-    /// Delivers `msg` to whoever is registered as `name` when the timer
-    /// fires; if nobody is, nothing happens (rule 39).
-    pub fn send_after_named<M: Send + 'static>(
-        &self,
-        name: &str,
-        delay: Duration,
-        msg: M,
-    ) -> TimerRef {
-        let handle = self.clone();
-        let name = name.to_owned();
-        self.shared.timers.send_after(
-            delay,
-            None,
-            Box::new(move || {
-                let _ = handle.send_named(&name, msg);
-            }),
-        )
-    }
-
-    /// Delivers a clone of `msg` to `dest` every `period`, at absolute
-    /// deadlines (no drift, rule 44), until cancelled or `dest` exits
-    /// (rule 45).
-    pub fn send_interval<M: Clone + Send + Sync + 'static>(
-        &self,
-        dest: &Addr<M>,
-        period: Duration,
-        msg: M,
-    ) -> TimerRef {
-        let addr = dest.clone();
-        dest.header().has_timers.store(true, SeqCst);
-        let timer = self.shared.timers.send_interval(
-            period,
-            Some(dest.pid()),
-            Arc::new(move || addr.try_send(msg.clone()).is_ok()),
-        );
-        self.drop_if_dead(dest, timer)
-    }
-
-    /// Like [`send_interval`](Handle::send_interval) to the process
-    /// registered as `name`, resolved now: the interval is tied to that
-    /// process, and a name nobody holds, or held by a process taking other
-    /// messages, arms nothing (rule 45). Returns `None` then.
-    pub fn send_interval_named<M: Clone + Send + Sync + 'static>(
-        &self,
-        name: &str,
-        period: Duration,
-        msg: M,
-    ) -> Option<TimerRef> {
-        let addr = self.whereis_addr::<M>(name)?;
-        Some(self.send_interval(&addr, period, msg))
-    }
-
-    /// Cancels a timer: the time it had left, or `None` if it already fired,
-    /// was cancelled, or its process exited (rule 40). A message already
-    /// delivered stays delivered.
-    pub fn cancel_timer(&self, tref: TimerRef) -> Option<Duration> {
-        self.shared.timers.cancel(tref, |pid| self.is_alive(pid))
-    }
-
-    /// The time a timer has left, or `None` like `cancel_timer` (rule 41).
-    pub fn read_timer(&self, tref: TimerRef) -> Option<Duration> {
-        self.shared.timers.read(tref, |pid| self.is_alive(pid))
     }
 
     /// The runtime clock: time since the runtime started (virtual time with

@@ -258,10 +258,12 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         self.handle().register(name, self.pid())
     }
 
-    /// Sends `msg` to this process after `delay` (rule 38).
+    /// Sends `msg` to this process after `delay` (rule 38); see
+    /// [`Handle::send_after`].
     pub fn send_after_self(&mut self, delay: Duration, msg: M) -> TimerRef {
-        let addr = self.addr();
-        self.handle().send_after(&addr, delay, msg)
+        let timers = &self.header().shared.timers;
+        let at = timers.now().saturating_add(delay);
+        timers.send_to(self.addr(), self.header(), at, move |_| msg)
     }
 
     /// Releases spare memory held by the mailbox buffers (hibernation).

@@ -50,6 +50,7 @@ use crate::panic;
 use crate::pid::Pid;
 use crate::runtime::Shared;
 use crate::scheduler;
+use crate::timer::TimerList;
 
 /// A process as the table and untyped handles own it.
 pub(crate) type ProcessArc = Arc<dyn AnyProcess>;
@@ -128,8 +129,8 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) trap_exit: AtomicBool,
-    /// A timer was ever aimed at this process: cancel its timers at exit.
-    pub(crate) has_timers: AtomicBool,
+    /// The timers aimed at this process, dropped at its exit (rule 39).
+    pub(crate) timers: TimerList,
     /// Reductions per slice before the process yields.
     pub(crate) budget: u32,
     pub(crate) pid: Pid,
@@ -266,7 +267,7 @@ impl<P: Process> Pcb<P> {
                         parent: opts.parent,
                         state: State::new_scheduled(),
                         trap_exit: AtomicBool::new(opts.trap_exit),
-                        has_timers: AtomicBool::new(false),
+                        timers: TimerList::new(),
                         relations: Mutex::new(relations),
                         reductions: AtomicU64::new(0),
                         handled: AtomicU64::new(0),
@@ -460,9 +461,7 @@ impl<P: Process> Pcb<P> {
         if registered {
             shared.registry.release(header.pid);
         }
-        if header.has_timers.load(Relaxed) {
-            shared.timers.cancel_all_for(header.pid);
-        }
+        shared.timers.cancel_all_for(header);
         let owned = shared.table.remove(header.pid);
         let observed = link::notify_exit(shared, header.pid, relations, &reason);
         if !reason.is_normal_class() && !observed {

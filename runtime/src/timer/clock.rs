@@ -47,8 +47,31 @@ impl Clock {
     }
 }
 
-/// Milliseconds, rounded up: a timer never fires early (rule 38).
+/// Milliseconds, rounded up: a timer never fires early (rule 38). In 64-bit
+/// arithmetic (every arm computes one; `as_nanos` is a `u128`, whose
+/// division is a library call), saturating at `u64::MAX`.
 pub(crate) fn ceil_ms(d: Duration) -> u64 {
-    let ns = d.as_nanos();
-    ns.div_ceil(1_000_000).min(u128::from(u64::MAX)) as u64
+    let sub_ms = d.subsec_nanos().div_ceil(1_000_000);
+    d.as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(sub_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceil_ms_rounds_up_and_saturates() {
+        assert_eq!(ceil_ms(Duration::ZERO), 0);
+        assert_eq!(ceil_ms(Duration::from_nanos(1)), 1);
+        assert_eq!(ceil_ms(Duration::from_millis(7)), 7);
+        assert_eq!(ceil_ms(Duration::new(2, 1_000_001)), 2002);
+        assert_eq!(ceil_ms(Duration::new(2, 999_999_999)), 3000);
+        assert_eq!(ceil_ms(Duration::MAX), u64::MAX);
+        for ns in [0u64, 1, 999_999, 1_000_000, 1_000_001, 123_456_789_012] {
+            let d = Duration::from_nanos(ns);
+            assert_eq!(u128::from(ceil_ms(d)), d.as_nanos().div_ceil(1_000_000));
+        }
+    }
 }

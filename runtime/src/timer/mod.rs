@@ -1,26 +1,49 @@
 //! Timers: `send_after`, `send_interval`, `cancel_timer`, `read_timer`
 //! (rules 38-45, adaptation R11), on the runtime clock.
 //!
-//! One [`Wheel`](wheel) holds every timer of a runtime. A timer's action
-//! is an ordinary send into a mailbox, so a timer message is ordered like any
-//! other message. With the real clock a timer thread sleeps until the next
-//! deadline; with the virtual clock there is no thread: `Handle::advance`
-//! fires what is due on the caller's thread, and auto-advance fires the next
-//! deadline when the last worker goes idle.
+//! A timer's action is an ordinary send into a mailbox, so a timer message
+//! is ordered like any other message. Timers live in a few [`Shard`]s, each a
+//! timing wheel under its own lock: a timer aimed at a process goes to the
+//! shard its pid hashes to, so arming and cancelling on different workers
+//! rarely meet on a lock, and all of one process's timers sit in one shard,
+//! threaded on a list whose head is in the process (`TimerList`): the exit
+//! drops them in one pass (rule 39) without any index keyed by pid.
+//!
+//! With the real clock a timer thread sleeps until the next deadline; arming
+//! wakes it only when the new deadline is earlier than the one it sleeps to,
+//! and cancelling never does. With the virtual clock there is no thread:
+//! `Handle::advance` fires what is due on the caller's thread, and
+//! auto-advance fires the next deadline when the last worker goes idle.
+//!
+//! The two cross-thread protocols (waking the timer thread, dropping a
+//! process's timers at its exit) are described in `README.md` beside this
+//! file; the comments below cite its rules as "wake rule N" and "exit rule N".
 
 pub(crate) mod clock;
+mod handle;
+mod shard;
 mod wheel;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+use std::thread::Thread;
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
-
 use self::clock::{ceil_ms, Clock};
-use self::wheel::{Key, Wheel};
+use self::shard::{Action, Shard, NIL};
+use self::sync::{AtomicU32, AtomicU64};
+use crate::loom::fence;
 use crate::pid::Pid;
+use crate::process::pcb::Header;
+
+/// The atomics of the two protocols (see `README.md`): loom's under
+/// `cfg(loom)`, so that `loom_tests` below explores the real code.
+mod sync {
+    #[cfg(loom)]
+    pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64};
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64};
+}
 
 /// The start of a measured wait; see [`Timers::mark`].
 #[derive(Debug, Clone, Copy)]
@@ -29,57 +52,81 @@ pub(crate) enum Mark {
     Coarse(u64, Duration),
 }
 
-/// A reference to a timer, returned by `send_after` and `send_interval`.
+/// A reference to a timer, returned by `send_after` and `send_interval`;
+/// give it to `cancel_timer` or `read_timer`.
+///
+/// References are never reused: once its timer has fired or been cancelled,
+/// a `TimerRef` stays dead, even when a newer timer takes its place
+/// (rule 40).
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = rotp_runtime::testing::virtual_runtime(1);
+/// let p = rt.spawn_fn(|_: u8, _ctx| {});
+/// let a = rt.send_after(&p, Duration::from_secs(1), 1);
+/// let b = rt.send_after(&p, Duration::from_secs(1), 2);
+/// assert_ne!(a, b);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TimerRef(u64);
-
-/// What a timer does when it fires.
-enum Action {
-    /// Deliver once.
-    Once(Box<dyn FnOnce() + Send>),
-    /// Deliver every `period_ms`; the callback returns false once its
-    /// target is gone, which ends the interval (rule 45).
-    Interval {
-        period_ms: u64,
-        tick: Arc<dyn Fn() -> bool + Send + Sync>,
-    },
+pub struct TimerRef {
+    generation: u64,
+    index: u32,
+    shard: u32,
 }
 
-struct Timer {
-    /// The process the timer is tied to: when it is dead the timer counts as
-    /// cancelled (rule 39).
-    target: Option<Pid>,
-    action: Action,
+/// The head of a process's list of timers, kept in its control block. Only
+/// the process's timer shard touches it, under that shard's lock (exit rule
+/// 1); its exit reads it once without the lock (exit rule 3).
+#[derive(Debug)]
+pub(crate) struct TimerList {
+    head: AtomicU32,
 }
+
+impl TimerList {
+    pub(crate) fn new() -> Self {
+        TimerList {
+            head: AtomicU32::new(NIL),
+        }
+    }
+}
+
+/// Nothing armed: the timer thread sleeps until woken.
+const FOREVER: u64 = u64::MAX;
 
 pub(crate) struct Timers {
     pub(crate) clock: Clock,
     /// A coarse reading of the real clock in milliseconds, refreshed by the
     /// watchdog every `coarse_period`: lets the hot path of a call measure a
     /// long timeout without a clock read.
-    coarse_ms: AtomicU64,
+    coarse_ms: std::sync::atomic::AtomicU64,
     coarse_period: Option<Duration>,
-    wheel: Mutex<Wheel<Timer>>,
-    /// The timers aimed at each pid, so that they die with it (rule 39).
-    by_target: Mutex<HashMap<Pid, Vec<Key>>>,
-    /// Wakes the real-clock timer thread when an earlier deadline arrives.
-    wakeup: Condvar,
-    /// The deadline (ms) the timer thread sleeps until; `u64::MAX` when it
-    /// sleeps with nothing armed. Written under the wheel's lock.
+    shards: Box<[Shard]>,
+    /// The deadline (ms) the timer thread sleeps until: `FOREVER` with
+    /// nothing armed, 0 while it is awake and looking (wake rule 1). Always
+    /// 0 with the virtual clock, which has no thread.
     sleep_until: AtomicU64,
+    /// The timer thread, once it runs; arming unparks it (wake rule 2).
+    thread: OnceLock<Thread>,
 }
 
 impl Timers {
     pub(crate) fn new(clock: Clock, coarse_period: Option<Duration>) -> Self {
         let coarse_period = coarse_period.filter(|_| !clock.is_virtual());
+        // A few shards per core: two workers arming at once seldom pick
+        // the same one. A power of two, for a mask instead of a division.
+        let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+        let count = if cfg!(loom) {
+            2
+        } else {
+            (cores * 4).next_power_of_two().clamp(4, 64)
+        };
         Timers {
             clock,
-            coarse_ms: AtomicU64::new(0),
+            coarse_ms: std::sync::atomic::AtomicU64::new(0),
             coarse_period,
-            wheel: Mutex::new(Wheel::new()),
-            by_target: Mutex::new(HashMap::new()),
-            wakeup: Condvar::new(),
-            sleep_until: AtomicU64::new(u64::MAX),
+            shards: (0..count).map(|_| Shard::new()).collect(),
+            sleep_until: AtomicU64::new(0),
+            thread: OnceLock::new(),
         }
     }
 
@@ -126,221 +173,333 @@ impl Timers {
         }
     }
 
-    fn arm(&self, delay: Duration, target: Option<Pid>, action: Action) -> TimerRef {
-        let deadline = ceil_ms(self.now() + delay);
-        let mut wheel = self.wheel.lock();
-        let earliest = wheel.next_deadline().is_none_or(|next| deadline < next);
-        let key = wheel.insert(deadline, Timer { target, action });
-        drop(wheel);
-        if let Some(pid) = target {
-            self.by_target.lock().entry(pid).or_default().push(key);
-        }
-        if earliest {
-            self.wakeup.notify_one();
-        }
-        TimerRef(key.to_bits())
+    fn shard_of(&self, pid: Pid) -> usize {
+        // Fibonacci hashing of the slot: neighbouring slots (processes
+        // spawned one after another) land in different shards.
+        let mixed = u64::from(pid.index()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 32) as usize & (self.shards.len() - 1)
     }
 
+    /// A shard for a timer aimed at no process: the caller's own process's
+    /// shard if it runs in one, so that threads do not all meet in one.
+    fn shard_for_caller(&self) -> usize {
+        crate::current::self_pid().map_or(0, |pid| self.shard_of(pid))
+    }
+
+    /// Arms `action` to fire at `deadline` (runtime clock). `target` is the
+    /// process the action sends to, if it is tied to one: a timer aimed at
+    /// a process that has exited, or exits meanwhile, is dropped at once
+    /// (rule 39).
+    pub(crate) fn arm_at(
+        &self,
+        deadline: Duration,
+        target: Option<&Header>,
+        action: Action,
+    ) -> TimerRef {
+        debug_assert_eq!(
+            target.map(|h| h.pid),
+            action.target().map(|h| h.pid),
+            "the target is the action's"
+        );
+        let deadline = ceil_ms(deadline);
+        let index = match target {
+            Some(header) => self.shard_of(header.pid),
+            None => self.shard_for_caller(),
+        };
+        let shard = &self.shards[index];
+        let key = shard.insert(deadline, action);
+        if self.must_wake(deadline) {
+            self.wake_thread();
+        }
+        // Exit rule 2 (after `must_wake`'s fence).
+        if target.is_some_and(|h| !h.state.is_alive()) {
+            drop(shard.remove(key));
+        }
+        TimerRef {
+            generation: key.generation,
+            index: key.index,
+            shard: index as u32,
+        }
+    }
+
+    /// The arm's side of wake rule 2 (and the fence of exit rule 2): with
+    /// the timer filed and its shard's hint lowered, whether the timer
+    /// thread sleeps past `deadline` and must be woken.
+    fn must_wake(&self, deadline: u64) -> bool {
+        fence(Ordering::SeqCst);
+        deadline < self.sleep_until.load(Ordering::Relaxed)
+    }
+
+    /// The timer thread's side of wake rule 2: publishes that it means to
+    /// sleep until `next`, then checks that no arm it missed wants it
+    /// earlier. False: look at the shards again instead of sleeping.
+    fn may_sleep(&self, next: u64) -> bool {
+        self.sleep_until.store(next, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        let hinted = self.shards.iter().map(Shard::hint).min();
+        hinted.is_none_or(|hint| hint >= next)
+    }
+
+    /// Arms `action` to fire `delay` from now.
+    pub(crate) fn arm(&self, delay: Duration, target: Option<&Header>, action: Action) -> TimerRef {
+        self.arm_at(self.now().saturating_add(delay), target, action)
+    }
+
+    /// A callback timer tied to no process (a reply wait's timeout on the
+    /// virtual clock). `target` must be `None`: a callback knows nothing of
+    /// a process to be tied to.
     pub(crate) fn send_after(
         &self,
         delay: Duration,
         target: Option<Pid>,
         deliver: Box<dyn FnOnce() + Send>,
     ) -> TimerRef {
-        self.arm(delay, target, Action::Once(deliver))
+        debug_assert!(target.is_none(), "callback timers are tied to no process");
+        self.arm(
+            delay,
+            None,
+            Action::Once(Box::new(shard::Callback(deliver))),
+        )
     }
 
-    pub(crate) fn send_interval(
-        &self,
-        period: Duration,
-        target: Option<Pid>,
-        tick: Arc<dyn Fn() -> bool + Send + Sync>,
-    ) -> TimerRef {
-        let period_ms = ceil_ms(period).max(1);
-        self.arm(period, target, Action::Interval { period_ms, tick })
-    }
-
-    /// Time left on a live timer whose target is alive.
-    pub(crate) fn read(&self, tref: TimerRef, alive: impl Fn(Pid) -> bool) -> Option<Duration> {
-        let key = Key::from_bits(tref.0);
-        let wheel = self.wheel.lock();
-        let timer = wheel.value(key)?;
-        if timer.target.is_some_and(|pid| !alive(pid)) {
-            return None;
-        }
-        let deadline = wheel.deadline(key)?;
+    /// Time left on a live timer whose target is alive (rule 41).
+    pub(crate) fn read(&self, tref: TimerRef) -> Option<Duration> {
+        let deadline = self.shards.get(tref.shard as usize)?.read(tref.key())?;
         Some(Duration::from_millis(deadline).saturating_sub(self.now()))
     }
 
     /// Cancels a timer; the time it had left, or `None` if it had fired, was
-    /// cancelled, or its target is dead (rule 40).
-    pub(crate) fn cancel(&self, tref: TimerRef, alive: impl Fn(Pid) -> bool) -> Option<Duration> {
-        let key = Key::from_bits(tref.0);
-        let removed = self.wheel.lock().remove(key);
-        let (deadline, timer) = removed?;
-        self.forget(timer.target, key);
-        if timer.target.is_some_and(|pid| !alive(pid)) {
-            return None;
-        }
-        Some(Duration::from_millis(deadline).saturating_sub(self.now()))
+    /// cancelled, or its target has exited (rule 40). The second argument
+    /// is kept for callers written against the older table-based check; the
+    /// target's liveness is read from the timer itself.
+    pub(crate) fn cancel(&self, tref: TimerRef, _alive: impl Fn(Pid) -> bool) -> Option<Duration> {
+        let shard = self.shards.get(tref.shard as usize)?;
+        let (deadline, action) = shard.remove(tref.key())?;
+        let alive = action.target().is_none_or(|h| h.state.is_alive());
+        // Dropping the action drops its message, which may run user code:
+        // outside the shard's lock.
+        drop(action);
+        alive.then(|| Duration::from_millis(deadline).saturating_sub(self.now()))
     }
 
-    /// Drops `key` from its target's index.
-    fn forget(&self, target: Option<Pid>, key: Key) {
-        let Some(pid) = target else {
-            return;
-        };
-        // The entry stays (emptied) until the process exits: a process that
-        // sets timers usually sets more, and re-allocating it each time
-        // showed up in the arm+cancel benchmark.
-        if let Some(keys) = self.by_target.lock().get_mut(&pid) {
-            keys.retain(|k| *k != key);
-        }
+    /// Drops every timer aimed at the process of `header`, which is exiting
+    /// (rule 39). Cheap when it has none.
+    pub(crate) fn cancel_all_for(&self, header: &Header) {
+        let shard = &self.shards[self.shard_of(header.pid)];
+        // Dropping the messages may run user code: outside the lock.
+        drop(Self::take_listed(shard, &header.timers));
     }
 
-    /// Cancels every timer aimed at `pid`, which has exited (rule 39).
-    pub(crate) fn cancel_all_for(&self, pid: Pid) {
-        let keys = self.by_target.lock().remove(&pid).unwrap_or_default();
-        if keys.is_empty() {
-            return;
+    /// The exit's side of exit rules 3 and 4: with the process marked
+    /// exiting, takes every timer on its list out of `shard`.
+    fn take_listed(shard: &Shard, list: &TimerList) -> Vec<Action> {
+        fence(Ordering::SeqCst);
+        if list.head.load(Ordering::Relaxed) == NIL {
+            return Vec::new();
         }
-        // Drop the actions (they hold messages) outside the lock.
-        let removed: Vec<_> = {
-            let mut wheel = self.wheel.lock();
-            keys.into_iter().filter_map(|k| wheel.remove(k)).collect()
-        };
-        drop(removed);
+        shard.take_list(list)
     }
 
-    /// Fires everything due at the current clock reading. Actions run
-    /// outside the wheel's lock. Returns how many fired.
+    /// Fires everything due at the current clock reading and returns how
+    /// many fired. Actions run outside the shards' locks.
     pub(crate) fn fire_due(&self) -> usize {
+        self.fire_and_next().0
+    }
+
+    /// [`fire_due`](Self::fire_due), also returning the earliest deadline
+    /// left (ms; `FOREVER` if none), as far as the shards' hints know.
+    fn fire_and_next(&self) -> (usize, u64) {
         let now_ms = self.now().as_millis() as u64;
+        let mut next = FOREVER;
         let mut due = Vec::new();
-        let mut actions = Vec::new();
-        let mut done = Vec::new();
-        {
-            let mut wheel = self.wheel.lock();
-            wheel.advance(now_ms, &mut due);
-            for (key, deadline) in due.drain(..) {
-                let interval = match wheel.value(key).map(|t| &t.action) {
-                    Some(Action::Interval { period_ms, tick }) => Some((*period_ms, tick.clone())),
-                    Some(Action::Once(_)) => None,
-                    None => continue,
-                };
-                match interval {
-                    Some((period, tick)) => {
-                        // Anchored to absolute deadlines (rule 44): a late
-                        // tick does not shift the ones after it.
-                        wheel.refile_due(key, deadline + period);
-                        actions.push((Some(key), FireAction::Tick(tick)));
-                    }
-                    None => {
-                        if let Some(Timer {
-                            action: Action::Once(f),
-                            target,
-                        }) = wheel.take_due(key)
-                        {
-                            actions.push((None, FireAction::Once(f)));
-                            done.push((target, key));
-                        }
+        for (index, shard) in self.shards.iter().enumerate() {
+            let hint = shard.hint();
+            if hint > now_ms {
+                // Nothing to do here: the hint is never later than the
+                // shard's next event (wake rule 3).
+                next = next.min(hint);
+                continue;
+            }
+            next = next.min(shard.take_due(now_ms, index, &mut due));
+        }
+        // In deadline order across shards, as one wheel would fire them
+        // (the sort is stable: each shard's order within a millisecond
+        // stays).
+        due.sort_by_key(|d| d.deadline);
+        let fired = due.len();
+        for d in due {
+            match d.action {
+                shard::DueAction::Once(f) => f.fire(d.tref),
+                shard::DueAction::Tick(tick) => {
+                    if !tick.tick() {
+                        // Its target is gone: the interval ends (rule 45).
+                        let shard = &self.shards[d.tref.shard as usize];
+                        drop(shard.remove(d.tref.key()));
                     }
                 }
             }
         }
-        for (target, key) in done {
-            self.forget(target, key);
-        }
-        let fired = actions.len();
-        for (key, action) in actions {
-            match action {
-                FireAction::Once(f) => f(),
-                FireAction::Tick(tick) => {
-                    if !tick() {
-                        if let Some(key) = key {
-                            let removed = self.wheel.lock().remove(key);
-                            if let Some((_, timer)) = removed {
-                                self.forget(timer.target, key);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        fired
+        (fired, next)
     }
 
     /// The deadline of the next timer, if any.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        self.wheel.lock().next_deadline().map(Duration::from_millis)
+        self.shards
+            .iter()
+            .filter_map(Shard::next_deadline)
+            .min()
+            .map(Duration::from_millis)
     }
 
     /// Number of armed timers.
     pub(crate) fn len(&self) -> usize {
-        self.wheel.lock().len()
+        self.shards.iter().map(Shard::len).sum()
     }
 
-    /// Virtual clock only: jumps to the next deadline and fires it.
+    /// Virtual clock only: jumps to the next deadline and fires it. Steps
+    /// over the wheel's cascades on the way (where nothing fires), so that
+    /// a worker going idle never parks with a timer left to jump to.
     pub(crate) fn advance_to_next(&self) -> bool {
-        match self.next_deadline() {
-            Some(next) => {
-                self.clock.advance_to(next);
-                self.fire_due() > 0
+        while let Some(next) = self.next_deadline() {
+            self.clock.advance_to(next);
+            if self.fire_due() > 0 {
+                return true;
             }
-            None => false,
         }
+        false
     }
 
-    /// Wakes the timer thread (shutdown).
+    /// Wakes the timer thread (an earlier deadline, or shutdown). Its park
+    /// token makes the wake stick even if the thread is not parked yet.
     pub(crate) fn wake_thread(&self) {
-        let _lock = self.wheel.lock();
-        self.wakeup.notify_all();
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
     }
 
     /// The body of the real-clock timer thread.
     pub(crate) fn run_thread(&self, stopping: impl Fn() -> bool) {
-        // After finding the wheel empty, linger once before sleeping for
-        // good: code that arms and cancels timers in a loop (a call with a
-        // timeout, an inactivity timeout) then wakes this thread at most
-        // once per linger instead of once per timer.
-        const LINGER: Duration = Duration::from_millis(10);
-        let mut lingered = false;
+        let _ = self.thread.set(std::thread::current());
         while !stopping() {
-            self.fire_due();
-            let mut wheel = self.wheel.lock();
-            if stopping() {
-                break;
-            }
-            let now = self.now();
-            match wheel.next_deadline() {
-                Some(next) if Duration::from_millis(next) <= now => continue,
-                Some(next) => {
-                    self.sleep_until.store(next, Ordering::Relaxed);
-                    self.wakeup
-                        .wait_for(&mut wheel, Duration::from_millis(next) - now);
-                }
-                None if !lingered => {
-                    lingered = true;
-                    let until = now + LINGER;
-                    self.sleep_until
-                        .store(until.as_millis() as u64, Ordering::Relaxed);
-                    self.wakeup.wait_for(&mut wheel, LINGER);
-                    continue;
-                }
-                None => {
-                    self.sleep_until.store(u64::MAX, Ordering::Relaxed);
-                    self.wakeup.wait_for(&mut wheel, Duration::from_secs(3600));
-                }
-            }
-            lingered = false;
-            // Awake: every arm until the next wait must not notify in vain,
-            // but one earlier than anything we know of still must.
+            // Wake rule 1: awake and about to look at every shard; arms
+            // meanwhile need not wake us.
             self.sleep_until.store(0, Ordering::Relaxed);
+            let (_, next) = self.fire_and_next();
+            if !self.may_sleep(next) || stopping() {
+                continue;
+            }
+            if next == FOREVER {
+                std::thread::park();
+            } else {
+                let now = self.now();
+                let until = Duration::from_millis(next);
+                if until > now {
+                    std::thread::park_timeout(until - now);
+                }
+            }
         }
     }
 }
 
-enum FireAction {
-    Once(Box<dyn FnOnce() + Send>),
-    Tick(Arc<dyn Fn() -> bool + Send + Sync>),
+impl TimerRef {
+    fn key(self) -> wheel::Key {
+        wheel::Key {
+            index: self.index,
+            generation: self.generation,
+        }
+    }
+}
+
+/// Model checks of the two protocols in `README.md`, on the real shard,
+/// list and handshake code (the process and the timer thread are stood in
+/// for by the two sides' calls):
+///
+/// ```text
+/// RUSTFLAGS="--cfg loom" cargo test -p rotp-runtime --release --lib timer::loom
+/// ```
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::Ordering::Relaxed;
+
+    use loom::sync::atomic::AtomicBool;
+    use loom::sync::Arc;
+
+    use super::clock::Clock;
+    use super::shard::{Action, Callback, Fire};
+    use super::{TimerList, TimerRef, Timers};
+    use crate::process::pcb::Header;
+
+    fn timers() -> Timers {
+        let clock = Clock::Virtual {
+            now_ns: std::sync::atomic::AtomicU64::new(0),
+            auto_advance: false,
+        };
+        Timers::new(clock, None)
+    }
+
+    /// A timer on a list of the test's own, standing for a process's.
+    struct Listed(Arc<TimerList>);
+
+    impl Fire for Listed {
+        fn target(&self) -> Option<&Header> {
+            None
+        }
+
+        fn list(&self) -> Option<&TimerList> {
+            Some(&self.0)
+        }
+
+        fn fire(self: Box<Self>, _tref: TimerRef) {}
+    }
+
+    /// Wake rule 2: the timer thread finishes a pass while a timer due
+    /// before anything it saw is armed. Either the thread sees the arm and
+    /// looks again, or the arm sees the thread's deadline and wakes it.
+    #[test]
+    fn an_earlier_arm_never_misses_the_sleeping_thread() {
+        loom::model(|| {
+            let timers = Arc::new(timers());
+            let t = timers.clone();
+            let armer = loom::thread::spawn(move || {
+                let action = Action::Once(Box::new(Callback(Box::new(|| {}))));
+                t.shards[1].insert(5, action);
+                t.must_wake(5)
+            });
+            // The thread's pass at time 0: nothing due, then the handshake.
+            let (fired, next) = timers.fire_and_next();
+            assert_eq!(fired, 0);
+            let sleeps = timers.may_sleep(next);
+            let woken = armer.join().unwrap();
+            if sleeps && next > 5 {
+                assert!(
+                    woken,
+                    "the thread sleeps until {next} past a timer due at 5"
+                );
+            }
+        });
+    }
+
+    /// Exit rules 2-4: a timer armed while its target exits is dropped by
+    /// one side or the other; none stays in the wheel.
+    #[test]
+    fn a_timer_armed_during_the_exit_never_outlives_it() {
+        loom::model(|| {
+            let timers = Arc::new(timers());
+            let list = Arc::new(TimerList::new());
+            let exiting = Arc::new(AtomicBool::new(false));
+            let (t, l, e) = (timers.clone(), list.clone(), exiting.clone());
+            let armer = loom::thread::spawn(move || {
+                let shard = &t.shards[0];
+                let key = shard.insert(5, Action::Once(Box::new(Listed(l))));
+                let _ = t.must_wake(5);
+                if e.load(Relaxed) {
+                    drop(shard.remove(key));
+                }
+            });
+            exiting.store(true, Relaxed);
+            drop(Timers::take_listed(&timers.shards[0], &list));
+            armer.join().unwrap();
+            assert_eq!(timers.shards[0].len(), 0, "a timer outlived its target");
+        });
+    }
 }

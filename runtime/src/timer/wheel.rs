@@ -24,28 +24,17 @@ const MAX_AHEAD: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
 const NIL: u32 = u32::MAX;
 
 /// A handle on an entry: slab index and the generation it was stored with.
+/// Generations count inserts in 64 bits, so a stale key never matches a
+/// newer entry in the same slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
-    index: u32,
-    generation: u32,
-}
-
-impl Key {
-    pub(crate) fn to_bits(self) -> u64 {
-        (u64::from(self.index) << 32) | u64::from(self.generation)
-    }
-
-    pub(crate) fn from_bits(bits: u64) -> Self {
-        Key {
-            index: (bits >> 32) as u32,
-            generation: bits as u32,
-        }
-    }
+    pub(crate) index: u32,
+    pub(crate) generation: u64,
 }
 
 struct Entry<T> {
     deadline: u64,
-    generation: u32,
+    generation: u64,
     /// Where the entry is filed: `Some((level, slot))`, or `None` when it is
     /// in the `expired` list.
     at: Option<(u8, u8)>,
@@ -66,7 +55,7 @@ pub(crate) struct Wheel<T> {
     /// Entries whose deadline had already passed when filed.
     expired: Vec<u32>,
     elapsed: u64,
-    generation: u32,
+    generation: u64,
 }
 
 impl<T> Wheel<T> {
@@ -89,7 +78,7 @@ impl<T> Wheel<T> {
 
     /// Files `value` to fire at `deadline`.
     pub(crate) fn insert(&mut self, deadline: u64, value: T) -> Key {
-        self.generation = self.generation.wrapping_add(1);
+        self.generation += 1;
         let generation = self.generation;
         let index = self.entries.insert(Entry {
             deadline,
@@ -116,6 +105,25 @@ impl<T> Wheel<T> {
 
     pub(crate) fn value(&self, key: Key) -> Option<&T> {
         self.get(key).map(|e| &e.value)
+    }
+
+    /// The value of the live entry at slab `index`, whatever its generation:
+    /// for links between entries, which always point at live ones.
+    pub(crate) fn at(&self, index: u32) -> Option<&T> {
+        self.entries.get(index as usize).map(|e| &e.value)
+    }
+
+    /// Mutable [`at`](Self::at).
+    pub(crate) fn at_mut(&mut self, index: u32) -> Option<&mut T> {
+        self.entries.get_mut(index as usize).map(|e| &mut e.value)
+    }
+
+    /// The key of the live entry at slab `index`.
+    pub(crate) fn key_at(&self, index: u32) -> Option<Key> {
+        self.entries.get(index as usize).map(|e| Key {
+            index,
+            generation: e.generation,
+        })
     }
 
     /// Cancels an entry, returning its deadline and value.
@@ -189,17 +197,36 @@ impl<T> Wheel<T> {
                 return None;
             }
             let slot_range = 1u64 << (SLOT_BITS * level as u32);
-            let level_range = slot_range << SLOT_BITS;
             let now_slot = (self.elapsed / slot_range) % SLOTS;
             let zeros = u64::from(occupied.rotate_right(now_slot as u32).trailing_zeros());
             let slot = (zeros + now_slot) % SLOTS;
-            let level_start = self.elapsed & !(level_range - 1);
-            let mut deadline = level_start + slot * slot_range;
-            if deadline <= self.elapsed {
-                // Only the top level wraps: it is a ring over the horizon.
-                deadline += level_range;
-            }
-            Some((level, slot as usize, deadline))
+            Some((level, slot as usize, self.slot_start(level, slot)))
+        })
+    }
+
+    /// The instant slot `slot` of `level` next starts: when `advance` must
+    /// look at it.
+    fn slot_start(&self, level: usize, slot: u64) -> u64 {
+        let slot_range = 1u64 << (SLOT_BITS * level as u32);
+        let level_range = slot_range << SLOT_BITS;
+        let level_start = self.elapsed & !(level_range - 1);
+        let start = level_start + slot * slot_range;
+        if start <= self.elapsed {
+            // Only the top level wraps: it is a ring over the horizon.
+            start + level_range
+        } else {
+            start
+        }
+    }
+
+    /// The earliest instant at which `advance` must run for the live entry
+    /// `key` to move on (fire, or cascade to a lower level): never later
+    /// than its deadline, and never earlier than [`next_deadline`](Self::next_deadline).
+    pub(crate) fn wake_at(&self, key: Key) -> Option<u64> {
+        let entry = self.get(key)?;
+        Some(match entry.at {
+            Some((level, slot)) => self.slot_start(level.into(), slot.into()),
+            None => self.elapsed,
         })
     }
 
@@ -313,6 +340,24 @@ mod tests {
         assert_eq!(fire(&mut w, 100), vec![2]);
         assert_eq!(w.deadline(b), None);
         assert_eq!(w.len(), 0);
+    }
+
+    #[test]
+    fn wake_at_is_the_next_deadline_of_a_lone_entry() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..500 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut w = Wheel::new();
+            let now = x % 1_000_000;
+            fire(&mut w, now);
+            let deadline = now + (x >> 20) % (MAX_AHEAD * 2);
+            let key = w.insert(deadline, 0);
+            let wake = w.wake_at(key).unwrap();
+            assert_eq!(Some(wake), w.next_deadline());
+            assert!(wake <= deadline.max(now));
+        }
     }
 
     #[test]
