@@ -92,4 +92,4 @@ pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
 pub use runtime::{Handle, Runtime, SpawnOptions};
 pub use scheduler::blocking::blocking;
-pub use timer::TimerRef;
+pub use timer::{TimerFired, TimerRef};

@@ -9,11 +9,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use rotp_runtime::assert_receive;
 use rotp_runtime::testing::{wait_until, Probe, Received};
+use rotp_runtime::{assert_receive, TimerFired};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// A message that is either plain or a `start_timer` firing.
+#[derive(Debug)]
+enum Msg {
+    Plain(u32),
+    Fired(TimerFired<u32>),
+}
+
+impl From<TimerFired<u32>> for Msg {
+    fn from(fired: TimerFired<u32>) -> Msg {
+        Msg::Fired(fired)
+    }
+}
 
 /// Rule 39 against a race: timers armed from other threads while their
 /// target is being killed are all dropped, whichever side comes first: none
@@ -25,7 +38,11 @@ fn rule_39_timers_armed_while_their_target_dies_are_all_dropped() {
         let delivered = Arc::new(Mutex::new(Vec::new()));
         for round in 0..20u32 {
             let d = delivered.clone();
-            let target = rt.spawn_fn(move |tag: u32, _ctx| {
+            let target = rt.spawn_fn(move |m: Msg, _ctx| {
+                let tag = match m {
+                    Msg::Plain(tag) => tag,
+                    Msg::Fired(fired) => fired.msg,
+                };
                 d.lock().unwrap().push(tag);
             });
             let mref = watcher.monitor(target.pid());
@@ -34,7 +51,13 @@ fn rule_39_timers_armed_while_their_target_dies_are_all_dropped() {
                     let (h, t) = (rt.handle().clone(), target.clone());
                     std::thread::spawn(move || {
                         (0..200)
-                            .map(|i| h.send_after(&t, HOUR, i))
+                            .map(|i| {
+                                if i % 2 == 0 {
+                                    h.send_after(&t, HOUR, Msg::Plain(i))
+                                } else {
+                                    h.start_timer(&t, HOUR, i)
+                                }
+                            })
                             .collect::<Vec<_>>()
                     })
                 })

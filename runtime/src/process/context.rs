@@ -16,7 +16,7 @@ use crate::monitor::{self, MonitorRef};
 use crate::pid::Pid;
 use crate::registry::Name;
 use crate::runtime::{Handle, SpawnOptions};
-use crate::timer::TimerRef;
+use crate::timer::{TimerFired, TimerRef};
 
 /// Per-slice requests from handlers to the runner.
 #[derive(Default)]
@@ -264,6 +264,54 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         let timers = &self.header().shared.timers;
         let at = timers.now().saturating_add(delay);
         timers.send_to(self.addr(), self.header(), at, move |_| msg)
+    }
+
+    /// Starts a timer to this process: after `delay` it receives
+    /// [`TimerFired`]`{ tref, msg }`, `tref` being the reference returned
+    /// here (rule 42); see [`Handle::start_timer`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{testing::virtual_runtime, TimerFired};
+    ///
+    /// let rt = virtual_runtime(1);
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let p = rt.spawn_fn(move |fired: TimerFired<&str>, ctx| {
+    ///     if fired.msg == "start" {
+    ///         let tref = ctx.start_timer(Duration::from_secs(1), "tick");
+    ///         tx.send(tref).unwrap();
+    ///     } else {
+    ///         tx.send(fired.tref).unwrap();
+    ///     }
+    /// });
+    /// rt.start_timer(&p, Duration::ZERO, "start");
+    /// rt.advance(Duration::ZERO);
+    /// let armed = rx.recv().unwrap();
+    /// rt.advance(Duration::from_secs(1));
+    /// assert_eq!(rx.recv().unwrap(), armed);
+    /// ```
+    pub fn start_timer<T: Send + 'static>(&mut self, delay: Duration, msg: T) -> TimerRef
+    where
+        M: From<TimerFired<T>>,
+    {
+        let timers = &self.header().shared.timers;
+        let at = timers.now().saturating_add(delay);
+        timers.send_to(self.addr(), self.header(), at, move |tref| {
+            M::from(TimerFired { tref, msg })
+        })
+    }
+
+    /// Cancels a timer: the time it had left, or `None` if it already fired,
+    /// was cancelled, or its process exited (rule 40); see
+    /// [`Handle::cancel_timer`].
+    pub fn cancel_timer(&mut self, tref: TimerRef) -> Option<Duration> {
+        self.header().shared.timers.cancel(tref, |_| true)
+    }
+
+    /// The time a timer has left, or `None` like
+    /// [`cancel_timer`](Self::cancel_timer) (rule 41).
+    pub fn read_timer(&self, tref: TimerRef) -> Option<Duration> {
+        self.header().shared.timers.read(tref)
     }
 
     /// Releases spare memory held by the mailbox buffers (hibernation).

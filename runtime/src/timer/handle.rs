@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::clock::ceil_ms;
 use super::shard::{Action, Fire, Tick};
-use super::{TimerRef, Timers};
+use super::{TimerFired, TimerRef, Timers};
 use crate::addr::Addr;
 use crate::process::pcb::Header;
 use crate::runtime::{Handle, Shared};
@@ -122,6 +122,91 @@ impl Handle {
         let at = self.now().saturating_add(delay);
         self.timers()
             .send_to(dest.clone(), dest.header(), at, move |_| msg)
+    }
+
+    /// Delivers `msg` to `dest` when the runtime clock reads `at`, an
+    /// absolute deadline on the clock of [`now`](Handle::now) (`{abs, true}`,
+    /// rule 42). A deadline already past fires at once, though not
+    /// synchronously. Tied to `dest` like [`send_after`](Handle::send_after).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{assert_receive, testing::{virtual_runtime, Probe, Received}};
+    /// let rt = virtual_runtime(1);
+    /// let probe: Probe<&str> = Probe::spawn(&rt);
+    /// let at = rt.now() + Duration::from_secs(60);
+    /// let t = rt.send_at(probe.addr(), at, "on the minute");
+    /// rt.advance(Duration::from_secs(20));
+    /// assert_eq!(rt.read_timer(t), Some(Duration::from_secs(40)));
+    /// rt.advance(Duration::from_secs(40));
+    /// assert_receive!(probe, Received::Message("on the minute"));
+    /// ```
+    pub fn send_at<M: Send + 'static>(&self, dest: &Addr<M>, at: Duration, msg: M) -> TimerRef {
+        self.timers()
+            .send_to(dest.clone(), dest.header(), at, move |_| msg)
+    }
+
+    /// Delivers [`TimerFired`]`{ tref, msg }` to `dest` after `delay`, where
+    /// `tref` is the reference returned here: Erlang's `start_timer`, whose
+    /// message is `{timeout, TimerRef, Msg}` (rule 42). The process's message
+    /// type takes it through `From`. Tied to `dest` like
+    /// [`send_after`](Handle::send_after); cancelled and read like any timer
+    /// (rules 40-41).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{assert_receive, TimerFired, TimerRef};
+    /// use rotp_runtime::testing::{virtual_runtime, Probe, Received};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum Msg {
+    ///     Work(u32),
+    ///     Timeout(TimerRef),
+    /// }
+    /// impl From<TimerFired<()>> for Msg {
+    ///     fn from(fired: TimerFired<()>) -> Msg {
+    ///         Msg::Timeout(fired.tref)
+    ///     }
+    /// }
+    ///
+    /// let rt = virtual_runtime(1);
+    /// let probe: Probe<Msg> = Probe::spawn(&rt);
+    /// let stale = rt.start_timer(probe.addr(), Duration::from_secs(1), ());
+    /// let current = rt.start_timer(probe.addr(), Duration::from_secs(2), ());
+    /// rt.advance(Duration::from_secs(2));
+    /// assert_receive!(probe, Received::Message(Msg::Timeout(t)) if *t == stale);
+    /// assert_receive!(probe, Received::Message(Msg::Timeout(t)) if *t == current);
+    /// ```
+    pub fn start_timer<T, M>(&self, dest: &Addr<M>, delay: Duration, msg: T) -> TimerRef
+    where
+        T: Send + 'static,
+        M: From<TimerFired<T>> + Send + 'static,
+    {
+        self.start_timer_at(dest, self.now().saturating_add(delay), msg)
+    }
+
+    /// [`start_timer`](Handle::start_timer) with an absolute deadline on the
+    /// runtime clock, like [`send_at`](Handle::send_at) (rule 42).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{assert_receive, TimerFired};
+    /// use rotp_runtime::testing::{virtual_runtime, Probe, Received};
+    /// let rt = virtual_runtime(1);
+    /// let probe: Probe<TimerFired<u8>> = Probe::spawn(&rt);
+    /// let t = rt.start_timer_at(probe.addr(), rt.now() + Duration::from_secs(3), 7);
+    /// rt.advance(Duration::from_secs(3));
+    /// assert_receive!(probe, Received::Message(f) if f.tref == t && f.msg == 7);
+    /// ```
+    pub fn start_timer_at<T, M>(&self, dest: &Addr<M>, at: Duration, msg: T) -> TimerRef
+    where
+        T: Send + 'static,
+        M: From<TimerFired<T>> + Send + 'static,
+    {
+        self.timers()
+            .send_to(dest.clone(), dest.header(), at, move |tref| {
+                M::from(TimerFired { tref, msg })
+            })
     }
 
     /// Delivers `msg` to whoever is registered as `name` when the timer

@@ -1,5 +1,6 @@
-//! Timers: `send_after`, `send_interval`, `cancel_timer`, `read_timer`
-//! (rules 38-45, adaptation R11), on the runtime clock.
+//! Timers: `send_after`, `send_at`, `start_timer`, `send_interval`,
+//! `cancel_timer`, `read_timer` (rules 38-45, adaptation R11), on the
+//! runtime clock.
 //!
 //! A timer's action is an ordinary send into a mailbox, so a timer message
 //! is ordered like any other message. Timers live in a few [`Shard`]s, each a
@@ -52,8 +53,9 @@ pub(crate) enum Mark {
     Coarse(u64, Duration),
 }
 
-/// A reference to a timer, returned by `send_after` and `send_interval`;
-/// give it to `cancel_timer` or `read_timer`.
+/// A reference to a timer, returned by `send_after`, `send_at`,
+/// `start_timer` and `send_interval`; give it to `cancel_timer` or
+/// `read_timer`.
 ///
 /// References are never reused: once its timer has fired or been cancelled,
 /// a `TimerRef` stays dead, even when a newer timer takes its place
@@ -72,6 +74,34 @@ pub struct TimerRef {
     generation: u64,
     index: u32,
     shard: u32,
+}
+
+/// The message a [`start_timer`](crate::Handle::start_timer) timer delivers:
+/// Erlang's `{timeout, TimerRef, Msg}` (rule 42). `tref` is the reference
+/// `start_timer` returned, so a process running several timers can tell
+/// which one fired, and ignore one it has since replaced.
+///
+/// A process receives it as its message type `M` through
+/// `M: From<TimerFired<T>>`: either `M` is `TimerFired<T>` itself, or an enum
+/// with a variant that wraps it.
+///
+/// ```
+/// use std::time::Duration;
+/// use rotp_runtime::{assert_receive, TimerFired};
+/// use rotp_runtime::testing::{virtual_runtime, Probe, Received};
+///
+/// let rt = virtual_runtime(1);
+/// let probe: Probe<TimerFired<&str>> = Probe::spawn(&rt);
+/// let tref = rt.start_timer(probe.addr(), Duration::from_secs(5), "poll");
+/// rt.advance(Duration::from_secs(5));
+/// assert_receive!(probe, Received::Message(TimerFired { tref: t, msg: "poll" }) if *t == tref);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TimerFired<T> {
+    /// The timer that fired.
+    pub tref: TimerRef,
+    /// The message it was armed with.
+    pub msg: T,
 }
 
 /// The head of a process's list of timers, kept in its control block. Only
