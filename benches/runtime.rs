@@ -145,6 +145,38 @@ fn timer_arm_cancel(c: &mut Criterion) {
             rt.cancel_timer(t)
         })
     });
+    // The same pair inside processes, one per worker, all at once: the
+    // time per pair per worker (wall time × workers / pairs), which is the
+    // inverse of the per-core rate.
+    c.bench_function("send_after+cancel_timer (a process per worker)", |b| {
+        b.iter_custom(|iters| {
+            let workers = rt.workers() as u64;
+            let per_process = iters.div_ceil(workers);
+            let (tx, rx) = mpsc::channel();
+            let start = std::time::Instant::now();
+            for _ in 0..workers {
+                let tx = tx.clone();
+                rt.spawn_fn(move |pairs: u64, ctx| {
+                    let handle = ctx.handle();
+                    let me = ctx.addr();
+                    for _ in 0..pairs {
+                        let t = handle.send_after(&me, Duration::from_secs(5), 0u64);
+                        handle.cancel_timer(t);
+                    }
+                    tx.send(()).unwrap();
+                    ctx.exit(ExitReason::Normal);
+                })
+                .send(per_process);
+            }
+            for _ in 0..workers {
+                rx.recv().unwrap();
+            }
+            // Each process ran `per_process` pairs in the wall time.
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / per_process.max(1) as f64)
+        })
+    });
     c.bench_function("heap arm+lazy cancel (comparison)", |b| {
         let mut heap = LazyHeap::default();
         let mut now = 0u64;

@@ -266,5 +266,44 @@ fn timers(rt: &Runtime, n: u64) -> Line {
     while fired.load(Relaxed) < n {
         std::thread::yield_now();
     }
-    Line::new("timers", n, start.elapsed())
+    let line = Line::new("timers", n, start.elapsed());
+    line.extra(
+        "arm_cancel_per_core",
+        format!("{:.0}", arm_cancel_per_core(rt, n)),
+    )
+}
+
+/// Arm+cancel pairs per second per worker: one process per worker arms a
+/// timer aimed at itself and cancels it, `n` pairs in all, in batches of
+/// 1,000 per message so that the processes still yield now and then. Every
+/// timer is cancelled with time left, so none fires.
+fn arm_cancel_per_core(rt: &Runtime, n: u64) -> f64 {
+    const BATCH: u64 = 1_000;
+    let workers = rt.workers() as u64;
+    let per_process = n.div_ceil(workers).div_ceil(BATCH) * BATCH;
+    let (tx, rx) = mpsc::channel();
+    let start = Instant::now();
+    for _ in 0..workers {
+        let tx = tx.clone();
+        rt.spawn_fn(move |left: u64, ctx: &mut Context<'_, u64>| {
+            let handle = ctx.handle();
+            let me = ctx.addr();
+            for _ in 0..BATCH {
+                let t = handle.send_after(&me, Duration::from_secs(10), 0);
+                assert!(handle.cancel_timer(t).is_some());
+            }
+            if left > BATCH {
+                me.send(left - BATCH);
+            } else {
+                tx.send(()).unwrap();
+                ctx.exit(ExitReason::Normal);
+            }
+        })
+        .send(per_process);
+    }
+    for _ in 0..workers {
+        rx.recv().unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    (per_process * workers) as f64 / secs / workers as f64
 }
