@@ -40,7 +40,7 @@
 //!
 //! The batch is a separate value so that the process control block can
 //! keep it on the runner's cache line, away from the queue and the state
-//! word that every sender writes.
+//! word that every sender writes, and its published length in padding.
 
 use std::collections::VecDeque;
 
@@ -93,26 +93,30 @@ unsafe impl<M: Send> Sync for Mailbox<M> {}
 
 /// The runner's half: entries taken from the queue, or handed over by the
 /// send that woke the process, and not yet handled (module invariant 2).
-pub(crate) struct Batch<M> {
-    entries: UnsafeCell<VecDeque<Envelope<M>>>,
-    /// How many entries the batch holds, published by the holder of the run
-    /// right for `process_info`, which may not look at the batch itself.
-    len: AtomicU32,
-}
+pub(crate) struct BatchCell<M>(UnsafeCell<VecDeque<Envelope<M>>>);
 
 // SAFETY: the entries are touched only by the holder of the run right
 // (module invariant 2), handed from thread to thread with happens-before;
 // the entries are `Send`.
-unsafe impl<M: Send> Sync for Batch<M> {}
+unsafe impl<M: Send> Sync for BatchCell<M> {}
 
-impl<M> Batch<M> {
+impl<M> BatchCell<M> {
     pub(crate) fn new() -> Self {
-        Batch {
-            entries: UnsafeCell::new(VecDeque::new()),
-            len: AtomicU32::new(0),
-        }
+        BatchCell(UnsafeCell::new(VecDeque::new()))
     }
+}
 
+/// A process's batch as its runner uses it: the entries, and the count of
+/// them that the holder of the run right publishes for `process_info`
+/// (which may not look at the entries). The two live apart — the count in
+/// the padding of the process header — so an idle process stays small.
+#[derive(Clone, Copy)]
+pub(crate) struct Batch<'a, M> {
+    pub(crate) entries: &'a BatchCell<M>,
+    pub(crate) len: &'a AtomicU32,
+}
+
+impl<M> Batch<'_, M> {
     /// Calls `f` with the entries, and publishes their number afterwards.
     ///
     /// # Safety
@@ -120,7 +124,7 @@ impl<M> Batch<M> {
     /// The caller holds the process's run right (module invariant 2).
     #[inline]
     pub(crate) unsafe fn with<R>(&self, f: impl FnOnce(&mut VecDeque<Envelope<M>>) -> R) -> R {
-        self.entries.with_mut(|entries| {
+        self.entries.0.with_mut(|entries| {
             // SAFETY: the caller's run right makes this the only access to
             // the entries, and the reference does not escape this closure.
             let entries = unsafe { &mut *entries };
@@ -197,7 +201,7 @@ impl<M> Mailbox<M> {
     pub(crate) fn push(
         &self,
         state: &State,
-        batch: &Batch<M>,
+        batch: Batch<'_, M>,
         entry: Envelope<M>,
     ) -> Result<Notify, Refused<M>> {
         let mut high_water = None;
@@ -236,7 +240,11 @@ impl<M> Mailbox<M> {
     ///
     /// The caller holds the run right of the process that owns `batch`.
     #[inline]
-    pub(crate) unsafe fn idle_or_take(&self, state: &State, batch: &Batch<M>) -> TransitionToIdle {
+    pub(crate) unsafe fn idle_or_take(
+        &self,
+        state: &State,
+        batch: Batch<'_, M>,
+    ) -> TransitionToIdle {
         self.locked(state, |word, queue| {
             let next = word.transition_to_idle(queue.entries.is_empty());
             if next == TransitionToIdle::Notified {

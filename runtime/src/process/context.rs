@@ -32,7 +32,7 @@ pub(crate) trait RunningProcess<M>: Send + Sync {
     fn header(&self) -> &Header;
     fn addr(&self) -> Addr<M>;
     fn mailbox(&self) -> &Mailbox<M>;
-    fn batch(&self) -> &Batch<M>;
+    fn batch(&self) -> Batch<'_, M>;
 }
 
 impl<P: Process> RunningProcess<P::Message> for Pcb<P> {
@@ -48,7 +48,7 @@ impl<P: Process> RunningProcess<P::Message> for Pcb<P> {
         Pcb::mailbox(self)
     }
 
-    fn batch(&self) -> &Batch<P::Message> {
+    fn batch(&self) -> Batch<'_, P::Message> {
         Pcb::batch(self)
     }
 }

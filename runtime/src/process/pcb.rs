@@ -44,7 +44,8 @@ use crate::addr::{Addr, Deliver};
 use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::link::{self, Relations};
-use crate::mailbox::{Batch, Envelope, Mailbox, Overflow, Refused};
+use crate::loom::AtomicU32;
+use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Overflow, Refused};
 use crate::monitor::{self, Down};
 use crate::panic;
 use crate::pid::Pid;
@@ -147,6 +148,9 @@ pub(crate) struct Header {
     /// A copy of the state's `EXITING` bit, set with it, for the runner's
     /// check after every handler (see above).
     exiting: AtomicBool,
+    /// The number of entries in the runner's batch (see `mailbox::Batch`);
+    /// here it fills padding.
+    batched: AtomicU32,
 }
 
 impl Header {
@@ -213,7 +217,7 @@ pub(crate) struct Pcb<P: Process> {
 pub(crate) struct Port<M> {
     mailbox: Mailbox<M>,
     pub(crate) header: Header,
-    batch: Batch<M>,
+    batch: BatchCell<M>,
 }
 
 struct Inner<P: Process> {
@@ -275,9 +279,10 @@ impl<P: Process> Pcb<P> {
                         waiting_on: AtomicU64::new(0),
                         shared: shared.clone(),
                         exiting: AtomicBool::new(false),
+                        batched: AtomicU32::new(0),
                     },
                     mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
-                    batch: Batch::new(),
+                    batch: BatchCell::new(),
                 },
                 inner: UnsafeCell::new(Inner {
                     process: Some(process),
@@ -306,8 +311,8 @@ impl<P: Process> Pcb<P> {
         &self.port.mailbox
     }
 
-    pub(crate) fn batch(&self) -> &Batch<P::Message> {
-        &self.port.batch
+    pub(crate) fn batch(&self) -> Batch<'_, P::Message> {
+        self.port.batch()
     }
 
     pub(crate) fn header_ref(&self) -> &Header {
@@ -378,12 +383,12 @@ impl<P: Process> Pcb<P> {
         loop {
             // SAFETY: this thread holds the run right (it popped the queue
             // entry; invariant 1).
-            let Some(envelope) = (unsafe { self.port.batch.pop() }) else {
+            let Some(envelope) = (unsafe { self.port.batch().pop() }) else {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
                 // or what arrived moves to the batch.
                 // SAFETY: as for `pop`; the run right ends with `Ok`.
-                match unsafe { self.port.mailbox.idle_or_take(state, &self.port.batch) } {
+                match unsafe { self.port.mailbox.idle_or_take(state, self.port.batch()) } {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
                         // We keep running: whatever we woke into this
@@ -452,7 +457,7 @@ impl<P: Process> Pcb<P> {
         };
         let state = inner.process.take();
         // SAFETY: the exit runs in the slice, under the run right.
-        let batch = unsafe { self.port.batch.with(std::mem::take) };
+        let batch = unsafe { self.port.batch().with(std::mem::take) };
         let queued = self.port.mailbox.close(&header.state);
         // Dropping user state runs user code; it must not take the runtime
         // down, and its failure changes nothing: the process is gone.
@@ -521,7 +526,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
         matches!(
             self.port
                 .mailbox
-                .push(&self.port.header.state, &self.port.batch, entry),
+                .push(&self.port.header.state, self.port.batch(), entry),
             Ok(Notify::Schedule)
         )
     }
@@ -531,7 +536,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
         matches!(
             self.port
                 .mailbox
-                .push(&self.port.header.state, &self.port.batch, entry),
+                .push(&self.port.header.state, self.port.batch(), entry),
             Ok(Notify::Schedule)
         )
     }
@@ -541,7 +546,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn mailbox_len(&self) -> usize {
-        self.port.mailbox.len(&self.port.header.state) + self.port.batch.len()
+        self.port.mailbox.len(&self.port.header.state) + self.port.batch().len()
     }
 
     fn type_name(&self) -> &'static str {
@@ -556,6 +561,17 @@ unsafe impl<P: Process> Deliver<P::Message> for Pcb<P> {
     }
 }
 
+impl<M> Port<M> {
+    /// The runner's batch, with its published length.
+    #[inline]
+    pub(crate) fn batch(&self) -> Batch<'_, M> {
+        Batch {
+            entries: &self.batch,
+            len: &self.header.batched,
+        }
+    }
+}
+
 impl<M: Send + 'static> Port<M> {
     /// Appends a message; `Ok(true)` if the caller must schedule the
     /// process (see [`Deliver`]).
@@ -563,7 +579,7 @@ impl<M: Send + 'static> Port<M> {
     pub(crate) fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>> {
         match self
             .mailbox
-            .push(&self.header.state, &self.batch, Envelope::Message(msg))
+            .push(&self.header.state, self.batch(), Envelope::Message(msg))
         {
             Ok(notify) => Ok(notify == Notify::Schedule),
             Err(refused) => self.refused(refused),

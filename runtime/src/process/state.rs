@@ -245,19 +245,20 @@ mod tests {
 mod loom_tests {
     use std::sync::atomic::Ordering::SeqCst;
 
-    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::atomic::{AtomicU32, AtomicUsize};
     use loom::sync::Arc;
     use loom::thread;
 
     use super::*;
     use crate::loom::model;
-    use crate::mailbox::{Batch, Envelope, Mailbox, Overflow};
+    use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Overflow};
 
     struct Proc {
         state: State,
         /// The real mailbox, guarded by `state` as in `Pcb`.
         mailbox: Mailbox<usize>,
-        batch: Batch<usize>,
+        batch: BatchCell<usize>,
+        batched: AtomicU32,
         /// Queue entries that exist: pushed and not yet popped.
         queued: AtomicUsize,
         /// Bit `i` is set once message `i` has been handled.
@@ -283,7 +284,8 @@ mod loom_tests {
             let p = Proc {
                 state: State::new_scheduled(),
                 mailbox: Mailbox::new(0, Overflow::Reject),
-                batch: Batch::new(),
+                batch: BatchCell::new(),
+                batched: AtomicU32::new(0),
                 queued: AtomicUsize::new(1),
                 handled: AtomicUsize::new(0),
                 exits: AtomicUsize::new(0),
@@ -291,7 +293,7 @@ mod loom_tests {
             };
             for &msg in preload {
                 // Born SCHEDULED: a push asks for nothing.
-                let notify = p.mailbox.push(&p.state, &p.batch, Envelope::Message(msg));
+                let notify = p.mailbox.push(&p.state, p.batch(), Envelope::Message(msg));
                 assert!(matches!(notify, Ok(Notify::Nothing)));
             }
             if start == Start::Idle {
@@ -305,12 +307,19 @@ mod loom_tests {
             self.state.0.load(SeqCst)
         }
 
+        fn batch(&self) -> Batch<'_, usize> {
+            Batch {
+                entries: &self.batch,
+                len: &self.batched,
+            }
+        }
+
         /// `Deliver::deliver`: push (which notifies); run the slice on
         /// `Schedule`.
         fn send(&self, msg: usize) {
             if let Ok(Notify::Schedule) =
                 self.mailbox
-                    .push(&self.state, &self.batch, Envelope::Message(msg))
+                    .push(&self.state, self.batch(), Envelope::Message(msg))
             {
                 self.enqueue();
                 self.run_entries();
@@ -364,8 +373,8 @@ mod loom_tests {
             loop {
                 // SAFETY: this thread popped the entry: it holds the run
                 // right (loom checks the batch cell's accesses).
-                let Some(entry) = (unsafe { self.batch.pop() }) else {
-                    match unsafe { self.mailbox.idle_or_take(&self.state, &self.batch) } {
+                let Some(entry) = (unsafe { self.batch().pop() }) else {
+                    match unsafe { self.mailbox.idle_or_take(&self.state, self.batch()) } {
                         TransitionToIdle::Ok => return false,
                         TransitionToIdle::Notified => continue,
                         TransitionToIdle::Exiting => {
@@ -399,7 +408,7 @@ mod loom_tests {
             assert_eq!(notify, Notify::Nothing, "the runner scheduled itself");
             drop(self.mailbox.close(&self.state));
             // SAFETY: the exit runs under the run right.
-            unsafe { self.batch.with(|b| b.clear()) };
+            unsafe { self.batch().with(|b| b.clear()) };
             let prev = self.exits.fetch_add(1, SeqCst);
             assert_eq!(prev, 0, "the exit ran twice");
             self.state.transition_to_dead();
@@ -440,7 +449,7 @@ mod loom_tests {
             assert_eq!(s & SCHEDULED, 0, "still scheduled: {s:#b}");
             // SAFETY: every thread has been joined; nobody holds the run
             // right.
-            assert!(unsafe { p.batch.with(|b| b.is_empty()) });
+            assert!(unsafe { p.batch().with(|b| b.is_empty()) });
             if kill {
                 // A send after the exit is refused and changes nothing.
                 assert_eq!(s, DEAD | EXITING, "killed but not dead: {s:#b}");
@@ -449,7 +458,7 @@ mod loom_tests {
                 // A closed mailbox refuses.
                 assert!(p
                     .mailbox
-                    .push(&p.state, &p.batch, Envelope::Message(9))
+                    .push(&p.state, p.batch(), Envelope::Message(9))
                     .is_err());
             } else {
                 // No lost wake-up: idle, and nothing left unhandled.
