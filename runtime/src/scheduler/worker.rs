@@ -216,8 +216,12 @@ impl WorkerCx {
             }
         }
         if let Some(task) = core.lifo.take() {
-            if core.lifo_streak < LIFO_CAP {
-                core.lifo_streak += 1;
+            // The cap is for the processes waiting in the deque; with none
+            // there, demoting the task would only add a round trip through
+            // the deque (a locked instruction) to, say, every fourth hop of
+            // a ring.
+            if core.lifo_streak < LIFO_CAP || local.is_none_or(Worker::is_empty) {
+                core.lifo_streak = core.lifo_streak.saturating_add(1);
                 return Some(task);
             }
             // Fairness, not parallelism: the task waits its turn in our own
