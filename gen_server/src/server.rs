@@ -159,7 +159,18 @@ impl<G: GenServer> ServerProcess<G> {
     }
 
     /// Runs one mailbox entry, then its continues and zero timeouts.
+    #[inline(never)]
     fn run(&mut self, first: Step<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        self.run_inline(first, ctx)
+    }
+
+    /// [`run`](Self::run), inlined into the path of calls, casts and
+    /// infos: there the entry goes from the mailbox to the callback in
+    /// registers. Passed to an out-of-line `run`, it was written to the
+    /// stack in pieces and read back whole, a store-forwarding stall per
+    /// message.
+    #[inline(always)]
+    fn run_inline(&mut self, first: Step<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
         let mut step = Some(first);
         while let Some(current) = step.take() {
             if self.core.trace {
@@ -408,7 +419,7 @@ impl<G: GenServer> ServerProcess<G> {
             }
             msg => {
                 self.activity(ctx);
-                self.run(Step::Msg(msg), ctx);
+                self.run_inline(Step::Msg(msg), ctx);
             }
         }
     }
