@@ -340,6 +340,24 @@ impl Handle {
         if done() || crate::backoff::spin_until(done) {
             return process.exit_reason();
         }
+        // On the virtual clock, time moves only by `advance` or
+        // auto-advance, which jumps to the next timer: a timer at the
+        // deadline gives it one, and its firing wakes the wait.
+        let deadline_timer = match timeout {
+            Some(t) if shared.timers.clock.is_virtual() => {
+                let weak = Arc::downgrade(shared);
+                Some(shared.timers.send_after(
+                    t,
+                    None,
+                    Box::new(move || {
+                        if let Some(shared) = weak.upgrade() {
+                            shared.notify_exit_watchers();
+                        }
+                    }),
+                ))
+            }
+            _ => None,
+        };
         let wait = || loop {
             if done() {
                 return process.exit_reason();
@@ -358,11 +376,21 @@ impl Handle {
                 }
                 None => Duration::from_secs(3600),
             };
+            // Auto-advance runs when the last worker goes idle; if they all
+            // slept before the deadline's timer was armed, nobody would
+            // look again.
+            if deadline_timer.is_some() {
+                shared.on_idle();
+            }
             // Real time bounds each step; the runtime clock decides the end.
             let step = left.min(Duration::from_millis(50));
             shared.wait_exits(Instant::now() + step, done);
         };
-        scheduler::blocking::cover_wait(shared, wait)
+        let reason = scheduler::blocking::cover_wait(shared, wait);
+        if let Some(timer) = deadline_timer {
+            shared.timers.cancel(timer, |_| true);
+        }
+        reason
     }
 
     /// Whether the calling process has been told to exit (a kill, or an exit

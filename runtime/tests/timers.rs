@@ -334,3 +334,28 @@ fn rule_45_interval_stops_with_its_destination_or_cancel() {
         probe.refute_receive(QUIET, |_| true);
     });
 }
+
+/// R15: everything time-based reads the runtime clock. On an
+/// auto-advancing virtual clock an `await_exit` timeout is a deadline that
+/// auto-advance jumps to, so waiting an hour for a process that never exits
+/// ends after an hour of virtual time, not never.
+#[test]
+fn r15_await_exit_timeout_passes_on_the_virtual_clock() {
+    each_runtime_with(
+        |b| b.virtual_clock().auto_advance(true),
+        |rt| {
+            let p = rt.spawn_fn(|(): (), _ctx| {});
+            let h = rt.handle().clone();
+            let before = h.now();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let addr = p.clone();
+            std::thread::spawn(move || tx.send(h.await_exit(&addr, Some(HOUR))).unwrap());
+            let got = rx
+                .recv_timeout(TIMEOUT)
+                .expect("await_exit must end once the virtual hour has passed");
+            assert_eq!(got, None);
+            assert!(rt.handle().now() - before >= HOUR);
+            assert!(p.is_alive());
+        },
+    );
+}
