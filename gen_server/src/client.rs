@@ -253,11 +253,11 @@ fn send_call<G: GenServer>(
     addr: &Addr<ServerMsg<G>>,
     request: G::Call,
 ) -> Result<ReplyWait<G::Reply>, CallError> {
-    let me = rotp_runtime::self_pid();
-    if me == Some(addr.pid()) {
+    let (reply, wait) = reply_channel();
+    // The channel records the calling process (OTP's `From`).
+    if reply.caller() == Some(addr.pid()) {
         return Err(CallError::CallingSelf);
     }
-    let (reply, wait) = reply_channel();
     match addr.try_send(ServerMsg::Call(request, reply)) {
         Ok(()) => Ok(wait),
         Err(TrySendError::Exited(_)) => Err(CallError::NoProc),

@@ -462,7 +462,7 @@ impl<T: Send + 'static> ReplyWait<T> {
             self.slot.lock().inner.waiter = None;
         };
         if let Some(t) = timer {
-            shared.timers.cancel(t, |_| true);
+            shared.timers.cancel(t);
         }
         // Whatever an old timer does from now on is ignored.
         let mut guard = self.slot.lock();

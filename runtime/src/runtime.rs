@@ -388,7 +388,7 @@ impl Handle {
         };
         let reason = scheduler::blocking::cover_wait(shared, wait);
         if let Some(timer) = deadline_timer {
-            shared.timers.cancel(timer, |_| true);
+            shared.timers.cancel(timer);
         }
         reason
     }

@@ -305,7 +305,7 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// was cancelled, or its process exited (rule 40); see
     /// [`Handle::cancel_timer`].
     pub fn cancel_timer(&mut self, tref: TimerRef) -> Option<Duration> {
-        self.header().shared.timers.cancel(tref, |_| true)
+        self.header().shared.timers.cancel(tref)
     }
 
     /// The time a timer has left, or `None` like

@@ -296,7 +296,7 @@ impl Handle {
     /// assert_eq!(rt.cancel_timer(t), None);
     /// ```
     pub fn cancel_timer(&self, tref: TimerRef) -> Option<Duration> {
-        self.timers().cancel(tref, |_| true)
+        self.timers().cancel(tref)
     }
 
     /// The time a timer has left, or `None` like `cancel_timer` (rule 41).

@@ -299,10 +299,9 @@ impl Timers {
     }
 
     /// Cancels a timer; the time it had left, or `None` if it had fired, was
-    /// cancelled, or its target has exited (rule 40). The second argument
-    /// is kept for callers written against the older table-based check; the
-    /// target's liveness is read from the timer itself.
-    pub(crate) fn cancel(&self, tref: TimerRef, _alive: impl Fn(Pid) -> bool) -> Option<Duration> {
+    /// cancelled, or its target has exited (rule 40); the target's
+    /// liveness is read from the timer itself.
+    pub(crate) fn cancel(&self, tref: TimerRef) -> Option<Duration> {
         let shard = self.shards.get(tref.shard as usize)?;
         let (deadline, action) = shard.remove(tref.key())?;
         let alive = action.target().is_none_or(|h| h.state.is_alive());
