@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use rotp_runtime::{
-    reply_channel, Addr, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
+    reply_channel, Addr, Delivery, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
 };
 
 use crate::behaviour::GenServer;
@@ -127,15 +127,17 @@ impl<G: GenServer> ServerRef<G> {
         timeout: Option<Duration>,
     ) -> Result<G::Reply, CallError> {
         self.with_addr(|addr| {
-            let mut wait = send_call(addr, request)?;
-            wait.wait(addr, timeout).map_err(wait_error)
+            let (mut wait, delivery) = send_call(addr, request)?;
+            wait.wait_delivered(addr, delivery, timeout)
+                .map_err(wait_error)
         })
         .unwrap_or(Err(CallError::NoProc))
     }
 
     fn request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
-        let wait = send_call(&addr, request)?;
+        // Dropping the delivery schedules the server: the caller goes on.
+        let (wait, _) = send_call(&addr, request)?;
         Ok(RequestId { addr, wait })
     }
 
@@ -248,18 +250,19 @@ impl<G: GenServer> ServerRef<G> {
     }
 }
 
-/// Sends a call request; the wait for its reply.
+/// Sends a call request; the wait for its reply, and the delivery that
+/// may still have to schedule the server (see `ReplyWait::wait_delivered`).
 fn send_call<G: GenServer>(
     addr: &Addr<ServerMsg<G>>,
     request: G::Call,
-) -> Result<ReplyWait<G::Reply>, CallError> {
+) -> Result<(ReplyWait<G::Reply>, Delivery), CallError> {
     let (reply, wait) = reply_channel();
     // The channel records the calling process (OTP's `From`).
     if reply.caller() == Some(addr.pid()) {
         return Err(CallError::CallingSelf);
     }
-    match addr.try_send(ServerMsg::Call(request, reply)) {
-        Ok(()) => Ok(wait),
+    match addr.try_send_deferred(ServerMsg::Call(request, reply)) {
+        Ok(delivery) => Ok((wait, delivery)),
         Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
         Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),
     }

@@ -49,6 +49,9 @@ pub(crate) enum ServerMsg<G: GenServer> {
     Stop(Box<ExitReason>),
     /// A `sys` request: served without touching the inactivity timer.
     System(Box<SystemOp<G>>),
+    /// Runs the step deferred from a caller's slice, if nothing ran it
+    /// first (see `ServerProcess::deferred`).
+    Resume,
 }
 
 /// The server's bookkeeping besides the user state.
@@ -68,6 +71,8 @@ pub(crate) struct Core {
     pub(crate) stats: Statistics,
     pub(crate) trace: bool,
     pub(crate) suspended: bool,
+    /// `terminate` has run: no callback runs after it.
+    stopped: bool,
 }
 
 /// What `start` hands to the new process.
@@ -98,6 +103,13 @@ pub(crate) struct ServerProcess<G: GenServer> {
     event_msg: Option<G::Info>,
     /// Messages and events held while suspended.
     held: VecDeque<Step<G>>,
+    /// A step to run at once — a continue, a zero timeout — returned while
+    /// a caller waited on this thread for the reply (`Context::
+    /// caller_waits`): running it there would hold the caller up until it
+    /// finished, when OTP's caller has its reply and goes on. It runs
+    /// instead before the next entry of any kind, in a slice of its own
+    /// that a `Resume` sent to self guarantees (rule 83).
+    deferred: Option<Step<G>>,
 }
 
 /// A callback's outcome, once the reply (if any) is separated out.
@@ -145,9 +157,11 @@ impl<G: GenServer> ServerProcess<G> {
                 stats: Statistics::default(),
                 trace: false,
                 suspended: false,
+                stopped: false,
             },
             event_msg: None,
             held: VecDeque::new(),
+            deferred: None,
         }
     }
 
@@ -227,8 +241,41 @@ impl<G: GenServer> ServerProcess<G> {
         }
     }
 
-    /// Applies a callback's `Next`; returns a step to run at once, if any.
+    /// Applies a callback's `Next`; returns a step to run at once, if any
+    /// and if no caller waits on this thread (else it is deferred).
     fn apply(
+        &mut self,
+        next: Next<G::Continue, G::Info>,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+    ) -> Option<Step<G>> {
+        let step = self.apply_next(next, ctx)?;
+        self.at_once(step, ctx)
+    }
+
+    /// `step`, to run now; or, in a slice run on a waiting caller's thread,
+    /// `None`: the step is deferred to a slice of its own (see
+    /// `deferred`).
+    fn at_once(&mut self, step: Step<G>, ctx: &mut Context<'_, ServerMsg<G>>) -> Option<Step<G>> {
+        if !ctx.caller_waits() {
+            return Some(step);
+        }
+        self.deferred = Some(step);
+        ctx.addr().send(ServerMsg::Resume);
+        None
+    }
+
+    /// Runs the deferred step before the entry at hand; false if the step
+    /// stopped the server.
+    #[cold]
+    fn run_deferred(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) -> bool {
+        if let Some(step) = self.deferred.take() {
+            self.run(step, ctx);
+        }
+        !self.core.stopped
+    }
+
+    /// Applies a callback's `Next`; returns a step to run at once, if any.
+    fn apply_next(
         &mut self,
         next: Next<G::Continue, G::Info>,
         ctx: &mut Context<'_, ServerMsg<G>>,
@@ -336,6 +383,7 @@ impl<G: GenServer> ServerProcess<G> {
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) {
         self.activity(ctx);
+        self.core.stopped = true;
         let mut reason = reason;
         if let Some(state) = self.state.as_mut() {
             let mut gctx = Ctx {
@@ -368,7 +416,11 @@ impl<G: GenServer> ServerProcess<G> {
     fn system(&mut self, op: SystemOp<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
         crate::sys::serve(op, &mut self.state, &mut self.core, ctx.pid());
         // After a resume, what arrived while suspended runs first, in order.
-        while !self.core.suspended && self.state.is_some() && !ctx.is_exiting() {
+        while !self.core.suspended
+            && !self.core.stopped
+            && self.state.is_some()
+            && !ctx.is_exiting()
+        {
             let Some(step) = self.held.pop_front() else {
                 break;
             };
@@ -389,12 +441,19 @@ impl<G: GenServer> ServerProcess<G> {
         if self.core.zero_timeout && idle && ctx.mailbox_len() == 0 {
             self.core.zero_timeout = false;
             let info = self.timeout_info();
-            self.run(Step::Info(info), ctx);
+            if let Some(step) = self.at_once(Step::Info(info), ctx) {
+                self.run(step, ctx);
+            }
         }
     }
 
     fn message(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        if self.deferred.is_some() && !self.run_deferred(ctx) {
+            return;
+        }
         match msg {
+            // What it asks for ran above, or before an earlier entry.
+            ServerMsg::Resume => {}
             ServerMsg::System(op) => {
                 self.system(*op, ctx);
                 self.zero_timeout(ctx);
@@ -468,6 +527,9 @@ impl<G: GenServer> Process for ServerProcess<G> {
     }
 
     fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, ServerMsg<G>>) {
+        if self.deferred.is_some() && !self.run_deferred(ctx) {
+            return;
+        }
         // Rules 85e, 87, 88: only the parent's EXIT terminates the server,
         // whatever its reason. The runtime's shutdown signal (from ROOT)
         // counts as the parent's for servers started from outside.
@@ -484,6 +546,9 @@ impl<G: GenServer> Process for ServerProcess<G> {
     }
 
     fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, ServerMsg<G>>) {
+        if self.deferred.is_some() && !self.run_deferred(ctx) {
+            return;
+        }
         if self.core.suspended {
             self.held.push_back(Step::Info(Info::Down(down)));
         } else {

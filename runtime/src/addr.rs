@@ -72,6 +72,25 @@ impl<M: Send + 'static> Addr<M> {
         }
     }
 
+    /// Sends `msg` like [`try_send`](Self::try_send), but if the send
+    /// wakes the process, leaves scheduling it to the returned
+    /// [`Delivery`].
+    ///
+    /// For a caller about to wait for the process's answer: passed to
+    /// [`ReplyWait::wait_delivered`](crate::ReplyWait::wait_delivered), the
+    /// delivery lets a plain thread run the process's slice itself instead
+    /// of handing it to a worker and waiting for the hand-off to come back.
+    /// Dropping the delivery schedules the process as `try_send` would.
+    #[inline]
+    pub fn try_send_deferred(&self, msg: M) -> Result<Delivery, TrySendError<M>> {
+        match self.port().deliver(msg) {
+            Ok(woke) => Ok(Delivery {
+                task: woke.then(|| self.inner.task()),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The process's pid.
     pub fn pid(&self) -> Pid {
         self.port().header.pid
@@ -101,6 +120,40 @@ impl<M: Send + 'static> Addr<M> {
 
     pub(crate) fn header(&self) -> &Header {
         &self.port().header
+    }
+}
+
+/// A message sent with [`Addr::try_send_deferred`] whose process may still
+/// have to be scheduled: the send woke it and left the run-queue entry
+/// here. Dropping the delivery schedules the process; a caller that waits
+/// for the answer hands it to
+/// [`ReplyWait::wait_delivered`](crate::ReplyWait::wait_delivered) instead.
+#[must_use = "dropping a Delivery schedules the process at once"]
+pub struct Delivery {
+    task: Option<Task>,
+}
+
+impl Delivery {
+    /// The run-queue entry, if the send woke the process. Whoever takes it
+    /// runs or schedules it (it owns the run right, see `Task`).
+    pub(crate) fn take(&mut self) -> Option<Task> {
+        self.task.take()
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            scheduler::schedule(task);
+        }
+    }
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("woke", &self.task.is_some())
+            .finish()
     }
 }
 

@@ -11,7 +11,9 @@ use crate::registry::Name;
 pub enum Status {
     /// A worker is running one of its handlers.
     Running,
-    /// Queued, waiting for a worker.
+    /// Queued, waiting for a worker; also a process whose handler runs
+    /// off the workers' own slices (on a spare thread, or on the thread of
+    /// a caller waiting for its answer).
     Runnable,
     /// Idle, waiting for a message.
     Waiting,
@@ -87,6 +89,8 @@ pub struct RuntimeStats {
     pub long_schedules: u64,
     /// Spare threads alive now.
     pub spare_threads: usize,
+    /// Pool threads (workers and spares) asleep for lack of work now.
+    pub sleeping: usize,
     /// Timers armed now.
     pub timers: usize,
 }

@@ -76,7 +76,7 @@ mod table;
 pub mod testing;
 mod timer;
 
-pub use addr::Addr;
+pub use addr::{Addr, Delivery};
 pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
 pub use error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError};

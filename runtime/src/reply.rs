@@ -10,7 +10,11 @@
 //! 1. **Inline.** Inside a process, if the callee is the process this worker
 //!    just woke (its LIFO slot), the worker runs the callee's slice right
 //!    here, nested in the caller's handler. A process-to-process call then
-//!    costs two sends and two function calls — no thread switch.
+//!    costs two sends and two function calls — no thread switch. On a plain
+//!    thread, a request sent with [`Addr::try_send_deferred`] that woke the
+//!    callee is run the same way by [`ReplyWait::wait_delivered`]. Such a
+//!    slice is one handler long (`Context::caller_waits`): the caller
+//!    resumes as soon as the handler that answers it returns.
 //! 2. **Spin.** If the callee runs on another thread, spin briefly: the
 //!    reply usually comes within a microsecond.
 //! 3. **Block.** Otherwise block — inside a process through a blocking
@@ -37,12 +41,12 @@ use std::sync::Arc;
 use std::thread::Thread;
 use std::time::Duration;
 
-use crate::addr::Addr;
+use crate::addr::{Addr, Delivery};
 use crate::exit::ExitReason;
 use crate::lock_word::{LockWord, WordGuard};
 use crate::pid::Pid;
 use crate::runtime::Shared;
-use crate::scheduler::{blocking, worker};
+use crate::scheduler::{self, blocking, worker};
 
 /// Calls nested inline on one thread before the next one blocks instead.
 const MAX_INLINE_DEPTH: u32 = 16;
@@ -289,6 +293,25 @@ impl<T: Send + 'static> ReplyWait<T> {
         self.wait_with(callee, timeout, true)
     }
 
+    /// Like [`wait`](Self::wait), for a request sent with
+    /// [`Addr::try_send_deferred`]: on a plain thread (not a process), if the
+    /// send woke the callee, runs the callee's slice right here before
+    /// waiting. The reply is then usually ready when the slice returns, with
+    /// no hand-off to a worker and back.
+    pub fn wait_delivered<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        mut delivery: Delivery,
+        timeout: Option<Duration>,
+    ) -> Result<T, WaitError> {
+        if let Some(task) = delivery.take() {
+            if let Some(task) = scheduler::run_on_caller(task) {
+                scheduler::schedule(task);
+            }
+        }
+        self.wait_with(callee, timeout, true)
+    }
+
     /// Like [`wait`](Self::wait), but never runs the callee on this
     /// thread. For requests whose handler may wait for the caller itself —
     /// asking a supervisor to stop the calling child — where running the
@@ -353,7 +376,7 @@ impl<T: Send + 'static> ReplyWait<T> {
         if inline && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
             if let Some(task) = worker::take_lifo_if(callee.pid()) {
                 INLINE_DEPTH.with(|d| d.set(d.get() + 1));
-                worker::with_ticks(|ticks| task.run(ticks));
+                worker::with_ticks(|ticks| task.run_for_caller(ticks));
                 INLINE_DEPTH.with(|d| d.set(d.get() - 1));
                 // A reply produced inline after the deadline is still late.
                 if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) {

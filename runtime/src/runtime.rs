@@ -110,6 +110,7 @@ impl Shared {
         // Each cover pairs a blocked thread with a spare that joins the idle
         // protocol, so "everyone asleep" is still `workers` sleepers.
         if self.scheduler.spares.busy_covers() == 0
+            && self.scheduler.caller_slices.load(SeqCst) == 0
             && self.scheduler.idle.sleeping() >= self.scheduler.workers.len()
             && !self.scheduler.has_work()
         {
@@ -649,6 +650,7 @@ impl Handle {
                 .sum(),
             long_schedules: self.shared.stats.long_schedules.load(Relaxed),
             spare_threads: self.shared.scheduler.spares.total(),
+            sleeping: self.shared.scheduler.idle.sleeping(),
             timers: self.shared.timers.len(),
         }
     }

@@ -25,6 +25,9 @@ pub(crate) struct SliceFlags {
     pub(crate) exit: Option<ExitReason>,
     /// Extra reductions charged with `ctx.consume(n)`.
     pub(crate) consumed: u32,
+    /// The slice runs on the thread of a caller waiting for this process's
+    /// answer (see `Pcb::slice`).
+    pub(crate) for_caller: bool,
 }
 
 /// The typed view of the running process, without its state type.
@@ -122,6 +125,16 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// exit takes effect when the handler returns.
     pub fn is_exiting(&self) -> bool {
         self.header().is_exiting()
+    }
+
+    /// Whether this handler runs on the thread of a caller that waits for
+    /// this process's answer: a call run inline, on the caller's stack,
+    /// rather than handed to a worker (see `docs/scheduling.md`). The
+    /// slice ends with this handler; work the handler would do after its
+    /// reply holds the caller up, so a behaviour defers such work (the
+    /// gen_server's `handle_continue`) to a message of its own.
+    pub fn caller_waits(&self) -> bool {
+        self.flags.for_caller
     }
 
     /// Sets `trap_exit`; returns the previous value (rule 24).

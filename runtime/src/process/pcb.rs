@@ -93,7 +93,15 @@ impl Task {
     pub(crate) fn run(self, ticks: Option<&AtomicU64>) {
         // SAFETY: as in `header`; the reference is dead once `run` returns,
         // before the table's reference it hands back is dropped.
-        let owned = unsafe { self.0.as_ref() }.run(ticks);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, false);
+        drop(owned);
+    }
+
+    /// Runs a slice of one handler on the thread of a caller that waits
+    /// for the process's answer (see `Pcb::slice`), consuming the entry.
+    pub(crate) fn run_for_caller(self, ticks: Option<&AtomicU64>) {
+        // SAFETY: as in `run`.
+        let owned = unsafe { self.0.as_ref() }.run(ticks, true);
         drop(owned);
     }
 }
@@ -104,9 +112,11 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// Runs one slice. Called only by the thread that popped the process's
     /// queue entry. `ticks`, the running worker's handler counter, is bumped
     /// after every handler so that the watchdog can tell one long handler
-    /// from a slice of many short ones. When the process exits, returns the
-    /// table's reference to it, for the caller to drop after the call.
-    fn run(&self, ticks: Option<&AtomicU64>) -> Option<ProcessArc>;
+    /// from a slice of many short ones. `for_caller`: the thread is a
+    /// caller waiting for the process's answer, and the slice ends after
+    /// one handler. When the process exits, returns the table's reference
+    /// to it, for the caller to drop after the call.
+    fn run(&self, ticks: Option<&AtomicU64>, for_caller: bool) -> Option<ProcessArc>;
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
     /// Appends a monitor notification; true if the caller must wake it.
@@ -323,8 +333,17 @@ impl<P: Process> Pcb<P> {
     /// is empty, the budget is spent, or the process exits. One
     /// `catch_unwind` covers the whole slice: a panic ends the process, so
     /// there is nothing to resume.
-    fn slice(&self, inner: &mut Inner<P>, ticks: Option<&AtomicU64>) -> SliceEnd {
-        let mut flags = SliceFlags::default();
+    /// Runs handlers until the mailbox is empty or the budget is spent.
+    ///
+    /// A slice `for_caller` runs on the thread of a caller that waits for
+    /// this process's answer, and ends after one handler (or `init`):
+    /// whatever else is queued goes back to the workers, so the caller
+    /// resumes as soon as the handler that answers it returns.
+    fn slice(&self, inner: &mut Inner<P>, ticks: Option<&AtomicU64>, for_caller: bool) -> SliceEnd {
+        let mut flags = SliceFlags {
+            for_caller,
+            ..SliceFlags::default()
+        };
         let mut handled = 0u64;
         let mut spent = 0u64;
         let result = panic::catch_slice(|| {
@@ -372,14 +391,20 @@ impl<P: Process> Pcb<P> {
             return SliceEnd::Exit(ExitReason::Killed);
         };
         let state = &self.port.header.state;
+        let mut budget = match flags.for_caller {
+            true => 1,
+            false => i64::from(self.port.header.budget),
+        };
         if !*started {
             *started = true;
             process.init(&mut Context::new(self, flags));
             if let Some(reason) = flags.exit.take() {
                 return SliceEnd::Exit(reason);
             }
+            if flags.for_caller {
+                return self.out_of_budget();
+            }
         }
-        let mut budget = i64::from(self.port.header.budget);
         loop {
             // SAFETY: this thread holds the run right (it popped the queue
             // entry; invariant 1).
@@ -429,10 +454,29 @@ impl<P: Process> Pcb<P> {
             *spent += cost;
             budget -= cost as i64;
             if budget <= 0 {
-                // The process stays SCHEDULED: the run right passes to the
-                // queue entry `run` creates for it.
-                return SliceEnd::Yield;
+                return self.out_of_budget();
             }
+        }
+    }
+
+    /// Ends a slice whose budget is spent: idle if nothing is left, else a
+    /// yield. A yield keeps the process SCHEDULED: the run right passes to
+    /// the queue entry `run` creates for it.
+    fn out_of_budget(&self) -> SliceEnd {
+        // The count is exact for the holder of the run right: this thread.
+        if self.port.batch().len() != 0 {
+            return SliceEnd::Yield;
+        }
+        // SAFETY: this thread holds the run right (invariant 1); it ends
+        // with `Ok`.
+        match unsafe {
+            self.port
+                .mailbox
+                .idle_or_take(&self.port.header.state, self.port.batch())
+        } {
+            TransitionToIdle::Ok => SliceEnd::Idle,
+            TransitionToIdle::Notified => SliceEnd::Yield,
+            TransitionToIdle::Exiting => SliceEnd::Exit(ExitReason::Killed),
         }
     }
 
@@ -489,7 +533,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self.port.header
     }
 
-    fn run(&self, ticks: Option<&AtomicU64>) -> Option<ProcessArc> {
+    fn run(&self, ticks: Option<&AtomicU64>, for_caller: bool) -> Option<ProcessArc> {
         let _current = crate::current::enter_process(&self.port.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
@@ -505,7 +549,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
             let end = if self.port.header.is_exiting() {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
-                self.slice(inner, ticks)
+                self.slice(inner, ticks, for_caller)
             };
             if let SliceEnd::Exit(reason) = end {
                 return self.exit(inner, reason);

@@ -13,7 +13,9 @@ mod park;
 pub(crate) mod watchdog;
 pub(crate) mod worker;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+
+use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
 use parking_lot::Mutex;
@@ -29,6 +31,10 @@ pub(crate) struct Scheduler {
     pub(crate) workers: Box<[WorkerShared]>,
     pub(crate) idle: Idle,
     pub(crate) spares: blocking::Spares,
+    /// Slices running on plain threads that called the process (see
+    /// [`run_on_caller`]); counted only under an auto-advancing clock,
+    /// which must not move while one runs.
+    pub(crate) caller_slices: AtomicUsize,
     stopping: AtomicBool,
 }
 
@@ -109,6 +115,7 @@ impl Scheduler {
                 .collect(),
             idle: Idle::new(),
             spares: blocking::Spares::new(max_spares),
+            caller_slices: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
         }
     }
@@ -196,6 +203,39 @@ pub(crate) fn schedule(task: Task) {
         let shared = task.header().shared.clone();
         shared.scheduler.inject(task);
     }
+}
+
+/// Runs one slice of `task` on the calling thread, a plain thread about to
+/// wait for the process's answer (see `reply.rs`): the slice starts at once
+/// and the answer needs no hand-off back, where a worker would first have
+/// to notice the task and the caller then the reply. Hands the task back
+/// on a worker or spare thread, whose own queues decide what runs next;
+/// inside a process, whose call goes through the worker's LIFO slot (where
+/// the wait finds the callee after the call-cycle check); and once the
+/// runtime is stopping.
+pub(crate) fn run_on_caller(task: Task) -> Option<Task> {
+    if worker::on_runtime_thread() || crate::current::in_process() {
+        return Some(task);
+    }
+    let shared = &task.header().shared;
+    if shared.scheduler.is_stopping() {
+        return Some(task);
+    }
+    if !shared.timers.clock.auto_advances() {
+        task.run_for_caller(None);
+        return None;
+    }
+    // Under auto-advance the clock moves when every worker sleeps; a slice
+    // running here keeps the runtime busy all the same. The slice may end
+    // the process, so hold on to the runtime.
+    let shared = Arc::clone(shared);
+    shared.scheduler.caller_slices.fetch_add(1, SeqCst);
+    task.run_for_caller(None);
+    shared.scheduler.caller_slices.fetch_sub(1, SeqCst);
+    // As a worker going idle would: the slice may have armed the timer
+    // that is now the next thing to happen.
+    shared.on_idle();
+    None
 }
 
 /// `schedule` for a process a signal or message was just pushed to.

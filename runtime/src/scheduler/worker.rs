@@ -66,6 +66,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
     f(cx.map(|cx| unsafe { cx.as_ref() }))
 }
 
+/// Whether this thread is one of the runtime's workers or spares.
+pub(crate) fn on_runtime_thread() -> bool {
+    WORKER.with(Cell::get).is_some()
+}
+
 /// Moves this worker's LIFO slot to the back of its deque, where others can
 /// steal it (before the thread blocks).
 pub(crate) fn flush_lifo() {

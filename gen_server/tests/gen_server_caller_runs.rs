@@ -1,0 +1,197 @@
+//! Calls whose handler runs on the caller's own thread (see
+//! `docs/scheduling.md`, "Calls run by their caller"): a plain thread that
+//! calls an idle server runs the handler that answers it, as a process does
+//! for the callee it has just woken. Only that one handler: a continue or a
+//! zero timeout it asks for, and whatever else is queued, goes back to the
+//! workers, so the caller has its reply as soon as the handler returns
+//! (rules 63, 79, 83).
+
+mod common;
+
+use std::sync::mpsc;
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use common::*;
+use rotp_gen_server::{NoReply, Reply, ServerRef};
+use rotp_runtime::testing::{assert_eventually, Probe};
+use rotp_runtime::{Handle, Status};
+
+/// Waits until `server` is idle with an empty mailbox: the next call from a
+/// plain thread wakes it.
+#[track_caller]
+fn wait_idle(rt: &Handle, server: &ServerRef<Puppet>) {
+    let pid = server.pid();
+    assert_eventually(TIMEOUT, "the server waits for a message", || {
+        rt.process_info(pid)
+            .is_some_and(|i| i.status == Status::Waiting && i.mailbox_len == 0)
+    });
+}
+
+/// The thread a job runs on.
+fn here() -> ThreadId {
+    std::thread::current().id()
+}
+
+/// A plain thread's call to an idle server runs `handle_call` on that
+/// thread: no worker has to notice the request, and the reply needs no
+/// hand-off back.
+#[test]
+fn a_plain_threads_call_runs_the_handler_on_the_calling_thread() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        wait_idle(rt, &server);
+        let s = server.clone();
+        let (caller, handler) =
+            bounded(move || (here(), s.call(call_job(|_, _, _| answer(here())))));
+        assert_eq!(handler.map(unval::<ThreadId>), Ok(caller));
+    });
+}
+
+/// Rule 83 with the caller waiting on the server's thread: the continue
+/// after the reply does not hold the caller up. Here it waits for
+/// something the caller does only once its call has returned, which could
+/// never happen if the continue ran on the caller's stack.
+#[test]
+fn rule_83_a_continue_after_the_reply_does_not_hold_up_the_caller() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        wait_idle(rt, &server);
+        let (go, signal) = mpsc::channel::<()>();
+        let s = server.clone();
+        let caller = bounded(move || {
+            let reply = s.call(call_job(move |_, _, _| {
+                Reply::reply(val(here())).then_continue(job(move |p, _| {
+                    signal.recv_timeout(TIMEOUT).expect("the caller goes on");
+                    p.report(Ev::Mark("continue"));
+                    NoReply::noreply()
+                }))
+            }));
+            go.send(()).unwrap();
+            (here(), reply.map(unval::<ThreadId>))
+        });
+        assert_eq!(caller.1, Ok(caller.0), "the call ran on the caller");
+        expect_event(&probe, |e| *e == Ev::Mark("continue"));
+    });
+}
+
+/// Rule 83: the deferred continue still runs before every message queued
+/// after the callback that asked for it.
+#[test]
+fn rule_83_a_deferred_continue_runs_before_queued_messages() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        wait_idle(rt, &server);
+        let (ran, on) = mpsc::channel::<ThreadId>();
+        let s = server.clone();
+        let me = server.clone();
+        let caller = bounded(move || {
+            s.call(call_job(move |_, _, _| {
+                cast(&me, |p, _| {
+                    p.report(Ev::Mark("cast"));
+                    NoReply::noreply()
+                });
+                Reply::reply(val(())).then_continue(job(move |p, _| {
+                    ran.send(here()).unwrap();
+                    p.report(Ev::Mark("continue"));
+                    NoReply::noreply()
+                }))
+            }))
+            .expect("the call succeeds");
+            here()
+        });
+        assert_eq!(events(&probe, 2), [Ev::Mark("continue"), Ev::Mark("cast")]);
+        let thread = on.recv_timeout(TIMEOUT).expect("the continue ran");
+        assert_ne!(thread, caller, "the continue was not deferred");
+    });
+}
+
+/// One handler only: what the handler queues for its own server is handled
+/// by the workers, not on the caller's thread.
+#[test]
+fn a_caller_runs_only_the_handler_that_answers_it() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        wait_idle(rt, &server);
+        let (ran, on) = mpsc::channel::<ThreadId>();
+        let s = server.clone();
+        let me = server.clone();
+        let caller = bounded(move || {
+            s.call(call_job(move |_, _, _| {
+                for _ in 0..3 {
+                    let ran = ran.clone();
+                    cast(&me, move |_, _| {
+                        ran.send(here()).unwrap();
+                        NoReply::noreply()
+                    });
+                }
+                Reply::reply(val(()))
+            }))
+            .expect("the call succeeds");
+            here()
+        });
+        for _ in 0..3 {
+            let thread = on.recv_timeout(TIMEOUT).expect("handled");
+            assert_ne!(thread, caller, "a cast ran on the caller's thread");
+        }
+    });
+}
+
+/// Rule 79 with the caller waiting on the server's thread: a zero timeout
+/// returned with the reply fires, but on a worker.
+#[test]
+fn rule_79_a_zero_timeout_after_the_reply_fires_on_a_worker() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        wait_idle(rt, &server);
+        let (ran, on) = mpsc::channel::<ThreadId>();
+        let s = server.clone();
+        let caller = bounded(move || {
+            s.call(call_job(move |p, _, _| {
+                p.after_info = Some(Box::new(move |_, _| {
+                    ran.send(here()).unwrap();
+                    NoReply::noreply()
+                }));
+                Reply::reply(val(())).timeout(Duration::ZERO)
+            }))
+            .expect("the call succeeds");
+            here()
+        });
+        expect_event(&probe, |e| *e == Ev::Timeout);
+        let thread = on.recv_timeout(TIMEOUT).expect("the timeout fired");
+        assert_ne!(thread, caller, "the timeout fired on the caller's thread");
+    });
+}
+
+/// The same from a process: a server called from inside a handler runs on
+/// the caller's worker, nested in that handler; the callee's continue is
+/// deferred, so the caller's handler goes on at once.
+#[test]
+fn rule_83_a_process_callers_handler_goes_on_before_the_callees_continue() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let client = host(rt, &probe);
+        let server = puppet(rt, &probe);
+        wait_idle(rt, &server);
+        let (go, signal) = mpsc::channel::<()>();
+        let s = server.clone();
+        let answer = in_host(&client, move |_| {
+            let reply = s.call(call_job(move |_, _, _| {
+                Reply::reply(val(here())).then_continue(job(move |p, _| {
+                    signal.recv_timeout(TIMEOUT).expect("the caller goes on");
+                    p.report(Ev::Mark("continue"));
+                    NoReply::noreply()
+                }))
+            }));
+            go.send(()).unwrap();
+            reply.map(unval::<ThreadId>).map(|t| t == here())
+        });
+        assert_eq!(answer, Ok(true), "the callee ran on the caller's thread");
+        expect_event(&probe, |e| *e == Ev::Mark("continue"));
+    });
+}

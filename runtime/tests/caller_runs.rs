@@ -1,0 +1,161 @@
+//! A request sent with `Addr::try_send_deferred` and waited on with
+//! `ReplyWait::wait_delivered`: a plain thread whose send woke the process
+//! runs the process's slice itself, one handler long (`Context::
+//! caller_waits`), and the virtual clock treats that slice as work.
+
+mod common;
+
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use common::*;
+use rotp_runtime::testing::{assert_eventually, Probe};
+use rotp_runtime::{reply_channel, Addr, Context, Handle, ReplySender, Status};
+
+/// What the request's handler saw: its thread, and whether a caller waits
+/// on it.
+type Seen = (ThreadId, bool);
+
+/// What a request's handler runs first.
+type Work = Box<dyn FnOnce(&mut Context<'_, Request>) + Send>;
+
+/// A request: the handler runs `f`, then answers what it saw.
+struct Request {
+    f: Work,
+    reply: ReplySender<Seen>,
+}
+
+/// A process that serves [`Request`]s.
+fn server(rt: &Handle) -> Addr<Request> {
+    rt.spawn_fn(|req: Request, ctx| {
+        (req.f)(ctx);
+        req.reply
+            .send((std::thread::current().id(), ctx.caller_waits()));
+    })
+}
+
+/// Sends a request running `f` to `to` and waits for the answer, the way a
+/// call does.
+fn request(to: &Addr<Request>, f: impl FnOnce(&mut Context<'_, Request>) + Send + 'static) -> Seen {
+    let (reply, mut wait) = reply_channel();
+    let delivery = to
+        .try_send_deferred(Request {
+            f: Box::new(f),
+            reply,
+        })
+        .expect("the server is alive");
+    wait.wait_delivered(to, delivery, Some(TIMEOUT))
+        .expect("an answer")
+}
+
+/// Waits until process `to` is idle: the next send wakes it.
+#[track_caller]
+fn wait_idle(rt: &Handle, to: &Addr<Request>) {
+    assert_eventually(TIMEOUT, "the process waits for a message", || {
+        rt.process_info(to.pid())
+            .is_some_and(|i| i.status == Status::Waiting && i.mailbox_len == 0)
+    });
+}
+
+fn here() -> ThreadId {
+    std::thread::current().id()
+}
+
+/// The send woke the process: its handler runs on the waiting thread, and
+/// knows that a caller waits on it.
+#[test]
+fn a_woken_process_runs_on_the_waiting_plain_thread() {
+    each_runtime(|rt| {
+        let to = server(rt);
+        wait_idle(rt, &to);
+        assert_eq!(request(&to, |_| {}), (here(), true));
+    });
+}
+
+/// Dropping the delivery schedules the process as a plain send would.
+#[test]
+fn a_dropped_delivery_schedules_the_process() {
+    each_runtime(|rt| {
+        let to = server(rt);
+        wait_idle(rt, &to);
+        let (reply, mut wait) = reply_channel();
+        let delivery = to
+            .try_send_deferred(Request {
+                f: Box::new(|_| {}),
+                reply,
+            })
+            .expect("the server is alive");
+        drop(delivery);
+        let (thread, caller_waits) = wait.wait(&to, Some(TIMEOUT)).expect("an answer");
+        assert_ne!(thread, here());
+        assert!(!caller_waits);
+    });
+}
+
+/// The slice on the caller's thread is one handler long: entries queued
+/// meanwhile go to the workers.
+#[test]
+fn the_callers_slice_ends_after_one_handler() {
+    each_runtime(|rt| {
+        let to = server(rt);
+        wait_idle(rt, &to);
+        let probe = Probe::<Seen>::spawn(rt);
+        let (probe_addr, me) = (probe.addr().clone(), to.clone());
+        request(&to, move |_| {
+            for _ in 0..2 {
+                let probe_addr = probe_addr.clone();
+                let (reply, _unanswered) = reply_channel();
+                me.send(Request {
+                    f: Box::new(move |ctx| probe_addr.send((here(), ctx.caller_waits()))),
+                    reply,
+                });
+            }
+        });
+        for _ in 0..2 {
+            let (thread, caller_waits) = probe.assert_message(TIMEOUT);
+            assert_ne!(thread, here());
+            assert!(!caller_waits);
+        }
+    });
+}
+
+/// Under auto-advance the clock stays put while a slice runs on a caller's
+/// thread, even when every worker falls asleep meanwhile; and once the slice
+/// is over, the timer it armed fires without any worker waking up.
+#[test]
+fn auto_advance_waits_for_the_callers_slice() {
+    each_runtime_with(
+        |b| b.virtual_clock().auto_advance(true),
+        |rt| {
+            let to = server(rt);
+            let other = server(rt);
+            wait_idle(rt, &to);
+            wait_idle(rt, &other);
+            let probe = Probe::<&'static str>::spawn(rt);
+            let (h, probe_addr) = (rt.handle().clone(), probe.addr().clone());
+            let workers = rt.workers();
+            request(&to, move |_| {
+                h.send_after(&probe_addr, Duration::from_secs(3600), "fired");
+                // Wake a worker for another process and let it fall asleep
+                // again: a worker going to sleep is when the clock moves.
+                let parks = |h: &Handle| -> u64 { h.stats().workers.iter().map(|w| w.parks).sum() };
+                let before = parks(&h);
+                let (reply, _wait) = reply_channel();
+                other.send(Request {
+                    f: Box::new(|_| {}),
+                    reply,
+                });
+                assert_eventually(TIMEOUT, "the workers sleep again", || {
+                    parks(&h) > before && h.stats().sleeping >= workers
+                });
+                assert_eq!(
+                    h.now(),
+                    Duration::ZERO,
+                    "the clock moved under a running slice"
+                );
+            });
+            assert_eq!(probe.assert_message(TIMEOUT), "fired");
+            assert_eq!(rt.now(), Duration::from_secs(3600));
+        },
+    );
+}
