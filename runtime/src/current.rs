@@ -45,6 +45,7 @@ pub(crate) fn in_process() -> bool {
 }
 
 /// Calls `f` with the header of the running process, if any.
+#[inline(always)]
 pub(crate) fn with_header<R>(f: impl FnOnce(Option<&Header>) -> R) -> R {
     let ptr = HEADER.with(Cell::get);
     // SAFETY: by the module invariant the pointer, when set, refers to a

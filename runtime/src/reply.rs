@@ -61,6 +61,18 @@ thread_local! {
     static INLINE_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
+/// How a wait may run its callee's slice on the waiting thread.
+enum Inline {
+    /// Never (`wait_not_inline`).
+    No,
+    /// Inside a process, when the callee sits in this worker's LIFO slot:
+    /// the send just woke it there.
+    FromLifo,
+    /// The entry a deferred send kept, if it woke the callee; dropped
+    /// unused, it schedules the callee.
+    Delivered(Delivery),
+}
+
 /// Why a wait for a reply ended without one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -290,7 +302,7 @@ impl<T: Send + 'static> ReplyWait<T> {
         callee: &Addr<M>,
         timeout: Option<Duration>,
     ) -> Result<T, WaitError> {
-        self.wait_with(callee, timeout, true)
+        self.wait_with(callee, timeout, Inline::FromLifo)
     }
 
     /// Like [`wait`](Self::wait), for a request sent with
@@ -301,15 +313,10 @@ impl<T: Send + 'static> ReplyWait<T> {
     pub fn wait_delivered<M: Send + 'static>(
         &mut self,
         callee: &Addr<M>,
-        mut delivery: Delivery,
+        delivery: Delivery,
         timeout: Option<Duration>,
     ) -> Result<T, WaitError> {
-        if let Some(task) = delivery.take() {
-            if let Some(task) = scheduler::run_on_caller(task) {
-                scheduler::schedule(task);
-            }
-        }
-        self.wait_with(callee, timeout, true)
+        self.wait_with(callee, timeout, Inline::Delivered(delivery))
     }
 
     /// Like [`wait`](Self::wait), but never runs the callee on this
@@ -321,14 +328,14 @@ impl<T: Send + 'static> ReplyWait<T> {
         callee: &Addr<M>,
         timeout: Option<Duration>,
     ) -> Result<T, WaitError> {
-        self.wait_with(callee, timeout, false)
+        self.wait_with(callee, timeout, Inline::No)
     }
 
     fn wait_with<M: Send + 'static>(
         &mut self,
         callee: &Addr<M>,
         timeout: Option<Duration>,
-        inline: bool,
+        inline: Inline,
     ) -> Result<T, WaitError> {
         if let Peek::Value(v) = self.peek() {
             return Ok(v);
@@ -348,6 +355,16 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // As in a process: a long timeout is marked on the coarse
                 // clock, and a reply caught while spinning costs no more.
                 let mark = timeout.map(|t| (shared.timers.mark(t), t));
+                if let Inline::Delivered(mut delivery) = inline {
+                    if let Some(task) = delivery.take() {
+                        if let Some(task) = scheduler::run_on_caller(task) {
+                            scheduler::schedule(task);
+                        }
+                        if let Peek::Value(v) = self.peek() {
+                            return Ok(v);
+                        }
+                    }
+                }
                 if crate::backoff::spin_until(|| self.slot.is_ready()) {
                     if let Peek::Value(v) = self.peek() {
                         return Ok(v);
@@ -365,26 +382,37 @@ impl<T: Send + 'static> ReplyWait<T> {
         callee: &Addr<M>,
         shared: &Arc<Shared>,
         timeout: Option<Duration>,
-        inline: bool,
+        inline: Inline,
     ) -> Result<T, WaitError> {
+        // (A delivery dropped on the way out schedules the callee.)
         if let Some(cycle) = find_cycle(shared, me, callee) {
             return Err(WaitError::Deadlock(cycle));
         }
         // A long timeout is measured on the coarse clock: the common call,
         // answered inline, then reads no clock at all.
         let mark = timeout.map(|t| (shared.timers.mark(t), t));
-        if inline && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH {
-            if let Some(task) = worker::take_lifo_if(callee.pid()) {
-                INLINE_DEPTH.with(|d| d.set(d.get() + 1));
-                worker::with_ticks(|ticks| task.run_for_caller(ticks));
-                INLINE_DEPTH.with(|d| d.set(d.get() - 1));
-                // A reply produced inline after the deadline is still late.
-                if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) {
-                    return Err(WaitError::Timeout);
-                }
-                if let Peek::Value(v) = self.peek() {
-                    return Ok(v);
-                }
+        let room = INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH;
+        let task = match inline {
+            Inline::FromLifo if room => worker::take_lifo_if(callee.pid()),
+            Inline::Delivered(mut delivery) if room => delivery.take(),
+            // Without room, dropping the delivery schedules the callee
+            // before this thread waits.
+            Inline::Delivered(delivery) => {
+                drop(delivery);
+                None
+            }
+            _ => None,
+        };
+        if let Some(task) = task {
+            INLINE_DEPTH.with(|d| d.set(d.get() + 1));
+            worker::with_ticks(|ticks| task.run_for_caller(ticks));
+            INLINE_DEPTH.with(|d| d.set(d.get() - 1));
+            // A reply produced inline after the deadline is still late.
+            if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) {
+                return Err(WaitError::Timeout);
+            }
+            if let Peek::Value(v) = self.peek() {
+                return Ok(v);
             }
         }
         if crate::backoff::spin_until(|| self.slot.is_ready()) {

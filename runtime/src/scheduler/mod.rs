@@ -209,12 +209,11 @@ pub(crate) fn schedule(task: Task) {
 /// wait for the process's answer (see `reply.rs`): the slice starts at once
 /// and the answer needs no hand-off back, where a worker would first have
 /// to notice the task and the caller then the reply. Hands the task back
-/// on a worker or spare thread, whose own queues decide what runs next;
-/// inside a process, whose call goes through the worker's LIFO slot (where
-/// the wait finds the callee after the call-cycle check); and once the
-/// runtime is stopping.
+/// on a worker or spare thread, whose own queues decide what runs next,
+/// and once the runtime is stopping. (Inside a process the wait runs the
+/// callee itself, after its call-cycle check.)
 pub(crate) fn run_on_caller(task: Task) -> Option<Task> {
-    if worker::on_runtime_thread() || crate::current::in_process() {
+    if worker::on_runtime_thread() {
         return Some(task);
     }
     let shared = &task.header().shared;
