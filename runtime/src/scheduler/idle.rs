@@ -69,11 +69,25 @@ impl Idle {
         self.searching.fetch_add(1, SeqCst);
     }
 
-    /// A searching participant stops searching. Returns whether it was the
-    /// last searcher: if it found work, it should `notify_one` so that the
-    /// rest of a burst is not left to nobody.
-    pub(crate) fn end_search(&self) -> bool {
-        self.searching.fetch_sub(1, SeqCst) == 1
+    /// A searching participant stops searching (it found work, or it is
+    /// leaving). The last searcher to stop wakes a sleeper if `work_left()`
+    /// still sees work queued, so that the rest of a burst is not left to
+    /// nobody; with nothing left, waking a thread to find nothing would only
+    /// cost a futex call here and a CPU there.
+    ///
+    /// Checking is enough: a producer that pushed while we searched may
+    /// have skipped its own `notify_one` because it saw us searching. Its
+    /// SeqCst fence then precedes our `fetch_sub` in the SeqCst order, and
+    /// our fence follows it, so `work_left` sees the push. A producer whose
+    /// read of `searching` comes after the `fetch_sub` sees zero and wakes
+    /// a sleeper itself.
+    pub(crate) fn end_search(&self, work_left: impl FnOnce() -> bool) {
+        if self.searching.fetch_sub(1, SeqCst) == 1 {
+            fence(SeqCst);
+            if work_left() {
+                self.notify_one();
+            }
+        }
     }
 
     /// Registers `parker` as a sleeper; the caller stops searching if it was.
@@ -158,6 +172,11 @@ mod loom_tests {
         ran: AtomicUsize,
         /// Units of work the producers push in all.
         total: usize,
+        /// The first unit run is a long handler: it returns only once the
+        /// others have run, which takes a second worker.
+        first_waits: bool,
+        /// Units started.
+        started: AtomicUsize,
         stopping: AtomicBool,
     }
 
@@ -168,6 +187,8 @@ mod loom_tests {
                 queued: AtomicUsize::new(0),
                 ran: AtomicUsize::new(0),
                 total,
+                first_waits: false,
+                started: AtomicUsize::new(0),
                 stopping: AtomicBool::new(false),
             }
         }
@@ -205,6 +226,11 @@ mod loom_tests {
 
         /// Runs a unit; the last one stops the scheduler.
         fn run_unit(&self) {
+            if self.first_waits && self.started.fetch_add(1, SeqCst) == 0 {
+                while self.ran.load(SeqCst) + 1 < self.total {
+                    thread::yield_now();
+                }
+            }
             if self.ran.fetch_add(1, SeqCst) + 1 == self.total {
                 self.stop();
             }
@@ -226,9 +252,7 @@ mod loom_tests {
             if found {
                 if searching {
                     searching = false;
-                    if s.idle.end_search() {
-                        s.idle.notify_one();
-                    }
+                    s.idle.end_search(|| s.has_work());
                 }
                 s.run_unit();
                 continue;
@@ -243,8 +267,8 @@ mod loom_tests {
             }
             searching = true;
         }
-        if searching && s.idle.end_search() && s.has_work() {
-            s.idle.notify_one();
+        if searching {
+            s.idle.end_search(|| s.has_work());
         }
     }
 
@@ -263,8 +287,16 @@ mod loom_tests {
     /// Two workers look for work and go through prepare_park / re-check /
     /// park, while `producers` threads push `units` units each.
     fn check(cap: usize, producers: usize, units: usize) {
+        check_with(cap, producers, units, false)
+    }
+
+    /// [`check`], where the first unit run waits for the others to run.
+    fn check_with(cap: usize, producers: usize, units: usize, first_waits: bool) {
         model_capped(cap, move || {
-            let s = loom::sync::Arc::new(Sched::new(producers * units));
+            let s = loom::sync::Arc::new(Sched {
+                first_waits,
+                ..Sched::new(producers * units)
+            });
             let parkers: Vec<_> = (0..2).map(|_| Arc::new(Parker::new())).collect();
             let mut threads = Vec::new();
             for parker in &parkers {
@@ -293,11 +325,21 @@ mod loom_tests {
     }
 
     /// A burst of two units: the searcher that takes the first must pass
-    /// the wake-up on (`end_search` returns true, `notify_one`). Capped at
+    /// the wake-up on (`end_search` sees work left and notifies). Capped at
     /// 2 preemptions: 3 takes over ten minutes.
     #[test]
     fn loom_idle_burst_of_two_units() {
         check(2, 1, 2);
+    }
+
+    /// A burst of two units whose first is a long handler: the second unit
+    /// needs the other worker, so the searcher that takes the first must
+    /// wake it if the second is already queued (its producer, seeing a
+    /// searcher, did not), and must not leave it asleep. Without the
+    /// hand-off the model never finishes. Capped like the burst above.
+    #[test]
+    fn loom_idle_a_long_first_unit_hands_the_rest_on() {
+        check_with(2, 1, 2, true);
     }
 
     /// Two producers notify at once: only one may wake a sleeper, and the

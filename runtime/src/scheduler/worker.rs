@@ -314,9 +314,7 @@ impl WorkerCx {
             if let Some(task) = task {
                 if searching {
                     searching = false;
-                    if sched.idle.end_search() {
-                        sched.idle.notify_one();
-                    }
+                    sched.idle.end_search(|| sched.has_work());
                 }
                 self.run_task(task);
                 continue;
@@ -340,8 +338,8 @@ impl WorkerCx {
             }
             searching = true;
         }
-        if searching && sched.idle.end_search() && sched.has_work() {
-            sched.idle.notify_one();
+        if searching {
+            sched.idle.end_search(|| sched.has_work());
         }
     }
 
