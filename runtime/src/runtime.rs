@@ -484,8 +484,9 @@ impl Handle {
 
     /// A typed handle on live process `pid`, if its messages are `M`.
     pub fn addr_of<M: Send + 'static>(&self, pid: Pid) -> Option<Addr<M>> {
-        let task = self.shared.table.get(pid)?;
-        task.addr_any().downcast::<Addr<M>>().ok().map(|b| *b)
+        let mut addr = None;
+        self.shared.table.get(pid)?.addr_into(&mut addr);
+        addr
     }
 
     /// A typed handle on the process registered as `name`.
@@ -503,15 +504,17 @@ impl Handle {
         let Some(pid) = self.whereis(name) else {
             return Err(NamedSendError::NotRegistered(name.to_owned(), msg));
         };
-        match self.shared.table.get(pid) {
-            None => Ok(()), // exited after lookup: like a send to a dead pid
-            Some(task) => match task.addr_any().downcast::<Addr<M>>() {
-                Ok(addr) => {
-                    addr.send(msg);
-                    Ok(())
-                }
-                Err(_) => Err(NamedSendError::WrongType(name.to_owned(), msg)),
-            },
+        let Some(process) = self.shared.table.get(pid) else {
+            return Ok(()); // exited after lookup: like a send to a dead pid
+        };
+        let mut addr: Option<Addr<M>> = None;
+        process.addr_into(&mut addr);
+        match addr {
+            Some(addr) => {
+                addr.send(msg);
+                Ok(())
+            }
+            None => Err(NamedSendError::WrongType(name.to_owned(), msg)),
         }
     }
 

@@ -121,8 +121,10 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
     /// Appends a monitor notification; true if the caller must wake it.
     fn push_down(&self, down: Down) -> bool;
-    /// A `Box<Addr<M>>` for this process, for typed lookups by pid or name.
-    fn addr_any(self: Arc<Self>) -> Box<dyn Any + Send>;
+    /// Writes an `Addr` for this process into `slot` if `slot` is an
+    /// `Option<Addr<M>>` of the process's message type `M`: a typed lookup
+    /// by pid or name, without allocating.
+    fn addr_into(self: Arc<Self>, slot: &mut dyn Any);
     /// Entries waiting in the mailbox.
     fn mailbox_len(&self) -> usize;
     /// The Rust type of the process state, for introspection.
@@ -585,8 +587,10 @@ impl<P: Process> AnyProcess for Pcb<P> {
         )
     }
 
-    fn addr_any(self: Arc<Self>) -> Box<dyn Any + Send> {
-        Box::new(Addr::<P::Message>::from_inner(self))
+    fn addr_into(self: Arc<Self>, slot: &mut dyn Any) {
+        if let Some(slot) = slot.downcast_mut::<Option<Addr<P::Message>>>() {
+            *slot = Some(Addr::from_inner(self));
+        }
     }
 
     fn mailbox_len(&self) -> usize {
