@@ -11,6 +11,9 @@
 //! 0.9 µs. Checking every 8 pauses cut a call from a plain thread from
 //! 1.64-1.77 µs to 1.19-1.32 µs (`call_external`). About 140 pauses (2 µs)
 //! in all, then up to 4 `yield_now`s.
+//!
+//! An idle worker only yields ([`yield_until`]): see `docs/scheduling.md`,
+//! "Idle workers".
 
 /// Checks while spinning; the pause count per step is `2^min(step, 3)`.
 const SPIN_STEPS: u32 = 20;
@@ -18,6 +21,15 @@ const SPIN_STEPS: u32 = 20;
 const MAX_SPIN_SHIFT: u32 = 3;
 /// `yield_now` calls after spinning.
 const YIELDS: u32 = 4;
+
+/// Waits for `ready()` by yielding the CPU a few times; returns whether it
+/// became true. Never sleeps.
+pub(crate) fn yield_until(mut ready: impl FnMut() -> bool) -> bool {
+    (0..YIELDS).any(|_| {
+        std::thread::yield_now();
+        ready()
+    })
+}
 
 /// Waits for `ready()` with spinning and yielding only; returns whether it
 /// became true. Never sleeps.

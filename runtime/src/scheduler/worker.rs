@@ -320,9 +320,9 @@ impl WorkerCx {
                 continue;
             }
             // Nothing anywhere. Work often arrives within microseconds (a
-            // reply, the next request of a caller on another thread): spin
-            // briefly before paying for a sleep and a wake-up.
-            if self.spin_for_work() {
+            // reply, a process the other worker wakes): look again a few
+            // times before paying for a sleep and a wake-up.
+            if self.wait_for_work() {
                 continue;
             }
             // Park. Re-check after registering (see idle.rs).
@@ -343,11 +343,14 @@ impl WorkerCx {
         }
     }
 
-    /// Spins and yields briefly while nothing is runnable; returns whether
-    /// work appeared (see `backoff.rs`).
-    fn spin_for_work(&self) -> bool {
+    /// Yields the CPU a few times while nothing is runnable; returns
+    /// whether work appeared. It does not spin: on a machine with as many
+    /// threads as CPUs or more, a spinning idle worker holds a CPU that the
+    /// thread about to make its work — a caller, the other worker — needs
+    /// (`docs/scheduling.md`, "Idle workers").
+    fn wait_for_work(&self) -> bool {
         let sched = &self.shared.scheduler;
-        crate::backoff::spin_until(|| sched.has_work() || sched.is_stopping())
+        crate::backoff::yield_until(|| sched.has_work() || sched.is_stopping())
     }
 
     fn park(&self) {
