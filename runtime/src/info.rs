@@ -83,7 +83,8 @@ pub struct RuntimeStats {
     /// Processes alive now.
     pub processes: usize,
     /// Mailbox entries handled, all workers together (messages, trapped
-    /// exits, downs; not counting handlers run on spare threads).
+    /// exits, downs; not counting handlers run on spare threads or on the
+    /// thread of a caller waiting for the answer).
     pub messages: u64,
     /// Watchdog `long_schedule` events.
     pub long_schedules: u64,
