@@ -13,7 +13,7 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{NoReply, Reply, ServerRef};
+use rotp_gen_server::{CallResult, Caller, Ctx, NoReply, Reply, ServerRef};
 use rotp_runtime::testing::{assert_eventually, Probe};
 use rotp_runtime::{Handle, Status};
 
@@ -33,6 +33,30 @@ fn here() -> ThreadId {
     std::thread::current().id()
 }
 
+/// A puppet that is idle: the next call from a plain thread wakes it.
+#[track_caller]
+fn idle_puppet(rt: &Handle, probe: &Probe<Ev>) -> ServerRef<Puppet> {
+    let server = puppet(rt, probe);
+    wait_idle(rt, &server);
+    server
+}
+
+/// Calls `server` with `f` as the handler from a new plain thread, expects
+/// success, and returns that thread's id.
+#[track_caller]
+fn call_from_thread(
+    server: &ServerRef<Puppet>,
+    f: impl FnOnce(&mut Puppet, &mut Caller<Val>, &mut Ctx<'_, Puppet>) -> CallResult<Puppet>
+        + Send
+        + 'static,
+) -> ThreadId {
+    let s = server.clone();
+    bounded(move || {
+        s.call(call_job(f)).expect("the call succeeds");
+        here()
+    })
+}
+
 /// A plain thread's call to an idle server runs `handle_call` on that
 /// thread: no worker has to notice the request, and the reply needs no
 /// hand-off back.
@@ -40,8 +64,7 @@ fn here() -> ThreadId {
 fn a_plain_threads_call_runs_the_handler_on_the_calling_thread() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let server = puppet(rt, &probe);
-        wait_idle(rt, &server);
+        let server = idle_puppet(rt, &probe);
         let s = server.clone();
         let (caller, handler) =
             bounded(move || (here(), s.call(call_job(|_, _, _| answer(here())))));
@@ -57,8 +80,7 @@ fn a_plain_threads_call_runs_the_handler_on_the_calling_thread() {
 fn rule_83_a_continue_after_the_reply_does_not_hold_up_the_caller() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let server = puppet(rt, &probe);
-        wait_idle(rt, &server);
+        let server = idle_puppet(rt, &probe);
         let (go, signal) = mpsc::channel::<()>();
         let s = server.clone();
         let caller = bounded(move || {
@@ -83,25 +105,19 @@ fn rule_83_a_continue_after_the_reply_does_not_hold_up_the_caller() {
 fn rule_83_a_deferred_continue_runs_before_queued_messages() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let server = puppet(rt, &probe);
-        wait_idle(rt, &server);
+        let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
-        let s = server.clone();
         let me = server.clone();
-        let caller = bounded(move || {
-            s.call(call_job(move |_, _, _| {
-                cast(&me, |p, _| {
-                    p.report(Ev::Mark("cast"));
-                    NoReply::noreply()
-                });
-                Reply::reply(val(())).then_continue(job(move |p, _| {
-                    ran.send(here()).unwrap();
-                    p.report(Ev::Mark("continue"));
-                    NoReply::noreply()
-                }))
+        let caller = call_from_thread(&server, move |_, _, _| {
+            cast(&me, |p, _| {
+                p.report(Ev::Mark("cast"));
+                NoReply::noreply()
+            });
+            Reply::reply(val(())).then_continue(job(move |p, _| {
+                ran.send(here()).unwrap();
+                p.report(Ev::Mark("continue"));
+                NoReply::noreply()
             }))
-            .expect("the call succeeds");
-            here()
         });
         assert_eq!(events(&probe, 2), [Ev::Mark("continue"), Ev::Mark("cast")]);
         let thread = on.recv_timeout(TIMEOUT).expect("the continue ran");
@@ -115,24 +131,18 @@ fn rule_83_a_deferred_continue_runs_before_queued_messages() {
 fn a_caller_runs_only_the_handler_that_answers_it() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let server = puppet(rt, &probe);
-        wait_idle(rt, &server);
+        let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
-        let s = server.clone();
         let me = server.clone();
-        let caller = bounded(move || {
-            s.call(call_job(move |_, _, _| {
-                for _ in 0..3 {
-                    let ran = ran.clone();
-                    cast(&me, move |_, _| {
-                        ran.send(here()).unwrap();
-                        NoReply::noreply()
-                    });
-                }
-                Reply::reply(val(()))
-            }))
-            .expect("the call succeeds");
-            here()
+        let caller = call_from_thread(&server, move |_, _, _| {
+            for _ in 0..3 {
+                let ran = ran.clone();
+                cast(&me, move |_, _| {
+                    ran.send(here()).unwrap();
+                    NoReply::noreply()
+                });
+            }
+            Reply::reply(val(()))
         });
         for _ in 0..3 {
             let thread = on.recv_timeout(TIMEOUT).expect("handled");
@@ -147,20 +157,14 @@ fn a_caller_runs_only_the_handler_that_answers_it() {
 fn rule_79_a_zero_timeout_after_the_reply_fires_on_a_worker() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let server = puppet(rt, &probe);
-        wait_idle(rt, &server);
+        let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
-        let s = server.clone();
-        let caller = bounded(move || {
-            s.call(call_job(move |p, _, _| {
-                p.after_info = Some(Box::new(move |_, _| {
-                    ran.send(here()).unwrap();
-                    NoReply::noreply()
-                }));
-                Reply::reply(val(())).timeout(Duration::ZERO)
-            }))
-            .expect("the call succeeds");
-            here()
+        let caller = call_from_thread(&server, move |p, _, _| {
+            p.after_info = Some(Box::new(move |_, _| {
+                ran.send(here()).unwrap();
+                NoReply::noreply()
+            }));
+            Reply::reply(val(())).timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Timeout);
         let thread = on.recv_timeout(TIMEOUT).expect("the timeout fired");
@@ -176,8 +180,7 @@ fn rule_83_a_process_callers_handler_goes_on_before_the_callees_continue() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let client = host(rt, &probe);
-        let server = puppet(rt, &probe);
-        wait_idle(rt, &server);
+        let server = idle_puppet(rt, &probe);
         let (go, signal) = mpsc::channel::<()>();
         let s = server.clone();
         let answer = in_host(&client, move |_| {
