@@ -198,3 +198,53 @@ fn rule_83_a_process_callers_handler_goes_on_before_the_callees_continue() {
         expect_event(&probe, |e| *e == Ev::Mark("continue"));
     });
 }
+
+/// Rule 64 under contention: plain threads and processes calling one server
+/// at once — some running its handler themselves, the rest queued behind
+/// them and served by whoever runs the server next — each get their own
+/// answers, in order, and the server counts every call.
+#[test]
+fn rule_64_threads_and_processes_calling_at_once_each_get_their_own_answers() {
+    const CALLERS: usize = 4;
+    const CALLS: u64 = 2_000;
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = idle_puppet(rt, &probe);
+        let echo = |server: &ServerRef<Puppet>, who: usize| -> Result<(), String> {
+            for seq in 0..CALLS {
+                let answer = server
+                    .call(call_job(move |p, _, _| {
+                        p.count += 1;
+                        answer((who, seq))
+                    }))
+                    .map(unval::<(usize, u64)>);
+                if answer != Ok((who, seq)) {
+                    return Err(format!("caller {who}, call {seq}: {answer:?}"));
+                }
+            }
+            Ok(())
+        };
+        let threads: Vec<_> = (0..CALLERS)
+            .map(|who| {
+                let s = server.clone();
+                in_thread(move || echo(&s, who))
+            })
+            .collect();
+        let hosts: Vec<_> = (0..CALLERS)
+            .map(|i| {
+                let s = server.clone();
+                host_spawn(&host(rt, &probe), move |_| echo(&s, CALLERS + i))
+            })
+            .collect();
+        for done in threads.iter().chain(&hosts) {
+            assert_eq!(
+                done.recv_timeout(TIMEOUT * 4).expect("the caller finishes"),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            ask(&server, |p, _| p.count),
+            (2 * CALLERS) as i64 * CALLS as i64
+        );
+    });
+}
