@@ -13,7 +13,7 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{CallResult, Caller, Ctx, NoReply, Reply, ServerRef};
+use rotp_gen_server::{CallError, CallResult, Caller, Ctx, NoReply, Reply, ServerRef};
 use rotp_runtime::testing::{assert_eventually, Probe};
 use rotp_runtime::{Handle, Status};
 
@@ -69,6 +69,33 @@ fn a_plain_threads_call_runs_the_handler_on_the_calling_thread() {
         let (caller, handler) =
             bounded(move || (here(), s.call(call_job(|_, _, _| answer(here())))));
         assert_eq!(handler.map(unval::<ThreadId>), Ok(caller));
+    });
+}
+
+/// Rule 58 with the handler on the caller's thread: the caller cannot give
+/// up while it runs the handler itself, but a reply that comes after the
+/// deadline is late all the same, and the call times out.
+#[test]
+fn rule_58_a_reply_made_on_the_callers_thread_after_the_deadline_is_late() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = idle_puppet(rt, &probe);
+        let (ran, on) = mpsc::channel::<ThreadId>();
+        let s = server.clone();
+        let (caller, result) = bounded(move || {
+            let result = s.call_timeout(
+                call_job(move |_, _, ctx| {
+                    ran.send(here()).unwrap();
+                    ctx.handle().advance(Duration::from_secs(2));
+                    answer(())
+                }),
+                Some(Duration::from_secs(1)),
+            );
+            (here(), result.map(unval::<()>))
+        });
+        assert_eq!(on.recv_timeout(TIMEOUT), Ok(caller), "ran on the caller");
+        assert_eq!(result, Err(CallError::Timeout));
+        assert_eq!(ask(&server, |_, _| 7), 7, "the server goes on");
     });
 }
 

@@ -357,8 +357,14 @@ impl<T: Send + 'static> ReplyWait<T> {
                 let mark = timeout.map(|t| (shared.timers.mark(t), t));
                 if let Inline::Delivered(mut delivery) = inline {
                     if let Some(task) = delivery.take() {
-                        if let Some(task) = scheduler::run_on_caller(task) {
-                            scheduler::schedule(task);
+                        match scheduler::run_on_caller(task) {
+                            Some(task) => scheduler::schedule(task),
+                            // As inside a process: a reply produced here
+                            // after the deadline is still late.
+                            None if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) => {
+                                return Err(WaitError::Timeout);
+                            }
+                            None => {}
                         }
                         if let Peek::Value(v) = self.peek() {
                             return Ok(v);
