@@ -128,6 +128,8 @@ impl<M: Send + 'static> Addr<M> {
 /// here. Dropping the delivery schedules the process; a caller that waits
 /// for the answer hands it to
 /// [`ReplyWait::wait_delivered`](crate::ReplyWait::wait_delivered) instead.
+/// Forgetting it (`mem::forget`) would leave the process scheduled and
+/// never run.
 #[must_use = "dropping a Delivery schedules the process at once"]
 pub struct Delivery {
     task: Option<Task>,

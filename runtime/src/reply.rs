@@ -306,10 +306,12 @@ impl<T: Send + 'static> ReplyWait<T> {
     }
 
     /// Like [`wait`](Self::wait), for a request sent with
-    /// [`Addr::try_send_deferred`]: on a plain thread (not a process), if the
-    /// send woke the callee, runs the callee's slice right here before
-    /// waiting. The reply is then usually ready when the slice returns, with
-    /// no hand-off to a worker and back.
+    /// [`Addr::try_send_deferred`]: if the send woke the callee, runs the
+    /// callee's slice right here before waiting — on a plain thread too,
+    /// where [`wait`](Self::wait) never does, and inside a process straight
+    /// from the delivery rather than through the worker's LIFO slot. The
+    /// reply is then usually ready when the slice returns, with no hand-off
+    /// to a worker and back.
     pub fn wait_delivered<M: Send + 'static>(
         &mut self,
         callee: &Addr<M>,

@@ -335,7 +335,6 @@ impl<P: Process> Pcb<P> {
     /// is empty, the budget is spent, or the process exits. One
     /// `catch_unwind` covers the whole slice: a panic ends the process, so
     /// there is nothing to resume.
-    /// Runs handlers until the mailbox is empty or the budget is spent.
     ///
     /// A slice `for_caller` runs on the thread of a caller that waits for
     /// this process's answer, and ends after one handler (or `init`):

@@ -14,7 +14,6 @@ pub(crate) mod watchdog;
 pub(crate) mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
-
 use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
