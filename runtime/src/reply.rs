@@ -359,14 +359,13 @@ impl<T: Send + 'static> ReplyWait<T> {
                 let mark = timeout.map(|t| (shared.timers.mark(t), t));
                 if let Inline::Delivered(mut delivery) = inline {
                     if let Some(task) = delivery.take() {
-                        match scheduler::run_on_caller(task) {
-                            Some(task) => scheduler::schedule(task),
-                            // As inside a process: a reply produced here
-                            // after the deadline is still late.
-                            None if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) => {
-                                return Err(WaitError::Timeout);
-                            }
-                            None => {}
+                        // As inside a process: a reply produced here after
+                        // the deadline is still late.
+                        let late = || mark.is_some_and(|(m, t)| shared.timers.expired(m, t));
+                        match scheduler::run_on_caller(task, late) {
+                            Err(task) => scheduler::schedule(task),
+                            Ok(true) => return Err(WaitError::Timeout),
+                            Ok(false) => {}
                         }
                         if let Peek::Value(v) = self.peek() {
                             return Ok(v);

@@ -211,17 +211,20 @@ pub(crate) fn schedule(task: Task) {
 /// on a worker or spare thread, whose own queues decide what runs next,
 /// and once the runtime is stopping. (Inside a process the wait runs the
 /// callee itself, after its call-cycle check.)
-pub(crate) fn run_on_caller(task: Task) -> Option<Task> {
+///
+/// `after` runs right after the slice, before a virtual clock may move on:
+/// what it reads of the clock is the time the slice ended.
+pub(crate) fn run_on_caller<R>(task: Task, after: impl FnOnce() -> R) -> Result<R, Task> {
     if worker::on_runtime_thread() {
-        return Some(task);
+        return Err(task);
     }
     let shared = &task.header().shared;
     if shared.scheduler.is_stopping() {
-        return Some(task);
+        return Err(task);
     }
     if !shared.timers.clock.auto_advances() {
         task.run_for_caller(None);
-        return None;
+        return Ok(after());
     }
     // Under auto-advance the clock moves when every worker sleeps; a slice
     // running here keeps the runtime busy all the same. The slice may end
@@ -229,11 +232,12 @@ pub(crate) fn run_on_caller(task: Task) -> Option<Task> {
     let shared = Arc::clone(shared);
     shared.scheduler.caller_slices.fetch_add(1, SeqCst);
     task.run_for_caller(None);
+    let result = after();
     shared.scheduler.caller_slices.fetch_sub(1, SeqCst);
     // As a worker going idle would: the slice may have armed the timer
     // that is now the next thing to happen.
     shared.on_idle();
-    None
+    Ok(result)
 }
 
 /// `schedule` for a process a signal or message was just pushed to.
