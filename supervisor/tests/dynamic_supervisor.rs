@@ -447,3 +447,70 @@ fn rule_160_a_child_can_terminate_itself_through_its_supervisor() {
         assert_eq!(sup.count_children().unwrap().specs, 0);
     });
 }
+
+/// `restart_period` sets the intensity window and leaves `max_restarts`,
+/// `max_children`, the extra argument and the name as they were, in either
+/// order.
+#[test]
+fn rule_154_restart_period_sets_only_the_window() {
+    let period = Duration::from_millis(250);
+    let after = DynamicSupervisorOptions::new()
+        .max_restarts(9)
+        .max_children(4)
+        .name("conns")
+        .extra_arguments(7u32)
+        .restart_period(period);
+    let before = DynamicSupervisorOptions::new()
+        .restart_period(period)
+        .max_restarts(9)
+        .max_children(4)
+        .name("conns")
+        .extra_arguments(7u32);
+    for opts in [after, before] {
+        assert_eq!(opts.intensity.period, period);
+        assert_eq!(opts.intensity.max_restarts, 9);
+        assert_eq!(opts.max_children, Some(4));
+        assert_eq!(opts.extra, 7);
+        assert_eq!(opts.name.as_ref().map(|n| n.as_str()), Some("conns"));
+    }
+}
+
+/// A DynamicSupervisor counts restarts in its `restart_period`, with its
+/// `max_restarts`, `max_children` and name in force.
+#[test]
+fn rule_159_a_dynamic_supervisor_uses_its_restart_period() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let name = format!("dyn-period-{}", rt.workers());
+        let sup = DynamicSupervisor::start_link(
+            rt,
+            DynamicSupervisorOptions::new()
+                .max_restarts(1)
+                .max_children(1)
+                .name(name.as_str())
+                .restart_period(Duration::from_millis(500)),
+        )
+        .unwrap();
+        assert_eq!(
+            DynamicSupervisor::<()>::whereis(rt, &name).map(|s| s.pid()),
+            Some(sup.pid())
+        );
+        let mut pid = sup.start_child(worker("w", &probe)).unwrap().unwrap();
+        started(&probe, "w");
+        assert!(matches!(
+            sup.start_child(worker("x", &probe)),
+            Err(StartChildError::MaxChildren)
+        ));
+        for _ in 0..3 {
+            crash(rt, pid);
+            pid = started(&probe, "w");
+            rt.advance(Duration::from_millis(600));
+        }
+        let watcher = watch(rt, sup.pid());
+        crash(rt, pid);
+        pid = started(&probe, "w");
+        rt.advance(Duration::from_millis(400));
+        crash(rt, pid);
+        assert_eq!(down_reason(&watcher), ExitReason::Shutdown);
+    });
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use rotp_runtime::testing::Probe;
 use rotp_runtime::ExitReason;
-use rotp_supervisor::{Restart, Strategy, Supervisor, SupervisorOptions};
+use rotp_supervisor::{AutoShutdown, Restart, Strategy, Supervisor, SupervisorOptions};
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -187,6 +187,77 @@ fn rule_134_a_one_for_all_group_restart_counts_once() {
         assert!(sup.is_alive());
         let watcher = watch(rt, sup.pid());
         crash(rt, pid_of(&sup, "b"));
+        assert_eq!(down_reason(&watcher), ExitReason::Shutdown);
+    });
+}
+
+/// `restart_period` sets the intensity window, to the nanosecond, and
+/// leaves every other option as it was — whichever order the builder
+/// calls come in.
+#[test]
+fn rule_134_restart_period_sets_only_the_window() {
+    let period = Duration::from_millis(1_500);
+    let after = SupervisorOptions::new()
+        .strategy(Strategy::RestForOne)
+        .max_restarts(7)
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .name("app_sup")
+        .restart_period(period);
+    let before = SupervisorOptions::new()
+        .restart_period(period)
+        .strategy(Strategy::RestForOne)
+        .max_restarts(7)
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .name("app_sup");
+    for opts in [after, before] {
+        assert_eq!(opts.intensity.period, period);
+        assert_eq!(opts.intensity.max_restarts, 7);
+        assert_eq!(opts.strategy, Strategy::RestForOne);
+        assert_eq!(opts.auto_shutdown, AutoShutdown::AnySignificant);
+        assert_eq!(opts.name.as_ref().map(|n| n.as_str()), Some("app_sup"));
+    }
+    // `max_seconds` and `restart_period` set the same window: the last wins.
+    let opts = SupervisorOptions::new()
+        .restart_period(period)
+        .max_seconds(9);
+    assert_eq!(opts.intensity.period, Duration::from_secs(9));
+}
+
+/// A supervisor started with a sub-second `restart_period` counts restarts
+/// in that window, with its strategy, `max_restarts` and name in force.
+#[test]
+fn rule_134_a_supervisor_uses_its_restart_period() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let name = format!("period-{}", rt.workers());
+        let sup = Supervisor::start_link(
+            rt,
+            vec![worker("a", &probe), worker("b", &probe)],
+            SupervisorOptions::new()
+                .strategy(Strategy::OneForAll)
+                .max_restarts(1)
+                .name(name.as_str())
+                .restart_period(Duration::from_millis(500)),
+        )
+        .unwrap();
+        assert_eq!(
+            Supervisor::whereis(rt, &name).map(|s| s.pid()),
+            Some(sup.pid())
+        );
+        next_starts(&probe, 2);
+        // one_for_all: both restart; 600 ms apart, the restarts never
+        // share the 500 ms window.
+        for _ in 0..3 {
+            crash(rt, pid_of(&sup, "a"));
+            assert_eq!(next_starts(&probe, 2), ["a", "b"]);
+            rt.advance(Duration::from_millis(600));
+        }
+        // Two within 500 ms are one more than max_restarts allows.
+        let watcher = watch(rt, sup.pid());
+        crash(rt, pid_of(&sup, "b"));
+        next_starts(&probe, 2);
+        rt.advance(Duration::from_millis(400));
+        crash(rt, pid_of(&sup, "a"));
         assert_eq!(down_reason(&watcher), ExitReason::Shutdown);
     });
 }
