@@ -125,11 +125,7 @@ pub trait GenServer: Sized + Send + 'static {
             Info::Down(_) => "a DOWN",
             Info::Timeout => "a timeout",
         };
-        log::warn!(
-            "{} {}: undefined handle_info, dropped {what}",
-            std::any::type_name::<Self>(),
-            ctx.pid()
-        );
+        crate::report::unexpected_message::<Self>(ctx.pid(), what);
         NoReply::noreply()
     }
 

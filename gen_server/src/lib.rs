@@ -70,6 +70,7 @@ mod context;
 mod enter;
 mod error;
 mod name;
+mod report;
 mod results;
 mod server;
 mod start;

@@ -404,11 +404,7 @@ impl<G: GenServer> ServerProcess<G> {
         if !reason.is_normal_class() {
             // Rule 92: the error report names the server, its state and the
             // reason.
-            log::error!(
-                "gen_server {} terminating: {reason}; state: {}",
-                self.name_for_logs(ctx.pid()),
-                crate::sys::shown_state(&self.state)
-            );
+            crate::report::terminating(ctx, self.core.name.as_ref(), &reason, &self.state);
         }
         ctx.exit(reason);
     }

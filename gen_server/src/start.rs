@@ -55,9 +55,17 @@ impl StartOptions {
         self
     }
 
-    /// Bounds the server's mailbox; see [`Overflow`].
+    /// Bounds the server's mailbox; see [`Overflow`] and
+    /// [`SpawnOptions::mailbox_limit`].
     pub fn mailbox_limit(mut self, limit: u32, overflow: Overflow) -> Self {
         self.spawn = self.spawn.mailbox_limit(limit, overflow);
+        self
+    }
+
+    /// Warns when the server's mailbox reaches `n` messages, and again when
+    /// it falls below half; see [`SpawnOptions::mailbox_high_water`].
+    pub fn mailbox_high_water(mut self, n: u32) -> Self {
+        self.spawn = self.spawn.mailbox_high_water(n);
         self
     }
 

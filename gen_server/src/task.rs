@@ -208,7 +208,7 @@ impl<T: Send + 'static> Process for TaskProcess<T> {
                 // Rule 185: a crash is logged. An unlinked task's crash is
                 // reported by the runtime itself.
                 if let (Some(owner), false) = (self.linked_to, detached) {
-                    log::error!("task {} started from {owner} crashed: {reason}", ctx.pid());
+                    crate::report::task_crash(ctx.pid(), owner, &reason);
                 }
                 ctx.exit(reason);
             }

@@ -33,8 +33,18 @@ pub struct ProcessInfo {
     pub status: Status,
     /// Its parent ([`Pid::ROOT`] if spawned from outside).
     pub parent: Pid,
-    /// Entries waiting in its mailbox.
+    /// Entries waiting in its mailbox: everything queued, including what the
+    /// process has already taken from the queue in a batch and not yet
+    /// handled. A behaviour that keeps entries aside in its own state (a
+    /// suspended GenServer's backlog) holds them outside the mailbox.
     pub mailbox_len: usize,
+    /// Bytes held by the mailbox's two buffers (allocated slots, used or
+    /// not), not counting what the messages themselves own on the heap.
+    /// After a burst the buffers stay as large as the burst until the
+    /// process has drained them; then, at its next batch boundary, buffers
+    /// over 256 KiB are released. The runner's half is as of its last
+    /// batch boundary.
+    pub mailbox_memory: usize,
     /// Reductions spent so far.
     pub reductions: u64,
     /// Mailbox entries handled so far.

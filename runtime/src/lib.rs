@@ -49,6 +49,10 @@
 //!   handlers that run long without saying so.
 //! - **Time**: timers and every timeout read the runtime clock, which can be
 //!   virtual in tests ([`Builder::virtual_clock`], [`Handle::advance`]).
+//! - **Reports**: crashes, supervisor events and overload warnings are
+//!   [`Report`]s: structured `log` records when a logger is set, one line
+//!   on stderr when none is, so a crash is never silent
+//!   ([`set_report_route`] to choose).
 
 #![cfg_attr(not(loom), warn(missing_docs))]
 
@@ -70,6 +74,7 @@ mod process;
 mod process_ref;
 mod registry;
 mod reply;
+mod report;
 mod runtime;
 mod scheduler;
 mod table;
@@ -90,6 +95,7 @@ pub use process::{Context, FnProcess, Process};
 pub use process_ref::ProcessRef;
 pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
+pub use report::{report_route, set_report_route, Report, ReportKind, ReportRoute};
 pub use runtime::{Handle, Runtime, SpawnOptions};
 pub use scheduler::blocking::blocking;
 pub use timer::{TimerFired, TimerRef};

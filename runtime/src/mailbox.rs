@@ -7,6 +7,34 @@
 //! messages allocates nothing, and an empty `VecDeque` does not allocate, so
 //! an idle process with an empty mailbox costs only the two headers.
 //!
+//! # Giving memory back
+//!
+//! A burst grows both buffers to its size, and a `VecDeque` never shrinks by
+//! itself: a process that drained ten million messages would keep their
+//! slots until it hibernates. So the runner looks at the buffers at each
+//! batch boundary (in [`Mailbox::idle_or_take`], which runs once per batch,
+//! never per message), and only when one holds more than
+//! [`SHRINK_ABOVE_BYTES`]:
+//!
+//! - going idle, with both buffers empty: a big buffer is released;
+//! - taking a new batch: the emptied batch buffer becomes the queue that
+//!   senders fill next, and if it is more than four times larger than the
+//!   backlog it replaces, it is released and the queue starts afresh.
+//!
+//! The buffers are freed after the critical section. A buffer under the
+//! threshold is never touched, so steady traffic allocates nothing; a
+//! process whose bursts exceed the threshold pays for regrowing its buffers
+//! (by doubling, amortised over the burst's messages).
+//!
+//! # Limit and high-water mark
+//!
+//! A bounded mailbox refuses (or drops, or exits on) a user message that
+//! arrives when the mailbox — queue *and* batch, as `process_info` counts it
+//! — already holds `limit` entries. A high-water mark reports the crossing:
+//! when the mailbox reaches the mark, once, and the all-clear when it falls
+//! below half the mark (checked by senders and at the runner's batch
+//! boundaries). The default mark of a bounded mailbox is 80% of its limit.
+//!
 //! The queue has no lock of its own: the process's state word is its lock
 //! (see `process/state.rs`). Appending a message and learning whether the
 //! process was idle, or finding the queue empty and going idle, is then one
@@ -40,7 +68,8 @@
 //!
 //! The batch is a separate value so that the process control block can
 //! keep it on the runner's cache line, away from the queue and the state
-//! word that every sender writes, and its published length in padding.
+//! word that every sender writes, and its published length and capacity in
+//! padding.
 
 use std::collections::VecDeque;
 
@@ -51,6 +80,13 @@ use crate::loom::{AtomicU32, UnsafeCell};
 use crate::monitor::Down;
 use crate::pid::Pid;
 use crate::process::state::{Locked, Notify, State, TransitionToIdle};
+
+/// A mailbox buffer holding more than this many bytes is released at a
+/// batch boundary once it is no longer needed (see the module docs).
+pub(crate) const SHRINK_ABOVE_BYTES: usize = 256 * 1024;
+
+/// The largest high-water mark: the mark shares its word with two flags.
+pub(crate) const MAX_HIGH_WATER: u32 = (1 << 29) - 1;
 
 /// One entry of a mailbox.
 pub(crate) enum Envelope<M> {
@@ -107,13 +143,17 @@ impl<M> BatchCell<M> {
 }
 
 /// A process's batch as its runner uses it: the entries, and the count of
-/// them that the holder of the run right publishes for `process_info`
-/// (which may not look at the entries). The two live apart — the count in
-/// the padding of the process header — so an idle process stays small.
+/// them and the capacity of their buffer, which the holder of the run right
+/// publishes for `process_info` (which may not look at the entries). They
+/// live apart — the figures in the padding of the process header — so an
+/// idle process stays small.
 #[derive(Clone, Copy)]
 pub(crate) struct Batch<'a, M> {
     pub(crate) entries: &'a BatchCell<M>,
     pub(crate) len: &'a AtomicU32,
+    /// The buffer's capacity, published at batch boundaries (not by every
+    /// [`with`](Self::with): a handler's `pop` never changes it).
+    pub(crate) capacity: &'a AtomicU32,
 }
 
 impl<M> Batch<'_, M> {
@@ -152,15 +192,134 @@ impl<M> Batch<'_, M> {
     pub(crate) fn len(&self) -> usize {
         self.len.load(Relaxed) as usize
     }
+
+    /// The buffer's capacity as of the last batch boundary.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity.load(Relaxed) as usize
+    }
+
+    /// Publishes the capacity of `entries`, the batch's buffer. Only the
+    /// holder of the run right calls this, inside [`with`](Self::with).
+    fn publish_capacity(&self, entries: &VecDeque<Envelope<M>>) {
+        let capacity = u32::try_from(entries.capacity()).unwrap_or(u32::MAX);
+        if self.capacity.load(Relaxed) != capacity {
+            self.capacity.store(capacity, Relaxed);
+        }
+    }
 }
 
 struct Queue<M> {
     entries: VecDeque<Envelope<M>>,
-    /// Logged the high-water warning since the queue was last below it.
-    warned: bool,
-    overflow: Overflow,
-    /// Maximum number of queued user messages; 0 for no limit.
+    bounds: Bounds,
+}
+
+/// A mailbox's limit, high-water mark and overflow policy, in eight bytes
+/// so that the control block of an idle process does not grow: `watch`
+/// holds the mark in its low 29 bits, the policy in the next two and, in
+/// the top bit, whether the mailbox is above the mark (the warning went
+/// out and the all-clear has not).
+#[derive(Clone, Copy)]
+struct Bounds {
+    /// Maximum number of entries a user message may find; 0 for no limit.
     limit: u32,
+    watch: u32,
+}
+
+const MARK_MASK: u32 = MAX_HIGH_WATER;
+const POLICY_SHIFT: u32 = 29;
+const ABOVE: u32 = 1 << 31;
+
+/// A high-water crossing, with the mailbox's length at that moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// The mailbox reached its high-water mark.
+    Above { len: usize, mark: u32 },
+    /// It fell below half the mark again.
+    Below { len: usize, mark: u32 },
+}
+
+/// What the bounds say to one more entry.
+enum Admit {
+    Yes,
+    /// Yes, and the mailbox crossed its mark.
+    Crossed(Mark),
+    Full(Overflow),
+}
+
+impl Bounds {
+    fn new(limit: u32, high_water: u32, overflow: Overflow) -> Self {
+        let mark = match (high_water, limit) {
+            (0, 0) => 0,
+            (0, limit) => default_high_water(limit),
+            (mark, _) => mark.min(MAX_HIGH_WATER),
+        };
+        let policy = match overflow {
+            Overflow::Reject => 0,
+            Overflow::Drop => 1,
+            Overflow::Exit => 2,
+        };
+        Bounds {
+            limit,
+            watch: mark | policy << POLICY_SHIFT,
+        }
+    }
+
+    /// Whether there is a limit or a mark to check; a bounded mailbox
+    /// always has a mark.
+    #[inline]
+    fn active(self) -> bool {
+        self.watch & MARK_MASK != 0
+    }
+
+    fn mark(self) -> u32 {
+        self.watch & MARK_MASK
+    }
+
+    fn overflow(self) -> Overflow {
+        match (self.watch >> POLICY_SHIFT) & 3 {
+            0 => Overflow::Reject,
+            1 => Overflow::Drop,
+            _ => Overflow::Exit,
+        }
+    }
+
+    fn above(self) -> bool {
+        self.watch & ABOVE != 0
+    }
+
+    /// One more entry for a mailbox holding `len`; `message`: a user
+    /// message, which the limit applies to (signals are never refused).
+    #[cold]
+    #[inline(never)]
+    fn admit(&mut self, len: usize, message: bool) -> Admit {
+        if message && self.limit > 0 && len >= self.limit as usize {
+            return Admit::Full(self.overflow());
+        }
+        let after = len + 1;
+        let mark = self.mark();
+        if !self.above() && after >= mark as usize {
+            self.watch |= ABOVE;
+            return Admit::Crossed(Mark::Above { len: after, mark });
+        }
+        self.settle(after).map_or(Admit::Yes, Admit::Crossed)
+    }
+
+    /// The all-clear, if the mailbox was above its mark and now holds
+    /// `len`, less than half the mark.
+    fn settle(&mut self, len: usize) -> Option<Mark> {
+        let mark = self.mark();
+        if self.above() && len.saturating_mul(2) < mark as usize {
+            self.watch &= !ABOVE;
+            return Some(Mark::Below { len, mark });
+        }
+        None
+    }
+}
+
+/// The high-water mark of a mailbox bounded at `limit` when none is set:
+/// 80% of the limit (at least 1).
+pub(crate) fn default_high_water(limit: u32) -> u32 {
+    ((u64::from(limit) * 4 / 5) as u32).clamp(1, MAX_HIGH_WATER)
 }
 
 /// Why an entry was not appended.
@@ -171,13 +330,13 @@ pub(crate) enum Refused<M> {
 }
 
 impl<M> Mailbox<M> {
-    pub(crate) fn new(limit: u32, overflow: Overflow) -> Self {
+    /// A mailbox; `limit` and `high_water` 0 for none (see
+    /// [`SpawnOptions`](crate::SpawnOptions)).
+    pub(crate) fn new(limit: u32, high_water: u32, overflow: Overflow) -> Self {
         Mailbox {
             queue: UnsafeCell::new(Queue {
                 entries: VecDeque::new(),
-                warned: false,
-                overflow,
-                limit,
+                bounds: Bounds::new(limit, high_water, overflow),
             }),
         }
     }
@@ -196,24 +355,30 @@ impl<M> Mailbox<M> {
     /// Appends an entry; `Schedule` if the process was idle and the caller
     /// must enqueue it (the entry is then in the batch already). Signals
     /// (exits, downs) are never refused for fullness: only user messages
-    /// count against the limit.
+    /// are held to the limit. A high-water crossing is passed to `crossed`
+    /// after the critical section.
     #[inline]
     pub(crate) fn push(
         &self,
         state: &State,
         batch: Batch<'_, M>,
         entry: Envelope<M>,
+        crossed: impl FnOnce(Mark),
     ) -> Result<Notify, Refused<M>> {
-        let mut high_water = None;
+        let mut mark = None;
         let pushed = self.locked(state, |word, queue| {
             if !word.is_alive() {
                 return Err(Refused::Closed(entry));
             }
-            if queue.limit > 0 && matches!(entry, Envelope::Message(_)) {
-                match queue.room() {
-                    Room::Full => return Err(Refused::Full(entry, queue.overflow)),
-                    Room::HighWater => high_water = Some(queue.limit),
-                    Room::Free => {}
+            if queue.bounds.active() {
+                // The whole mailbox: the runner's published batch count may
+                // lag behind its pops, which only errs towards "full".
+                let len = queue.entries.len() + batch.len();
+                let message = matches!(entry, Envelope::Message(_));
+                match queue.bounds.admit(len, message) {
+                    Admit::Yes => {}
+                    Admit::Crossed(m) => mark = Some(m),
+                    Admit::Full(overflow) => return Err(Refused::Full(entry, overflow)),
                 }
             }
             let notify = word.notify();
@@ -225,16 +390,18 @@ impl<M> Mailbox<M> {
             }
             Ok(notify)
         });
-        // Outside the lock: a logger may take its time.
-        if let Some(limit) = high_water {
-            log::warn!("mailbox above 80% of its limit of {limit} messages");
+        // Outside the lock: a report may take its time.
+        if let Some(mark) = mark {
+            crossed(mark);
         }
         pushed
     }
 
     /// The runner's batch is empty: goes idle if the queue is empty too,
     /// else moves what arrived to the batch (`Notified`). After `Ok` the
-    /// caller has given up the run right.
+    /// caller has given up the run right. Releases buffers a burst left
+    /// behind (see the module docs) and passes a high-water all-clear to
+    /// `crossed`, both after the critical section.
     ///
     /// # Safety
     ///
@@ -244,21 +411,61 @@ impl<M> Mailbox<M> {
         &self,
         state: &State,
         batch: Batch<'_, M>,
+        crossed: impl FnOnce(Mark),
     ) -> TransitionToIdle {
-        self.locked(state, |word, queue| {
+        let mut spare = Spare::default();
+        let mut mark = None;
+        let next = self.locked(state, |word, queue| {
             let next = word.transition_to_idle(queue.entries.is_empty());
-            if next == TransitionToIdle::Notified {
+            if queue.bounds.active() {
+                mark = queue.bounds.settle(queue.entries.len());
+            }
+            match next {
                 // SAFETY: the caller's run right lasts until the unlock
                 // that follows this critical section.
-                unsafe { batch.with(|batch| queue.take_into(batch)) };
+                TransitionToIdle::Notified => unsafe {
+                    batch.with(|entries| {
+                        queue.take_into(entries, &mut spare);
+                        batch.publish_capacity(entries);
+                    })
+                },
+                TransitionToIdle::Ok => {
+                    // The published capacity is exact but for the few
+                    // slots a waking send may have allocated.
+                    if oversized::<M>(batch.capacity()) {
+                        // SAFETY: as above.
+                        unsafe {
+                            batch.with(|entries| {
+                                spare.0 = Some(std::mem::take(entries));
+                                batch.publish_capacity(entries);
+                            })
+                        };
+                    }
+                    if oversized::<M>(queue.entries.capacity()) {
+                        spare.1 = Some(std::mem::take(&mut queue.entries));
+                    }
+                }
+                TransitionToIdle::Exiting => {}
             }
             next
-        })
+        });
+        // Outside the lock: freeing a large buffer takes time.
+        drop(spare);
+        if let Some(mark) = mark {
+            crossed(mark);
+        }
+        next
     }
 
     /// Number of queued entries (not counting the runner's batch).
     pub(crate) fn len(&self, state: &State) -> usize {
         self.locked(state, |_, queue| queue.entries.len())
+    }
+
+    /// The capacity of the queue's buffer, in entries (not counting the
+    /// runner's batch).
+    pub(crate) fn capacity(&self, state: &State) -> usize {
+        self.locked(state, |_, queue| queue.entries.capacity())
     }
 
     /// Returns what was still queued when the process exited, to be dropped
@@ -283,49 +490,56 @@ impl<M> Mailbox<M> {
         })
     }
 
-    /// Releases spare capacity (used by hibernation).
-    pub(crate) fn shrink(&self, state: &State) {
-        self.locked(state, |_, queue| queue.entries.shrink_to_fit());
+    /// Releases spare capacity of both buffers (hibernation).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the run right of the process that owns `batch`.
+    pub(crate) unsafe fn shrink(&self, state: &State, batch: Batch<'_, M>) {
+        self.locked(state, |_, queue| {
+            queue.entries.shrink_to_fit();
+            // SAFETY: the caller's contract.
+            unsafe {
+                batch.with(|entries| {
+                    entries.shrink_to_fit();
+                    batch.publish_capacity(entries);
+                })
+            };
+        });
     }
+}
+
+/// Buffers released in a critical section, freed after it.
+struct Spare<M>(Option<VecDeque<Envelope<M>>>, Option<VecDeque<Envelope<M>>>);
+
+impl<M> Default for Spare<M> {
+    fn default() -> Self {
+        Spare(None, None)
+    }
+}
+
+/// Whether an empty buffer of `capacity` entries is big enough to give
+/// back. (The division is a constant per message type.)
+#[inline]
+fn oversized<M>(capacity: usize) -> bool {
+    capacity > SHRINK_ABOVE_BYTES / std::mem::size_of::<Envelope<M>>().max(1)
 }
 
 impl<M> Queue<M> {
     /// Moves everything queued to the back of `batch`. When `batch` is
     /// empty (the common case) the two buffers are swapped, keeping both
-    /// allocations.
+    /// allocations — unless the batch's empty buffer, which becomes the
+    /// queue, is oversized for the backlog it replaces: then it goes to
+    /// `spare` and the queue starts afresh.
     #[inline]
-    fn take_into(&mut self, batch: &mut VecDeque<Envelope<M>>) {
+    fn take_into(&mut self, batch: &mut VecDeque<Envelope<M>>, spare: &mut Spare<M>) {
         if batch.is_empty() {
+            if oversized::<M>(batch.capacity()) && batch.capacity() / 4 > self.entries.len() {
+                spare.0 = Some(std::mem::take(batch));
+            }
             std::mem::swap(&mut self.entries, batch);
         } else {
             batch.extend(self.entries.drain(..));
         }
     }
-
-    /// Whether one more user message fits under the limit, and whether the
-    /// queue just crossed its high-water mark (80% of the limit), which is
-    /// reported once per excursion.
-    fn room(&mut self) -> Room {
-        let len = self.entries.len();
-        if len >= self.limit as usize {
-            return Room::Full;
-        }
-        let high = self.limit as usize * 4 / 5;
-        if len >= high && !self.warned {
-            self.warned = true;
-            return Room::HighWater;
-        }
-        if len < high / 2 {
-            self.warned = false;
-        }
-        Room::Free
-    }
-}
-
-/// What a bounded queue says to one more message.
-enum Room {
-    Free,
-    /// Room, and the high-water mark was just crossed.
-    HighWater,
-    Full,
 }

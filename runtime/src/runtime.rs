@@ -23,6 +23,7 @@ use crate::process::pcb::{Header, Pcb, ProcessArc, Spawn, Task};
 use crate::process::{Context, FnProcess, Process};
 use crate::process_ref::ProcessRef;
 use crate::registry::{Name, Registry};
+use crate::report::{Report, ReportKind};
 use crate::scheduler::watchdog::period as watchdog_period;
 use crate::scheduler::{self, Parker, Scheduler};
 use crate::table::Table;
@@ -140,6 +141,7 @@ impl Shared {
                 trap_exit: opts.trap_exit,
                 budget: opts.reductions.unwrap_or(self.config.reductions),
                 mailbox_limit: opts.mailbox_limit,
+                high_water: opts.high_water,
                 overflow: opts.overflow,
             },
         );
@@ -186,6 +188,7 @@ pub struct SpawnOptions {
     trap_exit: bool,
     reductions: Option<u32>,
     mailbox_limit: u32,
+    high_water: u32,
     overflow: Overflow,
 }
 
@@ -219,13 +222,43 @@ impl SpawnOptions {
         self
     }
 
-    /// Bounds the mailbox at `limit` queued messages (signals do not count)
-    /// and chooses what happens to a message that arrives when it is full.
-    /// A warning is logged when the queue passes 80% of the limit. The
-    /// default is OTP's unbounded mailbox.
+    /// Bounds the mailbox at `limit` entries and chooses what happens to a
+    /// user message that arrives when it is full. The limit counts the
+    /// whole mailbox, as [`ProcessInfo::mailbox_len`](crate::ProcessInfo)
+    /// does; exit signals and monitor notifications are never refused, but
+    /// they take room while they wait. A bounded mailbox has a high-water
+    /// mark at 80% of the limit unless [`mailbox_high_water`] sets another
+    /// (see there). The default is OTP's unbounded mailbox; `limit` 0 means
+    /// unbounded.
+    ///
+    /// [`mailbox_high_water`]: Self::mailbox_high_water
     pub fn mailbox_limit(mut self, limit: u32, overflow: Overflow) -> Self {
         self.mailbox_limit = limit;
         self.overflow = overflow;
+        self
+    }
+
+    /// Sets a high-water mark of `n` entries, with or without a limit.
+    /// When the mailbox reaches `n` a warning report
+    /// ([`ReportKind::MailboxHighWater`](crate::ReportKind)) names the
+    /// process (pid and registered name) and the mailbox's length, once;
+    /// when it falls below `n / 2` again an all-clear
+    /// ([`ReportKind::MailboxBelowHighWater`](crate::ReportKind)) follows,
+    /// noticed at the next send or when the process has handled what it
+    /// took from its mailbox. Nothing is refused: the mark only makes
+    /// overload visible. 0 removes the mark (a bounded mailbox then keeps
+    /// its default, 80% of the limit); marks above 536,870,911 are lowered
+    /// to it.
+    ///
+    /// ```
+    /// use rotp_runtime::{Runtime, SpawnOptions};
+    /// let rt = Runtime::new().unwrap();
+    /// let opts = SpawnOptions::new().mailbox_high_water(10_000);
+    /// let (p, _) = rt.spawn_opts(rotp_runtime::FnProcess::new(|_: u64, _| {}), &opts);
+    /// p.send(1);
+    /// ```
+    pub fn mailbox_high_water(mut self, n: u32) -> Self {
+        self.high_water = n;
         self
     }
 }
@@ -597,6 +630,7 @@ impl Handle {
             status,
             parent: h.parent,
             mailbox_len: task.mailbox_len(),
+            mailbox_memory: task.mailbox_memory(),
             reductions: h.reductions.load(Relaxed),
             handled: h.handled.load(Relaxed),
             links,
@@ -836,11 +870,16 @@ impl Runtime {
         if stuck.is_empty() {
             Ok(())
         } else {
-            log::error!(
-                "shutdown: {} process(es) did not exit in time: {:?}",
-                stuck.len(),
-                stuck
-            );
+            Report::error(
+                ReportKind::Runtime,
+                format_args!(
+                    "shutdown: {} process(es) did not exit in time: {:?}",
+                    stuck.len(),
+                    stuck
+                ),
+            )
+            .count("stuck", stuck.len() as u64)
+            .emit();
             Err(ShutdownError { stuck })
         }
     }
@@ -856,10 +895,14 @@ fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
         if t.is_finished() {
             let _ = t.join();
         } else {
-            log::warn!(
-                "runtime thread {:?} still busy at shutdown; detached",
-                t.thread().name()
-            );
+            Report::warn(
+                ReportKind::Runtime,
+                format_args!(
+                    "runtime thread {:?} still busy at shutdown; detached",
+                    t.thread().name()
+                ),
+            )
+            .emit();
         }
     }
 }
@@ -867,7 +910,7 @@ fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
 impl Drop for Runtime {
     fn drop(&mut self) {
         if let Err(e) = self.shutdown(DROP_SHUTDOWN_TIMEOUT) {
-            log::error!("runtime dropped: {e}");
+            Report::error(ReportKind::Runtime, format_args!("runtime dropped: {e}")).emit();
         }
     }
 }

@@ -9,7 +9,9 @@
 //!   matches, like ExUnit's `assert_receive`;
 //! - [`wait_until`] polls a condition with a deadline;
 //! - [`virtual_runtime`] gives a runtime whose clock moves only when the test
-//!   says so, so a test of an hour-long timeout runs in microseconds.
+//!   says so, so a test of an hour-long timeout runs in microseconds;
+//! - [`run_child_test`] runs one test in a child process, for what is
+//!   global to a program (the `log` logger) and what it prints on stderr.
 //!
 //! ```
 //! use std::time::Duration;
@@ -390,6 +392,89 @@ pub fn wait_until(timeout: Duration, mut pred: impl FnMut() -> bool) -> bool {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(5));
     }
+}
+
+/// The environment variable that tells a test binary it runs as the child
+/// of [`run_child_test`].
+pub const CHILD_TEST_ENV: &str = "ROTP_CHILD_TEST";
+
+/// Whether this test binary runs as the child of [`run_child_test`]: the
+/// test then plays its scenario instead of starting the child.
+pub fn is_child_test() -> bool {
+    std::env::var_os(CHILD_TEST_ENV).is_some()
+}
+
+/// Runs the test `name` of the current test binary in a child process and
+/// returns what it wrote on stdout and stderr.
+///
+/// For what a test cannot check inside its own process: what a program
+/// prints on stderr (the runtime's reports when no logger is set), and
+/// anything global, such as the `log` logger, which a process sets once.
+/// The child runs with [`CHILD_TEST_ENV`] set, the harness's output
+/// capture off and `RUST_LOG` unset; the test tells the two roles apart
+/// with [`is_child_test`]:
+///
+/// ```no_run
+/// use rotp_runtime::testing::{is_child_test, run_child_test};
+///
+/// #[test]
+/// fn a_crash_reaches_stderr() {
+///     if is_child_test() {
+///         // ... the scenario: crash a process ...
+///         return;
+///     }
+///     let (_stdout, stderr) = run_child_test("a_crash_reaches_stderr");
+///     assert!(stderr.contains("crash report"));
+/// }
+/// ```
+///
+/// # Panics
+///
+/// If the child cannot start, fails, or runs for more than a minute (it
+/// is then killed). The harness's own lines (`running 1 test`, ...) are on
+/// stdout.
+pub fn run_child_test(name: &str) -> (String, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().expect("the path of the test binary");
+    let mut child = Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD_TEST_ENV, "1")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the child test starts");
+    // Read both pipes on threads, so that a chatty child never blocks.
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = read(Box::new(child.stdout.take().expect("piped stdout")));
+    let err = read(Box::new(child.stderr.take().expect("piped stderr")));
+    let mut status = None;
+    let exited = wait_until(Duration::from_secs(60), || {
+        status = child.try_wait().expect("the child can be waited for");
+        status.is_some()
+    });
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the child running {name} did not finish within 60 s");
+    }
+    let status = status.expect("the child exited");
+    let (out, err) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    assert!(
+        status.success(),
+        "the child running {name} failed ({status}):\n--- stdout\n{out}\n--- stderr\n{err}"
+    );
+    (out, err)
 }
 
 /// Like [`wait_until`], but panics with `what` when the time runs out.

@@ -170,7 +170,8 @@ impl<E: Send + 'static> DynamicServer<E> {
             Restart::Temporary => false,
         };
         if restart || !reason.is_normal_class() {
-            report::child_terminated(&self.me, ChildName(None), pid, &reason);
+            let restarts = self.window.recent(ctx.handle().now());
+            report::child_terminated(&self.me, ChildName(None), pid, &reason, restarts);
         }
         if restart {
             self.restart(key, pid, ctx);
@@ -182,7 +183,13 @@ impl<E: Send + 'static> DynamicServer<E> {
     /// An automatic restart of child `key` whose last pid was `old`.
     fn restart(&mut self, key: u64, old: Pid, ctx: &mut Context<'_, DynRequest<E>>) {
         if self.window.add(ctx.handle().now()) == Admit::GiveUp {
-            report::max_intensity(&self.me, ChildName(None));
+            let now = ctx.handle().now();
+            report::max_intensity(
+                &self.me,
+                ChildName(None),
+                self.window.recent(now),
+                self.window.intensity(),
+            );
             self.remove(key);
             self.shut_down(ExitReason::Shutdown, None, ctx);
             return;

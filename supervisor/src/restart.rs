@@ -40,6 +40,19 @@ impl RestartWindow {
         }
     }
 
+    /// The intensity this window enforces.
+    pub(crate) fn intensity(&self) -> Intensity {
+        self.intensity
+    }
+
+    /// The restarts still inside the window at `now`.
+    pub(crate) fn recent(&self, now: Duration) -> usize {
+        self.restarts
+            .iter()
+            .filter(|&&then| then + self.intensity.period >= now)
+            .count()
+    }
+
     /// Records a restart at `now` (runtime clock) and says whether it is
     /// within the intensity.
     pub(crate) fn add(&mut self, now: Duration) -> Admit {

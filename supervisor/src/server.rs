@@ -234,7 +234,14 @@ impl SupervisorServer {
             Restart::Temporary => false,
         };
         if restart || !reason.is_normal_class() {
-            report::child_terminated(&self.me, ChildName(Some(&child.spec.id)), pid, &reason);
+            let restarts = self.window.recent(ctx.handle().now());
+            report::child_terminated(
+                &self.me,
+                ChildName(Some(&child.spec.id)),
+                pid,
+                &reason,
+                restarts,
+            );
         }
         if restart {
             self.restart(i, ctx);
@@ -271,7 +278,13 @@ impl SupervisorServer {
     /// group per the strategy (rules 125-127).
     fn restart(&mut self, i: usize, ctx: &mut Context<'_, Request>) {
         if self.window.add(ctx.handle().now()) == Admit::GiveUp {
-            report::max_intensity(&self.me, ChildName(Some(&self.children[i].spec.id)));
+            let now = ctx.handle().now();
+            report::max_intensity(
+                &self.me,
+                ChildName(Some(&self.children[i].spec.id)),
+                self.window.recent(now),
+                self.window.intensity(),
+            );
             self.children[i].state = State::Stopped;
             self.shut_down(ExitReason::Shutdown, ctx);
             return;

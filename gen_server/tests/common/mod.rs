@@ -544,13 +544,46 @@ pub(crate) fn hold(s: &ServerRef<Puppet>, probe: &Probe<Ev>, gate: &Gate) {
 // Log capture
 // ---------------------------------------------------------------------------
 
-/// Records every `log` record of the test binary (installed once).
+/// One captured `log` record.
+#[derive(Debug, Clone)]
+pub(crate) struct Captured {
+    pub(crate) level: log::Level,
+    pub(crate) line: String,
+    pub(crate) kvs: Vec<(String, String)>,
+}
+
+impl Captured {
+    /// The value of key-value `key`.
+    pub(crate) fn kv(&self, key: &str) -> Option<&str> {
+        self.kvs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Collects a record's key-values as text.
+struct KeyValues<'a>(&'a mut Vec<(String, String)>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        self.0.push((key.to_string(), value.to_string()));
+        Ok(())
+    }
+}
+
+/// Records every `log` record of the test binary (installed once), with
+/// its key-values.
 pub(crate) struct LogCapture {
-    lines: Mutex<Vec<String>>,
+    records: Mutex<Vec<Captured>>,
 }
 
 static CAPTURE: LogCapture = LogCapture {
-    lines: Mutex::new(Vec::new()),
+    records: Mutex::new(Vec::new()),
 };
 
 impl log::Log for LogCapture {
@@ -559,8 +592,13 @@ impl log::Log for LogCapture {
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let line = format!("{} {}", record.level(), record.args());
-        self.lines.lock().unwrap().push(line);
+        let mut kvs = Vec::new();
+        let _ = record.key_values().visit(&mut KeyValues(&mut kvs));
+        self.records.lock().unwrap().push(Captured {
+            level: record.level(),
+            line: record.args().to_string(),
+            kvs,
+        });
     }
 
     fn flush(&self) {}
@@ -575,20 +613,31 @@ impl LogCapture {
         &CAPTURE
     }
 
-    /// The captured lines that satisfy `pred`.
+    /// The captured lines (`LEVEL message`) that satisfy `pred`.
     pub(crate) fn lines(&self, pred: impl Fn(&str) -> bool) -> Vec<String> {
-        self.lines
+        self.records
             .lock()
             .unwrap()
             .iter()
+            .map(|r| format!("{} {}", r.level, r.line))
             .filter(|l| pred(l))
-            .cloned()
             .collect()
     }
 
     /// Whether some captured line satisfies `pred`.
     pub(crate) fn any(&self, pred: impl Fn(&str) -> bool) -> bool {
         !self.lines(pred).is_empty()
+    }
+
+    /// The captured records that satisfy `pred`.
+    pub(crate) fn records(&self, pred: impl Fn(&Captured) -> bool) -> Vec<Captured> {
+        self.records
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| pred(r))
+            .cloned()
+            .collect()
     }
 }
 

@@ -28,6 +28,8 @@ pub(crate) struct SliceFlags {
     /// The slice runs on the thread of a caller waiting for this process's
     /// answer (see `Pcb::slice`).
     pub(crate) for_caller: bool,
+    /// `ctx.report_exit(..)` was called.
+    pub(crate) exit_reported: bool,
 }
 
 /// The typed view of the running process, without its state type.
@@ -329,8 +331,24 @@ impl<'a, M: Send + 'static> Context<'a, M> {
 
     /// Releases spare memory held by the mailbox buffers (hibernation).
     pub fn shrink(&mut self) {
-        self.with_batch(VecDeque::shrink_to_fit);
-        self.this.mailbox().shrink(&self.header().state);
+        // SAFETY: as in `with_batch`: this handler's thread holds the run
+        // right.
+        unsafe {
+            self.this
+                .mailbox()
+                .shrink(&self.header().state, self.this.batch())
+        };
+    }
+
+    /// Emits `report` as the report of this process's own exit, which its
+    /// behaviour writes because it knows more than the runtime does (a
+    /// gen_server's termination report names its state): when the process
+    /// then exits abnormally with nobody observing it, the runtime writes no
+    /// crash report of its own ([`ReportKind::Crash`](crate::ReportKind::Crash)),
+    /// so one crash is one report. Call it just before the exit.
+    pub fn report_exit(&mut self, report: &crate::Report) {
+        self.flags.exit_reported = true;
+        report.emit();
     }
 
     /// Entries waiting to be handled.

@@ -45,10 +45,11 @@ use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::link::{self, Relations};
 use crate::loom::AtomicU32;
-use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Overflow, Refused};
+use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Mark, Overflow, Refused};
 use crate::monitor::{self, Down};
 use crate::panic;
 use crate::pid::Pid;
+use crate::report::{Report, ReportKind};
 use crate::runtime::Shared;
 use crate::scheduler;
 use crate::timer::TimerList;
@@ -127,6 +128,8 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn addr_into(self: Arc<Self>, slot: &mut dyn Any);
     /// Entries waiting in the mailbox.
     fn mailbox_len(&self) -> usize;
+    /// Bytes held by the mailbox's buffers.
+    fn mailbox_memory(&self) -> usize;
     /// The Rust type of the process state, for introspection.
     fn type_name(&self) -> &'static str;
 }
@@ -137,15 +140,18 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 /// every send writes, comes first, right after the mailbox; `exiting`, which
 /// the runner reads after every handler, comes last, more than a cache line
 /// away, so that a runner draining a flood does not steal the senders' line
-/// for every message.
+/// for every message. The small fields fill what would be padding.
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: State,
-    pub(crate) trap_exit: AtomicBool,
     /// The timers aimed at this process, dropped at its exit (rule 39).
     pub(crate) timers: TimerList,
     /// Reductions per slice before the process yields.
     pub(crate) budget: u32,
+    /// The capacity of the runner's batch buffer (see `mailbox::Batch`),
+    /// which the runner publishes at batch boundaries, under the state
+    /// word's lock: beside the word.
+    batch_capacity: AtomicU32,
     pub(crate) pid: Pid,
     pub(crate) parent: Pid,
     pub(crate) shared: Arc<Shared>,
@@ -160,8 +166,8 @@ pub(crate) struct Header {
     /// A copy of the state's `EXITING` bit, set with it, for the runner's
     /// check after every handler (see above).
     exiting: AtomicBool,
-    /// The number of entries in the runner's batch (see `mailbox::Batch`);
-    /// here it fills padding.
+    pub(crate) trap_exit: AtomicBool,
+    /// The number of entries in the runner's batch (see `mailbox::Batch`).
     batched: AtomicU32,
 }
 
@@ -182,6 +188,39 @@ impl Header {
         } else {
             None
         }
+    }
+
+    /// Reports a high-water crossing of this process's mailbox.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn report_mark(&self, mark: Mark) {
+        let pid = self.pid;
+        let name = self.shared.registry.name_of(pid);
+        let named = match &name {
+            Some(name) => format!("{pid} ({name})"),
+            None => pid.to_string(),
+        };
+        let report = match mark {
+            Mark::Above { len, mark } => Report::warn(
+                ReportKind::MailboxHighWater,
+                format_args!(
+                    "mailbox_high_water: process {named} has {len} messages waiting \
+                     (high-water mark {mark})"
+                ),
+            )
+            .count("len", len as u64)
+            .count("high_water", u64::from(mark)),
+            Mark::Below { len, mark } => Report::warn(
+                ReportKind::MailboxBelowHighWater,
+                format_args!(
+                    "mailbox_below_high_water: process {named} is down to {len} messages \
+                     (high-water mark {mark})"
+                ),
+            )
+            .count("len", len as u64)
+            .count("high_water", u64::from(mark)),
+        };
+        report.pid(pid).name(name).emit();
     }
 
     /// Whether the process has been told to exit; the runner's check.
@@ -235,6 +274,9 @@ pub(crate) struct Port<M> {
 struct Inner<P: Process> {
     process: Option<P>,
     started: bool,
+    /// The process reported its own exit (`Context::report_exit`): no
+    /// crash report of the runtime's.
+    exit_reported: bool,
 }
 
 // SAFETY: `Inner` is only reached through invariant 1 (one thread at a time,
@@ -257,6 +299,7 @@ pub(crate) struct Spawn {
     pub(crate) trap_exit: bool,
     pub(crate) budget: u32,
     pub(crate) mailbox_limit: u32,
+    pub(crate) high_water: u32,
     pub(crate) overflow: Overflow,
 }
 
@@ -292,13 +335,15 @@ impl<P: Process> Pcb<P> {
                         shared: shared.clone(),
                         exiting: AtomicBool::new(false),
                         batched: AtomicU32::new(0),
+                        batch_capacity: AtomicU32::new(0),
                     },
-                    mailbox: Mailbox::new(opts.mailbox_limit, opts.overflow),
+                    mailbox: Mailbox::new(opts.mailbox_limit, opts.high_water, opts.overflow),
                     batch: BatchCell::new(),
                 },
                 inner: UnsafeCell::new(Inner {
                     process: Some(process),
                     started: false,
+                    exit_reported: false,
                 }),
             });
             (pcb.clone() as ProcessArc, pcb)
@@ -356,6 +401,9 @@ impl<P: Process> Pcb<P> {
         h.handled.store(h.handled.load(Relaxed) + handled, Relaxed);
         h.reductions
             .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
+        if flags.exit_reported {
+            inner.exit_reported = true;
+        }
         match result {
             Ok(end) => end,
             Err(reason) => self.after_panic(inner, reason),
@@ -373,6 +421,9 @@ impl<P: Process> Pcb<P> {
         let hook = panic::catch_slice(|| {
             process.handle_panic(&reason, &mut Context::new(self, &mut flags));
         });
+        if flags.exit_reported {
+            inner.exit_reported = true;
+        }
         SliceEnd::Exit(match hook {
             Err(crash) => crash,
             Ok(()) => flags.exit.take().unwrap_or(reason),
@@ -387,7 +438,9 @@ impl<P: Process> Pcb<P> {
         spent: &mut u64,
         ticks: Option<&AtomicU64>,
     ) -> SliceEnd {
-        let Inner { process, started } = inner;
+        let Inner {
+            process, started, ..
+        } = inner;
         let Some(process) = process.as_mut() else {
             return SliceEnd::Exit(ExitReason::Killed);
         };
@@ -414,7 +467,13 @@ impl<P: Process> Pcb<P> {
                 // go idle (a later sender finds us idle and schedules us),
                 // or what arrived moves to the batch.
                 // SAFETY: as for `pop`; the run right ends with `Ok`.
-                match unsafe { self.port.mailbox.idle_or_take(state, self.port.batch()) } {
+                match unsafe {
+                    self.port
+                        .mailbox
+                        .idle_or_take(state, self.port.batch(), |m| {
+                            self.port.header.report_mark(m)
+                        })
+                } {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
                         // We keep running: whatever we woke into this
@@ -473,7 +532,9 @@ impl<P: Process> Pcb<P> {
         match unsafe {
             self.port
                 .mailbox
-                .idle_or_take(&self.port.header.state, self.port.batch())
+                .idle_or_take(&self.port.header.state, self.port.batch(), |m| {
+                    self.port.header.report_mark(m)
+                })
         } {
             TransitionToIdle::Ok => SliceEnd::Idle,
             TransitionToIdle::Notified => SliceEnd::Yield,
@@ -508,25 +569,49 @@ impl<P: Process> Pcb<P> {
         // down, and its failure changes nothing: the process is gone.
         let _ = panic::catch(move || drop((state, batch, queued)));
 
+        // The name, for a crash report, before it is released.
+        let name = (registered && !reason.is_normal_class())
+            .then(|| shared.registry.name_of(header.pid))
+            .flatten();
         if registered {
             shared.registry.release(header.pid);
         }
         shared.timers.cancel_all_for(header);
         let owned = shared.table.remove(header.pid);
         let observed = link::notify_exit(shared, header.pid, relations, &reason);
-        if !reason.is_normal_class() && !observed {
-            log::error!(
-                "crash report: process {} ({}) exited: {}",
-                header.pid,
-                std::any::type_name::<P>(),
-                reason
-            );
-        }
         header.state.transition_to_dead();
         shared.stats.exited.fetch_add(1, Relaxed);
         shared.notify_exit_watchers();
+        // Last: writing a report takes time, and the exit is complete
+        // without it.
+        if !reason.is_normal_class() && !observed && !inner.exit_reported {
+            crash_report(header.pid, name, std::any::type_name::<P>(), &reason);
+        }
         owned
     }
+}
+
+/// A process exited abnormally and nobody observed it.
+#[cold]
+fn crash_report(
+    pid: Pid,
+    name: Option<crate::registry::Name>,
+    type_name: &str,
+    reason: &ExitReason,
+) {
+    let named = match &name {
+        Some(name) => format!("{pid} ({name})"),
+        None => pid.to_string(),
+    };
+    Report::error(
+        ReportKind::Crash,
+        format_args!("crash report: process {named} of type {type_name} exited: {reason}"),
+    )
+    .pid(pid)
+    .name(name)
+    .field("type", type_name)
+    .reason(reason)
+    .emit();
 }
 
 impl<P: Process> AnyProcess for Pcb<P> {
@@ -568,22 +653,12 @@ impl<P: Process> AnyProcess for Pcb<P> {
 
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool {
         let entry = Envelope::Exit(Box::new((from, reason)));
-        matches!(
-            self.port
-                .mailbox
-                .push(&self.port.header.state, self.port.batch(), entry),
-            Ok(Notify::Schedule)
-        )
+        self.port.push_signal(entry)
     }
 
     fn push_down(&self, down: Down) -> bool {
         let entry = Envelope::Down(Box::new(down));
-        matches!(
-            self.port
-                .mailbox
-                .push(&self.port.header.state, self.port.batch(), entry),
-            Ok(Notify::Schedule)
-        )
+        self.port.push_signal(entry)
     }
 
     fn addr_into(self: Arc<Self>, slot: &mut dyn Any) {
@@ -594,6 +669,12 @@ impl<P: Process> AnyProcess for Pcb<P> {
 
     fn mailbox_len(&self) -> usize {
         self.port.mailbox.len(&self.port.header.state) + self.port.batch().len()
+    }
+
+    fn mailbox_memory(&self) -> usize {
+        let capacity =
+            self.port.mailbox.capacity(&self.port.header.state) + self.port.batch().capacity();
+        capacity * std::mem::size_of::<Envelope<P::Message>>()
     }
 
     fn type_name(&self) -> &'static str {
@@ -609,13 +690,25 @@ unsafe impl<P: Process> Deliver<P::Message> for Pcb<P> {
 }
 
 impl<M> Port<M> {
-    /// The runner's batch, with its published length.
+    /// The runner's batch, with its published length and capacity.
     #[inline]
     pub(crate) fn batch(&self) -> Batch<'_, M> {
         Batch {
             entries: &self.batch,
             len: &self.header.batched,
+            capacity: &self.header.batch_capacity,
         }
+    }
+
+    /// Appends a signal; true if the caller must wake the process.
+    fn push_signal(&self, entry: Envelope<M>) -> bool {
+        matches!(
+            self.mailbox
+                .push(&self.header.state, self.batch(), entry, |m| {
+                    self.header.report_mark(m)
+                }),
+            Ok(Notify::Schedule)
+        )
     }
 }
 
@@ -624,10 +717,12 @@ impl<M: Send + 'static> Port<M> {
     /// process (see [`Deliver`]).
     #[inline]
     pub(crate) fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>> {
-        match self
-            .mailbox
-            .push(&self.header.state, self.batch(), Envelope::Message(msg))
-        {
+        match self.mailbox.push(
+            &self.header.state,
+            self.batch(),
+            Envelope::Message(msg),
+            |m| self.header.report_mark(m),
+        ) {
             Ok(notify) => Ok(notify == Notify::Schedule),
             Err(refused) => self.refused(refused),
         }

@@ -259,6 +259,7 @@ mod loom_tests {
         mailbox: Mailbox<usize>,
         batch: BatchCell<usize>,
         batched: AtomicU32,
+        batch_capacity: AtomicU32,
         /// Queue entries that exist: pushed and not yet popped.
         queued: AtomicUsize,
         /// Bit `i` is set once message `i` has been handled.
@@ -283,9 +284,10 @@ mod loom_tests {
         fn new(start: Start, budget: usize, preload: &[usize]) -> Self {
             let p = Proc {
                 state: State::new_scheduled(),
-                mailbox: Mailbox::new(0, Overflow::Reject),
+                mailbox: Mailbox::new(0, 0, Overflow::Reject),
                 batch: BatchCell::new(),
                 batched: AtomicU32::new(0),
+                batch_capacity: AtomicU32::new(0),
                 queued: AtomicUsize::new(1),
                 handled: AtomicUsize::new(0),
                 exits: AtomicUsize::new(0),
@@ -293,7 +295,9 @@ mod loom_tests {
             };
             for &msg in preload {
                 // Born SCHEDULED: a push asks for nothing.
-                let notify = p.mailbox.push(&p.state, p.batch(), Envelope::Message(msg));
+                let notify = p
+                    .mailbox
+                    .push(&p.state, p.batch(), Envelope::Message(msg), |_| {});
                 assert!(matches!(notify, Ok(Notify::Nothing)));
             }
             if start == Start::Idle {
@@ -311,6 +315,7 @@ mod loom_tests {
             Batch {
                 entries: &self.batch,
                 len: &self.batched,
+                capacity: &self.batch_capacity,
             }
         }
 
@@ -319,7 +324,7 @@ mod loom_tests {
         fn send(&self, msg: usize) {
             if let Ok(Notify::Schedule) =
                 self.mailbox
-                    .push(&self.state, self.batch(), Envelope::Message(msg))
+                    .push(&self.state, self.batch(), Envelope::Message(msg), |_| {})
             {
                 self.enqueue();
                 self.run_entries();
@@ -374,7 +379,7 @@ mod loom_tests {
                 // SAFETY: this thread popped the entry: it holds the run
                 // right (loom checks the batch cell's accesses).
                 let Some(entry) = (unsafe { self.batch().pop() }) else {
-                    match unsafe { self.mailbox.idle_or_take(&self.state, self.batch()) } {
+                    match unsafe { self.mailbox.idle_or_take(&self.state, self.batch(), |_| {}) } {
                         TransitionToIdle::Ok => return false,
                         TransitionToIdle::Notified => continue,
                         TransitionToIdle::Exiting => {
@@ -458,7 +463,7 @@ mod loom_tests {
                 // A closed mailbox refuses.
                 assert!(p
                     .mailbox
-                    .push(&p.state, p.batch(), Envelope::Message(9))
+                    .push(&p.state, p.batch(), Envelope::Message(9), |_| {})
                     .is_err());
             } else {
                 // No lost wake-up: idle, and nothing left unhandled.

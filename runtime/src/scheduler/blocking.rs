@@ -23,6 +23,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::park::Parker;
 use super::worker::{self, WorkerCx};
+use crate::report::{Report, ReportKind};
 use crate::runtime::Shared;
 
 /// How long an idle spare waits for work before its thread exits.
@@ -149,10 +150,14 @@ pub(crate) fn cover(shared: &Arc<Shared>, worker: Option<usize>, busy: bool) -> 
     if spares.total.fetch_add(1, SeqCst) >= spares.max {
         spares.total.fetch_sub(1, SeqCst);
         if !spares.warned.swap(true, SeqCst) {
-            log::warn!(
-                "all {} spare threads are busy: a blocking call now holds its worker",
-                spares.max
-            );
+            Report::warn(
+                ReportKind::Runtime,
+                format_args!(
+                    "all {} spare threads are busy: a blocking call now holds its worker",
+                    spares.max
+                ),
+            )
+            .emit();
         }
         return Some(guard);
     }
@@ -163,7 +168,11 @@ pub(crate) fn cover(shared: &Arc<Shared>, worker: Option<usize>, busy: bool) -> 
         .spawn(move || spare_main(thread_shared, cover));
     if let Err(e) = spawned {
         spares.total.fetch_sub(1, SeqCst);
-        log::warn!("could not start a spare thread: {e}");
+        Report::warn(
+            ReportKind::Runtime,
+            format_args!("could not start a spare thread: {e}"),
+        )
+        .emit();
     }
     Some(guard)
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::WorkerShared;
 use crate::pid::Pid;
+use crate::report::{Report, ReportKind};
 use crate::runtime::Shared;
 
 /// Ends the watchdog's cover of `ws`, if any (called by the worker).
@@ -59,16 +60,23 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
                 continue;
             }
             let pid = Pid::from_bits(ws.running.load(Relaxed));
-            let name = shared
-                .registry
-                .name_of(pid)
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default();
-            log::warn!(
-                "long_schedule: process {pid}{name} has run one handler for over {:?} on worker {i}; \
-                 a spare thread takes over the worker's queue",
-                threshold
-            );
+            let name = shared.registry.name_of(pid);
+            let named = match &name {
+                Some(name) => format!("{pid} ({name})"),
+                None => pid.to_string(),
+            };
+            Report::warn(
+                ReportKind::LongSchedule,
+                format_args!(
+                    "long_schedule: process {named} has run one handler for over {threshold:?} \
+                     on worker {i}; a spare thread takes over the worker's queue"
+                ),
+            )
+            .pid(pid)
+            .name(name)
+            .count("worker", i as u64)
+            .count("threshold_ms", threshold.as_millis() as u64)
+            .emit();
             shared.stats.long_schedules.fetch_add(1, Relaxed);
             if let Some(guard) = super::blocking::cover(&shared, Some(i), true) {
                 *ws.watchdog_cover.lock() = Some(guard);

@@ -400,13 +400,45 @@ pub fn run_in<R: Send + 'static>(
         .expect("the parent process answers")
 }
 
+/// One captured `log` record: level, message and key-values.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub level: log::Level,
+    pub line: String,
+    pub kvs: Vec<(String, String)>,
+}
+
+impl Record {
+    /// The value of key-value `key`.
+    pub fn kv(&self, key: &str) -> Option<&str> {
+        self.kvs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Collects a record's key-values as text.
+struct KeyValues<'a>(&'a mut Vec<(String, String)>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        self.0.push((key.to_string(), value.to_string()));
+        Ok(())
+    }
+}
+
 /// Captured `log` records (installed once per test binary).
 pub struct Logs {
-    lines: Mutex<Vec<(log::Level, String)>>,
+    records: Mutex<Vec<Record>>,
 }
 
 static LOGS: Logs = Logs {
-    lines: Mutex::new(Vec::new()),
+    records: Mutex::new(Vec::new()),
 };
 
 impl log::Log for Logs {
@@ -416,8 +448,13 @@ impl log::Log for Logs {
 
     fn log(&self, record: &log::Record<'_>) {
         if self.enabled(record.metadata()) {
-            let line = record.args().to_string();
-            self.lines.lock().unwrap().push((record.level(), line));
+            let mut kvs = Vec::new();
+            let _ = record.key_values().visit(&mut KeyValues(&mut kvs));
+            self.records.lock().unwrap().push(Record {
+                level: record.level(),
+                line: record.args().to_string(),
+                kvs,
+            });
         }
     }
 
@@ -435,11 +472,22 @@ impl Logs {
 
     /// The captured lines containing `needle`, with their levels.
     pub fn matching(&self, needle: &str) -> Vec<(log::Level, String)> {
-        self.lines
+        self.records
             .lock()
             .unwrap()
             .iter()
-            .filter(|(_, l)| l.contains(needle))
+            .filter(|r| r.line.contains(needle))
+            .map(|r| (r.level, r.line.clone()))
+            .collect()
+    }
+
+    /// The captured records that satisfy `pred`.
+    pub fn records(&self, pred: impl Fn(&Record) -> bool) -> Vec<Record> {
+        self.records
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| pred(r))
             .cloned()
             .collect()
     }

@@ -1,0 +1,79 @@
+//! The gen_server's reports, written through the runtime's [`Report`]: to
+//! `log` as structured records when a logger is set, else to stderr (see
+//! `rotp_runtime::Report`).
+//!
+//! - `gen_server_terminating` (rule 92): a server stops with an abnormal
+//!   reason; the report names the server, its type, its state and the
+//!   reason, and stands for the process's crash report.
+//! - `unexpected_message` (rules 95-96): the default `handle_info` drops
+//!   a message.
+//! - `task_crash` (rule 185): a linked task crashed.
+
+use std::fmt;
+
+use rotp_runtime::{Context, ExitReason, Pid, Report, ReportKind};
+
+use crate::behaviour::GenServer;
+use crate::name::ServerName;
+
+/// `pid`, or `name (pid)`.
+struct Named<'a>(Pid, Option<&'a ServerName>);
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(name) => write!(f, "{name} ({})", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// Reports that the server is terminating with the abnormal `reason`, as
+/// the report of its exit ([`Context::report_exit`]).
+pub(crate) fn terminating<G: GenServer, M: Send + 'static>(
+    ctx: &mut Context<'_, M>,
+    name: Option<&ServerName>,
+    reason: &ExitReason,
+    state: &Option<G>,
+) {
+    let pid = ctx.pid();
+    let state = crate::sys::shown_state(state);
+    let report = Report::error(
+        ReportKind::ServerTerminating,
+        format_args!(
+            "gen_server {} terminating: {reason}; state: {state}",
+            Named(pid, name)
+        ),
+    )
+    .pid(pid)
+    .name(name)
+    .field("type", std::any::type_name::<G>())
+    .reason(reason)
+    .field("state", &state);
+    ctx.report_exit(&report);
+}
+
+/// The default `handle_info` dropped `what` (rules 95-96).
+pub(crate) fn unexpected_message<G: GenServer>(pid: Pid, what: &str) {
+    let server = std::any::type_name::<G>();
+    Report::warn(
+        ReportKind::UnexpectedMessage,
+        format_args!("{server} {pid}: undefined handle_info, dropped {what}"),
+    )
+    .pid(pid)
+    .field("type", server)
+    .field("message", what)
+    .emit();
+}
+
+/// A task linked to `owner` crashed with `reason` (rule 185).
+pub(crate) fn task_crash(pid: Pid, owner: Pid, reason: &ExitReason) {
+    Report::error(
+        ReportKind::TaskCrash,
+        format_args!("task {pid} started from {owner} crashed: {reason}"),
+    )
+    .pid(pid)
+    .field("owner", owner)
+    .reason(reason)
+    .emit();
+}
