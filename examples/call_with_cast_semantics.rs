@@ -112,7 +112,7 @@ pub(crate) fn run() {
     }
 
     // Unlike a cast, an enqueue to a server that is gone fails visibly.
-    worker.stop(ExitReason::Normal, None).unwrap();
+    worker.stop(ExitReason::Normal, Some(wait)).unwrap();
     let lost = worker.call(Box::new(|| "lost".to_owned()));
     assert_eq!(lost, Err(CallError::NoProc));
     println!("enqueue after stop: {:?}", lost);

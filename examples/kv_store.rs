@@ -165,7 +165,12 @@ pub(crate) fn run() {
     );
 
     // Transport errors are different: here, the server is gone.
-    store.stop(rotp::runtime::ExitReason::Normal, None).unwrap();
+    store
+        .stop(
+            rotp::runtime::ExitReason::Normal,
+            Some(Duration::from_secs(5)),
+        )
+        .unwrap();
     assert_eq!(
         store.call(Call::Get("a".into())).unwrap_err(),
         CallError::NoProc

@@ -199,7 +199,9 @@ pub(crate) fn run() {
     let small =
         TaskSupervisor::start_link(&rt, TaskSupervisorOptions::new().max_children(1)).unwrap();
     let (release, gate) = mpsc::channel::<()>();
-    let busy = small.run(move || gate.recv().is_ok()).unwrap();
+    let busy = small
+        .run(move || gate.recv_timeout(Duration::from_secs(5)).is_ok())
+        .unwrap();
     assert_eq!(small.run(|| true).unwrap_err(), TaskRunError::MaxChildren);
     println!("max_children: {}", TaskRunError::MaxChildren);
     assert_eq!(small.children().unwrap(), [busy.pid().unwrap()]);

@@ -154,7 +154,9 @@ fn gen_servers() {
         "withdraw 30 by name: {:?}",
         by_name.call(Request::Withdraw(30)).unwrap()
     );
-    account.stop(ExitReason::Normal, None).unwrap();
+    account
+        .stop(ExitReason::Normal, Some(Duration::from_secs(5)))
+        .unwrap();
     println!(
         "stopped; a call now fails with {:?}",
         account.call(Request::Balance).unwrap_err()

@@ -1,13 +1,52 @@
 //! Runs every example's scenario, so `cargo test` checks the GenServer
 //! patterns the examples teach. Each example keeps its logic in `run()`,
 //! which asserts its own results; its `main` only calls it.
+//!
+//! Each scenario runs on a thread of its own under a deadline
+//! ([`scenario`]): a bug that leaves a scenario waiting — on a virtual
+//! clock nobody advances, a call's timeout never comes — fails its test
+//! after [`DEADLINE`] instead of hanging the whole run.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+/// How long one example's scenario may take; they take well under a second.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Runs `run`, the scenario of example `name`, on a thread of its own and
+/// fails if it panics or has not finished within [`DEADLINE`]; returns
+/// what it returns. A scenario past its deadline is left running; the
+/// test binary ends it when it exits.
+fn scenario<R: Send + 'static>(name: &str, run: fn() -> R) -> R {
+    let (done, finished) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name(format!("example-{name}"))
+        .spawn(move || {
+            let result = run();
+            let _ = done.send(());
+            result
+        })
+        .expect("a thread for the scenario");
+    match finished.recv_timeout(DEADLINE) {
+        Ok(()) => thread.join().expect("the scenario finished"),
+        // It panicked: fail with its panic.
+        Err(RecvTimeoutError::Disconnected) => match thread.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(_) => unreachable!("the scenario ends by sending or by panicking"),
+        },
+        Err(RecvTimeoutError::Timeout) => panic!(
+            "example {name}: the scenario did not finish within {DEADLINE:?}; \
+             something waits without a time limit"
+        ),
+    }
+}
 
 #[path = "../examples/counter.rs"]
 mod counter;
 
 #[test]
 fn counter() {
-    counter::run();
+    scenario("counter", counter::run);
 }
 
 #[path = "../examples/stack.rs"]
@@ -15,7 +54,7 @@ mod stack;
 
 #[test]
 fn stack() {
-    stack::run();
+    scenario("stack", stack::run);
 }
 
 #[path = "../examples/kv_store.rs"]
@@ -23,7 +62,7 @@ mod kv_store;
 
 #[test]
 fn kv_store() {
-    kv_store::run();
+    scenario("kv_store", kv_store::run);
 }
 
 #[path = "../examples/session_store.rs"]
@@ -31,7 +70,7 @@ mod session_store;
 
 #[test]
 fn session_store() {
-    session_store::run();
+    scenario("session_store", session_store::run);
 }
 
 #[path = "../examples/cache_ttl.rs"]
@@ -39,7 +78,7 @@ mod cache_ttl;
 
 #[test]
 fn cache_ttl() {
-    cache_ttl::run();
+    scenario("cache_ttl", cache_ttl::run);
 }
 
 #[path = "../examples/order_state_machine.rs"]
@@ -47,7 +86,7 @@ mod order_state_machine;
 
 #[test]
 fn order_state_machine() {
-    order_state_machine::run();
+    scenario("order_state_machine", order_state_machine::run);
 }
 
 #[path = "../examples/notification_queue.rs"]
@@ -55,7 +94,7 @@ mod notification_queue;
 
 #[test]
 fn notification_queue() {
-    notification_queue::run();
+    scenario("notification_queue", notification_queue::run);
 }
 
 #[path = "../examples/call_with_cast_semantics.rs"]
@@ -63,7 +102,7 @@ mod call_with_cast_semantics;
 
 #[test]
 fn call_with_cast_semantics() {
-    call_with_cast_semantics::run();
+    scenario("call_with_cast_semantics", call_with_cast_semantics::run);
 }
 
 #[path = "../examples/deferred_reply.rs"]
@@ -71,7 +110,7 @@ mod deferred_reply;
 
 #[test]
 fn deferred_reply() {
-    deferred_reply::run();
+    scenario("deferred_reply", deferred_reply::run);
 }
 
 #[path = "../examples/cache_warmer.rs"]
@@ -79,7 +118,7 @@ mod cache_warmer;
 
 #[test]
 fn cache_warmer() {
-    cache_warmer::run();
+    scenario("cache_warmer", cache_warmer::run);
 }
 
 #[path = "../examples/periodic_metrics.rs"]
@@ -87,7 +126,7 @@ mod periodic_metrics;
 
 #[test]
 fn periodic_metrics() {
-    periodic_metrics::run();
+    scenario("periodic_metrics", periodic_metrics::run);
 }
 
 #[path = "../examples/agent.rs"]
@@ -95,7 +134,7 @@ mod agent;
 
 #[test]
 fn agent() {
-    agent::run();
+    scenario("agent", agent::run);
 }
 
 #[path = "../examples/task.rs"]
@@ -103,7 +142,7 @@ mod task;
 
 #[test]
 fn task() {
-    task::run();
+    scenario("task", task::run);
 }
 
 #[path = "../examples/db_pool.rs"]
@@ -111,7 +150,7 @@ mod db_pool;
 
 #[test]
 fn db_pool() {
-    db_pool::run();
+    scenario("db_pool", db_pool::run);
 }
 
 #[path = "../examples/sharded_counter.rs"]
@@ -119,7 +158,7 @@ mod sharded_counter;
 
 #[test]
 fn sharded_counter() {
-    sharded_counter::run();
+    scenario("sharded_counter", sharded_counter::run);
 }
 
 #[path = "../examples/task_supervisor.rs"]
@@ -127,5 +166,5 @@ mod task_supervisor;
 
 #[test]
 fn task_supervisor() {
-    task_supervisor::run();
+    scenario("task_supervisor", task_supervisor::run);
 }

@@ -179,7 +179,7 @@ fn rule_139_a_name_clash_passes_already_started_through() {
             )),
             Err(StartChildError::AlreadyStarted(outside.pid()))
         );
-        outside.stop(ExitReason::Normal, None).unwrap();
+        outside.stop(ExitReason::Normal, Some(TIMEOUT)).unwrap();
     });
 }
 

@@ -358,7 +358,7 @@ fn r1_a_kill_waits_for_the_busy_callback_and_no_two_incarnations_overlap() {
             pid,
             Cmd::Run(Box::new(move |_ctx| {
                 in_tx.send(()).unwrap();
-                rotp_runtime::blocking(|| go_rx.recv().unwrap());
+                rotp_runtime::blocking(|| go_rx.recv_timeout(TIMEOUT).unwrap());
             })),
         );
         in_rx.recv_timeout(TIMEOUT).unwrap();
@@ -407,7 +407,7 @@ fn r1_a_child_busy_when_its_timeout_expires_is_waited_for_before_the_restart() {
             busy,
             Cmd::Run(Box::new(move |_ctx| {
                 in_tx.send(()).unwrap();
-                rotp_runtime::blocking(|| go_rx.recv().unwrap());
+                rotp_runtime::blocking(|| go_rx.recv_timeout(TIMEOUT).unwrap());
             })),
         );
         in_rx.recv_timeout(TIMEOUT).unwrap();
