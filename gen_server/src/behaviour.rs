@@ -147,7 +147,9 @@ pub trait GenServer: Sized + Send + 'static {
     /// Runs before the server exits on a stop result, a panic in a
     /// callback, `stop`, or its parent's exit while trapping exits — not on
     /// a kill (rules 85-86). Its return is ignored; a panic here replaces
-    /// the exit reason (rule 90).
+    /// the exit reason (rule 90). Afterwards an abnormal reason is reported
+    /// with the state as [`format_status`](Self::format_status) shows it
+    /// (rule 92; see [`rotp_runtime::Report`] for where reports go).
     fn terminate(&mut self, reason: &ExitReason, ctx: &mut Ctx<'_, Self>) {
         let _ = (reason, ctx);
     }

@@ -56,6 +56,10 @@
 //! - A call made inside a process blocks only that process.
 //! - `terminate` runs on stop results, panics, `stop`, and the parent's
 //!   exit while trapping exits — never on a kill.
+//! - A server that stops with an abnormal reason is reported once
+//!   (`gen_server_terminating`: pid, name, type, reason, state): a `log`
+//!   record, or a line on stderr when no logger is set
+//!   ([`rotp_runtime::Report`]).
 //! - `docs/guide.md` shows each Elixir GenServer pattern beside its rotp
 //!   form.
 

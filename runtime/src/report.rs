@@ -1,38 +1,5 @@
 //! Reports: crash, termination, supervisor and overload reports, and where
-//! they go.
-//!
-//! Every report the runtime, the gen_server and the supervisor write — a
-//! process that crashed unobserved, a server terminating abnormally, a child
-//! restarted, a mailbox past its high-water mark — is a [`Report`]: a
-//! [`ReportKind`], a level, key-values (pid, registered name, server type,
-//! reason, restart count where they apply) and one line of text that reads
-//! well on its own. [`Report::emit`] routes it:
-//!
-//! - **A `log` logger is set** (`env_logger`, `simplelog`, a `tracing`
-//!   bridge, ...): the report is a `log` record at its level, whose message
-//!   is the line and whose key-values are the report's (the `log` crate's
-//!   `kv` API), under the target `rotp_runtime`, `rotp_gen_server` or
-//!   `rotp_supervisor`. Nothing is written to stderr; the logger's filters
-//!   decide what is shown.
-//! - **No logger is set**: warnings and errors are written to stderr, one
-//!   line each (`[error] crash report: process <0.12.0> ...`), as OTP's
-//!   default logger prints to the console. Info-level reports (a child
-//!   that ended normally, an auto-shutdown) are dropped, as below OTP's
-//!   default `notice` level. A crash is never silent.
-//!
-//! # How "no logger" is told
-//!
-//! The `log` crate does not say whether a logger is installed. Its global
-//! maximum level does: it starts at `Off`, and every logger's set-up raises
-//! it (`env_logger` to its filter's level, `error` by default). So a report
-//! takes the `log` path when [`log::max_level`] is above `Off`, and stderr
-//! otherwise. The check is one relaxed load per report, and a logger set
-//! at any time — before or after the runtime starts — is used from then
-//! on. The one case this cannot tell apart is a logger installed with its
-//! level set to `Off` (`RUST_LOG=off`): it looks like no logger, and the
-//! reports go to stderr, because a program that never set up logging must
-//! not lose its crashes. To silence them, or to send them to `log` whatever
-//! its level, choose the route yourself with [`set_report_route`].
+//! they go. See [`Report`] for the routing and why it is decided as it is.
 
 use std::fmt;
 use std::io::Write;
@@ -133,8 +100,7 @@ impl fmt::Display for ReportKind {
     }
 }
 
-/// Where reports go; see the [module docs](self) and
-/// [`set_report_route`].
+/// Where reports go; see [`Report`] and [`set_report_route`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ReportRoute {
@@ -202,10 +168,39 @@ impl fmt::Display for Value {
 
 /// One report: a kind, a level, key-values and one line of text.
 ///
-/// Built with the methods below and sent with [`emit`](Self::emit), which
-/// routes it to `log` or to stderr (see the [module docs](self)). The text
-/// is kept on one line: line breaks in it (a multi-line panic message)
-/// are written as `\n`.
+/// Every report the runtime, the gen_server and the supervisor write — a
+/// process that crashed unobserved, a server terminating abnormally, a child
+/// restarted, a mailbox past its high-water mark — is a `Report`: a
+/// [`ReportKind`], a level, key-values (pid, registered name, type, reason,
+/// restart count where they apply) and one line of text that reads well on
+/// its own (line breaks in it, as in a multi-line panic message, are written
+/// as `\n`). [`emit`](Self::emit) routes it:
+///
+/// - **A `log` logger is set** (`env_logger`, `simplelog`, a `tracing`
+///   bridge, ...): the report is a `log` record at its level, whose message
+///   is the line and whose key-values are the report's (the `log` crate's
+///   `kv` API), under the target `rotp_runtime`, `rotp_gen_server` or
+///   `rotp_supervisor` ([`ReportKind::target`]). Nothing is written to
+///   stderr; the logger's filters decide what is shown.
+/// - **No logger is set**: warnings and errors are written to stderr, one
+///   line each (`[error] crash report: process <0.12.1> ...`), as OTP's
+///   default logger prints to the console. Info-level reports (a child
+///   that ended normally, an auto-shutdown) are dropped, as below OTP's
+///   default `notice` level. A crash is never silent.
+///
+/// # How "no logger" is told
+///
+/// The `log` crate does not say whether a logger is installed. Its global
+/// maximum level does: it starts at `Off`, and every logger's set-up raises
+/// it (`env_logger` to its filter's level, `error` by default). So a report
+/// takes the `log` path when [`log::max_level`] is above `Off`, and stderr
+/// otherwise. The check is one relaxed load per report, and a logger set at
+/// any time — before or after the runtime starts — is used from then on.
+/// The one case this cannot tell apart is a logger installed with its level
+/// set to `Off` (`RUST_LOG=off`): it looks like no logger, and the reports
+/// go to stderr, because a program that never set up logging must not lose
+/// its crashes. To silence them, or to send them to `log` whatever its
+/// level, choose the route yourself with [`set_report_route`].
 ///
 /// ```
 /// use rotp_runtime::{ExitReason, Pid, Report, ReportKind};

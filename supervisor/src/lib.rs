@@ -122,9 +122,14 @@
 //! not, and [`run_nolink_info`](TaskSupervisor::run_nolink_info) for a
 //! GenServer that takes the result and the `DOWN` in `handle_info`.
 //!
-//! **Reports** go to the `log` crate: `child_terminated`, `start_error`,
-//! `shutdown_error`, `reached_max_restart_intensity`. Only abnormal exit
-//! reasons are logged as errors.
+//! **Reports** (`child_terminated`, `start_error`, `shutdown_error`,
+//! `reached_max_restart_intensity`, `auto_shutdown`) are
+//! [`rotp_runtime::Report`]s: `log` records under the target
+//! `rotp_supervisor` with key-values — the supervisor's `pid` and `name`,
+//! `child_id`, `child_pid`, `reason`, and `restarts`, the automatic
+//! restarts in the intensity window — when a logger is set, else one line
+//! each on stderr. Only abnormal exit reasons are errors; a child ending
+//! normally and an auto-shutdown are info (not printed without a logger).
 //!
 //! The management API ([`Supervisor::start_child`],
 //! [`terminate_child`](Supervisor::terminate_child),
