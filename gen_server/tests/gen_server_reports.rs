@@ -11,11 +11,21 @@ use rotp_gen_server::{start, NoReply, StartOptions};
 use rotp_runtime::testing::{is_child_test, run_child_test, Probe};
 use rotp_runtime::Runtime;
 
+/// A runtime without the watchdog: on a loaded machine a handler may seem
+/// long and add a `long_schedule` line to the stderr these tests count.
+fn quiet_runtime(workers: usize) -> Runtime {
+    Runtime::builder()
+        .workers(workers)
+        .watchdog_threshold(None)
+        .build()
+        .unwrap()
+}
+
 /// Starts a named puppet in a runtime of each size and crashes it;
 /// prints `crashed <pid> <name>` on stdout for each.
 fn crash_named_servers() {
     for workers in WORKER_COUNTS {
-        let rt = Runtime::builder().workers(workers).build().unwrap();
+        let rt = quiet_runtime(workers);
         let probe = Probe::spawn(&rt);
         let name = format!("r92-{workers}");
         let s = script_with(&probe, |mut p, _| {

@@ -11,11 +11,21 @@ use common::*;
 use rotp_runtime::testing::{is_child_test, run_child_test};
 use rotp_runtime::{report_route, set_report_route, ExitReason, ReportRoute, Runtime};
 
+/// A runtime without the watchdog: on a loaded machine a handler may seem
+/// long and add a `long_schedule` line to the stderr these tests count.
+fn quiet_runtime(workers: usize) -> Runtime {
+    Runtime::builder()
+        .workers(workers)
+        .watchdog_threshold(None)
+        .build()
+        .unwrap()
+}
+
 /// Crashes, in a runtime of each size, a process that nothing links to or
 /// monitors; prints `crashed <pid> <name>` on stdout for each.
 fn crash_unobserved_processes() {
     for workers in WORKER_COUNTS {
-        let rt = Runtime::builder().workers(workers).build().unwrap();
+        let rt = quiet_runtime(workers);
         let name = format!("crashy-{workers}");
         let p = rt.spawn_fn(move |msg: &'static str, _ctx| panic!("{msg}"));
         rt.register(name.as_str(), p.pid()).unwrap();
@@ -94,7 +104,7 @@ fn with_a_logger_a_crash_is_a_structured_record_and_stderr_stays_quiet() {
 #[test]
 fn a_multi_line_reason_stays_on_one_line() {
     if is_child_test() {
-        let rt = Runtime::builder().workers(1).build().unwrap();
+        let rt = quiet_runtime(1);
         let p = rt.spawn_fn(|_: (), _ctx| panic!("first line\nsecond line"));
         p.send(());
         assert!(rt.await_exit(&p, Some(TIMEOUT)).is_some());
@@ -113,7 +123,7 @@ fn the_route_can_silence_or_force_stderr() {
     if is_child_test() {
         set_report_route(ReportRoute::Off);
         assert_eq!(report_route(), ReportRoute::Off);
-        let rt = Runtime::builder().workers(1).build().unwrap();
+        let rt = quiet_runtime(1);
         let p = rt.spawn_fn(|_: (), _ctx| panic!("silenced"));
         p.send(());
         assert!(rt.await_exit(&p, Some(TIMEOUT)).is_some());
@@ -139,7 +149,7 @@ fn the_route_can_silence_or_force_stderr() {
 fn observed_crashes_and_normal_exits_are_not_reported() {
     if is_child_test() {
         for workers in WORKER_COUNTS {
-            let rt = Runtime::builder().workers(workers).build().unwrap();
+            let rt = quiet_runtime(workers);
             let probe = rotp_runtime::testing::Probe::<()>::spawn(&rt);
             let p = rt.spawn_fn(|_: (), _ctx| panic!("observed"));
             probe.monitor(p.pid());

@@ -121,6 +121,7 @@ fn r14_without_a_logger_supervisor_errors_are_lines_on_stderr() {
             let rt = rotp_runtime::Runtime::builder()
                 .workers(workers)
                 .virtual_clock()
+                .watchdog_threshold(None)
                 .build()
                 .unwrap();
             let name = format!("stderr-{workers}");
