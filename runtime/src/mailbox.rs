@@ -24,7 +24,13 @@
 //! The buffers are freed after the critical section. A buffer under the
 //! threshold is never touched, so steady traffic allocates nothing; a
 //! process whose bursts exceed the threshold pays for regrowing its buffers
-//! (by doubling, amortised over the burst's messages).
+//! (by doubling, amortised over the burst's messages). The check costs the
+//! common boundary two loads and compares, made before the lock: a mailbox
+//! with neither a mark nor an oversized batch buffer takes the fast path.
+//! The queue's buffer is checked when it becomes the batch; the one it
+//! misses is an empty queue buffer kept by a swap because the backlog it
+//! replaced used a quarter of it, with that backlog in a buffer under the
+//! threshold — at most four times the threshold, kept until the next burst.
 //!
 //! # Limit and high-water mark
 //!
@@ -120,6 +126,7 @@ pub enum Overflow {
 /// The shared, sender-facing half of a mailbox.
 pub(crate) struct Mailbox<M> {
     queue: UnsafeCell<Queue<M>>,
+    bounds: Bounds,
 }
 
 // SAFETY: the queue is touched only under the owner's state lock (module
@@ -210,7 +217,6 @@ impl<M> Batch<'_, M> {
 
 struct Queue<M> {
     entries: VecDeque<Envelope<M>>,
-    bounds: Bounds,
 }
 
 /// A mailbox's limit, high-water mark and overflow policy, in eight bytes
@@ -218,11 +224,16 @@ struct Queue<M> {
 /// holds the mark in its low 29 bits, the policy in the next two and, in
 /// the top bit, whether the mailbox is above the mark (the warning went
 /// out and the all-clear has not).
-#[derive(Clone, Copy)]
+///
+/// Everything but that bit is fixed at spawn, so senders and the runner
+/// read `watch` before taking the lock, to choose the fast path (no mark,
+/// no limit: nothing to check); the bit is read and written only under the
+/// owner's state lock, which orders those accesses (so `Relaxed` is
+/// enough).
 struct Bounds {
     /// Maximum number of entries a user message may find; 0 for no limit.
     limit: u32,
-    watch: u32,
+    watch: AtomicU32,
 }
 
 const MARK_MASK: u32 = MAX_HIGH_WATER;
@@ -260,56 +271,62 @@ impl Bounds {
         };
         Bounds {
             limit,
-            watch: mark | policy << POLICY_SHIFT,
+            watch: AtomicU32::new(mark | policy << POLICY_SHIFT),
         }
     }
 
     /// Whether there is a limit or a mark to check; a bounded mailbox
-    /// always has a mark.
+    /// always has a mark. Readable without the lock.
     #[inline]
-    fn active(self) -> bool {
-        self.watch & MARK_MASK != 0
+    fn active(&self) -> bool {
+        self.watch.load(Relaxed) & MARK_MASK != 0
     }
 
-    fn mark(self) -> u32 {
-        self.watch & MARK_MASK
+    fn mark(&self) -> u32 {
+        self.watch.load(Relaxed) & MARK_MASK
     }
 
-    fn overflow(self) -> Overflow {
-        match (self.watch >> POLICY_SHIFT) & 3 {
+    fn overflow(&self) -> Overflow {
+        match (self.watch.load(Relaxed) >> POLICY_SHIFT) & 3 {
             0 => Overflow::Reject,
             1 => Overflow::Drop,
             _ => Overflow::Exit,
         }
     }
 
-    fn above(self) -> bool {
-        self.watch & ABOVE != 0
+    /// Sets or clears the "above the mark" bit; under the state lock.
+    fn set_above(&self, above: bool) {
+        let watch = self.watch.load(Relaxed);
+        let watch = if above { watch | ABOVE } else { watch & !ABOVE };
+        self.watch.store(watch, Relaxed);
+    }
+
+    fn above(&self) -> bool {
+        self.watch.load(Relaxed) & ABOVE != 0
     }
 
     /// One more entry for a mailbox holding `len`; `message`: a user
     /// message, which the limit applies to (signals are never refused).
-    #[cold]
-    #[inline(never)]
-    fn admit(&mut self, len: usize, message: bool) -> Admit {
+    /// Under the state lock.
+    fn admit(&self, len: usize, message: bool) -> Admit {
         if message && self.limit > 0 && len >= self.limit as usize {
             return Admit::Full(self.overflow());
         }
         let after = len + 1;
         let mark = self.mark();
         if !self.above() && after >= mark as usize {
-            self.watch |= ABOVE;
+            self.set_above(true);
             return Admit::Crossed(Mark::Above { len: after, mark });
         }
         self.settle(after).map_or(Admit::Yes, Admit::Crossed)
     }
 
     /// The all-clear, if the mailbox was above its mark and now holds
-    /// `len`, less than half the mark.
-    fn settle(&mut self, len: usize) -> Option<Mark> {
+    /// `len`, less than half the mark. Under the state lock.
+    fn settle(&self, len: usize) -> Option<Mark> {
         let mark = self.mark();
         if self.above() && len.saturating_mul(2) < mark as usize {
-            self.watch &= !ABOVE;
+            self.set_above(false);
             return Some(Mark::Below { len, mark });
         }
         None
@@ -336,8 +353,8 @@ impl<M> Mailbox<M> {
         Mailbox {
             queue: UnsafeCell::new(Queue {
                 entries: VecDeque::new(),
-                bounds: Bounds::new(limit, high_water, overflow),
             }),
+            bounds: Bounds::new(limit, high_water, overflow),
         }
     }
 
@@ -365,30 +382,42 @@ impl<M> Mailbox<M> {
         entry: Envelope<M>,
         crossed: impl FnOnce(Mark),
     ) -> Result<Notify, Refused<M>> {
+        if self.bounds.active() {
+            return self.push_watched(state, batch, entry, crossed);
+        }
+        self.locked(state, |word, queue| {
+            if !word.is_alive() {
+                return Err(Refused::Closed(entry));
+            }
+            Ok(queue.append(word, batch, entry))
+        })
+    }
+
+    /// [`push`](Self::push) to a mailbox with a limit or a high-water mark.
+    #[cold]
+    #[inline(never)]
+    fn push_watched(
+        &self,
+        state: &State,
+        batch: Batch<'_, M>,
+        entry: Envelope<M>,
+        crossed: impl FnOnce(Mark),
+    ) -> Result<Notify, Refused<M>> {
         let mut mark = None;
         let pushed = self.locked(state, |word, queue| {
             if !word.is_alive() {
                 return Err(Refused::Closed(entry));
             }
-            if queue.bounds.active() {
-                // The whole mailbox: the runner's published batch count may
-                // lag behind its pops, which only errs towards "full".
-                let len = queue.entries.len() + batch.len();
-                let message = matches!(entry, Envelope::Message(_));
-                match queue.bounds.admit(len, message) {
-                    Admit::Yes => {}
-                    Admit::Crossed(m) => mark = Some(m),
-                    Admit::Full(overflow) => return Err(Refused::Full(entry, overflow)),
-                }
+            // The whole mailbox: the runner's published batch count may
+            // lag behind its pops, which only errs towards "full".
+            let len = queue.entries.len() + batch.len();
+            let message = matches!(entry, Envelope::Message(_));
+            match self.bounds.admit(len, message) {
+                Admit::Yes => {}
+                Admit::Crossed(m) => mark = Some(m),
+                Admit::Full(overflow) => return Err(Refused::Full(entry, overflow)),
             }
-            let notify = word.notify();
-            match notify {
-                // SAFETY: invariant 2 — `notify` just gave this thread the
-                // run right, which it keeps until it enqueues the process.
-                Notify::Schedule => unsafe { batch.with(|batch| batch.push_back(entry)) },
-                Notify::Nothing => queue.entries.push_back(entry),
-            }
-            Ok(notify)
+            Ok(queue.append(word, batch, entry))
         });
         // Outside the lock: a report may take its time.
         if let Some(mark) = mark {
@@ -413,36 +442,73 @@ impl<M> Mailbox<M> {
         batch: Batch<'_, M>,
         crossed: impl FnOnce(Mark),
     ) -> TransitionToIdle {
-        let mut spare = Spare::default();
+        // The common case: no mark to watch, no buffer to give back. The
+        // published capacity is exact but for the few slots a waking send
+        // may have allocated. (The queue's buffer is not checked here: it
+        // is the batch's at the next boundary. See the module docs for the
+        // one buffer this leaves until the next burst.)
+        if self.bounds.active() || oversized::<M>(batch.capacity()) {
+            // SAFETY: the caller's contract.
+            return unsafe { self.idle_or_take_slow(state, batch, crossed) };
+        }
+        self.locked(state, |word, queue| {
+            let next = word.transition_to_idle(queue.entries.is_empty());
+            if next == TransitionToIdle::Notified {
+                // SAFETY: the caller's run right lasts until the unlock that
+                // follows this critical section.
+                unsafe {
+                    batch.with(|entries| {
+                        queue.take_into(entries);
+                        batch.publish_capacity(entries);
+                    })
+                };
+            }
+            next
+        })
+    }
+
+    /// [`idle_or_take`](Self::idle_or_take) when there is a mark to watch
+    /// or a buffer to give back.
+    ///
+    /// # Safety
+    ///
+    /// As for `idle_or_take`.
+    #[cold]
+    #[inline(never)]
+    unsafe fn idle_or_take_slow(
+        &self,
+        state: &State,
+        batch: Batch<'_, M>,
+        crossed: impl FnOnce(Mark),
+    ) -> TransitionToIdle {
+        let mut spare = Spare::EMPTY;
         let mut mark = None;
         let next = self.locked(state, |word, queue| {
             let next = word.transition_to_idle(queue.entries.is_empty());
-            if queue.bounds.active() {
-                mark = queue.bounds.settle(queue.entries.len());
+            if self.bounds.active() {
+                mark = self.bounds.settle(queue.entries.len());
             }
             match next {
                 // SAFETY: the caller's run right lasts until the unlock
                 // that follows this critical section.
                 TransitionToIdle::Notified => unsafe {
                     batch.with(|entries| {
-                        queue.take_into(entries, &mut spare);
+                        queue.take_or_release(entries, &mut spare);
                         batch.publish_capacity(entries);
                     })
                 },
                 TransitionToIdle::Ok => {
-                    // The published capacity is exact but for the few
-                    // slots a waking send may have allocated.
                     if oversized::<M>(batch.capacity()) {
                         // SAFETY: as above.
                         unsafe {
                             batch.with(|entries| {
-                                spare.0 = Some(std::mem::take(entries));
+                                spare.0[0] = std::mem::take(entries);
                                 batch.publish_capacity(entries);
                             })
                         };
                     }
                     if oversized::<M>(queue.entries.capacity()) {
-                        spare.1 = Some(std::mem::take(&mut queue.entries));
+                        spare.0[1] = std::mem::take(&mut queue.entries);
                     }
                 }
                 TransitionToIdle::Exiting => {}
@@ -510,36 +576,64 @@ impl<M> Mailbox<M> {
 }
 
 /// Buffers released in a critical section, freed after it.
-struct Spare<M>(Option<VecDeque<Envelope<M>>>, Option<VecDeque<Envelope<M>>>);
+struct Spare<M>([VecDeque<Envelope<M>>; 2]);
 
-impl<M> Default for Spare<M> {
-    fn default() -> Self {
-        Spare(None, None)
-    }
+impl<M> Spare<M> {
+    /// No buffers (allocates nothing).
+    const EMPTY: Self = Spare([VecDeque::new(), VecDeque::new()]);
+}
+
+/// The capacity, in entries, above which an empty buffer is given back:
+/// [`SHRINK_ABOVE_BYTES`] worth (a constant per message type).
+#[inline]
+fn shrink_above_entries<M>() -> usize {
+    SHRINK_ABOVE_BYTES / std::mem::size_of::<Envelope<M>>().max(1)
 }
 
 /// Whether an empty buffer of `capacity` entries is big enough to give
-/// back. (The division is a constant per message type.)
+/// back.
 #[inline]
 fn oversized<M>(capacity: usize) -> bool {
-    capacity > SHRINK_ABOVE_BYTES / std::mem::size_of::<Envelope<M>>().max(1)
+    capacity > shrink_above_entries::<M>()
 }
 
 impl<M> Queue<M> {
+    /// Appends `entry` for a live process, into the batch if this send
+    /// wakes it (`word.notify()` says so).
+    #[inline]
+    fn append(&mut self, word: &mut Locked<'_>, batch: Batch<'_, M>, entry: Envelope<M>) -> Notify {
+        let notify = word.notify();
+        match notify {
+            // SAFETY: invariant 2 — `notify` just gave this thread the run
+            // right, which it keeps until it enqueues the process.
+            Notify::Schedule => unsafe { batch.with(|batch| batch.push_back(entry)) },
+            Notify::Nothing => self.entries.push_back(entry),
+        }
+        notify
+    }
+
     /// Moves everything queued to the back of `batch`. When `batch` is
     /// empty (the common case) the two buffers are swapped, keeping both
-    /// allocations — unless the batch's empty buffer, which becomes the
-    /// queue, is oversized for the backlog it replaces: then it goes to
-    /// `spare` and the queue starts afresh.
+    /// allocations.
     #[inline]
-    fn take_into(&mut self, batch: &mut VecDeque<Envelope<M>>, spare: &mut Spare<M>) {
+    fn take_into(&mut self, batch: &mut VecDeque<Envelope<M>>) {
         if batch.is_empty() {
-            if oversized::<M>(batch.capacity()) && batch.capacity() / 4 > self.entries.len() {
-                spare.0 = Some(std::mem::take(batch));
-            }
             std::mem::swap(&mut self.entries, batch);
         } else {
             batch.extend(self.entries.drain(..));
         }
+    }
+
+    /// [`take_into`](Self::take_into), but the batch's empty buffer, which
+    /// becomes the queue, goes to `spare` instead if it is oversized for
+    /// the backlog it replaces, and the queue starts afresh.
+    fn take_or_release(&mut self, batch: &mut VecDeque<Envelope<M>>, spare: &mut Spare<M>) {
+        if batch.is_empty()
+            && oversized::<M>(batch.capacity())
+            && batch.capacity() / 4 > self.entries.len()
+        {
+            spare.0[0] = std::mem::take(batch);
+        }
+        self.take_into(batch);
     }
 }

@@ -345,7 +345,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// gen_server's termination report names its state): when the process
     /// then exits abnormally with nobody observing it, the runtime writes no
     /// crash report of its own ([`ReportKind::Crash`](crate::ReportKind::Crash)),
-    /// so one crash is one report. Call it just before the exit.
+    /// so one crash is one report. Call it in the handler that ends the
+    /// process ([`exit`](Self::exit), or [`Process::handle_panic`](crate::Process::handle_panic)),
+    /// just before the exit.
     pub fn report_exit(&mut self, report: &crate::Report) {
         self.flags.exit_reported = true;
         report.emit();

@@ -318,6 +318,7 @@ impl<P: Process> Pcb<P> {
                 .entries
                 .push(link::Relation::MonitoredBy(mref, opts.parent));
         }
+        let mailbox = Mailbox::new(opts.mailbox_limit, opts.high_water, opts.overflow);
         let pcb = shared.table.insert_with(|pid| {
             let pcb = Arc::new(Pcb {
                 port: Port {
@@ -337,7 +338,7 @@ impl<P: Process> Pcb<P> {
                         batched: AtomicU32::new(0),
                         batch_capacity: AtomicU32::new(0),
                     },
-                    mailbox: Mailbox::new(opts.mailbox_limit, opts.high_water, opts.overflow),
+                    mailbox,
                     batch: BatchCell::new(),
                 },
                 inner: UnsafeCell::new(Inner {
@@ -401,9 +402,6 @@ impl<P: Process> Pcb<P> {
         h.handled.store(h.handled.load(Relaxed) + handled, Relaxed);
         h.reductions
             .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
-        if flags.exit_reported {
-            inner.exit_reported = true;
-        }
         match result {
             Ok(end) => end,
             Err(reason) => self.after_panic(inner, reason),
@@ -439,7 +437,9 @@ impl<P: Process> Pcb<P> {
         ticks: Option<&AtomicU64>,
     ) -> SliceEnd {
         let Inner {
-            process, started, ..
+            process,
+            started,
+            exit_reported,
         } = inner;
         let Some(process) = process.as_mut() else {
             return SliceEnd::Exit(ExitReason::Killed);
@@ -453,6 +453,7 @@ impl<P: Process> Pcb<P> {
             *started = true;
             process.init(&mut Context::new(self, flags));
             if let Some(reason) = flags.exit.take() {
+                *exit_reported |= flags.exit_reported;
                 return SliceEnd::Exit(reason);
             }
             if flags.for_caller {
@@ -505,6 +506,9 @@ impl<P: Process> Pcb<P> {
                 ticks.store(ticks.load(Relaxed).wrapping_add(1), Relaxed);
             }
             if flags.exit.is_some() {
+                // A behaviour reports its own exit in the handler that
+                // exits (`Context::report_exit`).
+                *exit_reported |= flags.exit_reported;
                 return SliceEnd::Exit(flags.exit.take().unwrap_or(ExitReason::Normal));
             }
             if self.port.header.is_exiting() {
