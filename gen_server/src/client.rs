@@ -10,6 +10,7 @@ use rotp_runtime::{
 use crate::behaviour::GenServer;
 use crate::error::{CallError, CastError, StopError};
 use crate::name::ServerName;
+use crate::reply_to::ReplyTo;
 use crate::server::ServerMsg;
 use crate::sys::{self, Statistics, Status, SystemOp};
 
@@ -113,45 +114,110 @@ impl<G: GenServer> ServerRef<G> {
     }
 
     /// Calls with the default 5-second timeout (rule 58).
-    pub fn call(&self, request: G::Call) -> Result<G::Reply, CallError> {
+    ///
+    /// `request` builds the request around its reply port: pass a variant
+    /// of the server's `Call` enum that ends with a [`ReplyTo<R>`], or a
+    /// closure for one with more fields, and the call returns that
+    /// variant's `R`.
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    ///
+    /// struct Kv(std::collections::HashMap<String, i64>);
+    ///
+    /// enum Call {
+    ///     Get(String, ReplyTo<Option<i64>>),
+    ///     Put(String, i64, ReplyTo<()>),
+    ///     Len(ReplyTo<usize>),
+    /// }
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Kv {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Kv(Default::default()))
+    ///     }
+    ///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         match call {
+    ///             Call::Get(k, r) => r.reply(self.0.get(&k).copied()),
+    ///             Call::Put(k, v, r) => r.reply(drop(self.0.insert(k, v))),
+    ///             Call::Len(r) => r.reply(self.0.len()),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let kv = start::<Kv>(&rt, (), StartOptions::new()).unwrap();
+    /// kv.call(|r| Call::Put("a".into(), 1, r)).unwrap();
+    /// assert_eq!(kv.call(|r| Call::Get("a".into(), r)).unwrap(), Some(1));
+    /// assert_eq!(kv.call(Call::Len).unwrap(), 1);
+    /// ```
+    ///
+    /// A call returns [`CallError::Timeout`] when its timeout expires,
+    /// however long the handler takes; the server still handles the
+    /// request and its late reply is dropped (rules 65-66). A call refused
+    /// with `CallingSelf` or `Deadlock` never reaches the server.
+    pub fn call<R: Send + 'static>(
+        &self,
+        request: impl FnOnce(ReplyTo<R>) -> G::Call,
+    ) -> Result<R, CallError> {
         self.call_timeout(request, Some(DEFAULT_CALL_TIMEOUT))
     }
 
-    /// Calls with `timeout` on the runtime clock; `None` waits forever.
+    /// Calls with `timeout` on the runtime clock; `None` waits forever
+    /// (OTP's `infinity`).
     ///
     /// Inside a process the wait blocks that process only: the worker keeps
-    /// running others (see `docs/scheduling.md`).
-    pub fn call_timeout(
+    /// running others (see `docs/scheduling.md`). A call without a timeout
+    /// that finds the server idle runs its handler on the calling thread,
+    /// the fastest call; a call with one never does, so that the timeout
+    /// always bounds the wait (unless the server was started with
+    /// [`StartOptions::callers_run`](crate::StartOptions::callers_run)).
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    /// # struct Echo;
+    /// # struct Ping(ReplyTo<&'static str>);
+    /// # #[gen_server]
+    /// # impl GenServer for Echo {
+    /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Echo) }
+    /// #     fn handle_call(&mut self, Ping(r): Ping, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> { r.reply("pong") }
+    /// # }
+    /// use std::time::Duration;
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let echo = start::<Echo>(&rt, (), StartOptions::new()).unwrap();
+    /// assert_eq!(echo.call_timeout(Ping, Some(Duration::from_millis(100))), Ok("pong"));
+    /// assert_eq!(echo.call_timeout(Ping, None), Ok("pong"));
+    /// ```
+    pub fn call_timeout<R: Send + 'static>(
         &self,
-        request: G::Call,
+        request: impl FnOnce(ReplyTo<R>) -> G::Call,
         timeout: Option<Duration>,
-    ) -> Result<G::Reply, CallError> {
+    ) -> Result<R, CallError> {
         self.with_addr(|addr| {
             let (reply, mut wait) = reply_channel();
-            wait.call(addr, ServerMsg::Call(request, reply), timeout)
-                .map_err(wait_error)
+            let request = ServerMsg::Call(request(ReplyTo::new(reply)));
+            wait.call(addr, request, timeout).map_err(wait_error)
         })
         .unwrap_or(Err(CallError::NoProc))
     }
 
-    fn request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
+    /// Sends a request without waiting; collect the reply from the
+    /// returned [`RequestId`] (rule 68).
+    pub fn send_request<R: Send + 'static>(
+        &self,
+        request: impl FnOnce(ReplyTo<R>) -> G::Call,
+    ) -> Result<RequestId<G, R>, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
         let (reply, wait) = reply_channel();
         if reply.caller() == Some(addr.pid()) {
             return Err(CallError::CallingSelf);
         }
-        addr.try_send(ServerMsg::Call(request, reply))
+        addr.try_send(ServerMsg::Call(request(ReplyTo::new(reply))))
             .map_err(|e| match e {
                 TrySendError::Exited(_) => CallError::NoProc,
                 TrySendError::Full(_) => CallError::MailboxFull,
             })?;
         Ok(RequestId { addr, wait })
-    }
-
-    /// Sends a request without waiting; collect the reply from the
-    /// returned [`RequestId`] (rule 68).
-    pub fn send_request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
-        self.request(request)
     }
 
     /// Casts: returns at once, whether or not the server exists (rule 69).
@@ -263,32 +329,34 @@ fn wait_error(e: WaitError) -> CallError {
     }
 }
 
-/// A request sent with [`ServerRef::send_request`] (rule 68).
-pub struct RequestId<G: GenServer> {
+/// A request sent with [`ServerRef::send_request`] (rule 68), whose reply
+/// is an `R`.
+pub struct RequestId<G: GenServer, R> {
     addr: Addr<ServerMsg<G>>,
-    wait: ReplyWait<G::Reply>,
+    wait: ReplyWait<R>,
 }
 
-impl<G: GenServer> RequestId<G> {
+impl<G: GenServer, R: Send + 'static> RequestId<G, R> {
     /// Waits for the reply; on timeout the request is abandoned and a late
-    /// reply is dropped (`receive_response`).
-    pub fn receive_response(mut self, timeout: Option<Duration>) -> Result<G::Reply, CallError> {
+    /// reply is dropped (`receive_response`). A timeout bounds the wait
+    /// however long the handler takes.
+    pub fn receive_response(mut self, timeout: Option<Duration>) -> Result<R, CallError> {
         self.wait.wait(&self.addr, timeout).map_err(wait_error)
     }
 
     /// Waits for the reply; on timeout the request stays pending and can be
     /// waited on again (`wait_response`).
-    pub fn wait_response(&mut self, timeout: Option<Duration>) -> Result<G::Reply, CallError> {
+    pub fn wait_response(&mut self, timeout: Option<Duration>) -> Result<R, CallError> {
         self.wait.wait(&self.addr, timeout).map_err(wait_error)
     }
 
     /// The reply if it has arrived, without waiting (`check_response`).
-    pub fn check_response(&mut self) -> Option<G::Reply> {
+    pub fn check_response(&mut self) -> Option<R> {
         self.wait.try_recv()
     }
 }
 
-impl<G: GenServer> fmt::Debug for RequestId<G> {
+impl<G: GenServer, R> fmt::Debug for RequestId<G, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RequestId({})", self.addr.pid())
     }

@@ -23,12 +23,11 @@ use std::time::Duration;
 use rotp_runtime::{catch_panic, Context, Down, ExitReason, Pid, Process, ReplySender, TimerRef};
 
 use crate::behaviour::{GenServer, Info};
-use crate::caller::Caller;
 use crate::context::Ctx;
 use crate::enter::{EnterFn, EnterKind, EnterOptions};
 use crate::error::StartError;
 use crate::name::ServerName;
-use crate::results::{Deadline, InitKind, Next, ReplyKind};
+use crate::results::{Action, Deadline, Handled, InitKind};
 use crate::sys::{Statistics, SystemOp};
 
 /// Timeouts this long or longer are never armed: they wait forever (a
@@ -37,8 +36,8 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// One mailbox entry of a server.
 pub(crate) enum ServerMsg<G: GenServer> {
-    /// A request; the reply channel knows the caller's pid.
-    Call(G::Call, ReplySender<G::Reply>),
+    /// A request; its reply port travels inside it.
+    Call(G::Call),
     Cast(G::Cast),
     Info(G::Info),
     /// The inactivity timer of the given generation fired.
@@ -52,6 +51,17 @@ pub(crate) enum ServerMsg<G: GenServer> {
     /// Runs the step deferred from a caller's slice, if nothing ran it
     /// first (see `ServerProcess::deferred`).
     Resume,
+}
+
+/// A timer started with [`Ctx::start_timer`](crate::Ctx::start_timer)
+/// reaches `handle_info` as the server's own `Info`.
+impl<G: GenServer, T> From<rotp_runtime::TimerFired<T>> for ServerMsg<G>
+where
+    G::Info: From<rotp_runtime::TimerFired<T>>,
+{
+    fn from(fired: rotp_runtime::TimerFired<T>) -> Self {
+        ServerMsg::Info(G::Info::from(fired))
+    }
 }
 
 /// The server's bookkeeping besides the user state.
@@ -110,12 +120,6 @@ pub(crate) struct ServerProcess<G: GenServer> {
     /// instead before the next entry of any kind, in a slice of its own
     /// that a `Resume` sent to self guarantees (rule 83).
     deferred: Option<Step<G>>,
-}
-
-/// A callback's outcome, once the reply (if any) is separated out.
-enum Outcome<G: GenServer> {
-    Next(Next<G::Continue, G::Info>),
-    Stop(ExitReason, Option<(ReplySender<G::Reply>, G::Reply)>),
 }
 
 /// What to run next in the loop of one mailbox entry.
@@ -197,46 +201,32 @@ impl<G: GenServer> ServerProcess<G> {
                 raw: ctx.reborrow(),
                 core: &mut self.core,
             };
-            let outcome: Outcome<G> = match current {
-                Step::Msg(ServerMsg::Call(request, reply)) => {
+            let handled: Handled<G> = match current {
+                Step::Msg(ServerMsg::Call(request)) => {
                     gctx.core.stats.calls += 1;
-                    let mut caller = Caller::new(reply);
-                    let result = state.handle_call(request, &mut caller, &mut gctx);
-                    let sender = caller.take();
-                    match result.kind {
-                        ReplyKind::Reply(value) => {
-                            match sender {
-                                Some(sender) => {
-                                    sender.send(value);
-                                }
-                                None => log::debug!(
-                                    "reply returned after the caller was deferred; dropped"
-                                ),
-                            }
-                            Outcome::Next(result.next)
-                        }
-                        ReplyKind::NoReply => Outcome::Next(result.next),
-                        ReplyKind::Stop(reason, value) => Outcome::Stop(reason, sender.zip(value)),
-                    }
+                    state.handle_call(request, &mut gctx)
                 }
                 Step::Msg(ServerMsg::Cast(msg)) => {
                     gctx.core.stats.casts += 1;
-                    noreply(state.handle_cast(msg, &mut gctx))
+                    state.handle_cast(msg, &mut gctx)
                 }
                 Step::Msg(ServerMsg::Info(msg)) => {
                     gctx.core.stats.infos += 1;
-                    noreply(state.handle_info(Info::Msg(msg), &mut gctx))
+                    state.handle_info(Info::Msg(msg), &mut gctx)
                 }
                 Step::Info(info) => {
                     gctx.core.stats.infos += 1;
-                    noreply(state.handle_info(info, &mut gctx))
+                    state.handle_info(info, &mut gctx)
                 }
-                Step::Continue(c) => noreply(state.handle_continue(c, &mut gctx)),
-                Step::Msg(_) => Outcome::Next(Next::Wait),
+                Step::Continue(c) => state.handle_continue(c, &mut gctx),
+                Step::Msg(_) => crate::results::noreply(),
             };
-            match outcome {
-                Outcome::Stop(reason, reply) => return self.terminate(reason, reply, ctx),
-                Outcome::Next(next) => step = self.apply(next, ctx),
+            match handled {
+                Ok(next) => step = self.apply(next.action, ctx),
+                Err(stop) => {
+                    let (reason, reply) = stop.into_parts();
+                    return self.terminate(reason, reply, ctx);
+                }
             }
         }
     }
@@ -245,7 +235,7 @@ impl<G: GenServer> ServerProcess<G> {
     /// and if no caller waits on this thread (else it is deferred).
     fn apply(
         &mut self,
-        next: Next<G::Continue, G::Info>,
+        next: Action<G::Continue, G::Info>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) -> Option<Step<G>> {
         let step = self.apply_next(next, ctx)?;
@@ -277,20 +267,20 @@ impl<G: GenServer> ServerProcess<G> {
     /// Applies a callback's `Next`; returns a step to run at once, if any.
     fn apply_next(
         &mut self,
-        next: Next<G::Continue, G::Info>,
+        next: Action<G::Continue, G::Info>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) -> Option<Step<G>> {
         match next {
-            Next::Continue(c) => return Some(Step::Continue(c)),
-            Next::Timeout(after) if after.is_zero() => return self.zero(ctx),
-            Next::Timeout(after) => self.arm(ctx, after, ServerMsg::Timeout),
-            Next::Hibernate => ctx.shrink(),
-            Next::Wait => {
+            Action::Continue(c) => return Some(Step::Continue(c)),
+            Action::Timeout(after) if after.is_zero() => return self.zero(ctx),
+            Action::Timeout(after) => self.arm(ctx, after, ServerMsg::Timeout),
+            Action::Hibernate => ctx.shrink(),
+            Action::Wait => {
                 if let Some(after) = self.core.hibernate_after {
                     self.arm(ctx, after, ServerMsg::Hibernate);
                 }
             }
-            Next::EventTimeout(timeout) => return self.event_timeout(timeout, ctx),
+            Action::EventTimeout(timeout) => return self.event_timeout(timeout, ctx),
         }
         None
     }
@@ -379,7 +369,7 @@ impl<G: GenServer> ServerProcess<G> {
     fn terminate(
         &mut self,
         reason: ExitReason,
-        reply: Option<(ReplySender<G::Reply>, G::Reply)>,
+        reply: Option<Box<dyn FnOnce() + Send>>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) {
         self.activity(ctx);
@@ -398,8 +388,8 @@ impl<G: GenServer> ServerProcess<G> {
                 reason = crash;
             }
         }
-        if let Some((sender, value)) = reply {
-            sender.send(value);
+        if let Some(reply) = reply {
+            reply();
         }
         if !reason.is_normal_class() {
             // Rule 92: the error report names the server, its state and the
@@ -481,13 +471,6 @@ impl<G: GenServer> ServerProcess<G> {
                 self.run_inline(Step::Msg(msg), ctx);
             }
         }
-    }
-}
-
-fn noreply<G: GenServer>(result: crate::behaviour::CastResult<G>) -> Outcome<G> {
-    match result.stop {
-        Some(reason) => Outcome::Stop(reason, None),
-        None => Outcome::Next(result.next),
     }
 }
 
@@ -590,7 +573,15 @@ impl<G: GenServer> ServerProcess<G> {
             ctx.unlink(self.core.parent);
         }
         let init = match init {
-            Ok(init) => init,
+            Ok(Ok(init)) => init,
+            // `?` in init: OTP 26's `{error, Reason}` (rule 51).
+            Ok(Err(stop)) => {
+                let (reason, _) = stop.into_parts();
+                self.release_name(ctx);
+                self.quiet_exit(ctx, linked);
+                ack.send(Err(StartError::Init(reason)));
+                return;
+            }
             Err(reason) => {
                 // Rule 53: a panicking init fails the start with its reason.
                 self.release_name(ctx);
@@ -605,7 +596,7 @@ impl<G: GenServer> ServerProcess<G> {
                 self.core.stats.started_at = ctx.handle().now();
                 // Timers are armed before start returns; a continue (or a
                 // zero timeout) runs after it has (rule 83).
-                let step = self.apply(init.next, ctx);
+                let step = self.apply(init.action, ctx);
                 ack.send(Ok(()));
                 if let Some(step) = step {
                     self.run(step, ctx);
@@ -663,7 +654,7 @@ impl<G: GenServer> ServerProcess<G> {
         self.core.hibernate_after = hibernate_after;
         self.state = Some(state);
         self.core.stats.started_at = ctx.handle().now();
-        if let Some(step) = self.apply(entered.next, ctx) {
+        if let Some(step) = self.apply(entered.action, ctx) {
             self.run(step, ctx);
         }
     }
@@ -720,27 +711,36 @@ impl<G: GenServer> Drop for ServerProcess<G> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Ctx, GenServer, InitResult};
+    use crate::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo};
 
     /// A server whose requests are one word or less.
     struct Small;
 
-    impl GenServer for Small {
-        type Args = ();
-        type Call = ();
-        type Reply = u64;
-        type Cast = u64;
-        type Info = ();
-        type Continue = ();
+    #[allow(dead_code)] // only its size matters
+    enum Call {
+        Get(ReplyTo<u64>),
+        Put(u32, ReplyTo<()>),
+    }
 
+    #[gen_server]
+    impl GenServer for Small {
         fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-            InitResult::ok(Small)
+            Init::ok(Small)
+        }
+        fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+            match call {
+                Call::Get(r) => r.reply(0),
+                Call::Put(_, r) => r.reply(()),
+            }
+        }
+        fn handle_cast(&mut self, _: u64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+            crate::noreply()
         }
     }
 
     /// A mailbox entry is what a flood of casts moves between cores: the
-    /// rare requests are boxed and the caller's pid rides in the reply
-    /// channel, so a one-word cast or call takes two words.
+    /// rare requests are boxed and a call's reply port is one word inside
+    /// its request, so a one-word cast or call takes two words.
     #[test]
     fn one_word_requests_make_two_word_entries() {
         assert_eq!(std::mem::size_of::<super::ServerMsg<Small>>(), 16);

@@ -90,6 +90,6 @@ pub use process::{Context, FnProcess, Process};
 pub use process_ref::ProcessRef;
 pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
-pub use runtime::{Handle, Runtime, SpawnOptions};
+pub use runtime::{Handle, Runtime, SpawnOptions, ADVANCE_SETTLE_LIMIT};
 pub use scheduler::blocking::blocking;
 pub use timer::{TimerFired, TimerRef};

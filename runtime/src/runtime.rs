@@ -101,6 +101,29 @@ impl Shared {
         }
     }
 
+    /// Waits, until `limit` at the latest, for the runtime to settle:
+    /// nothing queued, every worker (or the spare covering a blocked one)
+    /// asleep, no slice running on a plain caller's thread. Returns at once
+    /// on a runtime thread, which would wait for itself, and once the
+    /// runtime is stopping.
+    pub(crate) fn settle(&self, limit: Instant) {
+        if scheduler::worker::on_runtime_thread() {
+            return;
+        }
+        let settled = || {
+            self.scheduler.is_stopping()
+                || (self.scheduler.caller_slices.load(SeqCst) == 0
+                    && self.scheduler.idle.sleeping() >= self.scheduler.workers.len()
+                    && !self.scheduler.has_work())
+        };
+        if crate::backoff::spin_until(settled) {
+            return;
+        }
+        while !settled() && Instant::now() < limit {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
     /// Called by a worker about to park: with an auto-advancing virtual
     /// clock, the last worker to go idle moves time to the next timer.
     pub(crate) fn on_idle(&self) {
@@ -173,6 +196,10 @@ impl Shared {
         self.table.get(crate::current::self_pid()?)
     }
 }
+
+/// The longest [`Handle::advance`] waits, in real time, for the processes
+/// to handle what its steps delivered, over all of its steps.
+pub const ADVANCE_SETTLE_LIMIT: Duration = Duration::from_secs(1);
 
 /// How to spawn a process; see [`Handle::spawn_opts`].
 ///
@@ -547,9 +574,37 @@ impl Handle {
         self.shared.timers.clock.is_virtual()
     }
 
-    /// Virtual clock: moves time forward by `by` and fires every timer due,
-    /// in deadline order, before returning (their messages are queued; the
-    /// processes handle them as usual).
+    /// Virtual clock: moves time forward by `by`, stopping at every
+    /// deadline on the way: at each, the timers due fire (in deadline
+    /// order) and the processes handle what they delivered — and whatever
+    /// that handling set off — before time moves on. So a server that
+    /// re-arms a one-second timer on each tick ticks three times in
+    /// `advance(3 s)`, and a test sees the state of each step.
+    ///
+    /// "Handled" means the runtime has settled: nothing queued, every
+    /// worker idle, no handler running on a plain thread. A handler that
+    /// blocks (say, on a gate the test opens later) does not hold the
+    /// advance up: its worker is covered by a spare, which idles. The
+    /// waiting is bounded all the same, by [`ADVANCE_SETTLE_LIMIT`] of
+    /// real time per call, for a process that never stops working; and it
+    /// is skipped when `advance` is called from inside a process, which
+    /// cannot wait for the runtime it keeps busy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::testing::virtual_runtime;
+    ///
+    /// let rt = virtual_runtime(1);
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// // Each tick re-arms the next one, a second later.
+    /// let ticker = rt.spawn_fn(move |n: u32, ctx| {
+    ///     tx.send(n).unwrap();
+    ///     ctx.send_after_self(Duration::from_secs(1), n + 1);
+    /// });
+    /// ticker.send(0);
+    /// rt.advance(Duration::from_secs(3));
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    /// ```
     ///
     /// # Panics
     ///
@@ -560,17 +615,24 @@ impl Handle {
             "Handle::advance needs a runtime built with virtual_clock()"
         );
         let target = self.now() + by;
+        let settle_by = Instant::now() + ADVANCE_SETTLE_LIMIT;
+        let timers = &self.shared.timers;
+        // What was sent before the advance is handled at the old time.
+        self.shared.settle(settle_by);
         // Step through the deadlines so that an interval firing several
         // times fires in order and re-arms relative to each tick.
-        while let Some(next) = self.shared.timers.next_deadline() {
+        while let Some(next) = timers.next_deadline() {
             if next > target {
                 break;
             }
-            self.shared.timers.clock.advance_to(next.max(self.now()));
-            self.shared.timers.fire_due();
+            timers.clock.advance_to(next.max(self.now()));
+            timers.fire_due();
+            self.shared.settle(settle_by);
         }
-        self.shared.timers.clock.advance_to(target);
-        self.shared.timers.fire_due();
+        timers.clock.advance_to(target);
+        if timers.fire_due() > 0 {
+            self.shared.settle(settle_by);
+        }
     }
 
     /// A snapshot of process `pid` (`process_info/1`), or `None` if it is not
