@@ -150,15 +150,16 @@ impl<S: Send + 'static> Agent<S> {
     /// A handle that finds the agent registered as `name` on every use, so
     /// it follows restarts.
     ///
-    /// The name must belong to an agent with state `S`; a process of
-    /// another kind under that name is treated as absent (`NoProc`).
+    /// The name must belong to an agent with state `S`; calls to a process
+    /// of another kind under that name fail with
+    /// [`CallError::WrongType`].
     pub fn named(handle: &Handle, name: impl Into<ServerName>) -> Self {
         Agent::wrap(ServerRef::named(handle, name))
     }
 
-    /// The agent's pid ([`Pid::ROOT`] for a handle by name when nobody
-    /// holds the name).
-    pub fn pid(&self) -> Pid {
+    /// The agent's pid (for a handle by name, whoever holds the name now;
+    /// `None` when nobody does).
+    pub fn pid(&self) -> Option<Pid> {
         self.server.pid()
     }
 

@@ -68,41 +68,79 @@ impl<G: GenServer> ServerRef<G> {
         }
     }
 
-    /// The server holding `name` now, as a handle by pid (rule 103).
+    /// The server holding `name` now, as a handle by pid (rule 103);
+    /// `None` if nobody holds the name or its holder is not a `G` server.
     pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Self> {
         ServerRef::named(handle, name)
             .resolve()
+            .ok()
             .map(ServerRef::from_addr)
     }
 
-    fn resolve(&self) -> Option<Addr<ServerMsg<G>>> {
+    /// A handle on the server with pid `pid` — from `which_children`, a
+    /// `Down`, a message — checked: [`CallError::WrongType`] if `pid` is a
+    /// live process of another kind, [`CallError::NoProc`] if it is not
+    /// alive.
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, start, CallError, Ctx, GenServer, Init, InitResult, ServerRef, StartOptions};
+    ///
+    /// struct A;
+    /// #[gen_server]
+    /// impl GenServer for A {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(A) }
+    /// }
+    /// struct B;
+    /// #[gen_server]
+    /// impl GenServer for B {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(B) }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let a = start::<A>(&rt, (), StartOptions::new()).unwrap();
+    /// let pid = a.pid().unwrap();
+    /// assert!(ServerRef::<A>::from_pid(&rt, pid).is_ok());
+    /// assert!(matches!(ServerRef::<B>::from_pid(&rt, pid), Err(CallError::WrongType { .. })));
+    /// ```
+    pub fn from_pid(handle: &Handle, pid: Pid) -> Result<Self, CallError> {
+        handle
+            .typed_addr(pid)
+            .map(ServerRef::from_addr)
+            .map_err(CallError::from)
+    }
+
+    fn resolve(&self) -> Result<Addr<ServerMsg<G>>, CallError> {
         match &self.target {
-            Target::Addr(a) => Some(a.clone()),
-            Target::Name(handle, name) => handle.addr_of(name.whereis(handle)?),
+            Target::Addr(a) => Ok(a.clone()),
+            Target::Name(handle, name) => {
+                let pid = name.whereis(handle).ok_or(CallError::NoProc)?;
+                handle.typed_addr(pid).map_err(CallError::from)
+            }
         }
     }
 
     /// The server's address, borrowed when this handle holds it (the hot
     /// path of a call: no reference-count traffic).
-    fn with_addr<R>(&self, f: impl FnOnce(&Addr<ServerMsg<G>>) -> R) -> Option<R> {
+    fn with_addr<R>(&self, f: impl FnOnce(&Addr<ServerMsg<G>>) -> R) -> Result<R, CallError> {
         match &self.target {
-            Target::Addr(a) => Some(f(a)),
+            Target::Addr(a) => Ok(f(a)),
             Target::Name(..) => self.resolve().map(|a| f(&a)),
         }
     }
 
-    /// The server's pid; for a handle by name, the current holder's, or
-    /// [`Pid::ROOT`] when nobody holds the name.
-    pub fn pid(&self) -> Pid {
+    /// The server's pid: for a handle by pid, always that one (alive or
+    /// not, see [`is_alive`](Self::is_alive)); for a handle by name, the
+    /// pid of whoever holds the name now, or `None` when nobody does.
+    pub fn pid(&self) -> Option<Pid> {
         match &self.target {
-            Target::Addr(a) => a.pid(),
-            Target::Name(..) => self.resolve().map_or(Pid::ROOT, |a| a.pid()),
+            Target::Addr(a) => Some(a.pid()),
+            Target::Name(handle, name) => name.whereis(handle),
         }
     }
 
-    /// Whether the server is alive.
+    /// Whether a live `G` server is behind this handle now.
     pub fn is_alive(&self) -> bool {
-        self.resolve().is_some_and(|a| a.is_alive())
+        self.resolve().is_ok_and(|a| a.is_alive())
     }
 
     /// The server's exit reason, once a handle by pid's server has exited.
@@ -197,8 +235,7 @@ impl<G: GenServer> ServerRef<G> {
             let (reply, mut wait) = reply_channel();
             let request = ServerMsg::Call(request(ReplyTo::new(reply)));
             wait.call(addr, request, timeout).map_err(wait_error)
-        })
-        .unwrap_or(Err(CallError::NoProc))
+        })?
     }
 
     /// Sends a request without waiting; collect the reply from the
@@ -207,7 +244,7 @@ impl<G: GenServer> ServerRef<G> {
         &self,
         request: impl FnOnce(ReplyTo<R>) -> G::Call,
     ) -> Result<RequestId<G, R>, CallError> {
-        let addr = self.resolve().ok_or(CallError::NoProc)?;
+        let addr = self.resolve()?;
         let (reply, wait) = reply_channel();
         if reply.caller() == Some(addr.pid()) {
             return Err(CallError::CallingSelf);
@@ -222,21 +259,21 @@ impl<G: GenServer> ServerRef<G> {
 
     /// Casts: returns at once, whether or not the server exists (rule 69).
     pub fn cast(&self, request: G::Cast) {
-        self.with_addr(|addr| addr.send(ServerMsg::Cast(request)));
+        let _ = self.with_addr(|addr| addr.send(ServerMsg::Cast(request)));
     }
 
     /// Casts, but reports a full mailbox (a bounded server whose policy
     /// rejects). A missing server is still not an error (rule 69).
     pub fn try_cast(&self, request: G::Cast) -> Result<(), CastError> {
         match self.resolve().map(|a| a.try_send(ServerMsg::Cast(request))) {
-            Some(Err(TrySendError::Full(_))) => Err(CastError::MailboxFull),
+            Ok(Err(TrySendError::Full(_))) => Err(CastError::MailboxFull),
             _ => Ok(()),
         }
     }
 
     /// Sends a plain message, handled by `handle_info(Info::Msg(..))`.
     pub fn send_info(&self, msg: G::Info) {
-        if let Some(addr) = self.resolve() {
+        if let Ok(addr) = self.resolve() {
             addr.send(ServerMsg::Info(msg));
         }
     }
@@ -245,7 +282,10 @@ impl<G: GenServer> ServerRef<G> {
     /// (rule 93): `terminate` runs; `Ok` if it exited with `reason`. `None`
     /// waits forever (the OTP default).
     pub fn stop(&self, reason: ExitReason, timeout: Option<Duration>) -> Result<(), StopError> {
-        let addr = self.resolve().ok_or(StopError::NoProc)?;
+        let addr = self.resolve().map_err(|e| match e {
+            CallError::WrongType { pid, actual } => StopError::WrongType { pid, actual },
+            _ => StopError::NoProc,
+        })?;
         if rotp_runtime::self_pid() == Some(addr.pid()) {
             return Err(StopError::CallingSelf);
         }
@@ -265,7 +305,7 @@ impl<G: GenServer> ServerRef<G> {
         &self,
         op: impl FnOnce(rotp_runtime::ReplySender<R>) -> SystemOp<G>,
     ) -> Result<R, CallError> {
-        let addr = self.resolve().ok_or(CallError::NoProc)?;
+        let addr = self.resolve()?;
         let (reply, mut wait) = reply_channel();
         let request = ServerMsg::System(Box::new(op(reply)));
         wait.call(&addr, request, Some(DEFAULT_CALL_TIMEOUT))

@@ -164,7 +164,8 @@ fn param_type(params: &[TokenTree], position: usize) -> Option<Vec<TokenTree>> {
 /// For `Info<T>` (the last path segment named `Info`), `T`.
 fn info_parameter(ty: &[TokenTree]) -> Option<Vec<TokenTree>> {
     let open = ty.iter().position(|t| is_punct(t, '<', None))?;
-    let named_info = open > 0 && matches!(&ty[open - 1], TokenTree::Ident(i) if i.to_string() == "Info");
+    let named_info =
+        open > 0 && matches!(&ty[open - 1], TokenTree::Ident(i) if i.to_string() == "Info");
     let close = ty.len() - 1;
     if !named_info || !is_punct(&ty[close], '>', None) || close <= open + 1 {
         return None;

@@ -12,7 +12,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::addr::Addr;
 use crate::builder::{Builder, Config};
-use crate::error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
+use crate::error::{AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
 use crate::exit::ExitReason;
 use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 use crate::link::{self, Relation, Via};
@@ -529,9 +529,25 @@ impl Handle {
 
     /// A typed handle on live process `pid`, if its messages are `M`.
     pub fn addr_of<M: Send + 'static>(&self, pid: Pid) -> Option<Addr<M>> {
+        self.typed_addr(pid).ok()
+    }
+
+    /// A typed handle on live process `pid`, or why there is none: no such
+    /// process, or one that takes other messages than `M`.
+    ///
+    /// ```
+    /// use rotp_runtime::{AddrError, Runtime};
+    /// let rt = Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: u32, _ctx| {});
+    /// assert!(rt.typed_addr::<u32>(p.pid()).is_ok());
+    /// assert!(matches!(rt.typed_addr::<String>(p.pid()), Err(AddrError::WrongType { .. })));
+    /// ```
+    pub fn typed_addr<M: Send + 'static>(&self, pid: Pid) -> Result<Addr<M>, AddrError> {
+        let process = self.shared.table.get(pid).ok_or(AddrError::NoProc(pid))?;
+        let actual = process.type_name();
         let mut addr = None;
-        self.shared.table.get(pid)?.addr_into(&mut addr);
-        addr
+        process.addr_into(&mut addr);
+        addr.ok_or(AddrError::WrongType { pid, actual })
     }
 
     /// A typed handle on the process registered as `name`.

@@ -90,7 +90,7 @@ impl<G: GenServer> GenServerChildSpec for G {}
 /// Starts `G` linked to the caller and maps the result to a start result.
 fn start_server<G: GenServer>(args: G::Args, opts: StartOptions) -> StartResult {
     match start_link::<G>(&Handle::current(), args, opts) {
-        Ok(server) => Ok(Some(server.pid())),
+        Ok(server) => Ok(server.pid()),
         Err(StartError::Ignored) => Ok(None),
         Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
         Err(StartError::Init(reason)) => Err(ChildStartError::Failed(reason)),
