@@ -86,7 +86,8 @@
 //! - `docs/guide.md` shows every Elixir GenServer pattern beside its rotp
 //!   form; `examples/` has each one runnable
 //!   (`cargo run --release --example tour` to start).
-//! - `docs/rules.md` explains each numbered OTP rule the docs cite.
+//! - [`rules`] explains each numbered OTP rule the docs cite ("rule 65",
+//!   "R1"); it is `docs/rules.md` in the repository.
 //! - `docs/semantics.md` lists where rotp differs from OTP, and why.
 //!
 //! # The crates
@@ -101,6 +102,9 @@
 //!   ([`rotp_gen_server`]).
 //! - [`supervisor`]: supervision trees, DynamicSupervisor and
 //!   TaskSupervisor ([`rotp_supervisor`]).
+
+#[doc = include_str!("../docs/rules.md")]
+pub mod rules {}
 
 pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;
