@@ -72,7 +72,9 @@ mod registry;
 mod reply;
 mod runtime;
 mod scheduler;
+mod system;
 mod table;
+pub mod telemetry;
 pub mod testing;
 mod timer;
 
@@ -81,7 +83,7 @@ pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
 pub use error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError};
 pub use exit::{ExitReason, PanicReason};
-pub use info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
+pub use info::{ProcessInfo, ProcessKind, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;
 pub use monitor::{Down, MonitorRef};
 pub use panic::catch_panic;
@@ -92,4 +94,7 @@ pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
 pub use runtime::{Handle, Runtime, SpawnOptions};
 pub use scheduler::blocking::blocking;
+pub use system::{
+    PendingSystem, SupervisedChild, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 pub use timer::{TimerFired, TimerRef};
