@@ -17,7 +17,7 @@
 //! | [`GEN_SERVER_CAST`] | `duration` | `server`, `module` |
 //! | [`GEN_SERVER_INFO`] | `duration` | `server`, `module` |
 //! | [`SUPERVISOR_CHILD_STARTED`] | — | `supervisor`, `id`, `pid` |
-//! | [`SUPERVISOR_CHILD_RESTARTED`] | `restarts` | `supervisor`, `id`, `pid`, `old_pid` |
+//! | [`SUPERVISOR_CHILD_RESTARTED`] | `restarts` (this child's) | `supervisor`, `id`, `pid`, `old_pid` (dynamic children) |
 //! | [`SUPERVISOR_CHILD_TERMINATED`] | — | `supervisor`, `id`, `pid`, `reason`, `shutdown` |
 //! | [`SUPERVISOR_CHILD_START_FAILED`] | — | `supervisor`, `id`, `reason` |
 //! | [`SUPERVISOR_MAX_INTENSITY`] | `max_restarts`, `max_seconds` | `supervisor`, `id` |
