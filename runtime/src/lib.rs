@@ -87,7 +87,7 @@ pub use info::{ProcessInfo, ProcessKind, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;
 pub use monitor::{Down, MonitorRef};
 pub use panic::catch_panic;
-pub use pid::Pid;
+pub use pid::{ParsePidError, Pid};
 pub use process::{Context, FnProcess, Process};
 pub use process_ref::ProcessRef;
 pub use registry::{Name, ViaRegistry};

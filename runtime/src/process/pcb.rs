@@ -511,6 +511,12 @@ impl<P: Process> Pcb<P> {
             rel.exit_reason = Some(Box::new(reason.clone()));
             (reason, std::mem::take(&mut rel.entries), rel.registered)
         };
+        // The name goes before the exit event: look it up while it is held.
+        let name = if registered && telemetry::enabled(telemetry::family::PROCESS) {
+            shared.registry.name_of(header.pid)
+        } else {
+            None
+        };
         let state = inner.process.take();
         // SAFETY: the exit runs in the slice, under the run right.
         let batch = unsafe { self.port.batch().with(std::mem::take) };
@@ -534,7 +540,7 @@ impl<P: Process> Pcb<P> {
             );
         }
         if telemetry::enabled(telemetry::family::PROCESS) {
-            telemetry::emit::process_exit(header, P::kind(), &reason);
+            telemetry::emit::process_exit(header, P::kind(), &reason, name.as_ref());
         }
         header.state.transition_to_dead();
         shared.stats.exited.fetch_add(1, Relaxed);

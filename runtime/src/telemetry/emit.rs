@@ -11,6 +11,7 @@ use crate::exit::ExitReason;
 use crate::info::ProcessKind;
 use crate::pid::Pid;
 use crate::process::pcb::Header;
+use crate::registry::Name;
 
 #[cold]
 #[inline(never)]
@@ -29,19 +30,33 @@ pub(crate) fn process_spawn(pid: Pid, parent: Pid, kind: ProcessKind) {
 
 #[cold]
 #[inline(never)]
-pub(crate) fn process_exit(header: &Header, kind: ProcessKind, reason: &ExitReason) {
+pub(crate) fn process_exit(
+    header: &Header,
+    kind: ProcessKind,
+    reason: &ExitReason,
+    name: Option<&Name>,
+) {
+    let mut metadata = [
+        ("pid", Value::Pid(header.pid)),
+        ("reason", Value::Reason(reason)),
+        ("behaviour", Value::Str(kind.behaviour)),
+        ("type", Value::Str(kind.type_name)),
+        ("name", Value::Str("")),
+    ];
+    let len = match name {
+        Some(name) => {
+            metadata[4].1 = Value::Str(name.as_str());
+            5
+        }
+        None => 4,
+    };
     dispatch(
         event::PROCESS_EXIT,
         &[
             ("reductions", Value::U64(header.reductions.load(Relaxed))),
             ("handled", Value::U64(header.handled.load(Relaxed))),
         ],
-        &[
-            ("pid", Value::Pid(header.pid)),
-            ("reason", Value::Reason(reason)),
-            ("behaviour", Value::Str(kind.behaviour)),
-            ("type", Value::Str(kind.type_name)),
-        ],
+        &metadata[..len],
     );
 }
 

@@ -10,7 +10,7 @@
 //! | event | measurements | metadata |
 //! |---|---|---|
 //! | [`PROCESS_SPAWN`] | — | `pid`, `parent`, `behaviour`, `type` |
-//! | [`PROCESS_EXIT`] | `reductions`, `handled` | `pid`, `reason`, `behaviour`, `type` |
+//! | [`PROCESS_EXIT`] | `reductions`, `handled` | `pid`, `reason`, `behaviour`, `type`, `name` (if it had one) |
 //! | [`GEN_SERVER_CALL_START`] | `system_time` | `server`, `module`, `request` (`Any`) |
 //! | [`GEN_SERVER_CALL_STOP`] | `duration` | `server`, `module` |
 //! | [`GEN_SERVER_CALL_EXCEPTION`] | `duration` | `server`, `module`, `kind`, `reason` |
