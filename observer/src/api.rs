@@ -144,6 +144,7 @@ impl Api<'_> {
         j.open_object()
             .field_u64("workers", stats.workers.len() as u64)
             .field_u64("interval_ms", history.interval.as_millis() as u64)
+            .field_u64("keep", history.keep as u64)
             .key("stats")
             .open_object()
             .field_u64("processes", stats.processes as u64)

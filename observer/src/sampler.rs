@@ -26,7 +26,8 @@ pub(crate) struct Sample {
 pub(crate) struct History {
     pub(crate) samples: VecDeque<Sample>,
     pub(crate) interval: Duration,
-    keep: usize,
+    /// How many samples are kept: the charts' span is `interval * keep`.
+    pub(crate) keep: usize,
 }
 
 impl History {
