@@ -309,7 +309,7 @@ fn a_call_span_that_unwinds_reports_the_panic_and_keeps_the_exit_reason() {
         let _guard = Attached(id);
         static LINE: AtomicU64 = AtomicU64::new(0);
         let p = rt.spawn_fn(|(): (), ctx| {
-            let _span = HandlerSpan::start(HandlerKind::Call, ctx.pid(), "test::Unwinding", &());
+            let _span = HandlerSpan::start(HandlerKind::Call, || ctx.pid(), "test::Unwinding", &());
             LINE.store(u64::from(line!()) + 1, Ordering::Relaxed);
             panic!("bad request");
         });

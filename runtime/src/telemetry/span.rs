@@ -170,7 +170,7 @@ pub enum HandlerKind {
 /// })
 /// .unwrap();
 /// let request = 42u32;
-/// let span = HandlerSpan::start(HandlerKind::Call, Pid::ROOT, "doc::Stack", &request);
+/// let span = HandlerSpan::start(HandlerKind::Call, || Pid::ROOT, "doc::Stack", &request);
 /// // ... handle_call runs here ...
 /// span.finish();
 /// telemetry::detach("handler-span-doc").unwrap();
@@ -195,8 +195,16 @@ impl HandlerSpan {
     /// named `module`; for a call, emits `call.start` with the request
     /// (readable by handlers that know its type, through
     /// [`Value::downcast_ref`]).
+    ///
+    /// `server` is called only when a handler is attached, so that an
+    /// idle site reads nothing but the telemetry word.
     #[inline(always)]
-    pub fn start(kind: HandlerKind, server: Pid, module: &'static str, request: &dyn Any) -> Self {
+    pub fn start(
+        kind: HandlerKind,
+        server: impl FnOnce() -> Pid,
+        module: &'static str,
+        request: &dyn Any,
+    ) -> Self {
         let family = match kind {
             HandlerKind::Call => family::CALL,
             HandlerKind::Cast | HandlerKind::Info => family::MESSAGE,
@@ -204,7 +212,7 @@ impl HandlerSpan {
         if !enabled(family) {
             return HandlerSpan { started: None };
         }
-        HandlerSpan::start_slow(kind, server, module, request)
+        HandlerSpan::start_slow(kind, server(), module, request)
     }
 
     #[cold]
