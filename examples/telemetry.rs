@@ -129,9 +129,11 @@ fn attach(id: &str, collector: ServerRef<MetricsCollector>) {
         c.cast(Measure::QueryFailed)
     })
     .expect("a fresh id");
-    telemetry::attach(format!("{id}-spawns"), event::PROCESS_SPAWN, move |_, _, _| {
-        collector.cast(Measure::Spawned)
-    })
+    telemetry::attach(
+        format!("{id}-spawns"),
+        event::PROCESS_SPAWN,
+        move |_, _, _| collector.cast(Measure::Spawned),
+    )
     .expect("a fresh id");
 }
 
@@ -155,7 +157,7 @@ pub(crate) fn run() {
     attach(&id, collector.clone());
 
     // First interval: three queries and two spawned processes.
-    assert_eq!(query("users", 10), 37);
+    assert_eq!(query("users", 10), 34);
     query("users", 20);
     query("orders", 5);
     let workers: Vec<_> = (0..2).map(|_| rt.spawn_fn(|(): (), _ctx| {})).collect();
