@@ -199,7 +199,9 @@ pub(crate) fn list(prefix: &[&str]) -> Vec<HandlerInfo> {
 /// Calls `f` with this thread's copy of the current table.
 fn with_table<R>(f: impl FnOnce(&Table) -> R) -> R {
     let generation = STATE.load(Ordering::Acquire) >> GENERATION_SHIFT;
-    CACHE.with(|cache| {
+    let mut f = Some(f);
+    let cached = CACHE.try_with(|cache| {
+        let f = f.take().expect("called once");
         if let Ok(cached) = cache.try_borrow() {
             if let Some((g, table)) = &*cached {
                 if *g == generation {
@@ -217,7 +219,17 @@ fn with_table<R>(f: impl FnOnce(&Table) -> R) -> R {
             *cached = Some((g, table.clone()));
         }
         f(&table)
-    })
+    });
+    match (cached, f) {
+        (Ok(r), _) => r,
+        // This thread's locals are being torn down: no cache, just the
+        // current table.
+        (Err(_), Some(f)) => {
+            let table = registry().table.clone();
+            f(&table)
+        }
+        (Err(_), None) => unreachable!("the closure runs only when the cache is there"),
+    }
 }
 
 /// Calls every handler attached to `event`. A handler that panics is
