@@ -102,6 +102,10 @@
 //!   ([`rotp_gen_server`]).
 //! - [`supervisor`]: supervision trees, DynamicSupervisor and
 //!   TaskSupervisor ([`rotp_supervisor`]).
+//! - [`telemetry`]: events with measurements and metadata, handlers
+//!   attached at run time (Elixir's `:telemetry`).
+//! - `observer` (feature `observer`): a live web page of the runtime
+//!   (`rotp_observer`).
 
 #[doc = include_str!("../docs/rules.md")]
 pub mod rules {}
@@ -109,7 +113,13 @@ pub mod rules {}
 pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;
 pub use rotp_runtime::exit;
+pub use rotp_runtime::telemetry;
 pub use rotp_supervisor as supervisor;
+
+/// The observer page: supervision trees, processes and scheduler load,
+/// live in a browser (the `rotp-observer` crate; feature `observer`).
+#[cfg(feature = "observer")]
+pub use rotp_observer as observer;
 
 /// The names most programs need.
 ///

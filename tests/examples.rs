@@ -129,3 +129,11 @@ mod task_supervisor;
 fn task_supervisor() {
     task_supervisor::run();
 }
+
+#[path = "../examples/telemetry.rs"]
+mod telemetry_example;
+
+#[test]
+fn telemetry() {
+    telemetry_example::run();
+}

@@ -20,7 +20,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use rotp_runtime::{catch_panic, Context, Down, ExitReason, Pid, Process, ReplySender, TimerRef};
+use rotp_runtime::telemetry::{HandlerKind, HandlerSpan};
+use rotp_runtime::{
+    catch_panic, Context, Down, ExitReason, Pid, Process, ProcessKind, ReplySender, SystemReply,
+    SystemRequest, SystemStatus, TimerRef,
+};
 
 use crate::behaviour::{GenServer, Info};
 use crate::context::Ctx;
@@ -201,22 +205,38 @@ impl<G: GenServer> ServerProcess<G> {
                 raw: ctx.reborrow(),
                 core: &mut self.core,
             };
+            // Each callback is timed for telemetry: with no handler
+            // attached, a span costs one relaxed load.
+            let pid = gctx.raw.pid();
+            let module = std::any::type_name::<G>();
             let handled: Handled<G> = match current {
                 Step::Msg(ServerMsg::Call(request)) => {
                     gctx.core.stats.calls += 1;
-                    state.handle_call(request, &mut gctx)
+                    let span = HandlerSpan::start(HandlerKind::Call, || pid, module, &request);
+                    let handled = state.handle_call(request, &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Msg(ServerMsg::Cast(msg)) => {
                     gctx.core.stats.casts += 1;
-                    state.handle_cast(msg, &mut gctx)
+                    let span = HandlerSpan::start(HandlerKind::Cast, || pid, module, &());
+                    let handled = state.handle_cast(msg, &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Msg(ServerMsg::Info(msg)) => {
                     gctx.core.stats.infos += 1;
-                    state.handle_info(Info::Msg(msg), &mut gctx)
+                    let span = HandlerSpan::start(HandlerKind::Info, || pid, module, &());
+                    let handled = state.handle_info(Info::Msg(msg), &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Info(info) => {
                     gctx.core.stats.infos += 1;
-                    state.handle_info(info, &mut gctx)
+                    let span = HandlerSpan::start(HandlerKind::Info, || pid, module, &());
+                    let handled = state.handle_info(info, &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Continue(c) => state.handle_continue(c, &mut gctx),
                 Step::Msg(_) => crate::results::noreply(),
@@ -403,7 +423,7 @@ impl<G: GenServer> ServerProcess<G> {
         ctx.exit(reason);
     }
 
-    fn system(&mut self, op: SystemOp<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+    fn serve_system(&mut self, op: SystemOp<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
         crate::sys::serve(op, &mut self.state, &mut self.core, ctx.pid());
         // After a resume, what arrived while suspended runs first, in order.
         while !self.core.suspended
@@ -445,7 +465,7 @@ impl<G: GenServer> ServerProcess<G> {
             // What it asks for ran above, or before an earlier entry.
             ServerMsg::Resume => {}
             ServerMsg::System(op) => {
-                self.system(*op, ctx);
+                self.serve_system(*op, ctx);
                 self.zero_timeout(ctx);
             }
             // Like `sys:terminate`, a stop is served even when suspended.
@@ -489,6 +509,40 @@ fn describe<G: GenServer>(step: &Step<G>) -> &'static str {
 
 impl<G: GenServer> Process for ServerProcess<G> {
     type Message = ServerMsg<G>;
+
+    fn kind() -> ProcessKind {
+        ProcessKind::new("gen_server", std::any::type_name::<G>())
+    }
+
+    /// The runtime's system requests (the observer's status, suspend and
+    /// resume), served like `sys` requests: without touching the inactivity
+    /// timeout.
+    fn system(
+        &mut self,
+        request: SystemRequest,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+    ) -> SystemReply {
+        match request {
+            SystemRequest::Status => SystemReply::Status(
+                SystemStatus::new("gen_server")
+                    .state(crate::sys::shown_state(&self.state))
+                    .suspended(self.core.suspended)
+                    .detail("calls", self.core.stats.calls)
+                    .detail("casts", self.core.stats.casts)
+                    .detail("infos", self.core.stats.infos),
+            ),
+            SystemRequest::Suspend => {
+                self.core.suspended = true;
+                SystemReply::Done
+            }
+            SystemRequest::Resume => {
+                let (done, _) = rotp_runtime::reply_channel();
+                self.serve_system(SystemOp::Resume(done), ctx);
+                SystemReply::Done
+            }
+            _ => SystemReply::NotSupported,
+        }
+    }
 
     fn init(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) {
         match self.boot.take() {

@@ -76,7 +76,9 @@ mod registry;
 mod reply;
 mod runtime;
 mod scheduler;
+mod system;
 mod table;
+pub mod telemetry;
 pub mod testing;
 mod timer;
 
@@ -87,15 +89,18 @@ pub use error::{
     AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError,
 };
 pub use exit::{exit, ExitReason, PanicReason};
-pub use info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
+pub use info::{ProcessInfo, ProcessKind, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;
 pub use monitor::{Down, MonitorRef};
 pub use panic::catch_panic;
-pub use pid::Pid;
+pub use pid::{ParsePidError, Pid};
 pub use process::{Context, FnProcess, Process};
 pub use process_ref::ProcessRef;
 pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
 pub use runtime::{Handle, Runtime, SpawnOptions, ADVANCE_SETTLE_LIMIT};
 pub use scheduler::blocking::blocking;
+pub use system::{
+    PendingSystem, SupervisedChild, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 pub use timer::{TimerFired, TimerRef};

@@ -25,6 +25,9 @@ use crate::process_ref::ProcessRef;
 use crate::registry::{Name, Registry};
 use crate::scheduler::watchdog::period as watchdog_period;
 use crate::scheduler::{self, Parker, Scheduler};
+use crate::system::{
+    PendingSystem, SystemCall, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 use crate::table::Table;
 use crate::timer::clock::Clock;
 use crate::timer::Timers;
@@ -47,7 +50,9 @@ pub(crate) struct Shared {
     pub(crate) stats: Counters,
     pub(crate) next_ref: AtomicU64,
     pub(crate) watchdog_parker: Parker,
-    started: Instant,
+    /// When the runtime started (real time): the origin of the workers'
+    /// busy-time accounting.
+    pub(crate) started: Instant,
     /// Processes spawned from outside any process, in spawn order: the roots
     /// that shutdown stops first, last one first.
     roots: Mutex<Vec<Pid>>,
@@ -185,6 +190,9 @@ impl Shared {
                 }
                 roots.push(child);
             }
+        }
+        if crate::telemetry::enabled(crate::telemetry::family::PROCESS) {
+            crate::telemetry::emit::process_spawn(child, parent_pid, P::kind());
         }
         scheduler::schedule(Task::new(&*pcb));
         (Addr::from_inner(pcb), monitor)
@@ -544,7 +552,7 @@ impl Handle {
     /// ```
     pub fn typed_addr<M: Send + 'static>(&self, pid: Pid) -> Result<Addr<M>, AddrError> {
         let process = self.shared.table.get(pid).ok_or(AddrError::NoProc(pid))?;
-        let actual = process.type_name();
+        let actual = process.kind().type_name;
         let mut addr = None;
         process.addr_into(&mut addr);
         addr.ok_or(AddrError::WrongType { pid, actual })
@@ -700,8 +708,79 @@ impl Handle {
             monitored_by,
             trap_exit: h.trap_exit.load(Relaxed),
             current_handler_time,
-            type_name: task.type_name(),
+            type_name: task.kind().type_name,
+            behaviour: task.kind().behaviour,
+            memory: task.memory(),
         })
+    }
+
+    /// Sends system request `request` to process `pid` (see
+    /// [`Process::system`]); collect the answer from the returned
+    /// [`PendingSystem`]. Many requests can be sent before any answer is
+    /// awaited.
+    pub fn system_request(
+        &self,
+        pid: Pid,
+        request: SystemRequest,
+    ) -> Result<PendingSystem, SystemError> {
+        if crate::current::self_pid() == Some(pid) {
+            return Err(SystemError::CallingSelf);
+        }
+        let task = self.shared.table.get(pid).ok_or(SystemError::NoProc)?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if task.push_system(SystemCall { request, reply: tx }) {
+            scheduler::wake(Task::new(&*task));
+        }
+        Ok(PendingSystem {
+            pid,
+            rx,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// What process `pid` says about itself (`sys:get_status` for any
+    /// kind of process): its behaviour, a state summary, facts, and for a
+    /// supervisor its children. Waits up to `timeout`, real time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: (), _ctx| {});
+    /// let status = rt.system_status(p.pid(), Duration::from_secs(5)).unwrap();
+    /// assert_eq!(status.behaviour, "process");
+    /// ```
+    pub fn system_status(&self, pid: Pid, timeout: Duration) -> Result<SystemStatus, SystemError> {
+        match self
+            .system_request(pid, SystemRequest::Status)?
+            .wait(timeout)?
+        {
+            SystemReply::Status(status) => Ok(status),
+            _ => Err(SystemError::NotSupported),
+        }
+    }
+
+    /// Suspends process `pid` (`sys:suspend`): it serves only system
+    /// requests until resumed. Behaviours that support it (a gen_server)
+    /// keep other messages queued, in order.
+    pub fn suspend(&self, pid: Pid, timeout: Duration) -> Result<(), SystemError> {
+        self.system_done(pid, SystemRequest::Suspend, timeout)
+    }
+
+    /// Resumes a suspended process (`sys:resume`).
+    pub fn resume(&self, pid: Pid, timeout: Duration) -> Result<(), SystemError> {
+        self.system_done(pid, SystemRequest::Resume, timeout)
+    }
+
+    fn system_done(
+        &self,
+        pid: Pid,
+        request: SystemRequest,
+        timeout: Duration,
+    ) -> Result<(), SystemError> {
+        match self.system_request(pid, request)?.wait(timeout)? {
+            SystemReply::Done => Ok(()),
+            _ => Err(SystemError::NotSupported),
+        }
     }
 
     /// Every process in the table (`processes/0`).
@@ -733,8 +812,7 @@ impl Handle {
                     handled: ws.ticks.load(Relaxed),
                     steals: ws.stats.steals.load(Relaxed),
                     parks: ws.stats.parks.load(Relaxed),
-                    busy: uptime
-                        .saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed))),
+                    busy: ws.busy(uptime),
                 })
                 .collect(),
             spawned: self.shared.stats.spawned.load(Relaxed),

@@ -149,6 +149,7 @@ mod child_spec;
 mod dynamic;
 mod dynamic_server;
 mod error;
+mod events;
 mod flags;
 mod gen_server;
 mod info;

@@ -15,7 +15,10 @@
 
 use std::time::Duration;
 
-use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
+use rotp_runtime::{
+    Context, ExitReason, Pid, Process, ProcessKind, ReplySender, SupervisedChild, SystemReply,
+    SystemRequest, SystemStatus,
+};
 
 use crate::child::{self, Running};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError, Restart};
@@ -23,7 +26,8 @@ use crate::error::{
     DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StartError,
     TerminateChildError,
 };
-use crate::flags::{check_significant, AutoShutdown, Strategy, SupervisorOptions};
+use crate::events;
+use crate::flags::{check_significant, AutoShutdown, Intensity, Strategy, SupervisorOptions};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus};
 use crate::report::{self, ChildName, SupName};
 use crate::restart::{Admit, RestartWindow};
@@ -69,6 +73,8 @@ enum State {
 struct Child {
     spec: ChildSpec,
     state: State,
+    /// Automatic restarts of this child so far.
+    restarts: u64,
 }
 
 impl Child {
@@ -87,6 +93,9 @@ pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
 /// The supervisor process.
 pub(crate) struct SupervisorServer {
     strategy: Strategy,
+    intensity: Intensity,
+    /// Automatic restarts so far, all children together.
+    restarts: u64,
     auto_shutdown: AutoShutdown,
     window: RestartWindow,
     me: SupName,
@@ -110,6 +119,8 @@ impl SupervisorServer {
     pub(crate) fn new(opts: SupervisorOptions, children: Vec<ChildSpec>, reply: InitReply) -> Self {
         SupervisorServer {
             strategy: opts.strategy,
+            intensity: opts.intensity,
+            restarts: 0,
             auto_shutdown: opts.auto_shutdown,
             window: RestartWindow::new(opts.intensity),
             me: SupName {
@@ -137,18 +148,24 @@ impl SupervisorServer {
         let handle = ctx.handle();
         for spec in specs {
             match spec.start_with(&()) {
-                Ok(Some(pid)) => self.children.push(Child {
-                    spec,
-                    state: State::Running(Running::new(&handle, pid)),
-                }),
+                Ok(Some(pid)) => {
+                    events::child_started(self.me.pid, Some(&spec.id), pid);
+                    self.children.push(Child {
+                        spec,
+                        state: State::Running(Running::new(&handle, pid)),
+                        restarts: 0,
+                    })
+                }
                 // Rule 112: ignored children are kept, temporary ones dropped.
                 Ok(None) if spec.restart == Restart::Temporary => {}
                 Ok(None) => self.children.push(Child {
                     spec,
                     state: State::Stopped,
+                    restarts: 0,
                 }),
                 Err(reason) => {
                     report::start_error(&self.me, ChildName(Some(&spec.id)), &reason);
+                    events::start_failed(self.me.pid, Some(&spec.id), &reason);
                     self.terminate_all(ctx);
                     return Err(StartError::FailedToStartChild {
                         id: spec.id,
@@ -168,15 +185,33 @@ impl SupervisorServer {
         if let State::Running(running) = std::mem::replace(&mut child.state, State::Stopped) {
             if Some(running.pid) == self.requester {
                 child::signal(ctx, &running, child.spec.shutdown);
-                self.exiting.push((child.spec.id.clone(), running));
-            } else if let Err(reason) =
-                child::shutdown(ctx, &running, child.spec.shutdown, child.spec.restart)
-            {
-                report::shutdown_error(
-                    &self.me,
-                    ChildName(Some(&child.spec.id)),
+                let reason = events::stopped_reason(&Ok(()), child.spec.shutdown);
+                events::child_terminated(
+                    self.me.pid,
+                    Some(&child.spec.id),
                     running.pid,
                     &reason,
+                    true,
+                );
+                self.exiting.push((child.spec.id.clone(), running));
+            } else {
+                let result =
+                    child::shutdown(ctx, &running, child.spec.shutdown, child.spec.restart);
+                if let Err(reason) = &result {
+                    report::shutdown_error(
+                        &self.me,
+                        ChildName(Some(&child.spec.id)),
+                        running.pid,
+                        reason,
+                    );
+                }
+                let reason = events::stopped_reason(&result, child.spec.shutdown);
+                events::child_terminated(
+                    self.me.pid,
+                    Some(&child.spec.id),
+                    running.pid,
+                    &reason,
+                    true,
                 );
             }
         }
@@ -236,6 +271,7 @@ impl SupervisorServer {
         if restart || !reason.is_normal_class() {
             report::child_terminated(&self.me, ChildName(Some(&child.spec.id)), pid, &reason);
         }
+        events::child_terminated(self.me.pid, Some(&child.spec.id), pid, &reason, false);
         if restart {
             self.restart(i, ctx);
             return;
@@ -272,6 +308,7 @@ impl SupervisorServer {
     fn restart(&mut self, i: usize, ctx: &mut Context<'_, Request>) {
         if self.window.add(ctx.handle().now()) == Admit::GiveUp {
             report::max_intensity(&self.me, ChildName(Some(&self.children[i].spec.id)));
+            events::max_intensity(self.me.pid, Some(&self.children[i].spec.id), self.intensity);
             self.children[i].state = State::Stopped;
             self.shut_down(ExitReason::Shutdown, ctx);
             return;
@@ -312,10 +349,22 @@ impl SupervisorServer {
             let _ = self.settle(&id);
             let child = &mut self.children[j];
             match child.spec.start_with(&()) {
-                Ok(Some(pid)) => child.state = State::Running(Running::new(&handle, pid)),
+                Ok(Some(pid)) => {
+                    child.state = State::Running(Running::new(&handle, pid));
+                    child.restarts += 1;
+                    self.restarts += 1;
+                    events::child_restarted(
+                        self.me.pid,
+                        Some(&child.spec.id),
+                        pid,
+                        None,
+                        child.restarts,
+                    );
+                }
                 Ok(None) => child.state = State::Stopped,
                 Err(reason) => {
                     report::start_error(&self.me, ChildName(Some(&child.spec.id)), &reason);
+                    events::start_failed(self.me.pid, Some(&child.spec.id), &reason);
                     self.next_attempt += 1;
                     child.state = State::Restarting(self.next_attempt);
                     ctx.addr()
@@ -352,10 +401,12 @@ impl SupervisorServer {
             .map_err(StartChildError::AlreadyStarted)?;
         match spec.start_with(&()) {
             Ok(Some(pid)) => {
+                events::child_started(self.me.pid, Some(&spec.id), pid);
                 let running = Running::new(&ctx.handle(), pid);
                 self.children.push(Child {
                     spec,
                     state: State::Running(running),
+                    restarts: 0,
                 });
                 Ok(Some(pid))
             }
@@ -364,15 +415,20 @@ impl SupervisorServer {
                     self.children.push(Child {
                         spec,
                         state: State::Stopped,
+                        restarts: 0,
                     });
                 }
                 Ok(None)
             }
-            Err(ChildStartError::AlreadyStarted(pid)) => Err(StartChildError::AlreadyStarted(pid)),
-            Err(ChildStartError::Failed(reason)) => Err(StartChildError::Failed(reason)),
+            Err(e) => {
+                events::start_failed(self.me.pid, Some(&spec.id), &e);
+                Err(match e {
+                    ChildStartError::AlreadyStarted(pid) => StartChildError::AlreadyStarted(pid),
+                    ChildStartError::Failed(reason) => StartChildError::Failed(reason),
+                })
+            }
         }
     }
-
     /// Rule 140: stops the child, keeps the spec (not for temporary ones);
     /// aborts a retry loop; no restart, no intensity, no auto-shutdown.
     fn terminate_child(
@@ -408,11 +464,15 @@ impl SupervisorServer {
         let child = &mut self.children[i];
         match child.spec.start_with(&()) {
             Ok(Some(pid)) => {
+                events::child_started(self.me.pid, Some(&id), pid);
                 child.state = State::Running(Running::new(&ctx.handle(), pid));
                 Ok(Some(pid))
             }
             Ok(None) => Ok(None),
-            Err(e) => Err(RestartChildError::Start(e)),
+            Err(e) => {
+                events::start_failed(self.me.pid, Some(&id), &e);
+                Err(RestartChildError::Start(e))
+            }
         }
     }
 
@@ -453,8 +513,54 @@ impl SupervisorServer {
     }
 }
 
+impl SupervisorServer {
+    /// What the supervisor tells introspection tools: strategy, intensity,
+    /// restarts, and its children in start order.
+    fn status(&self) -> SystemStatus {
+        let mut status = SystemStatus::new("supervisor")
+            .state(format!(
+                "{} children, {}",
+                self.children.len(),
+                events::strategy_name(self.strategy)
+            ))
+            .detail("strategy", events::strategy_name(self.strategy))
+            .detail("intensity", events::intensity_text(self.intensity))
+            .detail("restarts", self.restarts);
+        if let Some(name) = &self.me.name {
+            status = status.detail("name", name);
+        }
+        for c in &self.children {
+            let (pid, state) = match &c.state {
+                State::Running(r) => (Some(r.pid), "running"),
+                State::Restarting(_) => (None, "restarting"),
+                State::Stopped => (None, "undefined"),
+            };
+            status = status.child(SupervisedChild::new(
+                Some(c.spec.id.to_string()),
+                pid,
+                events::is_supervisor(c.spec.child_type),
+                events::restart_name(c.spec.restart),
+                state,
+                c.restarts,
+            ));
+        }
+        status
+    }
+}
+
 impl Process for SupervisorServer {
     type Message = Request;
+
+    fn kind() -> ProcessKind {
+        ProcessKind::new("supervisor", "rotp_supervisor::Supervisor")
+    }
+
+    fn system(&mut self, request: SystemRequest, _ctx: &mut Context<'_, Request>) -> SystemReply {
+        match request {
+            SystemRequest::Status => SystemReply::Status(self.status()),
+            _ => SystemReply::NotSupported,
+        }
+    }
 
     fn init(&mut self, ctx: &mut Context<'_, Request>) {
         let (specs, reply) = self.init.take().expect("init runs once");

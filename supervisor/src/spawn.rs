@@ -9,7 +9,8 @@
 //! "successful" start.
 
 use rotp_runtime::{
-    reply_channel, Context, Down, ExitReason, Handle, Pid, Process, ReplySender, SpawnOptions,
+    reply_channel, Context, Down, ExitReason, Handle, Pid, Process, ProcessKind, ReplySender,
+    SpawnOptions, SystemReply, SystemRequest,
 };
 
 use crate::child_spec::{ChildStartError, StartResult};
@@ -40,6 +41,19 @@ impl<P: Process> Process for Supervised<P> {
 
     fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, P::Message>) {
         self.inner.handle_down(down, ctx)
+    }
+
+    fn handle_panic(&mut self, reason: &ExitReason, ctx: &mut Context<'_, P::Message>) {
+        self.inner.handle_panic(reason, ctx)
+    }
+
+    fn system(&mut self, request: SystemRequest, ctx: &mut Context<'_, P::Message>) -> SystemReply {
+        self.inner.system(request, ctx)
+    }
+
+    /// The wrapped process's kind: the wrapper is invisible.
+    fn kind() -> ProcessKind {
+        P::kind()
     }
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the tools the test suite needs beyond the Rust toolchain, where
+# they are missing. Source it and call the functions, or run it to ensure
+# everything:
+#
+#   scripts/ensure-tools.sh            # all of them
+#   . scripts/ensure-tools.sh && ensure_chromium
+set -euo pipefail
+
+# Headless Chromium, for the observer page's browser test
+# (observer/tests/browser.rs).
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "ensure_chromium: no chromium and no apt-get; install Chromium by hand" >&2
+        return 1
+    fi
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    echo "ensure_chromium: installing chromium" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    ensure_chromium
+fi
