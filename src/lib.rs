@@ -112,8 +112,7 @@ pub use rotp_supervisor as supervisor;
 /// The names most programs need.
 ///
 /// `Ctx` is a GenServer callback's context; a raw process's handler gets a
-/// [`runtime::Context`](crate::runtime::Context) instead, not in the
-/// prelude.
+/// [`runtime::Context`] instead, not in the prelude.
 pub mod prelude {
     pub use rotp_gen_server::{
         self as gen_server, gen_server, noreply, stop, Agent, CallError, Ctx, EnterOptions,
