@@ -88,7 +88,8 @@
 //! - `docs/guide.md` shows every Elixir GenServer pattern beside its rotp
 //!   form; `examples/` has each one runnable
 //!   (`cargo run --release --example tour` to start).
-//! - `docs/rules.md` explains each numbered OTP rule the docs cite.
+//! - [`rules`] explains each numbered OTP rule the docs cite ("rule 65",
+//!   "R1"); it is `docs/rules.md` in the repository.
 //! - `docs/semantics.md` lists where rotp differs from OTP, and why.
 //!
 //! # The crates
@@ -104,6 +105,9 @@
 //! - [`supervisor`]: supervision trees, DynamicSupervisor and
 //!   TaskSupervisor ([`rotp_supervisor`]).
 
+#[doc = include_str!("../docs/rules.md")]
+pub mod rules {}
+
 pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;
 pub use rotp_runtime::exit;
@@ -112,7 +116,8 @@ pub use rotp_supervisor as supervisor;
 /// The names most programs need.
 ///
 /// `Ctx` is a GenServer callback's context; a raw process's handler gets a
-/// [`runtime::Context`] instead, not in the prelude.
+/// [`runtime::Context`] instead, not in the
+/// prelude.
 pub mod prelude {
     pub use rotp_gen_server::{
         self as gen_server, gen_server, noreply, stop, Agent, CallError, Ctx, EnterOptions,

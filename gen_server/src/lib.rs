@@ -66,6 +66,10 @@
 //!   exit while trapping exits — never on a kill.
 //! - `docs/guide.md` shows each Elixir GenServer pattern beside its rotp
 //!   form.
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

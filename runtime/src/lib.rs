@@ -49,6 +49,10 @@
 //!   handlers that run long without saying so.
 //! - **Time**: timers and every timeout read the runtime clock, which can be
 //!   virtual in tests ([`Builder::virtual_clock`], [`Handle::advance`]).
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![cfg_attr(not(loom), warn(missing_docs))]
 

@@ -135,6 +135,10 @@
 //! [`get_childspec`](Supervisor::get_childspec),
 //! [`stop`](Supervisor::stop)) never times out; errors are values, one type
 //! per operation.
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
