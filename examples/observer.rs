@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use rotp::observer::{Observer, ObserverOptions};
 use rotp::prelude::*;
+use rotp::runtime::{Context, Process};
 
 /// Counts the jobs the workers finished.
 struct Counter {

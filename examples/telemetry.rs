@@ -145,7 +145,10 @@ pub(crate) fn run() {
     let collector = start::<MetricsCollector>(&rt, interval, StartOptions::new()).unwrap();
     // The id is unique per run: tests may run this example alongside
     // others in one program, and handlers are program-wide.
-    let id = format!("metrics-{}", collector.pid());
+    let id = format!(
+        "metrics-{}",
+        collector.pid().expect("a started server has a pid")
+    );
     attach(&id, collector.clone());
 
     // First interval: three queries and two spawned processes.
