@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    reply, start, CallError, NoReply, Reply, ServerRef, StartOptions, StopError,
+    noreply, reply, start, stop, CallError, ReplyTo, ServerRef, StartOptions, StopError,
     DEFAULT_CALL_TIMEOUT,
 };
 use rotp_runtime::testing::Probe;
@@ -65,8 +65,8 @@ fn rule_58_no_timeout_waits_forever() {
         rt.advance(Duration::from_secs(24 * 3600));
         assert_pending(&pending);
         cast(&server, |p, _| {
-            p.deferred.pop().unwrap().reply(val(7));
-            NoReply::noreply()
+            p.deferred.pop().unwrap().send(val(7));
+            noreply()
         });
         assert_eq!(finished(&pending), Ok(7));
     });
@@ -167,7 +167,7 @@ fn rule_61_calling_self_fails_at_once() {
             } else {
                 "cast: other"
             }));
-            NoReply::noreply()
+            noreply()
         });
         expect_event(&probe, |e| *e == Ev::Mark("cast: calling_self"));
         server.send_info(Note::Run(job(|p, ctx| {
@@ -177,7 +177,7 @@ fn rule_61_calling_self_fails_at_once() {
             } else {
                 "info: other"
             }));
-            NoReply::noreply()
+            noreply()
         })));
         expect_event(&probe, |e| *e == Ev::Mark("info: calling_self"));
         assert!(server.is_alive());
@@ -194,13 +194,11 @@ fn rule_62_server_death_fails_the_pending_call_with_its_reason() {
         let probe = Probe::spawn(rt);
 
         let server = puppet(rt, &probe);
-        let r = call_with(&server, |_, _, _| {
-            Reply::stop_noreply(ExitReason::custom("bye"))
-        });
+        let r = call_with(&server, |_, _, _| stop(ExitReason::custom("bye")));
         assert_eq!(err(r), CallError::Exited(ExitReason::custom("bye")));
 
         let server = puppet(rt, &probe);
-        let r = call_with(&server, |_, _, _| Reply::stop_noreply(ExitReason::Normal));
+        let r = call_with(&server, |_, _, _| stop(ExitReason::Normal));
         assert_eq!(err(r), CallError::Exited(ExitReason::Normal));
 
         let server = puppet(rt, &probe);
@@ -223,7 +221,7 @@ fn rule_62_server_death_fails_the_pending_call_with_its_reason() {
                     Err(CallError::Exited(ExitReason::Shutdown))
                 );
             } else {
-                rt.kill(server.pid());
+                rt.kill(server.pid().unwrap());
                 assert_eq!(
                     finished(&pending),
                     Err(CallError::Exited(ExitReason::Killed))
@@ -234,15 +232,15 @@ fn rule_62_server_death_fails_the_pending_call_with_its_reason() {
     });
 }
 
-/// Rule 63: the reply comes from `Reply::reply`, from `Reply::stop` with a
-/// reply, or from a later deferred reply.
+/// Rule 63: the reply comes from `ReplyTo::reply`, from `ReplyTo::stop`
+/// with a reply, or from a later deferred reply.
 #[test]
 fn rule_63_reply_values() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
         assert_eq!(
-            unval::<&str>(call_with(&server, |_, _, _| answer("direct")).unwrap()),
+            unval::<&str>(call_with(&server, |_, r, _| answer(r, "direct")).unwrap()),
             "direct"
         );
 
@@ -250,13 +248,13 @@ fn rule_63_reply_values() {
         let pending = in_thread(move || s.call(call_job(defer_call)).map(unval::<&str>));
         assert_eventually_deferred(&server, 1);
         cast(&server, |p, _| {
-            p.deferred.pop().unwrap().reply(val("later"));
-            NoReply::noreply()
+            p.deferred.pop().unwrap().send(val("later"));
+            noreply()
         });
         assert_eq!(finished(&pending), Ok("later"));
 
-        let r = call_with(&server, |_, _, _| {
-            Reply::stop(ExitReason::Normal, val("last words"))
+        let r = call_with(&server, |_, r, _| {
+            r.stop(ExitReason::Normal, val("last words"))
         });
         assert_eq!(unval::<&str>(r.unwrap()), "last words");
     });
@@ -281,9 +279,9 @@ fn rule_64_each_call_gets_its_own_reply() {
         cast(&server, |p, _| {
             let second = p.deferred.pop().unwrap();
             let first = p.deferred.pop().unwrap();
-            second.reply(val(1_usize));
-            first.reply(val(0_usize));
-            NoReply::noreply()
+            second.send(val(1_usize));
+            first.send(val(0_usize));
+            noreply()
         });
         for (i, rx) in pending.iter().enumerate() {
             assert_eq!(finished(rx), Ok(i));
@@ -306,7 +304,8 @@ fn rule_64_a_call_leaves_the_callers_mailbox_alone() {
         let s = server.clone();
         let answered = host_spawn(&caller, move |_| {
             g.wait_blocking();
-            s.call(call_job(|_, _, _| answer(42_u32))).map(unval::<u32>)
+            s.call(call_job(|_, r, _| answer(r, 42_u32)))
+                .map(unval::<u32>)
         });
         // Fill the caller's mailbox while it is held, then let it call.
         let (tx, rx) = std::sync::mpsc::channel();
@@ -324,7 +323,7 @@ fn rule_64_a_call_leaves_the_callers_mailbox_alone() {
 }
 
 /// Rule 65: when a call times out the server is not told: it still holds
-/// the request (its reply handle now reports the caller gone), and a
+/// the request (its reply port now reports the caller gone), and a
 /// request queued behind a busy server is still handled after the timeout.
 #[test]
 fn rule_65_a_timed_out_request_stays_with_the_server() {
@@ -355,9 +354,9 @@ fn rule_65_a_timed_out_request_stays_with_the_server() {
         let s = server.clone();
         let pending = in_thread(move || {
             s.call_timeout(
-                call_job(|p, _, _| {
+                call_job(|p, r, _| {
                     p.count += 1;
-                    answer(())
+                    answer(r, ())
                 }),
                 Some(Duration::from_secs(1)),
             )
@@ -386,10 +385,10 @@ fn rule_65_a_caller_in_a_process_times_out_while_the_handler_runs() {
         let g = gate.clone();
         let s = server.clone();
         let pending = host_spawn(&caller, move |_| {
-            s.call(call_job(move |p, _, _| {
+            s.call(call_job(move |p, r, _| {
                 p.report(Ev::Mark("handling"));
                 g.wait_blocking();
-                answer(())
+                answer(r, ())
             }))
             .map(|_| ())
         });
@@ -416,11 +415,11 @@ fn rule_66_late_replies_never_confuse_a_later_call() {
                 let first = s.call_timeout(call_job(defer_call), Some(Duration::from_secs(1)));
                 // The late reply goes out before the second call is handled.
                 s.cast(job(|p, _| {
-                    let listened = p.deferred.pop().unwrap().reply(val("late"));
+                    let listened = p.deferred.pop().unwrap().send(val("late"));
                     p.log.push(format!("late reply delivered: {listened}"));
-                    NoReply::noreply()
+                    noreply()
                 }));
-                let second = s.call(call_job(|_, _, _| answer("fresh")));
+                let second = s.call(call_job(|_, r, _| answer(r, "fresh")));
                 (first.map(unval::<&str>), second.map(unval::<&str>))
             };
             let pending = if in_process {
@@ -440,7 +439,7 @@ fn rule_66_late_replies_never_confuse_a_later_call() {
 }
 
 /// Rule 67: a deferred reply can be sent by anyone holding it — the server
-/// later, another process, a plain std thread — with `DeferredReply::reply`
+/// later, another process, a plain std thread — with `ReplyTo::send`
 /// or `rotp_gen_server::reply`; it reports whether the caller still
 /// listened, and replying to a caller that gave up is harmless.
 #[test]
@@ -453,11 +452,10 @@ fn rule_67_deferred_reply_from_anywhere() {
         // From a spawned std thread.
         let s = server.clone();
         let pending = in_thread(move || {
-            s.call(call_job(|_, caller, _| {
-                let d = caller.defer().unwrap();
+            s.call(call_job(|_, d, _| {
                 assert_eq!(d.pid(), None, "a plain thread is no process");
                 std::thread::spawn(move || assert!(reply(d, val("from a thread"))));
-                Reply::noreply()
+                noreply()
             }))
             .map(unval::<&str>)
         });
@@ -469,15 +467,14 @@ fn rule_67_deferred_reply_from_anywhere() {
         let s = server.clone();
         let h = helper.clone();
         let pending = host_spawn(&caller, move |_| {
-            s.call(call_job(move |_, caller, _| {
-                let d = caller.defer().unwrap();
+            s.call(call_job(move |_, d, _| {
                 assert_eq!(d.pid(), Some(caller_pid));
                 h.cast(job(move |p, _| {
-                    let listened = d.reply(val("from a helper"));
+                    let listened = d.send(val("from a helper"));
                     p.log.push(format!("{listened}"));
-                    NoReply::noreply()
+                    noreply()
                 }));
-                Reply::noreply()
+                noreply()
             }))
             .map(unval::<&str>)
         });
@@ -511,7 +508,7 @@ fn rule_68_send_request_and_its_responses() {
         let server = puppet(rt, &probe);
 
         let req = server
-            .send_request(call_job(|_, _, _| answer(1_u8)))
+            .send_request(call_job(|_, r, _| answer(r, 1_u8)))
             .unwrap();
         assert_eq!(
             bounded(move || req.receive_response(None).map(unval::<u8>)),
@@ -531,7 +528,7 @@ fn rule_68_send_request_and_its_responses() {
         let (first, mut req) = finished(&pending);
         assert_eq!(first, Err(CallError::Timeout));
         assert!(
-            ask(&server, |p, _| p.deferred.pop().unwrap().reply(val(2_u8))),
+            ask(&server, |p, _| p.deferred.pop().unwrap().send(val(2_u8))),
             "still listened to"
         );
         assert_eq!(
@@ -544,8 +541,8 @@ fn rule_68_send_request_and_its_responses() {
         assert_eventually_deferred(&server, 1);
         assert!(req.check_response().is_none());
         cast(&server, |p, _| {
-            p.deferred.pop().unwrap().reply(val(3_u8));
-            NoReply::noreply()
+            p.deferred.pop().unwrap().send(val(3_u8));
+            noreply()
         });
         rotp_runtime::testing::assert_eventually(TIMEOUT, "the reply arrives", || {
             req.check_response().is_some_and(|v| unval::<u8>(v) == 3)
@@ -565,11 +562,11 @@ fn rule_68_send_request_and_its_responses() {
             .deferred
             .pop()
             .unwrap()
-            .reply(val(4_u8))));
+            .send(val(4_u8))));
 
         // The server dying ends the wait with its reason.
         let req = server
-            .send_request(call_job(|_, _, _| Reply::stop_noreply("gone".into())))
+            .send_request(call_job(|_, _, _| stop("gone")))
             .unwrap();
         assert_eq!(
             err(bounded(move || req.receive_response(None))),
@@ -588,7 +585,7 @@ fn a_call_cycle_fails_with_deadlock() {
         let a = puppet(rt, &probe);
         let b = puppet(rt, &probe);
         let pending = call_cycle(&a, &b);
-        expect_deadlock(finished(&pending), &[a.pid(), b.pid()]);
+        expect_deadlock(finished(&pending), &[a.pid().unwrap(), b.pid().unwrap()]);
         assert_eq!(rt.now(), Duration::ZERO);
         assert!(a.is_alive() && b.is_alive());
     });
@@ -610,7 +607,7 @@ fn a_call_cycle_through_a_busy_server_fails_with_deadlock() {
         // never runs A's handler itself) and A's, waiting on B.
         wait_timers(rt, 2);
         gate.open();
-        expect_deadlock(finished(&pending), &[a.pid(), b.pid()]);
+        expect_deadlock(finished(&pending), &[a.pid().unwrap(), b.pid().unwrap()]);
         assert_eq!(rt.now(), Duration::ZERO);
         assert!(a.is_alive() && b.is_alive());
     });
@@ -628,11 +625,11 @@ fn call_cycle(
 ) -> std::sync::mpsc::Receiver<CycleResult> {
     let (a1, a2, b1) = (a.clone(), a.clone(), b.clone());
     in_thread(move || {
-        a1.call(call_job(move |_, _, _| {
-            let back = call_job(move |_, _, _| {
-                answer(a2.call(call_job(|_, _, _| answer(()))).map(|_| ()))
+        a1.call(call_job(move |_, r, _| {
+            let back = call_job(move |_, r, _| {
+                answer(r, a2.call(call_job(|_, r, _| answer(r, ()))).map(|_| ()))
             });
-            answer(b1.call(back).map(unval::<Result<(), CallError>>))
+            answer(r, b1.call(back).map(unval::<Result<(), CallError>>))
         }))
         .map(unval::<Result<Result<(), CallError>, CallError>>)
     })
@@ -650,17 +647,17 @@ fn expect_deadlock(r: CycleResult, pids: &[Pid]) {
 
 /// A request that walks `rest`: each server calls the next with it and
 /// adds 1 to the answer; the last server answers 1.
-fn hop(rest: Vec<ServerRef<Puppet>>) -> CallJob {
-    call_job(move |_, _, _| {
+fn hop(rest: Vec<ServerRef<Puppet>>) -> impl FnOnce(ReplyTo<Val>) -> CallJob {
+    call_job(move |_, r, _| {
         let mut rest = rest;
         if rest.is_empty() {
-            return answer(Ok::<usize, CallError>(1));
+            return answer(r, Ok::<usize, CallError>(1));
         }
         let next = rest.remove(0);
         let below = next
             .call(hop(rest))
             .and_then(unval::<Result<usize, CallError>>);
-        answer(below.map(|n| n + 1))
+        answer(r, below.map(|n| n + 1))
     })
 }
 

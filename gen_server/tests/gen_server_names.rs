@@ -36,19 +36,19 @@ fn rule_37_servers_are_reachable_by_local_and_via_names() {
             let server =
                 start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()))
                     .unwrap();
-            assert_eq!(holder(rt, &name), Some(server.pid()), "{kind}");
+            assert_eq!(holder(rt, &name), server.pid(), "{kind}");
             let by_name = ServerRef::<Puppet>::named(rt, name.clone());
             assert_eq!(by_name.pid(), server.pid());
             assert!(by_name.is_alive());
             let me = bounded(move || {
                 by_name
-                    .call(call_job(|_, _, ctx| answer(ctx.pid())))
+                    .call(call_job(|_, r, ctx| answer(r, ctx.pid())))
                     .map(unval::<rotp_runtime::Pid>)
             });
-            assert_eq!(me, Ok(server.pid()), "{kind}");
+            assert_eq!(me, Ok(server.pid().unwrap()), "{kind}");
             assert_eq!(
-                ServerRef::<Puppet>::whereis(rt, name.clone()).map(|s| s.pid()),
-                Some(server.pid())
+                ServerRef::<Puppet>::whereis(rt, name.clone()).and_then(|s| s.pid()),
+                server.pid()
             );
             assert_eq!(server.status().unwrap().name, Some(name.to_string()));
         }
@@ -66,18 +66,18 @@ fn rule_48_already_started_for_local_and_via_names() {
         for (kind, name) in names(&registry, "r48") {
             let first = start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()))
                 .unwrap();
-            expect_event(&probe, |e| *e == Ev::Init(first.pid()));
+            expect_event(&probe, |e| *e == Ev::Init(first.pid().unwrap()));
             let second =
                 start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()));
             assert_eq!(
                 second.unwrap_err(),
-                StartError::AlreadyStarted(first.pid()),
+                StartError::AlreadyStarted(first.pid().unwrap()),
                 "{kind}"
             );
             refute_event(&probe, |e| matches!(e, Ev::Init(_)));
             assert_eq!(
                 holder(rt, &name),
-                Some(first.pid()),
+                first.pid(),
                 "{kind}: the name stays with the first"
             );
         }
@@ -91,8 +91,8 @@ fn rule_54_the_name_is_released_when_start_fails() {
     type Failing = fn(Puppet) -> InitResult<Puppet>;
     let failures: [(&str, Failing); 4] = [
         ("ignore", |_| Init::ignore()),
-        ("error", |_| Init::error("foobar".into())),
-        ("stop", |_| Init::stop("stopped".into())),
+        ("error", |_| Init::error("foobar")),
+        ("stop", |_| Init::stop("stopped")),
         ("panic", |_| panic!("init exploded")),
     ];
     each_runtime(|rt| {
@@ -125,21 +125,19 @@ fn rule_16_the_name_is_free_when_the_down_arrives() {
                 let server =
                     start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()))
                         .unwrap();
-                let mref = probe.monitor(server.pid());
+                let mref = probe.monitor(server.pid().unwrap());
                 match how {
-                    "stop" => cast(&server, |_, _| {
-                        rotp_gen_server::NoReply::stop(ExitReason::Shutdown)
-                    }),
+                    "stop" => cast(&server, |_, _| rotp_gen_server::stop(ExitReason::Shutdown)),
                     "crash" => cast(&server, |_, _| panic!("crash")),
-                    _ => rt.kill(server.pid()),
+                    _ => rt.kill(server.pid().unwrap()),
                 }
                 down_reason(&probe, mref);
                 assert_eq!(holder(rt, &name), None, "{kind}, {how}");
                 let successor =
                     start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()));
                 let successor = successor.unwrap_or_else(|e| panic!("{kind}, {how}: {e}"));
-                rt.kill(successor.pid());
-                let m = probe.monitor(successor.pid());
+                rt.kill(successor.pid().unwrap());
+                let m = probe.monitor(successor.pid().unwrap());
                 down_reason(&probe, m);
             }
         }
@@ -165,10 +163,10 @@ fn a_handle_by_name_follows_restarts() {
                 .unwrap();
             let b = by_name.clone();
             let reached = bounded(move || {
-                b.call(call_job(|_, _, ctx| answer(ctx.pid())))
+                b.call(call_job(|_, r, ctx| answer(r, ctx.pid())))
                     .map(unval::<rotp_runtime::Pid>)
             });
-            assert_eq!(reached, Ok(new.pid()), "{kind}");
+            assert_eq!(reached, Ok(new.pid().unwrap()), "{kind}");
             assert_eq!(err(try_ask(&old, |_, _| ())), CallError::NoProc, "{kind}");
         }
     });

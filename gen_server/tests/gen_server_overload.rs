@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, CallError, CastError, Init, NoReply, ServerRef, StartOptions, StopError,
+    noreply, start, CallError, CastError, Init, ServerRef, StartOptions, StopError,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{ExitReason, Overflow, Runtime};
@@ -34,7 +34,7 @@ fn flooded(
     for _ in 0..LIMIT {
         let counted = job(|p, _| {
             p.count += 1;
-            NoReply::noreply()
+            noreply()
         });
         assert_eq!(server.try_cast(counted), Ok(()));
     }
@@ -45,7 +45,7 @@ fn flooded(
 /// so that the next request fits.
 fn catch_up(rt: &Runtime, server: &ServerRef<Puppet>, gate: &Gate) {
     gate.open();
-    let pid = server.pid();
+    let pid = server.pid().unwrap();
     rotp_runtime::testing::assert_eventually(TIMEOUT, "the server catches up", || {
         rt.process_info(pid).is_some_and(|i| i.mailbox_len == 0)
     });
@@ -55,7 +55,7 @@ fn catch_up(rt: &Runtime, server: &ServerRef<Puppet>, gate: &Gate) {
 fn counting() -> Job {
     job(|p, _| {
         p.count += 1;
-        NoReply::noreply()
+        noreply()
     })
 }
 
@@ -141,7 +141,7 @@ fn exit_ends_the_server_on_overflow() {
         let gate = Gate::new();
         let _opener = gate.opener();
         let server = flooded(rt, &probe, Overflow::Exit, &gate, true);
-        let mref = probe.monitor(server.pid());
+        let mref = probe.monitor(server.pid().unwrap());
         server.cast(counting());
         // The kill takes effect when the held handler returns (R1).
         gate.open();
@@ -170,8 +170,8 @@ fn exit_fails_a_pending_call() {
         let _opener = gate.opener();
         hold(&server, &probe, &gate);
         let srv = server.clone();
-        let call = in_thread(move || srv.call(call_job(|_, _, _| answer(()))).map(|_| ()));
-        wait_queued(rt, server.pid(), 1);
+        let call = in_thread(move || srv.call(call_job(|_, r, _| answer(r, ()))).map(|_| ()));
+        wait_queued(rt, server.pid().unwrap(), 1);
         for _ in 0..LIMIT {
             server.cast(counting());
         }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, start_link, CastResult, Ctx, GenServer, Init, InitResult, NoReply, ServerRef,
-    StartOptions, StopError,
+    gen_server, noreply, start, start_link, stop, Ctx, GenServer, Handled, Init, InitResult,
+    ServerRef, StartOptions, StopError,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{Addr, ExitReason, Runtime};
@@ -40,7 +40,7 @@ fn rule_85_terminate_runs_on_stop_results_panics_and_stop() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        cast(&server, |_, _| NoReply::stop("by result".into()));
+        cast(&server, |_, _| stop("by result"));
         expect_event(&probe, |e| {
             *e == Ev::Terminate(ExitReason::custom("by result"))
         });
@@ -128,7 +128,7 @@ fn rule_86_no_terminate_on_kill() {
                 Init::ok(p)
             });
             let server = start::<Puppet>(rt, s, StartOptions::new()).unwrap();
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
             assert_eq!(exit_reason(&server), ExitReason::Killed);
         }
         refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
@@ -143,7 +143,7 @@ fn rule_86_no_terminate_on_an_untrapped_exit_signal() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        rt.send_exit(server.pid(), ExitReason::custom("shot"));
+        rt.send_exit(server.pid().unwrap(), ExitReason::custom("shot"));
         assert_eq!(exit_reason(&server), ExitReason::custom("shot"));
 
         let parent = host(rt, &probe);
@@ -207,13 +207,13 @@ fn rule_89_the_parents_exit_is_handled_in_mailbox_order() {
         let mark = |tag: &'static str| {
             cast(&server, move |p, _| {
                 p.report(Ev::Mark(tag));
-                NoReply::noreply()
+                noreply()
             })
         };
         mark("before 1");
         mark("before 2");
         host_cast(&parent, |ctx| ctx.exit(ExitReason::Shutdown));
-        wait_queued(rt, server.pid(), 3);
+        wait_queued(rt, server.pid().unwrap(), 3);
         mark("after");
         gate.open();
         assert_eq!(
@@ -253,20 +253,14 @@ fn rule_90_a_panicking_terminate_replaces_the_reason() {
 /// A server without `terminate`.
 struct Plain;
 
+#[gen_server]
 impl GenServer for Plain {
-    type Args = ();
-    type Call = ();
-    type Reply = ();
-    type Cast = ExitReason;
-    type Info = ();
-    type Continue = ();
-
-    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Plain)
     }
 
-    fn handle_cast(&mut self, reason: ExitReason, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
-        NoReply::stop(reason)
+    fn handle_cast(&mut self, reason: ExitReason, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        stop(reason)
     }
 }
 
@@ -349,7 +343,7 @@ fn rule_93_stop_runs_terminate_and_waits_for_the_exit() {
             assert_eq!(target.stop(reason.clone(), None), Ok(()));
             expect_event(&probe, |e| *e == Ev::Terminate(reason.clone()));
             // Exited, and the name is free, when stop returns.
-            assert!(rt.process_info(server.pid()).is_none());
+            assert!(rt.process_info(server.pid().unwrap()).is_none());
             assert_eq!(rt.whereis("r93"), None);
         }
     });
@@ -409,17 +403,17 @@ fn rule_94_links_see_the_final_reason() {
         let probe = Probe::spawn(rt);
         let parent = trapping_host(rt, &probe);
         let server = child(&parent, &probe);
-        cast(&server, |_, _| NoReply::stop("final".into()));
+        cast(&server, |_, _| stop("final"));
         expect_event(&probe, |e| {
-            *e == Ev::HostExit(server.pid(), ExitReason::custom("final"))
+            *e == Ev::HostExit(server.pid().unwrap(), ExitReason::custom("final"))
         });
 
         let server = child(&parent, &probe);
         cast(&server, |p, _| {
             p.on_terminate = Some(Box::new(|_, _| panic!("terminate exploded")));
-            NoReply::stop("final".into())
+            stop("final")
         });
-        let pid = server.pid();
+        let pid = server.pid().unwrap();
         let Ev::HostExit(_, reason) =
             expect_event(&probe, |e| matches!(e, Ev::HostExit(p, _) if *p == pid))
         else {
