@@ -5,11 +5,13 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    noreply, reply, start, stop, CallError, ReplyTo, ServerRef, StartOptions, StopError,
+    noreply, reply, start, stop, CallError, ReplyTo, RequestId, ServerRef, StartOptions, StopError,
     DEFAULT_CALL_TIMEOUT,
 };
 use rotp_runtime::testing::Probe;
@@ -686,5 +688,360 @@ fn nested_call_chains_complete_even_on_one_worker() {
             assert_eq!(from_process, Ok(n), "{n} servers, from a process");
         }
         assert_eq!(rt.now(), Duration::ZERO);
+    });
+}
+
+/// How a request's reply is waited for in [`wait_while_handled`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WaitBy {
+    /// `call_timeout(req, Some(1 s))`.
+    Call,
+    /// `send_request`, then `receive_response(Some(1 s))`.
+    ReceiveResponse,
+    /// `send_request`, then `wait_response(Some(1 s))`.
+    WaitResponse,
+}
+
+/// What [`wait_while_handled`]'s caller got first, and for `wait_response`
+/// the request, still pending.
+type FirstWait = (Result<(), CallError>, Option<RequestId<Puppet, Val>>);
+
+/// Rules 65-66 (and 68) every way round: a request whose handler reports
+/// `handling`, then waits for a gate the test opens only after the caller's
+/// 1-second wait has returned `Timeout`, then replies 7 and logs whether
+/// the caller still listened. The caller is a plain thread or a process;
+/// the server is idle, or busy with a held handler so that the request
+/// waits in its mailbox while the caller gives up. Returns what the log
+/// says and, for `wait_response`, what a second wait without a timeout
+/// gets.
+fn wait_while_handled(
+    rt: &rotp_runtime::Runtime,
+    how: WaitBy,
+    in_process: bool,
+    busy: bool,
+) -> (Vec<String>, Option<Result<u8, CallError>>) {
+    let probe = Probe::spawn(rt);
+    let client = host(rt, &probe);
+    let server = puppet(rt, &probe);
+    let busy_gate = Gate::new();
+    let _busy_opener = busy_gate.opener();
+    if busy {
+        hold(&server, &probe, &busy_gate);
+    }
+    let gate = Gate::new();
+    let _opener = gate.opener();
+    let g = gate.clone();
+    let request = call_job(move |p, r, _| {
+        p.report(Ev::Mark("handling"));
+        g.wait_blocking();
+        let listened = r.send(val(7_u8));
+        p.log.push(format!("late reply delivered: {listened}"));
+        noreply()
+    });
+    let s = server.clone();
+    let t = Some(Duration::from_secs(1));
+    let first_wait = move || -> FirstWait {
+        match how {
+            WaitBy::Call => (s.call_timeout(request, t).map(drop), None),
+            WaitBy::ReceiveResponse => {
+                let req = s.send_request(request).expect("the request is sent");
+                (req.receive_response(t).map(drop), None)
+            }
+            WaitBy::WaitResponse => {
+                let mut req = s.send_request(request).expect("the request is sent");
+                (req.wait_response(t).map(drop), Some(req))
+            }
+        }
+    };
+    let pending = if in_process {
+        host_spawn(&client, move |_| first_wait())
+    } else {
+        in_thread(first_wait)
+    };
+    if busy {
+        wait_queued(rt, server.pid().unwrap(), 1);
+    } else {
+        expect_event(&probe, |e| *e == Ev::Mark("handling"));
+    }
+    wait_timers(rt, 1);
+    rt.advance(Duration::from_secs(1));
+    let what = format!("{how:?}, in a process: {in_process}, busy: {busy}");
+    let (first, req) = finished(&pending);
+    assert_eq!(first, Err(CallError::Timeout), "{what}");
+    assert!(!gate.is_open(), "{what}: returned while the handler waits");
+    if busy {
+        busy_gate.open();
+        expect_event(&probe, |e| *e == Ev::Mark("handling"));
+    }
+    gate.open();
+    let second = req.map(|req| {
+        let again = move || {
+            let mut req = req;
+            req.wait_response(None).map(unval::<u8>)
+        };
+        if in_process {
+            in_host(&client, move |_| again())
+        } else {
+            bounded(again)
+        }
+    });
+    // The caller's next call is answered with its own reply, after the
+    // late one (rule 66).
+    let s = server.clone();
+    let next = move || s.call(call_job(|p, r, _| answer(r, std::mem::take(&mut p.log))));
+    let log = if in_process {
+        in_host(&client, move |_| next())
+    } else {
+        bounded(next)
+    };
+    let log = log
+        .map(unval::<Vec<String>>)
+        .expect("the next call succeeds");
+    rt.kill(server.pid().unwrap());
+    rt.kill(client.pid());
+    (log, second)
+}
+
+/// Rules 65-66: from a plain thread and from a process, to an idle server
+/// and to a busy one, `call_timeout(req, Some(t))` returns `Timeout` once
+/// `t` has passed while the request's handler still runs (or has not
+/// started yet); the server still handles the request, and its late reply
+/// is dropped: the caller's next call gets its own answer.
+#[test]
+fn rule_65_a_call_times_out_while_its_request_is_handled() {
+    each_virtual_runtime(|rt| {
+        for in_process in [false, true] {
+            for busy in [false, true] {
+                let (log, _) = wait_while_handled(rt, WaitBy::Call, in_process, busy);
+                assert_eq!(log, ["late reply delivered: false"]);
+            }
+        }
+    });
+}
+
+/// Rules 65-66 and 68: `receive_response(Some(t))` returns `Timeout` while
+/// the request is still being handled and abandons it: the late reply is
+/// dropped. From a plain thread and a process, to an idle and a busy
+/// server.
+#[test]
+fn rule_65_receive_response_times_out_while_its_request_is_handled() {
+    each_virtual_runtime(|rt| {
+        for in_process in [false, true] {
+            for busy in [false, true] {
+                let (log, _) = wait_while_handled(rt, WaitBy::ReceiveResponse, in_process, busy);
+                assert_eq!(log, ["late reply delivered: false"]);
+            }
+        }
+    });
+}
+
+/// Rules 65 and 68: `wait_response(Some(t))` returns `Timeout` while the
+/// request is still being handled, but keeps the request: the reply sent
+/// once the handler goes on is delivered, and a second wait gets it. From
+/// a plain thread and a process, to an idle and a busy server.
+#[test]
+fn rule_65_wait_response_times_out_and_the_request_stays_pending() {
+    each_virtual_runtime(|rt| {
+        for in_process in [false, true] {
+            for busy in [false, true] {
+                let (log, second) = wait_while_handled(rt, WaitBy::WaitResponse, in_process, busy);
+                assert_eq!(log, ["late reply delivered: true"]);
+                assert_eq!(second, Some(Ok(7)));
+            }
+        }
+    });
+}
+
+/// Counts the handlers that run.
+fn counted(count: &Arc<AtomicUsize>) -> Arc<AtomicUsize> {
+    count.clone()
+}
+
+/// A call refused as a cycle (A → B → A) has no effect: only A's and B's
+/// handlers run, the request back to A is never queued, and once the cycle
+/// has failed an idle period runs no more handlers — with B idle or busy
+/// when A calls it.
+#[test]
+fn a_refused_call_cycle_runs_no_handler() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        for busy in [false, true] {
+            let a = puppet(rt, &probe);
+            let b = puppet(rt, &probe);
+            let gate = Gate::new();
+            let _opener = gate.opener();
+            if busy {
+                hold(&b, &probe, &gate);
+            }
+            let handlers = Arc::new(AtomicUsize::new(0));
+            let (a1, a2, b1) = (a.clone(), a.clone(), b.clone());
+            let (n1, n2, n3) = (counted(&handlers), counted(&handlers), counted(&handlers));
+            let pending = in_thread(move || {
+                a1.call(call_job(move |_, r, _| {
+                    n1.fetch_add(1, SeqCst);
+                    let back = call_job(move |_, r, _| {
+                        n2.fetch_add(1, SeqCst);
+                        let refused = a2.call(call_job(move |_, r, _| {
+                            n3.fetch_add(1, SeqCst);
+                            answer(r, ())
+                        }));
+                        answer(r, refused.map(drop))
+                    });
+                    answer(r, b1.call(back).map(unval::<Result<(), CallError>>))
+                }))
+                .map(unval::<Result<Result<(), CallError>, CallError>>)
+            });
+            if busy {
+                wait_timers(rt, 2);
+                gate.open();
+            }
+            match finished(&pending) {
+                Ok(Ok(Err(CallError::Deadlock(_)))) => {}
+                other => panic!("expected Deadlock, got {other:?}"),
+            }
+            assert!(
+                !rotp_runtime::testing::wait_until(QUIET, || handlers.load(SeqCst) != 2),
+                "handlers run: {}",
+                handlers.load(SeqCst)
+            );
+            // A sys request queues behind anything left in the mailbox.
+            assert_eq!(a.statistics().unwrap().calls, 1, "busy: {busy}");
+            assert_eq!(b.statistics().unwrap().calls, 1, "busy: {busy}");
+            assert_eq!(handlers.load(SeqCst), 2);
+            rt.kill(a.pid().unwrap());
+            rt.kill(b.pid().unwrap());
+        }
+    });
+}
+
+/// Rule 61: a call to self is refused before anything is queued — by
+/// `call`, `call_timeout(_, None)` and `send_request` — so the request's
+/// handler never runs, and an idle period after it runs no handler.
+#[test]
+fn rule_61_a_call_to_self_runs_no_handler() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        let handlers = Arc::new(AtomicUsize::new(0));
+        let n = handlers.clone();
+        let results = ask(&server, move |_, ctx| {
+            let me = ctx.server_ref();
+            let job = || {
+                let n = n.clone();
+                call_job(move |_, r, _| {
+                    n.fetch_add(1, SeqCst);
+                    answer(r, ())
+                })
+            };
+            [
+                err(me.call(job())),
+                err(me.call_timeout(job(), None)),
+                err(me.send_request(job())),
+            ]
+        });
+        assert!(
+            results.iter().all(|e| *e == CallError::CallingSelf),
+            "{results:?}"
+        );
+        assert!(!rotp_runtime::testing::wait_until(QUIET, || handlers
+            .load(SeqCst)
+            > 0));
+        assert_eq!(server.statistics().unwrap().calls, 1, "only the ask");
+        assert_eq!(handlers.load(SeqCst), 0);
+    });
+}
+
+/// `ReplyTo::pid` in `handle_call` is the calling process — for `call` and
+/// `send_request`, from a raw process and from another server's handler —
+/// and `None` for a call from a plain thread.
+#[test]
+fn reply_to_pid_is_the_calling_process() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        let caller_pid = || {
+            call_as(|_, r: ReplyTo<Option<Pid>>, _| {
+                let pid = r.pid();
+                r.reply(pid)
+            })
+        };
+
+        let s = server.clone();
+        assert_eq!(bounded(move || s.call(caller_pid())), Ok(None));
+
+        let client = host(rt, &probe);
+        let s = server.clone();
+        let from_host = in_host(&client, move |_| {
+            let by_call = s.call(caller_pid());
+            let by_request = s
+                .send_request(caller_pid())
+                .and_then(|req| req.receive_response(None));
+            (by_call, by_request)
+        });
+        assert_eq!(from_host, (Ok(Some(client.pid())), Ok(Some(client.pid()))));
+
+        let other = puppet(rt, &probe);
+        let s = server.clone();
+        assert_eq!(
+            ask(&other, move |_, _| s.call(caller_pid())),
+            Ok(other.pid())
+        );
+    });
+}
+
+/// `ReplyTo::is_abandoned` is false while the caller waits — also after a
+/// `wait_response` timed out, since the request stays pending — and true
+/// once the caller gave up: a call or a `receive_response` that timed out,
+/// a request dropped unanswered.
+#[test]
+fn reply_to_is_abandoned_once_the_caller_gave_up() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        let abandoned = |server: &ServerRef<Puppet>| {
+            server
+                .get_state(|p| {
+                    p.deferred
+                        .iter()
+                        .map(ReplyTo::is_abandoned)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap()
+        };
+        let one_second = Some(Duration::from_secs(1));
+
+        // A call.
+        let s = server.clone();
+        let pending = in_thread(move || s.call_timeout(call_job(defer_call), one_second).map(drop));
+        assert_eventually_deferred(&server, 1);
+        assert_eq!(abandoned(&server), [false], "the caller waits");
+        wait_timers(rt, 1);
+        rt.advance(Duration::from_secs(1));
+        assert_eq!(finished(&pending), Err(CallError::Timeout));
+        assert_eq!(abandoned(&server), [true], "the call timed out");
+        ask(&server, |p, _| p.deferred.clear());
+
+        // wait_response keeps the request; dropping it gives up.
+        let mut req = server.send_request(call_job(defer_call)).unwrap();
+        assert_eventually_deferred(&server, 1);
+        let pending = in_thread(move || (req.wait_response(one_second).map(drop), req));
+        wait_timers(rt, 1);
+        rt.advance(Duration::from_secs(1));
+        let (first, req) = finished(&pending);
+        assert_eq!(first, Err(CallError::Timeout));
+        assert_eq!(abandoned(&server), [false], "still pending");
+        drop(req);
+        assert_eq!(abandoned(&server), [true], "the request was dropped");
+        ask(&server, |p, _| p.deferred.clear());
+
+        // receive_response abandons on timeout.
+        let req = server.send_request(call_job(defer_call)).unwrap();
+        assert_eventually_deferred(&server, 1);
+        assert_eq!(abandoned(&server), [false]);
+        let pending = in_thread(move || req.receive_response(one_second).map(drop));
+        wait_timers(rt, 1);
+        rt.advance(Duration::from_secs(1));
+        assert_eq!(finished(&pending), Err(CallError::Timeout));
+        assert_eq!(abandoned(&server), [true], "receive_response timed out");
     });
 }

@@ -15,24 +15,8 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{noreply, CallError, Ctx, Handled, ReplyTo, ServerRef, StartOptions, Then};
-use rotp_runtime::testing::{assert_eventually, Probe};
-use rotp_runtime::{Handle, Status};
-
-/// Waits until `server` is idle with an empty mailbox: the next call from a
-/// plain thread wakes it.
-#[track_caller]
-fn wait_idle(rt: &Handle, server: &ServerRef<Puppet>) {
-    let pid = server.pid().unwrap();
-    assert_eventually(TIMEOUT, "the server waits for a message", || {
-        rt.process_info(pid)
-            .is_some_and(|i| i.status == Status::Waiting && i.mailbox_len == 0)
-    });
-}
-
-/// The thread a job runs on.
-fn here() -> ThreadId {
-    std::thread::current().id()
-}
+use rotp_runtime::testing::Probe;
+use rotp_runtime::Handle;
 
 /// A puppet that is idle: the next call from a plain thread wakes it.
 #[track_caller]

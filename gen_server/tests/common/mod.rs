@@ -141,6 +141,22 @@ pub(crate) fn wait_queued(rt: &Handle, pid: Pid, n: usize) {
     });
 }
 
+/// Waits until `server` is idle with an empty mailbox: the next call from a
+/// plain thread wakes it (and, without a timeout, runs its handler).
+#[track_caller]
+pub(crate) fn wait_idle<G: GenServer>(rt: &Handle, server: &ServerRef<G>) {
+    let pid = server.pid().expect("a handle by pid");
+    assert_eventually(TIMEOUT, "the server waits for a message", || {
+        rt.process_info(pid)
+            .is_some_and(|i| i.status == rotp_runtime::Status::Waiting && i.mailbox_len == 0)
+    });
+}
+
+/// The thread a closure runs on.
+pub(crate) fn here() -> std::thread::ThreadId {
+    std::thread::current().id()
+}
+
 // ---------------------------------------------------------------------------
 // Events
 // ---------------------------------------------------------------------------
