@@ -389,6 +389,37 @@ fn rule182_a_linked_caller_dies_with_the_agent() {
     finish(rt);
 }
 
+/// Rule 182 with rule 2: `rotp_runtime::exit(reason)` in an agent's
+/// function ends the agent with `reason`, not a panic: a waiting caller
+/// gets it (from `update` and `get`), and so does a monitor after a cast.
+#[test]
+fn rule182_exit_in_a_function_ends_the_agent_with_its_reason() {
+    for workers in WORKER_COUNTS {
+        let rt = runtime(workers);
+        let probe: Probe<()> = Probe::spawn(&rt);
+        let reason = ExitReason::custom("agent gave up");
+
+        let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
+        let r = reason.clone();
+        let err = agent.update(move |_| rotp_runtime::exit(r)).unwrap_err();
+        assert_eq!(err, CallError::Exited(reason.clone()));
+        assert_eq!(agent.exit_reason(), Some(reason.clone()));
+
+        let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
+        let err = agent
+            .get(|_| -> u8 { rotp_runtime::exit(ExitReason::Shutdown) })
+            .unwrap_err();
+        assert_eq!(err, CallError::Exited(ExitReason::Shutdown));
+
+        let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
+        let mref = probe.monitor(agent.pid().unwrap());
+        let r = reason.clone();
+        agent.cast(move |_| rotp_runtime::exit(r));
+        assert_receive!(probe, Received::Down(d) if d.mref == mref && d.reason == reason);
+        finish(rt);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Rule 183: stop
 // ---------------------------------------------------------------------------

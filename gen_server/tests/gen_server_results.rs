@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{noreply, stop, CallError, Then};
+use rotp_gen_server::{noreply, stop, CallError, Ctx, Handled, Then};
 use rotp_runtime::testing::Probe;
 use rotp_runtime::ExitReason;
 
@@ -313,6 +313,40 @@ fn rule_77_a_panicking_callback_runs_terminate_and_exits_with_the_panic() {
                 "{via}: {reason}"
             );
             assert_eq!(down_reason(&probe, mref), reason, "{via}");
+        }
+    });
+}
+
+/// `?` in a handler (rule 75's stop, written as an error): an error stops
+/// the server with the error's text as the reason; `terminate` runs with
+/// it, and a caller waiting on the call gets it — from `handle_call`,
+/// `handle_cast`, `handle_info` and `handle_continue`.
+#[test]
+fn question_mark_in_a_handler_stops_the_server_with_the_error() {
+    let reason = ExitReason::custom("300".parse::<u8>().unwrap_err());
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        for via in ["call", "cast", "info", "continue"] {
+            let server = puppet(rt, &probe);
+            let failing = |p: &mut Puppet, _: &mut Ctx<'_, Puppet>| -> Handled<Puppet> {
+                let small: u8 = "300".parse()?;
+                p.count = i64::from(small);
+                noreply()
+            };
+            match via {
+                "call" => {
+                    let e = call_with(&server, move |p, r, ctx| {
+                        failing(p, ctx)?;
+                        answer(r, ())
+                    });
+                    assert_eq!(err(e), CallError::Exited(reason.clone()));
+                }
+                "cast" => cast(&server, failing),
+                "info" => server.send_info(Note::Run(job(failing))),
+                _ => cast(&server, move |_, _| noreply().then_continue(job(failing))),
+            }
+            expect_event(&probe, |e| *e == Ev::Terminate(reason.clone()));
+            assert_eq!(exit_reason(&server), reason, "{via}");
         }
     });
 }

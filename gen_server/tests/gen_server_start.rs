@@ -12,7 +12,7 @@ use common::*;
 use rotp_gen_server::{
     noreply, start, start_link, start_monitor, Init, ServerRef, StartError, StartOptions, Then,
 };
-use rotp_runtime::testing::Probe;
+use rotp_runtime::testing::{Probe, Received};
 use rotp_runtime::{ExitReason, Pid};
 
 /// Rule 46: `start`, `start_link` and `start_monitor` all return only
@@ -657,5 +657,83 @@ fn rule_57_parent_exit_signal_without_a_link() {
                 refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
             }
         }
+    });
+}
+
+/// Rule 55 from a process, for `start`, `start_link` and `start_monitor`:
+/// with a start timeout, an init that waits on a gate makes the start
+/// return `Timeout` once the timeout has passed, while init still runs;
+/// the server is killed, and when init returns it exits and its name is
+/// released. The calling process lives on.
+#[test]
+fn rule_55_every_start_variant_times_out_from_a_process() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let parent = host(rt, &probe);
+        for variant in ["start", "start_link", "start_monitor"] {
+            let gate = Gate::new();
+            let _opener = gate.opener();
+            let s = slow_init(&probe, &gate);
+            let opts = StartOptions::new()
+                .name("r55")
+                .timeout(Duration::from_secs(1));
+            let started = host_spawn(&parent, move |ctx| {
+                let h = ctx.handle();
+                match variant {
+                    "start" => start::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()),
+                    "start_link" => start_link::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()),
+                    _ => start_monitor::<Puppet>(&h, s, opts).map(|(s, _)| s.pid().unwrap()),
+                }
+            });
+            let pid = init_pid(&probe);
+            expect_slow_init_killed(rt, &probe, &gate, pid, &started);
+            assert_eq!(
+                in_host(&parent, |ctx| ctx.pid()),
+                parent.pid(),
+                "{variant}: the caller lives on"
+            );
+        }
+    });
+}
+
+/// Rule 51 by `?`: an error returned with `?` from `init` fails the start
+/// with `Init(reason)`, the error's text as the reason, and the process
+/// exits `normal` (a monitor sees `normal`; a linked caller that does not
+/// trap exits lives on); `terminate` does not run.
+#[test]
+fn rule_51_question_mark_in_init_fails_the_start_and_exits_normal() {
+    let text = "300".parse::<u8>().unwrap_err().to_string();
+    let failing = |probe: &Probe<Ev>| {
+        script_with(probe, |p, _| {
+            let _small: u8 = "300".parse()?;
+            Init::ok(p)
+        })
+    };
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let expected = StartError::Init(ExitReason::custom(&text));
+
+        let watcher = host(rt, &probe);
+        let s = failing(&probe);
+        let result = in_host(&watcher, move |ctx| {
+            start_monitor::<Puppet>(&ctx.handle(), s, StartOptions::new()).map(drop)
+        });
+        assert_eq!(result, Err(expected.clone()));
+        expect_event(
+            &probe,
+            |e| matches!(e, Ev::HostDown(d) if d.reason == ExitReason::Normal),
+        );
+
+        let parent = host(rt, &probe);
+        let mref = probe.monitor(parent.pid());
+        let s = failing(&probe);
+        let result = in_host(&parent, move |ctx| {
+            start_link::<Puppet>(&ctx.handle(), s, StartOptions::new().name("r51-q")).map(drop)
+        });
+        assert_eq!(result, Err(expected));
+        assert_eq!(rt.whereis("r51-q"), None);
+        assert_eq!(in_host(&parent, |ctx| ctx.pid()), parent.pid());
+        probe.refute_receive(QUIET, |r| matches!(r, Received::Down(d) if d.mref == mref));
+        refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
     });
 }

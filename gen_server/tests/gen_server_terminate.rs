@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    gen_server, noreply, start, start_link, stop, Ctx, GenServer, Handled, Init, InitResult,
-    ServerRef, StartOptions, StopError,
+    gen_server, noreply, start, start_link, stop, CallError, Ctx, GenServer, Handled, Init,
+    InitResult, ReplyTo, ServerRef, StartOptions, StopError,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{Addr, ExitReason, Runtime};
@@ -423,5 +423,138 @@ fn rule_94_links_see_the_final_reason() {
             matches!(&reason, ExitReason::Panic(p) if p.message == "terminate exploded"),
             "{reason}"
         );
+    });
+}
+
+/// Rule 93 bounded by its timeout (as rule 65 bounds a call): `stop(r,
+/// Some(t))` against a server stuck in a handler returns `Timeout` once
+/// `t` has passed, from a plain thread and from a process, while the
+/// handler still waits on a gate; once the handler returns, the server
+/// serves the stop: `terminate(r)` runs and it exits with `r`.
+#[test]
+fn rule_93_stop_times_out_against_a_server_stuck_in_a_handler() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let client = host(rt, &probe);
+        for in_process in [false, true] {
+            let server = puppet(rt, &probe);
+            let gate = Gate::new();
+            let _opener = gate.opener();
+            hold(&server, &probe, &gate);
+            let s = server.clone();
+            let stop = move || s.stop(ExitReason::custom("late"), Some(Duration::from_secs(1)));
+            let stopping = if in_process {
+                host_spawn(&client, move |_| stop())
+            } else {
+                in_thread(stop)
+            };
+            wait_timers(rt, 1);
+            rt.advance(Duration::from_millis(999));
+            assert_pending(&stopping);
+            rt.advance(Duration::from_millis(1));
+            assert_eq!(
+                finished(&stopping),
+                Err(StopError::Timeout),
+                "in a process: {in_process}"
+            );
+            assert!(!gate.is_open());
+            assert!(server.is_alive(), "still in its handler");
+            refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
+            gate.open();
+            expect_event(&probe, |e| *e == Ev::Terminate(ExitReason::custom("late")));
+            assert_eq!(exit_reason(&server), ExitReason::custom("late"));
+        }
+        assert_eq!(in_host(&client, |ctx| ctx.pid()), client.pid());
+    });
+}
+
+/// Rule 2 in a server: `rotp_runtime::exit(reason)` from a callback ends
+/// the server with `reason` at once — the rest of the callback does not
+/// run — `terminate` runs with it, a waiting caller gets it, and it is not
+/// reported as a panic. From a call handler run by a worker, from one run
+/// on the calling thread, and from a cast; `exit(normal)` logs nothing.
+#[test]
+fn rule_2_exit_from_a_callback_ends_the_server_with_its_reason() {
+    each_runtime(|rt| {
+        let log = LogCapture::install();
+        let probe = Probe::spawn(rt);
+        let named = |tag: &str| {
+            let name = format!("exit-{tag}-{}", rt.workers());
+            let server =
+                start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.as_str()))
+                    .unwrap();
+            (server, name)
+        };
+        let expect_exit = |server: &ServerRef<Puppet>, name: &str, reason: &ExitReason| {
+            expect_event(&probe, |e| *e == Ev::Terminate(reason.clone()));
+            assert_eq!(exit_reason(server), *reason);
+            refute_event(&probe, |e| *e == Ev::Mark("after exit"));
+            let lines = log.lines(|l| l.contains(&format!("{name} (")));
+            assert!(
+                lines.iter().all(|l| !l.contains("panic")),
+                "{name}: {lines:?}"
+            );
+            if reason.is_normal_class() {
+                assert!(lines.is_empty(), "{name}: {lines:?}");
+            } else {
+                assert_eq!(lines.len(), 1, "{name}: {lines:?}");
+                assert!(lines[0].contains(&format!("terminating: {reason}")));
+            }
+        };
+        // Exits, unless told otherwise by a count the tests never set.
+        let exiting = |reason: ExitReason| {
+            move |p: &mut Puppet, _: ReplyTo<Val>, _: &mut Ctx<'_, Puppet>| -> Handled<Puppet> {
+                if p.count == 0 {
+                    rotp_runtime::exit(reason);
+                }
+                p.report(Ev::Mark("after exit"));
+                noreply()
+            }
+        };
+
+        let (server, name) = named("call");
+        let reason = ExitReason::custom("by call");
+        let e = call_with(&server, exiting(reason.clone()));
+        assert_eq!(err(e), CallError::Exited(reason.clone()));
+        expect_exit(&server, &name, &reason);
+
+        // Without a timeout, to an idle server: the handler runs on the
+        // calling thread, and the exit unwinds from there.
+        let (server, name) = named("inline");
+        wait_idle(rt, &server);
+        let reason = ExitReason::shutdown_with("by an inline call");
+        let (ran, on) = std::sync::mpsc::channel();
+        let s = server.clone();
+        let exit = exiting(reason.clone());
+        let (caller, result) = bounded(move || {
+            let job = call_job(move |p, r, ctx| {
+                ran.send(here()).unwrap();
+                exit(p, r, ctx)
+            });
+            (here(), s.call_timeout(job, None).map(drop))
+        });
+        assert_eq!(
+            on.recv_timeout(TIMEOUT).unwrap(),
+            caller,
+            "ran on the caller"
+        );
+        assert_eq!(result, Err(CallError::Exited(reason.clone())));
+        expect_exit(&server, &name, &reason);
+
+        let (server, name) = named("cast");
+        let reason = ExitReason::custom("by cast");
+        let r = reason.clone();
+        cast(&server, move |p, _| {
+            if p.count == 0 {
+                rotp_runtime::exit(r);
+            }
+            p.report(Ev::Mark("after exit"));
+            noreply()
+        });
+        expect_exit(&server, &name, &reason);
+
+        let (server, name) = named("normal");
+        cast(&server, |_, _| rotp_runtime::exit(ExitReason::Normal));
+        expect_exit(&server, &name, &ExitReason::Normal);
     });
 }
