@@ -199,3 +199,89 @@ fn calls_and_stop_through_a_via_name() {
         assert_eq!(err(try_ask(&by_name, |_, _| ())), CallError::NoProc);
     });
 }
+
+/// `ServerRef::from_pid` checks the process behind a pid: a live server of
+/// the handle's type gives a handle that reaches it; a live process of
+/// another kind — a raw process, a server of another type — gives
+/// `WrongType` naming it; a pid that is no longer alive gives `NoProc`.
+#[test]
+fn from_pid_checks_the_kind_of_process() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        let pid = server.pid().unwrap();
+        let by_pid = ServerRef::<Puppet>::from_pid(rt, pid).expect("a puppet");
+        assert_eq!(by_pid.pid(), Some(pid));
+        assert_eq!(try_ask(&by_pid, |_, ctx| ctx.pid()), Ok(pid));
+
+        let raw = host(rt, &probe);
+        match ServerRef::<Puppet>::from_pid(rt, raw.pid()) {
+            Err(CallError::WrongType { pid, actual }) => {
+                assert_eq!(pid, raw.pid());
+                assert!(actual.contains("Host"), "{actual}");
+            }
+            other => panic!("expected WrongType, got {other:?}"),
+        }
+        let agent = rotp_gen_server::Agent::start(rt, || 0_u8, StartOptions::new()).unwrap();
+        let agent_pid = agent.pid().unwrap();
+        assert!(matches!(
+            ServerRef::<Puppet>::from_pid(rt, agent_pid),
+            Err(CallError::WrongType { pid, .. }) if pid == agent_pid
+        ));
+
+        server.stop(ExitReason::Normal, None).unwrap();
+        assert_eq!(
+            ServerRef::<Puppet>::from_pid(rt, pid).unwrap_err(),
+            CallError::NoProc
+        );
+    });
+}
+
+/// A handle by name whose name — local or via — is held by a process of
+/// another kind: calls and `sys` requests fail with `WrongType` naming the
+/// holder, `stop` too, casts and infos go nowhere, `pid()` is the holder's
+/// and `is_alive()` is false. On a name nobody holds, `pid()` is `None`.
+#[test]
+fn a_named_handle_on_another_kind_of_process() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let registry = TestRegistry::new();
+        for (kind, name) in names(&registry, "other-kind") {
+            let raw = host(rt, &probe);
+            match &name {
+                ServerName::Local(n) => rt.register(n.clone(), raw.pid()).unwrap(),
+                ServerName::Via(reg, key) => reg.register_name(key, raw.pid()).unwrap(),
+            }
+            let by_name = ServerRef::<Puppet>::named(rt, name.clone());
+            let wrong =
+                |e: &CallError| matches!(e, CallError::WrongType { pid, .. } if *pid == raw.pid());
+            let e = err(try_ask(&by_name, |_, _| ()));
+            assert!(wrong(&e), "{kind}: {e:?}");
+            let e = by_name.get_state(|p| p.count).unwrap_err();
+            assert!(wrong(&e), "{kind}: {e:?}");
+            let b = by_name.clone();
+            let e = err(bounded(move || b.send_request(call_job(defer_call))));
+            assert!(wrong(&e), "{kind}: {e:?}");
+            assert!(matches!(
+                by_name.stop(ExitReason::Normal, None),
+                Err(StopError::WrongType { pid, .. }) if pid == raw.pid()
+            ));
+            by_name.cast(job(|_, _| unreachable!("nobody handles this")));
+            by_name.send_info(Note::Tag("lost"));
+            assert_eq!(by_name.pid(), Some(raw.pid()), "{kind}");
+            assert!(!by_name.is_alive(), "{kind}");
+            assert!(ServerRef::<Puppet>::whereis(rt, name.clone()).is_none());
+            assert!(raw.is_alive());
+            if let ServerName::Via(reg, key) = &name {
+                reg.unregister_name(key);
+            }
+            rt.kill(raw.pid());
+        }
+        let nobody = ServerRef::<Puppet>::named(rt, "nobody-holds-this");
+        assert_eq!(nobody.pid(), None);
+        assert!(!nobody.is_alive());
+        let nobody = ServerRef::<Puppet>::named(rt, registry.name("nobody-holds-this"));
+        assert_eq!(nobody.pid(), None);
+        assert!(!nobody.is_alive());
+    });
+}
