@@ -243,7 +243,9 @@ fn a_suspended_server_honours_its_mailbox_limit() {
             );
             let warnings = log
                 .lines(|l| {
-                    l.starts_with("WARN") && l.contains(&format!("{name} (")) && l.contains("dropped a cast")
+                    l.starts_with("WARN")
+                        && l.contains(&format!("{name} ("))
+                        && l.contains("dropped a cast")
                 })
                 .len();
             let expected = if overflow == Overflow::Reject { 2 } else { 0 };
