@@ -340,7 +340,9 @@ impl<G: GenServer> ServerRef<G> {
     }
 
     /// Suspends the server: it serves only system requests (and `stop`)
-    /// until resumed; other messages wait, in order (`sys:suspend`).
+    /// until resumed; other messages wait, in order (`sys:suspend`). With a
+    /// mailbox limit, the messages it holds count against the limit (see
+    /// [`StartOptions::mailbox_limit`](crate::StartOptions::mailbox_limit)).
     pub fn suspend(&self) -> Result<(), CallError> {
         self.system(SystemOp::Suspend)
     }

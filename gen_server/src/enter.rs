@@ -201,7 +201,8 @@ where
     G: GenServer,
     F: FnOnce(&mut Ctx<'_, G>) -> EnterLoop<G> + Send + 'static,
 {
-    let (addr, mref) = handle.spawn_opts(ServerProcess::<G>::entering(Box::new(body)), opts);
+    let process = ServerProcess::<G>::entering(Box::new(body), opts.get_mailbox_limit());
+    let (addr, mref) = handle.spawn_opts(process, opts);
     (ServerRef::from_addr(addr), mref)
 }
 

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use rotp_runtime::telemetry::{HandlerKind, HandlerSpan};
 use rotp_runtime::{
-    catch_panic, Context, Down, ExitReason, Pid, Process, ProcessKind, ReplySender, SystemReply,
-    SystemRequest, SystemStatus, TimerRef,
+    catch_panic, Context, Down, ExitReason, Overflow, Pid, Process, ProcessKind, ReplySender,
+    SystemReply, SystemRequest, SystemStatus, TimerRef,
 };
 
 use crate::behaviour::{GenServer, Info};
@@ -85,6 +85,9 @@ pub(crate) struct Core {
     pub(crate) stats: Statistics,
     pub(crate) trace: bool,
     pub(crate) suspended: bool,
+    /// The process's mailbox limit, which also bounds what it holds while
+    /// suspended (see `ServerProcess::hold`).
+    mailbox_limit: Option<(u32, Overflow)>,
     /// `terminate` has run: no callback runs after it.
     stopped: bool,
 }
@@ -117,6 +120,9 @@ pub(crate) struct ServerProcess<G: GenServer> {
     event_msg: Option<G::Info>,
     /// Messages and events held while suspended.
     held: VecDeque<Step<G>>,
+    /// How many of `held` are messages (the rest are EXITs and DOWNs,
+    /// signals, which a mailbox limit does not count).
+    held_msgs: usize,
     /// A step to run at once — a continue, a zero timeout — returned while
     /// a caller waited on this thread for the reply (`Context::
     /// caller_waits`): running it there would hold the caller up until it
@@ -138,19 +144,21 @@ impl<G: GenServer> ServerProcess<G> {
         start: Start<G>,
         name: Option<ServerName>,
         hibernate_after: Option<Duration>,
+        mailbox_limit: Option<(u32, Overflow)>,
     ) -> Self {
-        ServerProcess::with_boot(Boot::Start(start), name, hibernate_after)
+        ServerProcess::with_boot(Boot::Start(start), name, hibernate_after, mailbox_limit)
     }
 
     /// A process that runs `body`, then enters the loop (rule 101).
-    pub(crate) fn entering(body: EnterFn<G>) -> Self {
-        ServerProcess::with_boot(Boot::Enter(body), None, None)
+    pub(crate) fn entering(body: EnterFn<G>, mailbox_limit: Option<(u32, Overflow)>) -> Self {
+        ServerProcess::with_boot(Boot::Enter(body), None, None, mailbox_limit)
     }
 
     fn with_boot(
         boot: Boot<G>,
         name: Option<ServerName>,
         hibernate_after: Option<Duration>,
+        mailbox_limit: Option<(u32, Overflow)>,
     ) -> Self {
         ServerProcess {
             state: None,
@@ -165,10 +173,12 @@ impl<G: GenServer> ServerProcess<G> {
                 stats: Statistics::default(),
                 trace: false,
                 suspended: false,
+                mailbox_limit,
                 stopped: false,
             },
             event_msg: None,
             held: VecDeque::new(),
+            held_msgs: 0,
             deferred: None,
         }
     }
@@ -435,13 +445,55 @@ impl<G: GenServer> ServerProcess<G> {
                 break;
             };
             match step {
-                Step::Msg(msg) => self.message(msg, ctx),
+                Step::Msg(msg) => {
+                    self.held_msgs -= 1;
+                    self.message(msg, ctx)
+                }
                 step => {
                     self.activity(ctx);
                     self.run(step, ctx);
                 }
             }
         }
+    }
+
+    /// Sets a message aside while suspended; it runs after `resume`, in
+    /// order.
+    ///
+    /// In OTP the message would wait in the mailbox. Here the server has
+    /// taken it out of the runtime's mailbox, so a bounded server counts
+    /// what it holds against its limit itself: past the limit a message
+    /// meets the limit's policy here rather than at its sender, who was
+    /// told it was delivered — `Exit` ends the server with
+    /// `mailbox_overflow` (no `terminate`, as for a full mailbox), `Drop`
+    /// drops it, and `Reject`, which can no longer hand it back, drops it
+    /// with a warning. `sys` requests and `stop` are never held, so a full
+    /// suspended server can still be inspected, resumed and stopped.
+    fn hold(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        if let Some((limit, overflow)) = self.core.mailbox_limit {
+            if self.held_msgs >= limit as usize {
+                match overflow {
+                    Overflow::Exit => ctx.exit(ExitReason::custom("mailbox_overflow")),
+                    Overflow::Drop => {}
+                    _ => {
+                        let what = match msg {
+                            ServerMsg::Call(_) => "call",
+                            ServerMsg::Cast(_) => "cast",
+                            ServerMsg::Info(_) => "message",
+                            _ => "timeout",
+                        };
+                        log::warn!(
+                            "{}: suspended with {limit} messages held, its mailbox limit; \
+                             dropped a {what}",
+                            self.name_for_logs(ctx.pid())
+                        );
+                    }
+                }
+                return;
+            }
+        }
+        self.held_msgs += 1;
+        self.held.push_back(Step::Msg(msg));
     }
 
     /// Fires a pending zero timeout once the mailbox is empty (rules 79,
@@ -470,7 +522,7 @@ impl<G: GenServer> ServerProcess<G> {
             }
             // Like `sys:terminate`, a stop is served even when suspended.
             ServerMsg::Stop(reason) => self.terminate(*reason, None, ctx),
-            msg if self.core.suspended => self.held.push_back(Step::Msg(msg)),
+            msg if self.core.suspended => self.hold(msg, ctx),
             ServerMsg::Timeout(generation) => {
                 if generation == self.core.generation && self.core.timer.take().is_some() {
                     let info = self.timeout_info();

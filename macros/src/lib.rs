@@ -38,14 +38,94 @@ const TYPES: [(&str, &str, usize); 5] = [
 /// Fills in the associated types a `GenServer` impl does not declare; see
 /// the crate docs.
 ///
-/// ```ignore
+/// ```
+/// use rotp_gen_server::{gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+///
+/// struct Counter(u64);
+///
+/// enum Call {
+///     Get(ReplyTo<u64>),
+///     Add(u64, ReplyTo<u64>),
+/// }
+///
 /// #[gen_server]
 /// impl GenServer for Counter {
-///     // type Args = u64; type Call = Call; type Cast = u64;
-///     // type Info = Infallible; type Continue = Infallible;  (all written by the attribute)
-///     fn init(start: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Counter(start)) }
-///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> { … }
-///     fn handle_cast(&mut self, n: u64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> { … }
+///     // Written by the attribute: `type Args = u64; type Call = Call;
+///     // type Cast = u64;` and `Infallible` for `Info` and `Continue`.
+///     fn init(start: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Counter(start))
+///     }
+///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         match call {
+///             Call::Get(r) => r.reply(self.0),
+///             Call::Add(n, r) => {
+///                 self.0 += n;
+///                 r.reply(self.0)
+///             }
+///         }
+///     }
+///     fn handle_cast(&mut self, n: u64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         self.0 = n;
+///         noreply()
+///     }
+/// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let counter = start::<Counter>(&rt, 1, StartOptions::new()).unwrap();
+/// assert_eq!(counter.call(|r| Call::Add(41, r)).unwrap(), 42);
+/// counter.cast(7);
+/// assert_eq!(counter.call(Call::Get).unwrap(), 7);
+/// ```
+///
+/// A declared `Call` (or `Cast`, or `Continue`) type without the callback
+/// that handles it does not compile: its first message would crash the
+/// server.
+///
+/// ```compile_fail
+/// use rotp_gen_server::{gen_server, Ctx, GenServer, Init, InitResult, ReplyTo};
+///
+/// struct Counter(u64);
+///
+/// enum Call {
+///     Get(ReplyTo<u64>),
+/// }
+///
+/// #[gen_server]
+/// impl GenServer for Counter {
+///     type Call = Call;
+///
+///     fn init(start: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Counter(start))
+///     }
+///     // No handle_call.
+/// }
+/// ```
+///
+/// Each request carries its own reply port, so `handle_call` is a `match`
+/// over the requests, and one the server forgets to handle is a
+/// non-exhaustive match, a compile error (`E0004`):
+///
+/// ```compile_fail,E0004
+/// use rotp_gen_server::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo};
+///
+/// struct Counter(u64);
+///
+/// enum Call {
+///     Get(ReplyTo<u64>),
+///     Add(u64, ReplyTo<u64>),
+/// }
+///
+/// #[gen_server]
+/// impl GenServer for Counter {
+///     fn init(start: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Counter(start))
+///     }
+///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         match call {
+///             Call::Get(r) => r.reply(self.0),
+///             // `Call::Add` is not handled.
+///         }
+///     }
 /// }
 /// ```
 #[proc_macro_attribute]

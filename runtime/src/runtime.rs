@@ -281,6 +281,20 @@ impl SpawnOptions {
         self.overflow = overflow;
         self
     }
+
+    /// The mailbox limit and its policy, if one is set: for a behaviour
+    /// that keeps messages aside itself (a suspended gen_server) and must
+    /// bound them the same way.
+    ///
+    /// ```
+    /// use rotp_runtime::{Overflow, SpawnOptions};
+    /// assert_eq!(SpawnOptions::new().get_mailbox_limit(), None);
+    /// let opts = SpawnOptions::new().mailbox_limit(8, Overflow::Drop);
+    /// assert_eq!(opts.get_mailbox_limit(), Some((8, Overflow::Drop)));
+    /// ```
+    pub fn get_mailbox_limit(&self) -> Option<(u32, Overflow)> {
+        (self.mailbox_limit > 0).then_some((self.mailbox_limit, self.overflow))
+    }
 }
 
 /// A cloneable handle on a runtime, usable from any thread.
