@@ -123,6 +123,7 @@ pub mod prelude {
     };
     pub use rotp_supervisor::{
         ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec, Restart,
-        Shutdown, Strategy, Supervisor, SupervisorOptions, TaskSupervisor, TaskSupervisorOptions,
+        Shutdown, Strategy, Supervisor, SupervisorOptions, SupervisorStartError, TaskSupervisor,
+        TaskSupervisorOptions,
     };
 }

@@ -10,7 +10,8 @@ use crate::call::{self, call, call_error};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
 use crate::dynamic_server::{DynRequest, DynamicServer};
 use crate::error::{
-    CallError, ChildSpecError, StartChildError, StartError, StopError, TerminateChildError,
+    CallError, ChildSpecError, StartChildError, StopError, SupervisorStartError,
+    TerminateChildError,
 };
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, DynamicChildInfo};
@@ -143,15 +144,15 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     ///
     /// # Errors
     ///
-    /// [`StartError::InvalidFlags`] for a zero period,
-    /// [`StartError::AlreadyStarted`] if the name is taken.
+    /// [`SupervisorStartError::InvalidFlags`] for a zero period,
+    /// [`SupervisorStartError::AlreadyStarted`] if the name is taken.
     pub fn start_link(
         handle: &Handle,
         opts: DynamicSupervisorOptions<E>,
-    ) -> Result<Self, StartError> {
+    ) -> Result<Self, SupervisorStartError> {
         opts.intensity.validate()?;
         if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
-            return Err(StartError::AlreadyStarted(pid));
+            return Err(SupervisorStartError::AlreadyStarted(pid));
         }
         let (reply, mut wait) = reply_channel();
         let server = DynamicServer::new(
@@ -164,8 +165,10 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
         let (addr, _) = handle.spawn_opts(server, &SpawnOptions::new().link(true).trap_exit(true));
         let result = match wait.wait(&addr, None) {
             Ok(result) => result,
-            Err(WaitError::Exited(reason)) => Err(StartError::Exited(reason)),
-            Err(e) => Err(StartError::Exited(ExitReason::custom(call_error(e)))),
+            Err(WaitError::Exited(reason)) => Err(SupervisorStartError::Exited(reason)),
+            Err(e) => Err(SupervisorStartError::Exited(ExitReason::custom(
+                call_error(e),
+            ))),
         };
         match result {
             Ok(()) => Ok(DynamicSupervisor {
@@ -189,7 +192,9 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
         ChildSpec::supervisor(id, move || {
             match DynamicSupervisor::start_link(&Handle::current(), opts.clone()) {
                 Ok(sup) => Ok(Some(sup.pid())),
-                Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
+                Err(SupervisorStartError::AlreadyStarted(pid)) => {
+                    Err(ChildStartError::AlreadyStarted(pid))
+                }
                 Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
             }
         })

@@ -14,7 +14,7 @@ use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
 
 use crate::child::{self, Running};
 use crate::child_spec::{ChildSpec, ChildStartError, Restart, Shutdown};
-use crate::error::{StartChildError, StartError, TerminateChildError};
+use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, ChildStatus, DynamicChildInfo};
 use crate::report::{self, ChildName, SupName};
@@ -50,7 +50,7 @@ struct DynChild<E> {
 }
 
 /// What `start_link` waits for.
-pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+pub(crate) type InitReply = ReplySender<Result<(), SupervisorStartError>>;
 
 /// The DynamicSupervisor process.
 pub(crate) struct DynamicServer<E> {
@@ -331,7 +331,7 @@ impl<E: Send + 'static> Process for DynamicServer<E> {
                     rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
                     _ => ctx.pid(),
                 };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+                reply.send(Err(SupervisorStartError::AlreadyStarted(holder)));
                 ctx.exit(ExitReason::Normal);
                 return;
             }

@@ -17,25 +17,22 @@ use crate::child_spec::{ChildId, ChildSpec, ChildStartError, ChildType, StartRes
 /// are start errors.
 ///
 /// ```
-/// use rotp_gen_server::{CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef};
+/// use rotp_gen_server::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef};
 /// use rotp_supervisor::{GenServerChildSpec, Supervisor, SupervisorOptions};
 ///
 /// struct Counter(u64);
 ///
-/// impl GenServer for Counter {
-///     type Args = u64;
-///     type Call = ();
-///     type Reply = u64;
-///     type Cast = ();
-///     type Info = ();
-///     type Continue = ();
+/// /// Count one more, answer the total.
+/// struct Incr(ReplyTo<u64>);
 ///
+/// #[gen_server]
+/// impl GenServer for Counter {
 ///     fn init(start: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
 ///         Init::ok(Counter(start))
 ///     }
-///     fn handle_call(&mut self, _: (), _: &mut Caller<u64>, _: &mut Ctx<'_, Self>) -> CallResult<Self> {
+///     fn handle_call(&mut self, Incr(r): Incr, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
 ///         self.0 += 1;
-///         Reply::reply(self.0)
+///         r.reply(self.0)
 ///     }
 /// }
 ///
@@ -44,7 +41,7 @@ use crate::child_spec::{ChildId, ChildSpec, ChildStartError, ChildType, StartRes
 /// assert_eq!(spec.id, "Counter");
 /// let _sup = Supervisor::start_link(&rt, vec![spec], SupervisorOptions::new()).unwrap();
 /// let counter = ServerRef::<Counter>::named(&rt, "counter");
-/// assert_eq!(counter.call(()).unwrap(), 42);
+/// assert_eq!(counter.call(Incr).unwrap(), 42);
 /// ```
 pub trait GenServerChildSpec: GenServer {
     /// A worker spec starting this server with `args` on every (re)start.

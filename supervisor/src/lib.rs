@@ -4,28 +4,26 @@
 //! `Task.Supervisor`, for synchronous Rust.
 //!
 //! ```
-//! use rotp_gen_server::{CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions};
+//! use std::time::Duration;
+//! use rotp_gen_server::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions};
 //! use rotp_runtime::Runtime;
 //! use rotp_supervisor::{GenServerChildSpec, Strategy, Supervisor, SupervisorOptions};
 //!
-//! /// Counts calls; panics on a negative increment.
+//! /// Counts; panics on a negative increment.
 //! struct Counter(i64);
 //!
-//! impl GenServer for Counter {
-//!     type Args = i64;
-//!     type Call = i64;
-//!     type Reply = i64;
-//!     type Cast = ();
-//!     type Info = ();
-//!     type Continue = ();
+//! /// Add `n`, answer the new total.
+//! struct Add(i64, ReplyTo<i64>);
 //!
+//! #[gen_server]
+//! impl GenServer for Counter {
 //!     fn init(start: i64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
 //!         Init::ok(Counter(start))
 //!     }
-//!     fn handle_call(&mut self, by: i64, _: &mut Caller<i64>, _: &mut Ctx<'_, Self>) -> CallResult<Self> {
-//!         assert!(by >= 0, "negative increment");
-//!         self.0 += by;
-//!         Reply::reply(self.0)
+//!     fn handle_call(&mut self, Add(n, r): Add, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+//!         assert!(n >= 0, "negative increment");
+//!         self.0 += n;
+//!         r.reply(self.0)
 //!     }
 //! }
 //!
@@ -38,12 +36,12 @@
 //! .unwrap();
 //!
 //! let counter = ServerRef::<Counter>::named(&rt, "counter");
-//! assert_eq!(counter.call(5).unwrap(), 5);
-//! assert!(counter.call(-1).is_err()); // the counter panics and exits...
+//! assert_eq!(counter.call(|r| Add(5, r)).unwrap(), 5);
+//! assert!(counter.call(|r| Add(-1, r)).is_err()); // the counter panics and exits...
 //!
 //! // ...and its supervisor starts it again, from its child spec.
-//! let restarted = rotp_runtime::testing::wait_until(std::time::Duration::from_secs(5), || {
-//!     counter.call(1).is_ok_and(|n| n == 1)
+//! let restarted = rotp_runtime::testing::wait_until(Duration::from_secs(5), || {
+//!     counter.call(|r| Add(1, r)).is_ok_and(|n| n == 1)
 //! });
 //! assert!(restarted);
 //! assert_eq!(sup.count_children().unwrap().active, 1);
@@ -161,14 +159,20 @@ pub use child_spec::{
 };
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
 pub use error::{
-    CallError, ChildSpecError, DeleteChildError, FlagsError, GetChildSpecError, RestartChildError,
-    StartChildError, StartError, StopError, TaskRunError, TerminateChildError,
+    ChildSpecError, DeleteChildError, FlagsError, GetChildSpecError, RestartChildError,
+    StartChildError, StopError, SupervisorStartError, TaskRunError, TerminateChildError,
 };
 pub use flags::{
     AutoShutdown, Intensity, Strategy, SupervisorOptions, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS,
 };
 pub use gen_server::GenServerChildSpec;
 pub use info::{ChildCounts, ChildInfo, ChildStatus, DynamicChildInfo};
+/// Why a request to a supervisor failed: the call error of
+/// [`rotp_gen_server`], shared so that one `CallError` covers servers and
+/// supervisors. Supervisor requests never time out (rule 146), so they
+/// fail only with `NoProc`, `Exited`, `Deadlock`, `CallingSelf` or
+/// `CallerExiting`.
+pub use rotp_gen_server::CallError;
 pub use spawn::start_link_process;
 pub use supervisor::Supervisor;
 pub use task_supervisor::{

@@ -20,7 +20,7 @@ use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
 use crate::child::{self, Running};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError, Restart};
 use crate::error::{
-    DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StartError,
+    DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, SupervisorStartError,
     TerminateChildError,
 };
 use crate::flags::{check_significant, AutoShutdown, Strategy, SupervisorOptions};
@@ -82,7 +82,7 @@ impl Child {
 }
 
 /// What the start function of `start_link` waits for.
-pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+pub(crate) type InitReply = ReplySender<Result<(), SupervisorStartError>>;
 
 /// The supervisor process.
 pub(crate) struct SupervisorServer {
@@ -133,7 +133,7 @@ impl SupervisorServer {
         &mut self,
         specs: Vec<ChildSpec>,
         ctx: &mut Context<'_, Request>,
-    ) -> Result<(), StartError> {
+    ) -> Result<(), SupervisorStartError> {
         let handle = ctx.handle();
         for spec in specs {
             match spec.start_with(&()) {
@@ -150,7 +150,7 @@ impl SupervisorServer {
                 Err(reason) => {
                     report::start_error(&self.me, ChildName(Some(&spec.id)), &reason);
                     self.terminate_all(ctx);
-                    return Err(StartError::FailedToStartChild {
+                    return Err(SupervisorStartError::FailedToStartChild {
                         id: spec.id,
                         reason,
                     });
@@ -465,7 +465,7 @@ impl Process for SupervisorServer {
                     rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
                     _ => ctx.pid(),
                 };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+                reply.send(Err(SupervisorStartError::AlreadyStarted(holder)));
                 ctx.exit(ExitReason::Normal); // rule 48
                 return;
             }
@@ -476,7 +476,7 @@ impl Process for SupervisorServer {
             }
             Err(e) => {
                 let reason = match &e {
-                    StartError::FailedToStartChild { id, reason } => {
+                    SupervisorStartError::FailedToStartChild { id, reason } => {
                         ExitReason::shutdown_with(format!("failed_to_start_child {id}: {reason}"))
                     }
                     other => ExitReason::shutdown_with(other),

@@ -9,8 +9,8 @@ use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Pid, SpawnOptions, W
 use crate::call::{self, call, call_error};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
 use crate::error::{
-    CallError, DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StartError,
-    StopError, TerminateChildError,
+    CallError, DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StopError,
+    SupervisorStartError, TerminateChildError,
 };
 use crate::flags::{check_children, SupervisorOptions};
 use crate::info::{ChildCounts, ChildInfo};
@@ -65,8 +65,8 @@ impl Supervisor {
     ///
     /// - invalid options or specs (rules 106, 108, 149), duplicate ids:
     ///   nothing is started;
-    /// - [`StartError::AlreadyStarted`] if the name is taken;
-    /// - [`StartError::FailedToStartChild`] if a child fails to start: the
+    /// - [`SupervisorStartError::AlreadyStarted`] if the name is taken;
+    /// - [`SupervisorStartError::FailedToStartChild`] if a child fails to start: the
     ///   children already started are stopped in reverse order and the
     ///   supervisor exits with `{shutdown, failed_to_start_child}` before
     ///   this returns (rule 113). Like OTP, that exit reaches a linked
@@ -75,20 +75,22 @@ impl Supervisor {
         handle: &Handle,
         children: impl IntoIterator<Item = ChildSpec>,
         opts: SupervisorOptions,
-    ) -> Result<Supervisor, StartError> {
+    ) -> Result<Supervisor, SupervisorStartError> {
         let children: Vec<ChildSpec> = children.into_iter().collect();
         opts.validate()?;
         check_children(&children, opts.auto_shutdown)?;
         if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
-            return Err(StartError::AlreadyStarted(pid)); // rule 48
+            return Err(SupervisorStartError::AlreadyStarted(pid)); // rule 48
         }
         let (reply, mut wait) = reply_channel();
         let server = SupervisorServer::new(opts, children, reply);
         let (addr, _) = handle.spawn_opts(server, &SpawnOptions::new().link(true).trap_exit(true));
         let result = match wait.wait(&addr, None) {
             Ok(result) => result,
-            Err(WaitError::Exited(reason)) => Err(StartError::Exited(reason)),
-            Err(e) => Err(StartError::Exited(ExitReason::custom(call_error(e)))),
+            Err(WaitError::Exited(reason)) => Err(SupervisorStartError::Exited(reason)),
+            Err(e) => Err(SupervisorStartError::Exited(ExitReason::custom(
+                call_error(e),
+            ))),
         };
         match result {
             Ok(()) => Ok(Supervisor {
@@ -135,7 +137,9 @@ impl Supervisor {
         ChildSpec::supervisor(id, move || {
             match Supervisor::start_link(&Handle::current(), children.clone(), opts.clone()) {
                 Ok(sup) => Ok(Some(sup.pid())),
-                Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
+                Err(SupervisorStartError::AlreadyStarted(pid)) => {
+                    Err(ChildStartError::AlreadyStarted(pid))
+                }
                 Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
             }
         })

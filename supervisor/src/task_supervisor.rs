@@ -31,7 +31,7 @@ use rotp_runtime::{ExitReason, Handle, MonitorRef, Pid};
 use crate::child_spec::{ChildId, ChildSpec, Restart, Shutdown};
 use crate::dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
 use crate::error::{
-    CallError, StartChildError, StartError, StopError, TaskRunError, TerminateChildError,
+    CallError, StartChildError, StopError, SupervisorStartError, TaskRunError, TerminateChildError,
 };
 use crate::info::{ChildCounts, ChildStatus};
 
@@ -188,10 +188,13 @@ impl TaskSupervisor {
     ///
     /// # Errors
     ///
-    /// As [`DynamicSupervisor::start_link`]: [`StartError::InvalidFlags`]
-    /// for a zero `max_seconds`, [`StartError::AlreadyStarted`] if the name
+    /// As [`DynamicSupervisor::start_link`]: [`SupervisorStartError::InvalidFlags`]
+    /// for a zero `max_seconds`, [`SupervisorStartError::AlreadyStarted`] if the name
     /// is taken.
-    pub fn start_link(handle: &Handle, opts: TaskSupervisorOptions) -> Result<Self, StartError> {
+    pub fn start_link(
+        handle: &Handle,
+        opts: TaskSupervisorOptions,
+    ) -> Result<Self, SupervisorStartError> {
         Ok(TaskSupervisor {
             sup: DynamicSupervisor::start_link(handle, opts)?,
             handle: handle.clone(),
@@ -456,26 +459,23 @@ impl TaskSupervisor {
     /// time, it exits `timeout`.
     ///
     /// ```
-    /// use rotp_gen_server::{CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply};
+    /// use rotp_gen_server::{gen_server, noreply, Ctx, GenServer, Handled, Info, Init, InitResult};
     /// use rotp_runtime::MonitorRef;
     /// use rotp_supervisor::{TaskSupervisor, TaskSupervisorOptions};
     ///
     /// struct Fetcher { tasks: TaskSupervisor, pending: Option<MonitorRef>, done: std::sync::mpsc::Sender<u32> }
     /// enum Msg { Fetched(MonitorRef, u32) }
     ///
+    /// #[gen_server]
     /// impl GenServer for Fetcher {
-    ///     type Args = (TaskSupervisor, std::sync::mpsc::Sender<u32>);
-    ///     type Call = ();
-    ///     type Reply = ();
-    ///     type Cast = ();
-    ///     type Info = Msg;
-    ///     type Continue = ();
-    ///
-    ///     fn init((tasks, done): Self::Args, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///     fn init(
+    ///         (tasks, done): (TaskSupervisor, std::sync::mpsc::Sender<u32>),
+    ///         ctx: &mut Ctx<'_, Self>,
+    ///     ) -> InitResult<Self> {
     ///         let pending = tasks.run_nolink_info(ctx, || 42, Msg::Fetched).ok();
     ///         Init::ok(Fetcher { tasks, pending, done })
     ///     }
-    ///     fn handle_info(&mut self, info: Info<Msg>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    ///     fn handle_info(&mut self, info: Info<Msg>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
     ///         match info {
     ///             Info::Msg(Msg::Fetched(mref, n)) if Some(mref) == self.pending => {
     ///                 ctx.demonitor_flush(mref); // no DOWN for a task that answered
@@ -487,7 +487,7 @@ impl TaskSupervisor {
     ///             }
     ///             _ => {}
     ///         }
-    ///         NoReply::noreply()
+    ///         noreply()
     ///     }
     /// }
     ///

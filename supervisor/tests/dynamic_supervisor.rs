@@ -12,7 +12,7 @@ use rotp_runtime::{assert_receive, Addr, ExitReason};
 use rotp_supervisor::{
     start_link_process, CallError, ChildSpec, ChildSpecError, ChildStartError, ChildStatus,
     ChildType, DynamicSupervisor, DynamicSupervisorOptions, FlagsError, Restart, Shutdown,
-    StartChildError, StartError, Supervisor, SupervisorOptions, TerminateChildError,
+    StartChildError, Supervisor, SupervisorOptions, SupervisorStartError, TerminateChildError,
 };
 
 fn start(rt: &rotp_runtime::Runtime) -> DynamicSupervisor {
@@ -31,7 +31,7 @@ fn rule_154_defaults_and_flag_validation() {
         let r = DynamicSupervisor::start_link(rt, DynamicSupervisorOptions::new().max_seconds(0));
         assert_eq!(
             r.unwrap_err(),
-            StartError::InvalidFlags(FlagsError::InvalidPeriod(Duration::ZERO))
+            SupervisorStartError::InvalidFlags(FlagsError::InvalidPeriod(Duration::ZERO))
         );
     });
 }

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions,
+    gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions,
 };
 use rotp_runtime::{ExitReason, Pid};
 use rotp_supervisor::{
     ChildStartError, ChildStatus, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec,
-    Restart, Shutdown, StartChildError, StartError, Strategy, Supervisor, SupervisorOptions,
+    Restart, Shutdown, StartChildError, Strategy, Supervisor, SupervisorOptions,
+    SupervisorStartError,
 };
 
 /// A counter that can be told to crash, and reports its `terminate`.
@@ -31,18 +32,12 @@ enum Start {
 }
 
 enum Call {
-    Incr,
-    Crash,
+    Incr(ReplyTo<u64>),
+    Crash(ReplyTo<u64>),
 }
 
+#[gen_server]
 impl GenServer for Counter {
-    type Args = Start;
-    type Call = Call;
-    type Reply = u64;
-    type Cast = ();
-    type Info = ();
-    type Continue = ();
-
     fn init(start: Start, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         match start {
             Start::At(n, terminated) => {
@@ -56,18 +51,13 @@ impl GenServer for Counter {
         }
     }
 
-    fn handle_call(
-        &mut self,
-        call: Call,
-        _: &mut Caller<u64>,
-        _: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    fn handle_call(&mut self, call: Call, _: &mut Ctx<'_, Self>) -> Handled<Self> {
         match call {
-            Call::Incr => {
+            Call::Incr(r) => {
                 self.n += 1;
-                Reply::reply(self.n)
+                r.reply(self.n)
             }
-            Call::Crash => panic!("counter crashed at {}", self.n),
+            Call::Crash(_r) => panic!("counter crashed at {}", self.n),
         }
     }
 
@@ -110,7 +100,7 @@ fn restarted_servers_are_reachable_through_their_name_with_fresh_state() {
             || matches!(status(&sup, "Counter"), Some(ChildStatus::Running(p)) if p != before),
         );
         assert_eq!(counter.call(Call::Incr).unwrap(), 11);
-        assert_eq!(counter.pid(), pid_of(&sup, "Counter"));
+        assert_eq!(counter.pid(), Some(pid_of(&sup, "Counter")));
     });
 }
 
@@ -150,7 +140,7 @@ fn rule_112_139_init_ignore_and_init_failure() {
             vec![Counter::child_spec(Start::Fail)],
             SupervisorOptions::new(),
         ) {
-            Err(StartError::FailedToStartChild { id, reason }) => {
+            Err(SupervisorStartError::FailedToStartChild { id, reason }) => {
                 assert_eq!(id, "Counter");
                 assert_eq!(
                     reason,
@@ -177,7 +167,7 @@ fn rule_139_a_name_clash_passes_already_started_through() {
                 Start::At(0, None),
                 StartOptions::new().name("taken")
             )),
-            Err(StartChildError::AlreadyStarted(outside.pid()))
+            Err(StartChildError::AlreadyStarted(outside.pid().unwrap()))
         );
         outside.stop(ExitReason::Normal, None).unwrap();
     });
@@ -220,13 +210,7 @@ fn rule_156_gen_servers_under_a_dynamic_supervisor_get_the_extra_argument() {
     });
 }
 
-/// A handle on the Counter with pid `pid`. The gen_server crate has no
-/// `ServerRef` from a pid (what `which_children` gives), so this goes
-/// through a temporary name.
+/// A handle on the Counter with pid `pid` (what `which_children` gives).
 fn server_at(rt: &rotp_runtime::Runtime, pid: Pid) -> ServerRef<Counter> {
-    let name = format!("counter-{pid}");
-    rt.register(name.as_str(), pid).unwrap();
-    let server = ServerRef::<Counter>::whereis(rt, name.as_str()).unwrap();
-    rt.unregister(&name);
-    server
+    ServerRef::<Counter>::from_pid(rt, pid).unwrap()
 }
