@@ -9,6 +9,7 @@ use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Name, Pid, SpawnOpti
 use crate::call::{self, call, call_error};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
 use crate::dynamic_server::{DynRequest, DynamicServer};
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{
     CallError, ChildSpecError, StartChildError, StopError, SupervisorStartError,
     TerminateChildError,
@@ -116,7 +117,7 @@ impl<E> DynamicSupervisorOptions<E> {
 ///
 /// ```
 /// use rotp_runtime::{Context, Process, Runtime};
-/// use rotp_supervisor::{ChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
+/// use rotp_supervisor::{DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
 ///
 /// struct Session;
 /// impl Process for Session {
@@ -126,9 +127,9 @@ impl<E> DynamicSupervisorOptions<E> {
 ///
 /// let rt = Runtime::new().unwrap();
 /// let sup = DynamicSupervisor::start_link(&rt, DynamicSupervisorOptions::new().max_children(2)).unwrap();
-/// let a = sup.start_child(ChildSpec::process("session", || Session)).unwrap().unwrap();
-/// sup.start_child(ChildSpec::process("session", || Session)).unwrap();
-/// assert!(sup.start_child(ChildSpec::process("session", || Session)).is_err()); // max_children
+/// let a = sup.start_child(DynamicChildSpec::process(|| Session)).unwrap().unwrap();
+/// sup.start_child(DynamicChildSpec::process(|| Session)).unwrap();
+/// assert!(sup.start_child(DynamicChildSpec::process(|| Session)).is_err()); // max_children
 /// sup.terminate_child(a).unwrap();
 /// assert_eq!(sup.count_children().unwrap().active, 1);
 /// ```
@@ -226,8 +227,9 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     }
 
     /// Starts a child with the supervisor's extra argument (rules 155-158).
-    /// The spec's id is ignored. `Ok(None)` if the start function ignored
-    /// the start (nothing is kept).
+    /// `spec` is a [`DynamicChildSpec`], or any [`ChildSpec`] (a GenServer's
+    /// `child_spec(args)`, say) whose id is then ignored. `Ok(None)` if the
+    /// start function ignored the start (nothing is kept).
     ///
     /// # Errors
     ///
@@ -235,9 +237,13 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     /// without contacting the supervisor), [`StartChildError::MaxChildren`],
     /// [`StartChildError::AlreadyStarted`] / [`StartChildError::Failed`]
     /// from the start function (not wrapped).
-    pub fn start_child(&self, spec: ChildSpec<E>) -> Result<Option<Pid>, StartChildError> {
-        if spec.significant {
-            return Err(ChildSpecError::InvalidSignificant(spec.id.clone()).into());
+    pub fn start_child(
+        &self,
+        spec: impl Into<DynamicChildSpec<E>>,
+    ) -> Result<Option<Pid>, StartChildError> {
+        let spec = spec.into();
+        if let Some(id) = spec.significant.clone() {
+            return Err(ChildSpecError::InvalidSignificant(id).into());
         }
         call(&self.handle, &self.addr, |r| {
             DynRequest::StartChild(spec, r)

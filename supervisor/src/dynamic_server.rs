@@ -13,7 +13,8 @@ use std::time::Duration;
 use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
 
 use crate::child::{self, Running};
-use crate::child_spec::{ChildSpec, ChildStartError, Restart, Shutdown};
+use crate::child_spec::{ChildStartError, Restart, Shutdown};
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, ChildStatus, DynamicChildInfo};
@@ -23,7 +24,7 @@ use crate::restart::{Admit, RestartWindow};
 /// The messages of a DynamicSupervisor process.
 pub(crate) enum DynRequest<E> {
     StartChild(
-        ChildSpec<E>,
+        DynamicChildSpec<E>,
         ReplySender<Result<Option<Pid>, StartChildError>>,
     ),
     /// Stop child `pid`, at the request of the second pid (if any).
@@ -45,7 +46,7 @@ enum State {
 }
 
 struct DynChild<E> {
-    spec: ChildSpec<E>,
+    spec: DynamicChildSpec<E>,
     state: State,
 }
 
@@ -102,7 +103,7 @@ impl<E: Send + 'static> DynamicServer<E> {
     /// Rules 155-158 (validation is done by the client).
     fn start_child(
         &mut self,
-        spec: ChildSpec<E>,
+        spec: DynamicChildSpec<E>,
         ctx: &mut Context<'_, DynRequest<E>>,
     ) -> Result<Option<Pid>, StartChildError> {
         if self

@@ -187,6 +187,24 @@ pub enum GetChildSpecError {
     Call(#[from] CallError),
 }
 
+/// [`Supervisor::await_child`](crate::Supervisor::await_child) got no
+/// running child.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AwaitChildError {
+    /// No child has this id, or it was removed while waited for (a
+    /// temporary child that exited, a deleted spec).
+    #[error("no such child")]
+    NotFound,
+    /// The child was not running within the timeout (on the runtime clock).
+    #[error("the child was not running in time")]
+    Timeout,
+    /// The supervisor is gone (`NoProc`), exited while the caller waited
+    /// (`Exited`), or could not be asked.
+    #[error(transparent)]
+    Call(CallError),
+}
+
 /// `stop` failed (rule 148, like `GenServer.stop`, rule 93).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]

@@ -30,6 +30,7 @@ use rotp_runtime::{ExitReason, Handle, MonitorRef, Pid};
 
 use crate::child_spec::{ChildId, ChildSpec, Restart, Shutdown};
 use crate::dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{
     CallError, StartChildError, StopError, SupervisorStartError, TaskRunError, TerminateChildError,
 };
@@ -272,12 +273,9 @@ impl TaskSupervisor {
     /// [`StartChildError::MaxChildren`] (nothing started),
     /// [`StartChildError::Call`] if the supervisor is gone.
     pub fn start_child(&self, f: impl FnOnce() + Send + 'static) -> Result<Pid, StartChildError> {
-        let spec = ChildSpec::worker(
-            "task",
-            once(Box::new(f) as Box<dyn FnOnce() + Send>, |f| {
-                Task::start_link(&Handle::current(), f)
-            }),
-        );
+        let spec = DynamicChildSpec::worker(once(Box::new(f) as Box<dyn FnOnce() + Send>, |f| {
+            Task::start_link(&Handle::current(), f)
+        }));
         self.start_task(spec, TaskOptions::new())
     }
 
@@ -313,14 +311,18 @@ impl TaskSupervisor {
         F: Fn() + Send + Sync + 'static,
     {
         let f = std::sync::Arc::new(f);
-        let spec = ChildSpec::worker("task", move || {
+        let spec = DynamicChildSpec::worker(move || {
             let f = f.clone();
             Ok(Some(Task::start_link(&Handle::current(), move || f())))
         });
         self.start_task(spec, opts)
     }
 
-    fn start_task(&self, spec: ChildSpec, opts: TaskOptions) -> Result<Pid, StartChildError> {
+    fn start_task(
+        &self,
+        spec: DynamicChildSpec,
+        opts: TaskOptions,
+    ) -> Result<Pid, StartChildError> {
         let spec = spec.restart(opts.restart).shutdown(opts.shutdown);
         match self.sup.start_child(spec)? {
             Some(pid) => Ok(pid),
@@ -427,10 +429,8 @@ impl TaskSupervisor {
         shutdown: Shutdown,
     ) -> Result<Task<T>, TaskRunError> {
         let (pending, child) = Task::prepare(&self.handle, f, link);
-        let spec = ChildSpec::worker(
-            "task",
-            once(child, |child| child.spawn_link(&Handle::current())),
-        );
+        let spec =
+            DynamicChildSpec::worker(once(child, |child| child.spawn_link(&Handle::current())));
         self.start_task(spec, TaskOptions::new().shutdown(shutdown))
             .map_err(TaskRunError::from)?;
         pending
@@ -518,10 +518,7 @@ impl TaskSupervisor {
         let (task, job) = handshake::HandshakeTask::new(ctx.pid(), f, move |mref, value| {
             server.send_info(wrap(mref, value))
         });
-        let spec = ChildSpec::worker(
-            "task",
-            once(task, |task| task.spawn_link(&Handle::current())),
-        );
+        let spec = DynamicChildSpec::worker(once(task, |task| task.spawn_link(&Handle::current())));
         let pid = self
             .start_task(spec, TaskOptions::new())
             .map_err(TaskRunError::from)?;

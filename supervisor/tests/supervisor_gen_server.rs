@@ -92,15 +92,64 @@ fn restarted_servers_are_reachable_through_their_name_with_fresh_state() {
         let counter = ServerRef::<Counter>::named(rt, "counter");
         assert_eq!(counter.call(Call::Incr).unwrap(), 11);
         assert_eq!(counter.call(Call::Incr).unwrap(), 12);
-        let before = pid_of(&sup, "Counter");
+        let before = pid_of(&sup, "counter");
         assert!(counter.call(Call::Crash).is_err());
         // The restart re-registers the name; no stale handle in between.
         eventually(
             "restarted",
-            || matches!(status(&sup, "Counter"), Some(ChildStatus::Running(p)) if p != before),
+            || matches!(status(&sup, "counter"), Some(ChildStatus::Running(p)) if p != before),
         );
         assert_eq!(counter.call(Call::Incr).unwrap(), 11);
-        assert_eq!(counter.pid(), Some(pid_of(&sup, "Counter")));
+        assert_eq!(counter.pid(), Some(pid_of(&sup, "counter")));
+    });
+}
+
+#[test]
+fn a_named_servers_child_id_is_its_name() {
+    each_runtime(|rt| {
+        let named = |name: &str| {
+            Counter::child_spec_opts(Start::At(0, None), StartOptions::new().name(name))
+        };
+        assert_eq!(named("a").id, "a");
+        // Two named servers of one type need no `.id(...)` to share a
+        // supervisor.
+        let sup =
+            Supervisor::start_link(rt, vec![named("a"), named("b")], SupervisorOptions::new())
+                .unwrap();
+        let a = ServerRef::<Counter>::named(rt, "a");
+        let b = ServerRef::<Counter>::named(rt, "b");
+        assert_eq!(a.pid(), Some(pid_of(&sup, "a")));
+        assert_eq!(b.pid(), Some(pid_of(&sup, "b")));
+        sup.terminate_child("a").unwrap();
+        assert!(!a.is_alive());
+        assert_eq!(b.call(Call::Incr).unwrap(), 1);
+    });
+}
+
+#[test]
+fn await_child_returns_the_restarted_server_reachable_by_its_name() {
+    each_runtime(|rt| {
+        let sup = Supervisor::start_link(
+            rt,
+            vec![Counter::child_spec_opts(
+                Start::At(7, None),
+                StartOptions::new().name("counter"),
+            )],
+            SupervisorOptions::new(),
+        )
+        .unwrap();
+        let counter = ServerRef::<Counter>::named(rt, "counter");
+        for _ in 0..3 {
+            let first = counter.pid().unwrap();
+            assert_eq!(counter.call(Call::Incr).unwrap(), 8);
+            assert!(counter.call(Call::Crash).is_err());
+            // The call failed once the server was gone; the supervisor may
+            // not have seen its exit yet: await_child waits for the restart.
+            let pid = sup.await_child("counter", TIMEOUT).unwrap();
+            assert_ne!(pid, first);
+            assert_eq!(counter.pid(), Some(pid));
+        }
+        assert_eq!(counter.call(Call::Incr).unwrap(), 8);
     });
 }
 
