@@ -20,6 +20,9 @@ fn auto_traits_are_pinned() {
     send_sync::<Supervisor>();
     send_sync::<ChildSpec>();
     send_sync::<rotp_supervisor::DynamicSupervisor<String>>();
+    send_sync::<rotp_supervisor::DynamicChildSpec<String>>();
+    fn send<T: Send>() {}
+    send::<rotp_supervisor::SupervisorInit>();
 }
 
 #[test]
