@@ -138,8 +138,10 @@ pub mod prelude {
         blocking, exit, Addr, Down, ExitReason, Handle, MonitorRef, Pid, Runtime, SpawnOptions,
     };
     pub use rotp_supervisor::{
-        ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec, Restart,
-        Shutdown, Strategy, Supervisor, SupervisorOptions, TaskSupervisor, TaskSupervisorOptions,
+        ChildSpec, DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions,
+        GenServerChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorInit,
+        SupervisorModule, SupervisorOptions, SupervisorStartError, TaskSupervisor,
+        TaskSupervisorOptions,
     };
 }
 

@@ -16,8 +16,9 @@ use rotp_runtime::{
 };
 
 use crate::child::{self, Running};
-use crate::child_spec::{ChildSpec, ChildStartError, Restart, Shutdown};
-use crate::error::{StartChildError, StartError, TerminateChildError};
+use crate::child_spec::{ChildStartError, Restart, Shutdown};
+use crate::dynamic_spec::DynamicChildSpec;
+use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::events;
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, ChildStatus, DynamicChildInfo};
@@ -27,7 +28,7 @@ use crate::restart::{Admit, RestartWindow};
 /// The messages of a DynamicSupervisor process.
 pub(crate) enum DynRequest<E> {
     StartChild(
-        ChildSpec<E>,
+        DynamicChildSpec<E>,
         ReplySender<Result<Option<Pid>, StartChildError>>,
     ),
     /// Stop child `pid`, at the request of the second pid (if any).
@@ -49,14 +50,14 @@ enum State {
 }
 
 struct DynChild<E> {
-    spec: ChildSpec<E>,
+    spec: DynamicChildSpec<E>,
     state: State,
     /// Automatic restarts of this child so far.
     restarts: u64,
 }
 
 /// What `start_link` waits for.
-pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+pub(crate) type InitReply = ReplySender<Result<(), SupervisorStartError>>;
 
 /// The DynamicSupervisor process.
 pub(crate) struct DynamicServer<E> {
@@ -113,7 +114,7 @@ impl<E: Send + 'static> DynamicServer<E> {
     /// Rules 155-158 (validation is done by the client).
     fn start_child(
         &mut self,
-        spec: ChildSpec<E>,
+        spec: DynamicChildSpec<E>,
         ctx: &mut Context<'_, DynRequest<E>>,
     ) -> Result<Option<Pid>, StartChildError> {
         if self
@@ -411,7 +412,7 @@ impl<E: Send + 'static> Process for DynamicServer<E> {
                     rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
                     _ => ctx.pid(),
                 };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+                reply.send(Err(SupervisorStartError::AlreadyStarted(holder)));
                 ctx.exit(ExitReason::Normal);
                 return;
             }

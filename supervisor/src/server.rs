@@ -23,12 +23,15 @@ use rotp_runtime::{
 use crate::child::{self, Running};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError, Restart};
 use crate::error::{
-    DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StartError,
+    DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, SupervisorStartError,
     TerminateChildError,
 };
 use crate::events;
-use crate::flags::{check_significant, AutoShutdown, Intensity, Strategy, SupervisorOptions};
+use crate::flags::{
+    check_children, check_significant, AutoShutdown, Intensity, Strategy, SupervisorOptions,
+};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus};
+use crate::module::SupervisorInit;
 use crate::report::{self, ChildName, SupName};
 use crate::restart::{Admit, RestartWindow};
 
@@ -56,6 +59,9 @@ pub(crate) enum Request {
     WhichChildren(ReplySender<Vec<ChildInfo>>),
     CountChildren(ReplySender<ChildCounts>),
     GetChildSpec(ChildId, ReplySender<Result<ChildSpec, GetChildSpecError>>),
+    /// `await_child`: answered with the pid once the child runs, `None`
+    /// if there is no such child (or it is removed meanwhile).
+    AwaitChild(ChildId, ReplySender<Option<Pid>>),
     /// `stop(reason)`: stop the children, then exit with `reason`.
     Stop(ExitReason, Option<Pid>),
     /// Retry a failed restart (rule 130).
@@ -88,7 +94,16 @@ impl Child {
 }
 
 /// What the start function of `start_link` waits for.
-pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+pub(crate) type InitReply = ReplySender<Result<(), SupervisorStartError>>;
+
+/// Where a supervisor's flags and initial children come from.
+pub(crate) enum Setup {
+    /// Given to `Supervisor::start_link`, already validated.
+    Given(SupervisorOptions, Vec<ChildSpec>),
+    /// A [`SupervisorModule`](crate::SupervisorModule)'s `init`, run in
+    /// the supervisor process before anything else (rule 114).
+    Module(Box<dyn FnOnce() -> SupervisorInit + Send>),
+}
 
 /// The supervisor process.
 pub(crate) struct SupervisorServer {
@@ -100,8 +115,9 @@ pub(crate) struct SupervisorServer {
     window: RestartWindow,
     me: SupName,
     children: Vec<Child>,
-    /// The initial children and the starter's reply handle, until `init`.
-    init: Option<(Vec<ChildSpec>, InitReply)>,
+    /// The flags and initial children, and the starter's reply handle,
+    /// until `init`.
+    init: Option<(Setup, InitReply)>,
     next_attempt: u64,
     /// The process whose request is being served. It waits for the answer
     /// — possibly with this supervisor running nested on its own thread
@@ -113,10 +129,13 @@ pub(crate) struct SupervisorServer {
     /// waited for before its id starts again, so incarnations never
     /// overlap.
     exiting: Vec<(ChildId, Running)>,
+    /// `await_child` requests waiting for their child to run.
+    waiters: Vec<(ChildId, ReplySender<Option<Pid>>)>,
 }
 
 impl SupervisorServer {
-    pub(crate) fn new(opts: SupervisorOptions, children: Vec<ChildSpec>, reply: InitReply) -> Self {
+    pub(crate) fn new(setup: Setup, reply: InitReply) -> Self {
+        let opts = SupervisorOptions::new();
         SupervisorServer {
             strategy: opts.strategy,
             intensity: opts.intensity,
@@ -125,13 +144,80 @@ impl SupervisorServer {
             window: RestartWindow::new(opts.intensity),
             me: SupName {
                 pid: Pid::ROOT,
-                name: opts.name,
+                name: None,
             },
             children: Vec::new(),
-            init: Some((children, reply)),
+            init: Some((setup, reply)),
             next_attempt: 0,
             requester: None,
             exiting: Vec::new(),
+            waiters: Vec::new(),
+        }
+    }
+
+    /// Takes the flags and name of `opts`.
+    fn configure(&mut self, opts: SupervisorOptions) {
+        self.strategy = opts.strategy;
+        self.auto_shutdown = opts.auto_shutdown;
+        self.window = RestartWindow::new(opts.intensity);
+        self.me.name = opts.name;
+    }
+
+    /// The flags and initial children of `setup`: a module's `init` runs
+    /// here, and what it returns is checked like `start_link`'s arguments.
+    /// `Err` is the start's error and the reason to exit with.
+    fn setup(
+        setup: Setup,
+    ) -> Result<(SupervisorOptions, Vec<ChildSpec>), (SupervisorStartError, ExitReason)> {
+        let init = match setup {
+            Setup::Given(opts, children) => return Ok((opts, children)),
+            Setup::Module(init) => init,
+        };
+        match rotp_runtime::catch_panic(init) {
+            // Rule 114: `ignore` ends the supervisor quietly.
+            Ok(SupervisorInit::Ignore) => Err((SupervisorStartError::Ignored, ExitReason::Normal)),
+            Ok(SupervisorInit::Start { children, options }) => {
+                let checked = options
+                    .validate()
+                    .map_err(SupervisorStartError::from)
+                    .and_then(|()| {
+                        check_children(&children, options.auto_shutdown)
+                            .map_err(SupervisorStartError::from)
+                    });
+                match checked {
+                    Ok(()) => Ok((options, children)),
+                    Err(e) => {
+                        let reason = ExitReason::custom(&e);
+                        Err((e, reason))
+                    }
+                }
+            }
+            // Rule 114: a crash in init fails the start with its reason.
+            Err(reason) => Err((SupervisorStartError::Init(reason.clone()), reason)),
+        }
+    }
+
+    /// Answers the `await_child` requests whose child runs now, or is gone;
+    /// forgets those whose caller gave up.
+    fn serve_waiters(&mut self) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        for (id, reply) in std::mem::take(&mut self.waiters) {
+            if reply.is_abandoned() {
+                continue;
+            }
+            match self.position(&id).map(|i| &self.children[i].state) {
+                None => {
+                    reply.send(None);
+                }
+                // A child whose EXIT is not handled yet is not running: its
+                // restart is still to come.
+                Some(State::Running(r)) if r.is_alive() => {
+                    reply.send(Some(r.pid));
+                }
+                Some(_) => self.waiters.push((id, reply)),
+            }
         }
     }
 
@@ -144,7 +230,7 @@ impl SupervisorServer {
         &mut self,
         specs: Vec<ChildSpec>,
         ctx: &mut Context<'_, Request>,
-    ) -> Result<(), StartError> {
+    ) -> Result<(), SupervisorStartError> {
         let handle = ctx.handle();
         for spec in specs {
             match spec.start_with(&()) {
@@ -167,7 +253,7 @@ impl SupervisorServer {
                     report::start_error(&self.me, ChildName(Some(&spec.id)), &reason);
                     events::start_failed(self.me.pid, Some(&spec.id), &reason);
                     self.terminate_all(ctx);
-                    return Err(StartError::FailedToStartChild {
+                    return Err(SupervisorStartError::FailedToStartChild {
                         id: spec.id,
                         reason,
                     });
@@ -563,15 +649,26 @@ impl Process for SupervisorServer {
     }
 
     fn init(&mut self, ctx: &mut Context<'_, Request>) {
-        let (specs, reply) = self.init.take().expect("init runs once");
+        let (setup, reply) = self.init.take().expect("init runs once");
         self.me.pid = ctx.pid();
+        let specs = match SupervisorServer::setup(setup) {
+            Ok((opts, specs)) => {
+                self.configure(opts);
+                specs
+            }
+            Err((e, reason)) => {
+                reply.send(Err(e));
+                ctx.exit(reason);
+                return;
+            }
+        };
         if let Some(name) = self.me.name.clone() {
             if let Err(e) = ctx.register(name) {
                 let holder = match e {
                     rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
                     _ => ctx.pid(),
                 };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+                reply.send(Err(SupervisorStartError::AlreadyStarted(holder)));
                 ctx.exit(ExitReason::Normal); // rule 48
                 return;
             }
@@ -582,7 +679,7 @@ impl Process for SupervisorServer {
             }
             Err(e) => {
                 let reason = match &e {
-                    StartError::FailedToStartChild { id, reason } => {
+                    SupervisorStartError::FailedToStartChild { id, reason } => {
                         ExitReason::shutdown_with(format!("failed_to_start_child {id}: {reason}"))
                     }
                     other => ExitReason::shutdown_with(other),
@@ -624,9 +721,11 @@ impl Process for SupervisorServer {
                 self.requester = requester;
                 self.shut_down(reason, ctx);
             }
+            Request::AwaitChild(id, reply) => self.waiters.push((id, reply)),
             Request::TryAgain(id, attempt) => self.try_again(&id, attempt, ctx),
         }
         self.requester = None;
+        self.serve_waiters();
     }
 
     fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, Request>) {
@@ -643,6 +742,7 @@ impl Process for SupervisorServer {
         // stopped or replaced, changes nothing.
         if let Some(i) = child {
             self.child_exited(i, from, reason, ctx);
+            self.serve_waiters();
         }
     }
 }
