@@ -24,6 +24,25 @@ ensure_chromium() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# Erlang/OTP 24 or later (erl, erlc, escript, epmd), for rotp-dist's tests
+# (dist/tests/ start real Erlang nodes), its benchmark and
+# examples/cluster.rs.
+ensure_erlang() {
+    if command -v erl >/dev/null 2>&1 && command -v erlc >/dev/null 2>&1; then
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "ensure_erlang: no erl and no apt-get; install Erlang/OTP 24+ by hand" >&2
+        return 1
+    fi
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    echo "ensure_erlang: installing erlang-nox" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq erlang-nox >/dev/null
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     ensure_chromium
+    ensure_erlang
 fi
