@@ -83,7 +83,7 @@ pub use client::{RequestId, ServerRef, DEFAULT_CALL_TIMEOUT};
 pub use context::Ctx;
 pub use enter::{enter_loop, spawn_enter, EnterLoop, EnterOptions};
 pub use error::{CallError, CastError, EnterError, StartError, StopError};
-pub use name::ServerName;
+pub use name::{ServerName, ViaError, ViaKey};
 pub use results::{Deadline, EventTimeout, Init, Next, NoReply, Reply};
 /// The policy of a bounded mailbox ([`StartOptions::mailbox_limit`]),
 /// re-exported so that a server's options need only this crate.
