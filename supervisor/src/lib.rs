@@ -114,6 +114,10 @@
 //! (Elixir's `extra_arguments`), on start and on every restart. It stops its
 //! children all at once.
 //!
+//! **PartitionSupervisor** ([`PartitionSupervisor`]) starts N copies of
+//! one child spec and routes to them by key
+//! ([`via`](PartitionSupervisor::via)): a sharded server in one line.
+//!
 //! **TaskSupervisor** ([`TaskSupervisor`]) is a DynamicSupervisor whose
 //! children are closures run as tasks, temporary with a 5 s shutdown:
 //! [`start_child`](TaskSupervisor::start_child) for fire-and-forget work,
@@ -148,6 +152,7 @@ mod error;
 mod flags;
 mod gen_server;
 mod info;
+mod partition;
 mod report;
 mod restart;
 mod server;
@@ -169,6 +174,7 @@ pub use flags::{
 };
 pub use gen_server::GenServerChildSpec;
 pub use info::{ChildCounts, ChildInfo, ChildStatus, DynamicChildInfo};
+pub use partition::{PartitionOptions, PartitionSupervisor, PartitionVia};
 pub use spawn::start_link_process;
 pub use supervisor::Supervisor;
 pub use task_supervisor::{
