@@ -6,8 +6,11 @@
 //!   exit signals, timers, names ([`rotp_runtime`]).
 //! - [`gen_server`]: the GenServer behaviour, Agent and Task
 //!   ([`rotp_gen_server`]).
-//! - [`supervisor`]: supervision trees, DynamicSupervisor and
-//!   TaskSupervisor ([`rotp_supervisor`]).
+//! - [`supervisor`]: supervision trees, DynamicSupervisor,
+//!   PartitionSupervisor and TaskSupervisor ([`rotp_supervisor`]).
+//! - [`store`]: shared state owned by processes — the key [`Registry`](store::Registry)
+//!   and concurrent [`Table`](store::Table)s (the ETS pattern)
+//!   ([`rotp_store`]).
 //!
 //! ```
 //! use rotp::prelude::*;
@@ -21,6 +24,7 @@
 
 pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;
+pub use rotp_store as store;
 pub use rotp_supervisor as supervisor;
 
 /// The names most programs need.
@@ -34,8 +38,10 @@ pub mod prelude {
         blocking, Addr, Context, Down, ExitReason, Handle, MonitorRef, Pid, Process, Runtime,
         SpawnOptions,
     };
+    pub use rotp_store::{Access, Keys, Registry, RegistryOptions, Table, TableOptions};
     pub use rotp_supervisor::{
-        ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec, Restart,
-        Shutdown, Strategy, Supervisor, SupervisorOptions, TaskSupervisor, TaskSupervisorOptions,
+        ChildSpec, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec,
+        PartitionOptions, PartitionSupervisor, Restart, Shutdown, Strategy, Supervisor,
+        SupervisorOptions, TaskSupervisor, TaskSupervisorOptions,
     };
 }
