@@ -5,8 +5,9 @@
 //!   hash(key) ──bits 32..──► shard i ──► RwLock<HashMap<K, T>>
 //! ```
 //!
-//! Readers of different shards share nothing; readers of one shard share
-//! its lock word but never wait for each other. A writer holds one shard's
+//! Readers of different shards share nothing; readers of one shard never
+//! wait for each other (and with `read_concurrency` do not even share a
+//! cache line, see [`Stripe`]). A writer holds one shard's
 //! lock for one map operation. Each shard sits on its own pair of cache
 //! lines, so that taking one lock never invalidates a neighbour's.
 //!
@@ -22,13 +23,105 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use parking_lot::RwLock;
+use std::ops::{Deref, DerefMut};
+
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::hash::Seed;
 
-/// One stripe, alone on its cache lines.
-#[repr(align(128))]
-pub(crate) struct Shard<K, T>(pub(crate) RwLock<HashMap<K, T, Seed>>);
+/// A stripe's reader-writer lock, of one of two kinds chosen per store:
+///
+/// - `Plain`: one `parking_lot` lock word. A read is one atomic on that
+///   word, so readers on different cores pass its cache line between them;
+///   a write is one atomic too.
+/// - `Sharded` (ETS's `read_concurrency`): a reader indicator per group of
+///   threads, each on its own cache line (`crossbeam_utils::ShardedLock`).
+///   Readers on different cores write different lines and never meet; a
+///   write takes every indicator's lock, about eight times the cost.
+pub(crate) enum Stripe<T> {
+    Plain(RwLock<T>),
+    Sharded(ShardedLock<T>),
+}
+
+/// A read guard of either kind.
+pub(crate) enum ReadGuard<'a, T> {
+    Plain(RwLockReadGuard<'a, T>),
+    Sharded(ShardedLockReadGuard<'a, T>),
+}
+
+/// A write guard of either kind.
+pub(crate) enum WriteGuard<'a, T> {
+    Plain(RwLockWriteGuard<'a, T>),
+    Sharded(ShardedLockWriteGuard<'a, T>),
+}
+
+impl<T> Deref for ReadGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        match self {
+            ReadGuard::Plain(g) => g,
+            ReadGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl<T> Deref for WriteGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        match self {
+            WriteGuard::Plain(g) => g,
+            WriteGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl<T> DerefMut for WriteGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        match self {
+            WriteGuard::Plain(g) => &mut *g,
+            WriteGuard::Sharded(g) => &mut *g,
+        }
+    }
+}
+
+impl<T> Stripe<T> {
+    fn new(value: T, read_concurrency: bool) -> Self {
+        if read_concurrency {
+            Stripe::Sharded(ShardedLock::new(value))
+        } else {
+            Stripe::Plain(RwLock::new(value))
+        }
+    }
+
+    #[inline]
+    pub(crate) fn read(&self) -> ReadGuard<'_, T> {
+        match self {
+            Stripe::Plain(l) => ReadGuard::Plain(l.read()),
+            // A panic under a write lock leaves the map consistent (std's
+            // maps are panic-safe): the store carries on.
+            Stripe::Sharded(l) => {
+                ReadGuard::Sharded(l.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn write(&self) -> WriteGuard<'_, T> {
+        match self {
+            Stripe::Plain(l) => WriteGuard::Plain(l.write()),
+            Stripe::Sharded(l) => {
+                WriteGuard::Sharded(l.write().unwrap_or_else(std::sync::PoisonError::into_inner))
+            }
+        }
+    }
+}
+
+/// One stripe.
+pub(crate) struct Shard<K, T>(pub(crate) Stripe<HashMap<K, T, Seed>>);
 
 pub(crate) struct Shards<K, T> {
     shards: Box<[Shard<K, T>]>,
@@ -37,13 +130,14 @@ pub(crate) struct Shards<K, T> {
 }
 
 impl<K: Hash + Eq, T> Shards<K, T> {
-    /// `n` shards, rounded up to a power of two (at least one).
-    pub(crate) fn new(n: usize) -> Self {
+    /// `n` shards, rounded up to a power of two (at least one), with
+    /// reader indicators per thread group if `read_concurrency`.
+    pub(crate) fn new(n: usize, read_concurrency: bool) -> Self {
         let n = n.clamp(1, 1 << 16).next_power_of_two();
         let seed = Seed::random();
         Shards {
             shards: (0..n)
-                .map(|_| Shard(RwLock::new(HashMap::with_hasher(seed))))
+                .map(|_| Shard(Stripe::new(HashMap::with_hasher(seed), read_concurrency)))
                 .collect(),
             mask: n - 1,
             seed,
@@ -51,11 +145,11 @@ impl<K: Hash + Eq, T> Shards<K, T> {
     }
 
     #[inline]
-    pub(crate) fn for_hash(&self, hash: u64) -> &RwLock<HashMap<K, T, Seed>> {
+    pub(crate) fn for_hash(&self, hash: u64) -> &Stripe<HashMap<K, T, Seed>> {
         &self.shards[(hash >> 32) as usize & self.mask].0
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &RwLock<HashMap<K, T, Seed>>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Stripe<HashMap<K, T, Seed>>> {
         self.shards.iter().map(|s| &s.0)
     }
 

@@ -152,7 +152,10 @@ impl<K: RegistryKey, V: RegistryValue> Registry<K, V> {
         hash_key(seed, key).map_err(RegistryError::BadKey)
     }
 
-    fn pid_shard(&self, pid: Pid) -> &RwLock<HashMap<Pid, Vec<K>, crate::hash::Seed>> {
+    fn pid_shard(
+        &self,
+        pid: Pid,
+    ) -> &crate::shards::Stripe<HashMap<Pid, Vec<K>, crate::hash::Seed>> {
         let by_pid = &self.inner.by_pid;
         by_pid.for_hash(std::hash::BuildHasher::hash_one(&by_pid.seed, pid))
     }

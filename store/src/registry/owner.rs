@@ -70,10 +70,10 @@ impl<K: RegistryKey, V: RegistryValue> Registry<K, V> {
             owner: OnceLock::new(),
             stopped: AtomicBool::new(false),
             entries: match opts.keys {
-                Keys::Unique => Entries::Unique(Shards::new(shards)),
-                Keys::Duplicate => Entries::Duplicate(Shards::new(shards)),
+                Keys::Unique => Entries::Unique(Shards::new(shards, true)),
+                Keys::Duplicate => Entries::Duplicate(Shards::new(shards, true)),
             },
-            by_pid: Shards::new(shards),
+            by_pid: Shards::new(shards, false),
             count: AtomicUsize::new(0),
             listeners: opts.listeners,
             meta: RwLock::new(opts.meta.into_iter().collect::<HashMap<_, _>>()),

@@ -168,8 +168,10 @@ impl<K: TableKey, V: TableValue> Table<K, V> {
             .ok_or(TableError::NoOwner(Pid::ROOT))?;
         let shards = opts.shards.unwrap_or(64);
         let store = match opts.kind {
-            Kind::Set => Store::Set(Shards::new(shards)),
-            Kind::Bag | Kind::DuplicateBag => Store::Bag(Shards::new(shards)),
+            Kind::Set => Store::Set(Shards::new(shards, opts.read_concurrency)),
+            Kind::Bag | Kind::DuplicateBag => {
+                Store::Bag(Shards::new(shards, opts.read_concurrency))
+            }
             Kind::OrderedSet => Store::Ordered(RwLock::new(BTreeMap::new())),
         };
         let inner = Arc::new(Inner {

@@ -68,6 +68,7 @@ pub struct TableOptions<K, V> {
     pub(crate) owner: Option<Pid>,
     pub(crate) heir: Option<(Pid, Option<TransferFn<K, V>>)>,
     pub(crate) shards: Option<usize>,
+    pub(crate) read_concurrency: bool,
 }
 
 impl<K, V> Default for TableOptions<K, V> {
@@ -79,6 +80,7 @@ impl<K, V> Default for TableOptions<K, V> {
             owner: None,
             heir: None,
             shards: None,
+            read_concurrency: false,
         }
     }
 }
@@ -92,6 +94,7 @@ impl<K, V> Clone for TableOptions<K, V> {
             owner: self.owner,
             heir: self.heir.clone(),
             shards: self.shards,
+            read_concurrency: self.read_concurrency,
         }
     }
 }
@@ -157,6 +160,16 @@ impl<K, V> TableOptions<K, V> {
         notify: impl Fn(Transfer<K, V>) + Send + Sync + 'static,
     ) -> Self {
         self.heir = Some((pid, Some(Arc::new(notify))));
+        self
+    }
+
+    /// Optimises for reads from many cores at once (ETS's
+    /// `read_concurrency`): each lock stripe keeps a reader indicator per
+    /// group of threads on its own cache line, so readers on different
+    /// cores never touch the same line; a write costs several times more.
+    /// For tables read far more often than written. Hash kinds only.
+    pub fn read_concurrency(mut self, on: bool) -> Self {
+        self.read_concurrency = on;
         self
     }
 
