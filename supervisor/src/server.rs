@@ -460,12 +460,13 @@ impl Process for SupervisorServer {
         let (specs, reply) = self.init.take().expect("init runs once");
         self.me.pid = ctx.pid();
         if let Some(name) = self.me.name.clone() {
-            if let Err(e) = ctx.register(name) {
-                let holder = match e {
-                    rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
-                    _ => ctx.pid(),
-                };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
+                // Not ours: nothing to release at the exit.
+                self.me.name = None;
+                reply.send(Err(match e {
+                    rotp_gen_server::ViaError::Taken(holder) => StartError::AlreadyStarted(holder),
+                    other => StartError::Exited(ExitReason::custom(other)),
+                }));
                 ctx.exit(ExitReason::Normal); // rule 48
                 return;
             }
@@ -537,6 +538,17 @@ impl Process for SupervisorServer {
         // stopped or replaced, changes nothing.
         if let Some(i) = child {
             self.child_exited(i, from, reason, ctx);
+        }
+    }
+}
+
+impl Drop for SupervisorServer {
+    fn drop(&mut self) {
+        // A local name dies with the process in the runtime; a via name is
+        // released here, before the supervisor's links and monitors hear of
+        // its exit (the runtime drops the state first).
+        if let Some(name) = &self.me.name {
+            name.release_on_exit();
         }
     }
 }
