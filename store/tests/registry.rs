@@ -461,12 +461,19 @@ fn probe_events_are_received_as_messages() {
 fn rule_173_supervisors_start_and_are_found_under_via_names() {
     each_runtime(|rt| {
         let reg = unique::<()>(rt);
-        let sup = Supervisor::start_link(rt, vec![], SupervisorOptions::new().name(reg.via(k("sup"))))
-            .unwrap();
+        let sup =
+            Supervisor::start_link(rt, vec![], SupervisorOptions::new().name(reg.via(k("sup"))))
+                .unwrap();
         assert_eq!(reg.whereis_key(&k("sup")), Some(sup.pid()));
-        assert_eq!(Supervisor::whereis(rt, reg.via(k("sup"))), Some(sup.clone()));
-        let again = Supervisor::start_link(rt, vec![], SupervisorOptions::new().name(reg.via(k("sup"))));
-        assert!(matches!(again, Err(rotp_supervisor::StartError::AlreadyStarted(p)) if p == sup.pid()));
+        assert_eq!(
+            Supervisor::whereis(rt, reg.via(k("sup"))),
+            Some(sup.clone())
+        );
+        let again =
+            Supervisor::start_link(rt, vec![], SupervisorOptions::new().name(reg.via(k("sup"))));
+        assert!(
+            matches!(again, Err(rotp_supervisor::StartError::AlreadyStarted(p)) if p == sup.pid())
+        );
         let dynamic = rotp_supervisor::DynamicSupervisor::<()>::start_link(
             rt,
             rotp_supervisor::DynamicSupervisorOptions::new().name(reg.via(k("dyn"))),

@@ -58,35 +58,26 @@ impl<T: Clone + PartialEq + Send + Sync + 'static> TableValue for T {}
 /// behind an `Arc`.
 ///
 /// ```
-/// use rotp_runtime::Runtime;
+/// use std::time::Duration;
+/// use rotp_runtime::{testing::wait_until, Runtime};
 /// use rotp_store::{Table, TableError, TableOptions};
 ///
 /// let rt = Runtime::new().unwrap();
-/// let (tx, rx) = std::sync::mpsc::channel();
-/// // The owner: a process that creates the table and makes the writes.
-/// let owner = rt.spawn_fn(move |n: u64, _ctx| {
-///     thread_local!(static T: std::cell::OnceCell<Table<String, u64>> = const { std::cell::OnceCell::new() });
-///     T.with(|t| {
-///         let t = t.get_or_init(|| {
-///             let t = Table::new(&rotp_runtime::Handle::current(), TableOptions::new()).unwrap();
-///             tx.send(t.clone()).unwrap();
-///             t
-///         });
-///         t.insert(format!("k{n}"), n).unwrap();
-///     })
+/// // The owner: a process that makes the writes.
+/// let owner = rt.spawn_fn(|(t, k, v): (Table<String, u64>, String, u64), _ctx| {
+///     t.insert(k, v).unwrap()
 /// });
-/// owner.send(1);
-/// let table: Table<String, u64> = rx.recv().unwrap();
+/// let table = Table::new(&rt, TableOptions::new().owner(owner.pid())).unwrap();
+/// owner.send((table.clone(), "apples".to_string(), 3));
 /// // Anyone reads...
-/// assert!(rotp_runtime::testing::wait_until(std::time::Duration::from_secs(5), || {
-///     table.get(&"k1".to_string()).unwrap() == Some(1)
-/// }));
+/// let apples = "apples".to_string();
+/// assert!(wait_until(Duration::from_secs(5), || table.get(&apples) == Ok(Some(3))));
 /// // ...but only the owner writes a protected table.
-/// assert!(matches!(table.insert("x".into(), 0), Err(TableError::NotOwner { .. })));
+/// assert!(matches!(table.insert("pears".into(), 4), Err(TableError::NotOwner { .. })));
 /// // The table goes with its owner.
 /// rt.kill(owner.pid());
 /// rt.await_exit(&owner, None);
-/// assert_eq!(table.get(&"k1".to_string()), Err(TableError::Deleted));
+/// assert_eq!(table.get(&apples), Err(TableError::Deleted));
 /// ```
 pub struct Table<K, V> {
     inner: Arc<Inner<K, V>>,
