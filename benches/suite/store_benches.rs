@@ -124,7 +124,10 @@ fn readers<F: Fn(u64) -> bool + Send + Sync + 'static>(
 /// A process that runs the closure it is sent (to act as the owner).
 struct Runner;
 
-struct Job(Box<dyn FnOnce(&mut Context<'_, Job>) + Send>);
+/// A closure run inside the process.
+type JobFn = dyn FnOnce(&mut Context<'_, Job>) + Send;
+
+struct Job(Box<JobFn>);
 
 impl Process for Runner {
     type Message = Job;

@@ -433,7 +433,7 @@ fn rule_173_a_via_named_gen_server_by_server_ref() {
     let agent = Agent::start(&rt, || 5u8, StartOptions::new().name(reg.via(k("s")))).unwrap();
     assert_eq!(agent.get(|n| *n).unwrap(), 5);
     // The entry goes when the server crashes.
-    let _ = agent.cast(|_| panic!("crash"));
+    agent.cast(|_| panic!("crash"));
     assert!(wait_until(TIMEOUT, || reg
         .lookup(&k("s"))
         .unwrap()
