@@ -102,8 +102,11 @@
 //!   [`gen_server::Ctx`], the one in the prelude.
 //! - [`gen_server`]: the GenServer behaviour, Agent and Task
 //!   ([`rotp_gen_server`]).
-//! - [`supervisor`]: supervision trees, DynamicSupervisor and
-//!   TaskSupervisor ([`rotp_supervisor`]).
+//! - [`supervisor`]: supervision trees, DynamicSupervisor,
+//!   PartitionSupervisor and TaskSupervisor ([`rotp_supervisor`]).
+//! - [`store`]: shared state owned by processes — the key
+//!   [`Registry`](store::Registry) and concurrent [`Table`](store::Table)s
+//!   (the ETS pattern) ([`rotp_store`]).
 //! - [`telemetry`]: events with measurements and metadata, handlers
 //!   attached at run time (Elixir's `:telemetry`).
 //! - `observer` (feature `observer`): a live web page of the runtime
@@ -116,6 +119,7 @@ pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;
 pub use rotp_runtime::exit;
 pub use rotp_runtime::telemetry;
+pub use rotp_store as store;
 pub use rotp_supervisor as supervisor;
 
 /// The observer page: supervision trees, processes and scheduler load,
@@ -137,11 +141,12 @@ pub mod prelude {
     pub use rotp_runtime::{
         blocking, exit, Addr, Down, ExitReason, Handle, MonitorRef, Pid, Runtime, SpawnOptions,
     };
+    pub use rotp_store::{Access, Keys, Registry, RegistryOptions, Table, TableOptions};
     pub use rotp_supervisor::{
         ChildSpec, DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions,
-        GenServerChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorInit,
-        SupervisorModule, SupervisorOptions, SupervisorStartError, TaskSupervisor,
-        TaskSupervisorOptions,
+        GenServerChildSpec, PartitionOptions, PartitionSupervisor, Restart, Shutdown, Strategy,
+        Supervisor, SupervisorInit, SupervisorModule, SupervisorOptions, SupervisorStartError,
+        TaskSupervisor, TaskSupervisorOptions,
     };
 }
 

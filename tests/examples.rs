@@ -149,3 +149,35 @@ mod telemetry_example;
 fn telemetry() {
     telemetry_example::run();
 }
+
+#[path = "../examples/registry_workers.rs"]
+mod registry_workers;
+
+#[test]
+fn registry_workers() {
+    registry_workers::run();
+}
+
+#[path = "../examples/pubsub.rs"]
+mod pubsub;
+
+#[test]
+fn pubsub() {
+    pubsub::run();
+}
+
+#[path = "../examples/read_through_cache.rs"]
+mod read_through_cache;
+
+#[test]
+fn read_through_cache() {
+    read_through_cache::run();
+}
+
+#[path = "../examples/partitioned_counter.rs"]
+mod partitioned_counter;
+
+#[test]
+fn partitioned_counter() {
+    partitioned_counter::run();
+}

@@ -94,7 +94,7 @@ pub use client::{RequestId, ServerRef, DEFAULT_CALL_TIMEOUT};
 pub use context::Ctx;
 pub use enter::{enter_loop, spawn_enter, EnterLoop, EnterOptions};
 pub use error::{CallError, CastError, EnterError, StartError, StopError};
-pub use name::ServerName;
+pub use name::{ServerName, ViaError, ViaKey};
 pub use reply_to::{reply, ReplyTo};
 pub use results::{
     noreply, stop, Action, Deadline, EventTimeout, Handled, Init, InitResult, Next, Stop, Then,

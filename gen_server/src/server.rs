@@ -30,7 +30,7 @@ use crate::behaviour::{GenServer, Info};
 use crate::context::Ctx;
 use crate::enter::{EnterFn, EnterKind, EnterOptions};
 use crate::error::StartError;
-use crate::name::ServerName;
+use crate::name::{ServerName, ViaError};
 use crate::results::{Action, Deadline, Handled, InitKind};
 use crate::sys::{Statistics, SystemOp};
 
@@ -661,10 +661,13 @@ impl<G: GenServer> ServerProcess<G> {
         // Rule 48: the name is claimed before init runs; on a clash init
         // never runs and the process exits normal.
         if let Some(name) = &self.core.name {
-            if let Err(holder) = name.register(&ctx.handle(), ctx.pid()) {
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
                 self.core.name = None;
                 self.quiet_exit(ctx, linked);
-                ack.send(Err(StartError::AlreadyStarted(holder)));
+                ack.send(Err(match e {
+                    ViaError::Taken(holder) => StartError::AlreadyStarted(holder),
+                    ViaError::Refused(why) => StartError::Init(ExitReason::custom(why)),
+                }));
                 return;
             }
         }

@@ -56,6 +56,7 @@ fn register(rt: &Handle, name: &ServerName, pid: Pid) {
         ServerName::Via(registry, key) => {
             registry.register_name(key, pid).expect("the key is free")
         }
+        other => other.register(rt, pid).expect("the key is free"),
     }
 }
 
@@ -63,7 +64,7 @@ fn register(rt: &Handle, name: &ServerName, pid: Pid) {
 fn not_registered(name: &ServerName) -> ExitReason {
     match name {
         ServerName::Local(_) => EnterError::NotRegistered.reason(),
-        ServerName::Via(..) => EnterError::NotRegisteredVia.reason(),
+        _ => EnterError::NotRegisteredVia.reason(),
     }
 }
 

@@ -248,10 +248,7 @@ fn a_named_handle_on_another_kind_of_process() {
         let registry = TestRegistry::new();
         for (kind, name) in names(&registry, "other-kind") {
             let raw = host(rt, &probe);
-            match &name {
-                ServerName::Local(n) => rt.register(n.clone(), raw.pid()).unwrap(),
-                ServerName::Via(reg, key) => reg.register_name(key, raw.pid()).unwrap(),
-            }
+            name.register(rt, raw.pid()).unwrap();
             let by_name = ServerRef::<Puppet>::named(rt, name.clone());
             let wrong =
                 |e: &CallError| matches!(e, CallError::WrongType { pid, .. } if *pid == raw.pid());

@@ -62,6 +62,8 @@ mod builder;
 mod current;
 mod error;
 mod exit;
+mod exit_hook;
+mod extensions;
 mod info;
 mod link;
 mod lock_word;
@@ -89,6 +91,7 @@ pub use error::{
     AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError,
 };
 pub use exit::{exit, ExitReason, PanicReason};
+pub use exit_hook::ExitHookRef;
 pub use info::{ProcessInfo, ProcessKind, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;
 pub use monitor::{Down, MonitorRef};

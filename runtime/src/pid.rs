@@ -43,12 +43,19 @@ impl Pid {
         self.generation
     }
 
-    /// Packs the pid into one word (for atomics and compact storage).
-    pub(crate) const fn to_bits(self) -> u64 {
+    /// Packs the pid into one word (for atomics and compact storage);
+    /// [`from_bits`](Pid::from_bits) unpacks it.
+    ///
+    /// ```
+    /// use rotp_runtime::Pid;
+    /// assert_eq!(Pid::from_bits(Pid::ROOT.to_bits()), Pid::ROOT);
+    /// ```
+    pub const fn to_bits(self) -> u64 {
         ((self.index as u64) << 32) | self.generation as u64
     }
 
-    pub(crate) const fn from_bits(bits: u64) -> Self {
+    /// The pid packed by [`to_bits`](Pid::to_bits).
+    pub const fn from_bits(bits: u64) -> Self {
         Pid {
             index: (bits >> 32) as u32,
             generation: bits as u32,

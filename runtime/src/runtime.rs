@@ -14,6 +14,7 @@ use crate::addr::Addr;
 use crate::builder::{Builder, Config};
 use crate::error::{AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
 use crate::exit::ExitReason;
+use crate::exit_hook::ExitHookRef;
 use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 use crate::link::{self, Relation, Via};
 use crate::mailbox::Overflow;
@@ -50,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) stats: Counters,
     pub(crate) next_ref: AtomicU64,
     pub(crate) watchdog_parker: Parker,
+    /// Per-runtime values of libraries (`Handle::extension`).
+    extensions: crate::extensions::Extensions,
     /// When the runtime started (real time): the origin of the workers'
     /// busy-time accounting.
     pub(crate) started: Instant,
@@ -522,6 +525,93 @@ impl Handle {
         }
     }
 
+    /// Adds a clean-up function to run when process `pid` exits, after its
+    /// state is dropped and its local name released and before its links
+    /// and monitors hear of the exit (rule 16), on the thread that runs the
+    /// exit. Hooks run in the order they were added, each once; a panic in
+    /// one is logged and does not stop the others. A hook must be short and
+    /// must not wait for other processes: the exit, and everyone linked to
+    /// the process, waits for it.
+    ///
+    /// This is how a structure that keeps entries per process (a key
+    /// registry, a table owned by a process) forgets a process as the
+    /// runtime forgets its name. A process that adds no hook pays nothing
+    /// for the mechanism.
+    ///
+    /// # Errors
+    ///
+    /// [`NoProc`] if `pid` has exited (or its exit has begun): the hook
+    /// would never run.
+    ///
+    /// ```
+    /// use rotp_runtime::{ExitReason, Runtime};
+    /// use std::sync::mpsc;
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: (), ctx| ctx.exit(ExitReason::custom("bye")));
+    /// let (tx, rx) = mpsc::channel();
+    /// rt.on_exit(p.pid(), move |pid, reason| tx.send((pid, reason.clone())).unwrap())
+    ///     .unwrap();
+    /// p.send(());
+    /// assert_eq!(rx.recv().unwrap(), (p.pid(), ExitReason::custom("bye")));
+    /// assert!(rt.on_exit(p.pid(), |_, _| {}).is_err()); // gone
+    /// ```
+    pub fn on_exit(
+        &self,
+        pid: Pid,
+        hook: impl FnOnce(Pid, &ExitReason) + Send + 'static,
+    ) -> Result<ExitHookRef, NoProc> {
+        let process = self.shared.table.get(pid).ok_or(NoProc(pid))?;
+        let mut rel = process.header().relations.lock();
+        if rel.closed {
+            return Err(NoProc(pid));
+        }
+        let id = self.shared.next_ref.fetch_add(1, Relaxed);
+        rel.exit_hooks
+            .get_or_insert_with(Default::default)
+            .push(id, Box::new(hook));
+        Ok(ExitHookRef(id))
+    }
+
+    /// This runtime's value of type `T`, created with `T::default()` on
+    /// first use and kept until the runtime is dropped: a library's
+    /// runtime-wide state (its named tables, say), one per runtime.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// #[derive(Default)]
+    /// struct Counter(AtomicU64);
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// rt.extension::<Counter>().0.fetch_add(1, Ordering::Relaxed);
+    /// assert_eq!(rt.extension::<Counter>().0.load(Ordering::Relaxed), 1);
+    /// let other = rotp_runtime::Runtime::new().unwrap();
+    /// assert_eq!(other.extension::<Counter>().0.load(Ordering::Relaxed), 0);
+    /// ```
+    pub fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        self.shared.extensions.get::<T>()
+    }
+
+    /// Removes an exit hook added with [`on_exit`](Handle::on_exit) before
+    /// it runs; whether it was still there (`false` once the process has
+    /// exited: the hook ran).
+    pub fn cancel_exit_hook(&self, pid: Pid, hook: ExitHookRef) -> bool {
+        let Some(process) = self.shared.table.get(pid) else {
+            return false;
+        };
+        let mut rel = process.header().relations.lock();
+        match rel.exit_hooks.as_mut() {
+            Some(hooks) => {
+                let removed = hooks.remove(hook.0);
+                if hooks.is_empty() {
+                    rel.exit_hooks = None;
+                }
+                removed
+            }
+            None => false,
+        }
+    }
+
     /// Registers `pid` under `name` (rule 35).
     pub fn register(&self, name: impl Into<Name>, pid: Pid) -> Result<(), RegisterError> {
         self.shared
@@ -937,6 +1027,7 @@ impl Runtime {
             stats: Counters::default(),
             next_ref: AtomicU64::new(1),
             watchdog_parker: Parker::new(),
+            extensions: Default::default(),
             started: Instant::now(),
             roots: Mutex::new(Vec::new()),
             exit_waiters: AtomicUsize::new(0),

@@ -4,7 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Name, Pid, SpawnOptions, WaitError};
+use rotp_gen_server::ServerName;
+use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Pid, SpawnOptions, WaitError};
 
 use crate::call::{self, call, call_error};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
@@ -45,7 +46,7 @@ pub struct DynamicSupervisorOptions<E = ()> {
     /// child's start function on start and restart (rule 156).
     pub extra: E,
     /// The name to register the supervisor under, if any.
-    pub name: Option<Name>,
+    pub name: Option<ServerName>,
 }
 
 impl DynamicSupervisorOptions<()> {
@@ -104,7 +105,7 @@ impl<E> DynamicSupervisorOptions<E> {
     }
 
     /// Registers the supervisor under `name`.
-    pub fn name(mut self, name: impl Into<Name>) -> Self {
+    pub fn name(mut self, name: impl Into<ServerName>) -> Self {
         self.name = Some(name.into());
         self
     }
@@ -152,7 +153,7 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
         opts: DynamicSupervisorOptions<E>,
     ) -> Result<Self, SupervisorStartError> {
         opts.intensity.validate()?;
-        if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
+        if let Some(pid) = opts.name.as_ref().and_then(|n| n.whereis(handle)) {
             return Err(SupervisorStartError::AlreadyStarted(pid));
         }
         let (reply, mut wait) = reply_channel();
@@ -203,8 +204,8 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
 
     /// The DynamicSupervisor (with extra argument type `E`) registered as
     /// `name`, if any.
-    pub fn whereis(handle: &Handle, name: &str) -> Option<Self> {
-        DynamicSupervisor::from_pid(handle, handle.whereis(name)?)
+    pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Self> {
+        DynamicSupervisor::from_pid(handle, name.into().whereis(handle)?)
     }
 
     /// The DynamicSupervisor (with extra argument type `E`) with pid `pid`.

@@ -80,7 +80,7 @@ impl<E: Send + 'static> DynamicServer<E> {
         extra: E,
         intensity: Intensity,
         max_children: Option<usize>,
-        name: Option<rotp_runtime::Name>,
+        name: Option<rotp_gen_server::ServerName>,
         reply: InitReply,
     ) -> Self {
         DynamicServer {
@@ -407,12 +407,15 @@ impl<E: Send + 'static> Process for DynamicServer<E> {
         let reply = self.init.take().expect("init runs once");
         self.me.pid = ctx.pid();
         if let Some(name) = self.me.name.clone() {
-            if let Err(e) = ctx.register(name) {
-                let holder = match e {
-                    rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
-                    _ => ctx.pid(),
-                };
-                reply.send(Err(SupervisorStartError::AlreadyStarted(holder)));
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
+                // Not ours: nothing to release at the exit.
+                self.me.name = None;
+                reply.send(Err(match e {
+                    rotp_gen_server::ViaError::Taken(holder) => {
+                        SupervisorStartError::AlreadyStarted(holder)
+                    }
+                    other => SupervisorStartError::Exited(ExitReason::custom(other)),
+                }));
                 ctx.exit(ExitReason::Normal);
                 return;
             }
@@ -449,6 +452,15 @@ impl<E: Send + 'static> Process for DynamicServer<E> {
         };
         if matches!(&self.children[&key].state, State::Running(r) if r.pid == from) {
             self.child_exited(key, from, reason, ctx);
+        }
+    }
+}
+
+impl<E> Drop for DynamicServer<E> {
+    fn drop(&mut self) {
+        // As for `SupervisorServer`: a via name is released with the state.
+        if let Some(name) = &self.me.name {
+            name.release_on_exit();
         }
     }
 }

@@ -121,6 +121,10 @@
 //! (Elixir's `extra_arguments`), on start and on every restart. It stops its
 //! children all at once.
 //!
+//! **PartitionSupervisor** ([`PartitionSupervisor`]) starts N copies of
+//! one child spec and routes to them by key
+//! ([`via`](PartitionSupervisor::via)): a sharded server in one line.
+//!
 //! **TaskSupervisor** ([`TaskSupervisor`]) is a DynamicSupervisor whose
 //! children are closures run as tasks, temporary with a 5 s shutdown:
 //! [`start_child`](TaskSupervisor::start_child) for fire-and-forget work,
@@ -163,6 +167,7 @@ mod flags;
 mod gen_server;
 mod info;
 mod module;
+mod partition;
 mod report;
 mod restart;
 mod server;
@@ -187,6 +192,7 @@ pub use flags::{
 pub use gen_server::GenServerChildSpec;
 pub use info::{ChildCounts, ChildInfo, ChildStatus, DynamicChildInfo};
 pub use module::{SupervisorInit, SupervisorModule};
+pub use partition::{PartitionOptions, PartitionSupervisor, PartitionVia};
 /// Why a request to a supervisor failed: the call error of
 /// [`rotp_gen_server`], shared so that one `CallError` covers servers and
 /// supervisors. Supervisor requests never time out (rule 146), so they

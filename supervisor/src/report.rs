@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use rotp_runtime::{ExitReason, Name, Pid};
+use rotp_gen_server::ServerName;
+use rotp_runtime::{ExitReason, Pid};
 
 use crate::child_spec::{ChildId, ChildStartError};
 
@@ -14,7 +15,7 @@ use crate::child_spec::{ChildId, ChildStartError};
 #[derive(Debug, Clone)]
 pub(crate) struct SupName {
     pub(crate) pid: Pid,
-    pub(crate) name: Option<Name>,
+    pub(crate) name: Option<ServerName>,
 }
 
 impl fmt::Display for SupName {

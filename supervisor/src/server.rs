@@ -663,12 +663,15 @@ impl Process for SupervisorServer {
             }
         };
         if let Some(name) = self.me.name.clone() {
-            if let Err(e) = ctx.register(name) {
-                let holder = match e {
-                    rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
-                    _ => ctx.pid(),
-                };
-                reply.send(Err(SupervisorStartError::AlreadyStarted(holder)));
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
+                // Not ours: nothing to release at the exit.
+                self.me.name = None;
+                reply.send(Err(match e {
+                    rotp_gen_server::ViaError::Taken(holder) => {
+                        SupervisorStartError::AlreadyStarted(holder)
+                    }
+                    other => SupervisorStartError::Exited(ExitReason::custom(other)),
+                }));
                 ctx.exit(ExitReason::Normal); // rule 48
                 return;
             }
@@ -743,6 +746,17 @@ impl Process for SupervisorServer {
         if let Some(i) = child {
             self.child_exited(i, from, reason, ctx);
             self.serve_waiters();
+        }
+    }
+}
+
+impl Drop for SupervisorServer {
+    fn drop(&mut self) {
+        // A local name dies with the process in the runtime; a via name is
+        // released here, before the supervisor's links and monitors hear of
+        // its exit (the runtime drops the state first).
+        if let Some(name) = &self.me.name {
+            name.release_on_exit();
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use rotp_gen_server::ServerName;
 use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Pid, SpawnOptions, WaitError};
 
 use crate::call::{self, call, call_error};
@@ -79,7 +80,7 @@ impl Supervisor {
         let children: Vec<ChildSpec> = children.into_iter().collect();
         opts.validate()?;
         check_children(&children, opts.auto_shutdown)?;
-        if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
+        if let Some(pid) = opts.name.as_ref().and_then(|n| n.whereis(handle)) {
             return Err(SupervisorStartError::AlreadyStarted(pid)); // rule 48
         }
         Supervisor::spawn(handle, Setup::Given(opts, children))
@@ -148,9 +149,9 @@ impl Supervisor {
         })
     }
 
-    /// The supervisor registered as `name`, if any.
-    pub fn whereis(handle: &Handle, name: &str) -> Option<Supervisor> {
-        Supervisor::from_pid(handle, handle.whereis(name)?)
+    /// The supervisor registered as `name` (local or via), if any.
+    pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Supervisor> {
+        Supervisor::from_pid(handle, name.into().whereis(handle)?)
     }
 
     /// The supervisor with pid `pid`, if `pid` is a live supervisor.

@@ -515,8 +515,8 @@ impl<P: Process> Pcb<P> {
     }
 
     /// Ends the process: drop its state and mailbox, close its relations,
-    /// release its name, leave the table, then notify links and monitors
-    /// (rule 16), in that order. Returns the table's reference, which keeps
+    /// release its name, run its exit hooks, leave the table, then notify
+    /// links and monitors (rule 16), in that order. Returns the table's reference, which keeps
     /// the process alive until the caller's slice is over.
     #[must_use]
     fn exit(&self, inner: &mut Inner<P>, reason: ExitReason) -> Option<ProcessArc> {
@@ -526,12 +526,17 @@ impl<P: Process> Pcb<P> {
         // Close the relations and record the reason first: a caller whose
         // pending reply is dropped below then already sees why (rule 62).
         // A kill or exit signal that arrived first decides the reason.
-        let (reason, relations, registered) = {
+        let (reason, relations, registered, hooks) = {
             let mut rel = header.relations.lock();
             let reason = rel.exit_reason.take().map_or(reason, |r| *r);
             rel.closed = true;
             rel.exit_reason = Some(Box::new(reason.clone()));
-            (reason, std::mem::take(&mut rel.entries), rel.registered)
+            (
+                reason,
+                std::mem::take(&mut rel.entries),
+                rel.registered,
+                rel.exit_hooks.take(),
+            )
         };
         // The name goes before the exit event: look it up while it is held.
         let name = if registered && telemetry::enabled(telemetry::family::PROCESS) {
@@ -549,6 +554,11 @@ impl<P: Process> Pcb<P> {
 
         if registered {
             shared.registry.release(header.pid);
+        }
+        // Entries other registries keep for this process go now, with its
+        // name, before anyone hears of the exit (`exit_hook.rs`).
+        if let Some(hooks) = hooks {
+            hooks.run(header.pid, &reason);
         }
         shared.timers.cancel_all_for(header);
         let owned = shared.table.remove(header.pid);
