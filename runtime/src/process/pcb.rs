@@ -46,7 +46,7 @@ use crate::exit::ExitReason;
 use crate::link::{self, Relations};
 use crate::loom::AtomicU32;
 use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Overflow, Refused};
-use crate::monitor::{self, Down};
+use crate::monitor::Down;
 use crate::panic;
 use crate::pid::Pid;
 use crate::runtime::Shared;
@@ -435,11 +435,10 @@ impl<P: Process> Pcb<P> {
                     let (from, reason) = *exit;
                     process.handle_exit(from, reason, &mut ctx)
                 }
-                Envelope::Down(down) => {
-                    if monitor::accept_down(&self.port.header, &down) {
-                        process.handle_down(*down, &mut ctx)
-                    }
-                }
+                // The monitor was consumed when the `Down` arrived (see
+                // `monitor::deliver_down`): a queued `Down` is always
+                // handled, even after a plain `demonitor` (rule 32).
+                Envelope::Down(down) => process.handle_down(*down, &mut ctx),
             }
             if let Some(ticks) = ticks {
                 // Single writer: the worker's own thread.
