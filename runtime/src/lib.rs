@@ -79,7 +79,9 @@ mod timer;
 pub use addr::{Addr, Delivery};
 pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
-pub use error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError};
+pub use error::{
+    BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, SpawnError, TrySendError,
+};
 pub use exit::{ExitReason, PanicReason};
 pub use info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;

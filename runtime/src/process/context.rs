@@ -183,7 +183,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     ) -> Addr<P::Message> {
         let opts = SpawnOptions::new().link(link).monitor(monitor.is_some());
         let header = self.header();
-        header.shared.spawn_with(process, &opts, Some(header)).0
+        match header.shared.spawn_with(process, &opts, Some(header)) {
+            Ok(spawned) | Err(spawned) => spawned.0,
+        }
     }
 
     /// Spawns with options, linked or monitored from this process.
@@ -193,7 +195,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         opts: &SpawnOptions,
     ) -> (Addr<P::Message>, Option<MonitorRef>) {
         let header = self.header();
-        header.shared.spawn_with(process, opts, Some(header))
+        match header.shared.spawn_with(process, opts, Some(header)) {
+            Ok(spawned) | Err(spawned) => spawned,
+        }
     }
 
     /// A shorter-lived copy of this context, for behaviours that wrap it in
