@@ -200,7 +200,7 @@ impl Shared {
         let header = process.header();
         header.relations.lock().exit_reason = Some(Box::new(ExitReason::runtime_stopped()));
         let _ = header.mark_exiting();
-        Task::new(process).run(None);
+        Task::new(process).run(None, crate::scheduler::lifo::SliceMark(None));
     }
 
     /// The header of the process running on this thread, if it belongs to
