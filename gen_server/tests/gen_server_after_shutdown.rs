@@ -19,8 +19,12 @@ fn start_after_shutdown_fails_at_once_with_runtime_stopped() {
         rt.shutdown(TIMEOUT).expect("clean shutdown");
         let h = rt.handle().clone();
         let started = bounded(move || {
-            start::<Puppet>(&h, script, StartOptions::new().timeout(Duration::from_secs(1)))
-                .map(|s| s.pid())
+            start::<Puppet>(
+                &h,
+                script,
+                StartOptions::new().timeout(Duration::from_secs(1)),
+            )
+            .map(|s| s.pid())
         });
         assert_eq!(
             started,

@@ -889,7 +889,10 @@ fn rule191_ignore_unlinks_at_once_and_the_task_outlives_an_abnormal_owner() {
         );
         rt.send_exit(owner_pid, ExitReason::custom("owner_crashed"));
         assert_eventually(TIMEOUT, "the owner exits", || gone(&rt, owner_pid));
-        assert!(rt.is_alive(pid), "the owner's exit reached the ignored task");
+        assert!(
+            rt.is_alive(pid),
+            "the owner's exit reached the ignored task"
+        );
         gate.open();
         assert_eq!(probe.assert_message(TIMEOUT), "task finished");
         assert_eventually(TIMEOUT, "the task exits", || gone(&rt, pid));

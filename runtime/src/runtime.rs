@@ -314,7 +314,9 @@ impl Handle {
     }
 
     /// Spawns a process (not linked to anyone). Called inside a process, the
-    /// new process's parent is the caller; otherwise [`Pid::ROOT`].
+    /// new process's parent is the caller; otherwise [`Pid::ROOT`]. Once
+    /// the runtime is stopping the process never runs and is gone on return
+    /// (see [`spawn_opts`](Handle::spawn_opts), [`try_spawn`](Handle::try_spawn)).
     pub fn spawn<P: Process>(&self, process: P) -> Addr<P::Message> {
         self.spawn_opts(process, &SpawnOptions::new()).0
     }

@@ -241,9 +241,15 @@ fn spawn_after_shutdown_is_dead_on_arrival_and_every_wait_sees_it() {
             let (_reply, mut wait) = rotp_runtime::reply_channel::<()>();
             wait.wait(&l, Some(Duration::from_secs(3600)))
         });
-        assert_eq!(waited, Err(rotp_runtime::WaitError::Exited(stopped.clone())));
+        assert_eq!(
+            waited,
+            Err(rotp_runtime::WaitError::Exited(stopped.clone()))
+        );
         let refused = rt.try_spawn(rotp_runtime::FnProcess::new(|(): (), _ctx| {}));
-        assert_eq!(refused.unwrap_err(), rotp_runtime::SpawnError::RuntimeStopped);
+        assert_eq!(
+            refused.unwrap_err(),
+            rotp_runtime::SpawnError::RuntimeStopped
+        );
         let refused = rt.try_spawn_opts(
             rotp_runtime::FnProcess::new(|(): (), _ctx| {}),
             &SpawnOptions::new().monitor(true),
@@ -315,6 +321,15 @@ fn waits_on_a_stopped_virtual_clock_runtime_end_at_once() {
             r
         });
         assert_eq!(waited, Err(rotp_runtime::WaitError::RuntimeStopped));
+        // Timers on a stopped runtime: arming, advancing and cancelling
+        // return; nothing fires into a process that will not run.
+        let h = rt.handle().clone();
+        let s = stuck.clone();
+        bounded("timers on a stopped virtual clock", move || {
+            let t = h.send_after(&s, Duration::from_secs(1), Job::new(|_| {}));
+            h.advance(Duration::from_secs(2));
+            let _ = h.cancel_timer(t);
+        });
         gate.open();
     }
 }
@@ -368,15 +383,18 @@ fn drop_with_a_stuck_call(workers: usize) {
     let server = rt.spawn_fn(move |(n, reply): Request, ctx: &mut Context<'_, Request>| {
         let _ = started_tx.send(());
         g.spin(); // stuck, as far as the runtime can tell
-        // Runs after the runtime is gone:
+                  // Runs after the runtime is gone:
         let answered = reply.send(n + 1);
         let me = ctx.addr();
         let child = ctx.spawn_fn(|(): (), _ctx| {});
         child.send(());
-        let tref = ctx.send_after_self(Duration::from_millis(1), (n, {
-            let (r, _w) = rotp_runtime::reply_channel();
-            r
-        }));
+        let tref = ctx.send_after_self(
+            Duration::from_millis(1),
+            (n, {
+                let (r, _w) = rotp_runtime::reply_channel();
+                r
+            }),
+        );
         let _ = ctx.cancel_timer(tref);
         let registered = ctx.register("late_name").is_ok();
         drop(me);

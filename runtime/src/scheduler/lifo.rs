@@ -73,19 +73,25 @@ impl<T> LifoSlot<T> {
     /// Owner: puts `task` in the slot. Returns the task it displaced, or
     /// `Err(task)` if a thief is busy with the slot (the caller queues
     /// `task` elsewhere).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&self, task: T) -> Result<Option<T>, T> {
-        let mut old = None;
-        match self.state.load(Acquire) {
-            EMPTY => {}
-            FULL => {
-                // Displacing: take the old one first, racing a thief.
-                old = self.take_in_slice();
-                if old.is_none() && self.state.load(Acquire) != EMPTY {
-                    return Err(task); // a thief holds the slot
-                }
-            }
-            _ => return Err(task),
+        if self.state.load(Acquire) != EMPTY {
+            return self.push_slow(task);
+        }
+        // SAFETY: rule 1 — the state is EMPTY, which only we can leave.
+        self.task.with_mut(|cell| unsafe { *cell = Some(task) });
+        self.state.store(FULL, Release);
+        Ok(None)
+    }
+
+    /// `push` to a slot that is not empty: displace its occupant, racing a
+    /// thief, or hand `task` back if a thief holds the slot.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&self, task: T) -> Result<Option<T>, T> {
+        let old = self.take_in_slice();
+        if self.state.load(Acquire) != EMPTY {
+            return Err(task); // a thief holds the slot
         }
         // SAFETY: rule 1 — the state is EMPTY, which only we can leave.
         self.task.with_mut(|cell| unsafe { *cell = Some(task) });
@@ -95,7 +101,7 @@ impl<T> LifoSlot<T> {
 
     /// Owner, between slices: takes the occupant with plain operations
     /// (rule 3: no thief can be at work now).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take_between_slices(&self) -> Option<T> {
         if self.state.load(Acquire) != FULL {
             return None;

@@ -33,9 +33,13 @@ pub(crate) struct WorkerCx {
     /// The thread is inside `blocking`: what it makes runnable goes where
     /// other threads can run it, not to its own queues.
     pub(crate) blocked: std::cell::Cell<bool>,
+    /// This thread's LIFO slot (see [`WorkerCx::lifo`]): a worker's, in its
+    /// `WorkerShared` inside `shared`, or the spare's own in `spare_lifo`.
+    lifo: NonNull<LifoSlot<Task>>,
     /// A spare's LIFO slot (a worker's is in its `WorkerShared`, where the
-    /// watchdog can reach it; nobody steals a spare's).
-    spare_lifo: LifoSlot<Task>,
+    /// watchdog can reach it; nobody steals a spare's). Boxed so that
+    /// `lifo` can point at it.
+    _spare_lifo: Option<Box<LifoSlot<Task>>>,
 }
 
 /// What only the thread's own code touches. A spare has a LIFO slot too
@@ -78,9 +82,7 @@ pub(crate) fn flush_lifo() {
     with_current(|cx| {
         if let Some(cx) = cx {
             if let Some(task) = cx.lifo().take_in_slice() {
-                if let Some(core) = cx.core.borrow().as_ref() {
-                    core.push_back(task, &cx.shared);
-                }
+                cx.push_back(task);
             }
         }
     })
@@ -99,9 +101,7 @@ pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
         // Someone else's: back where it was (or, if the watchdog holds the
         // slot meanwhile, behind the waiting ones).
         if let Err(task) = lifo.push(task) {
-            if let Some(core) = cx.core.borrow().as_ref() {
-                core.push_back(task, &cx.shared);
-            }
+            cx.push_back(task);
         }
         None
     })
@@ -144,20 +144,19 @@ pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
         if cx.blocked.get() || !Arc::ptr_eq(&cx.shared, &task.header().shared) {
             return Some(task);
         }
-        let core = cx.core.borrow();
-        let Some(core) = core.as_ref() else {
-            return Some(task);
-        };
-        if lifo {
+        let back = if lifo {
+            // The hot path of a send to an idle process: a plain store
+            // into the empty slot, nothing else.
             match cx.lifo().push(task) {
-                Ok(None) => {}
+                Ok(None) => return None,
                 // The old occupant waits its turn; or the watchdog holds
                 // the slot, and the new one does.
-                Ok(Some(back)) | Err(back) => core.push_back(back, &cx.shared),
+                Ok(Some(back)) | Err(back) => back,
             }
         } else {
-            core.push_back(task, &cx.shared);
-        }
+            task
+        };
+        cx.push_back(back);
         None
     })
 }
@@ -187,24 +186,35 @@ impl Core {
 
 impl WorkerCx {
     pub(crate) fn new_worker(shared: Arc<Shared>, index: usize, local: Worker<Task>) -> Self {
+        let lifo = NonNull::from(&shared.scheduler.workers[index].lifo);
         WorkerCx {
+            lifo,
+            _spare_lifo: None,
             shared,
             index: Some(index),
             core: RefCell::new(Some(Core::new(Some(local), index as u32))),
             parker: Arc::new(Parker::new()),
             blocked: std::cell::Cell::new(false),
-            spare_lifo: LifoSlot::new(),
         }
     }
 
     pub(crate) fn new_spare(shared: Arc<Shared>) -> Self {
+        let slot = Box::new(LifoSlot::new());
         WorkerCx {
+            lifo: NonNull::from(&*slot),
+            _spare_lifo: Some(slot),
             shared,
             index: None,
             core: RefCell::new(Some(Core::new(None, 7))),
             parker: Arc::new(Parker::new()),
             blocked: std::cell::Cell::new(false),
-            spare_lifo: LifoSlot::new(),
+        }
+    }
+
+    /// Queues `task` behind the waiting ones (see `Core::push_back`).
+    fn push_back(&self, task: Task) {
+        if let Some(core) = self.core.borrow().as_ref() {
+            core.push_back(task, &self.shared);
         }
     }
 
@@ -213,10 +223,11 @@ impl WorkerCx {
     /// takes it when the worker is stuck in a handler (see `lifo.rs`).
     #[inline]
     fn lifo(&self) -> &LifoSlot<Task> {
-        match self.index {
-            Some(i) => &self.shared.scheduler.workers[i].lifo,
-            None => &self.spare_lifo,
-        }
+        // SAFETY: `lifo` points into `self.shared` (kept alive by the `Arc`
+        // this context holds, and never moved: the workers' slice is boxed)
+        // or into `self._spare_lifo`'s box, which lives as long as `self`
+        // and is never replaced.
+        unsafe { self.lifo.as_ref() }
     }
 
     /// Moves the LIFO slot's occupant to the injector (a spare whose cover
