@@ -31,6 +31,9 @@ use crate::table::Table;
 use crate::timer::clock::Clock;
 use crate::timer::Timers;
 
+/// What a spawn made: the new process and the monitor asked for, if any.
+pub(crate) type Spawned<M> = (Addr<M>, Option<MonitorRef>);
+
 /// Runtime-wide counters.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -141,8 +144,7 @@ impl Shared {
         process: P,
         opts: &SpawnOptions,
         parent: Option<&Header>,
-    ) -> Result<(Addr<P::Message>, Option<MonitorRef>), (Addr<P::Message>, Option<MonitorRef>)>
-    {
+    ) -> Result<Spawned<P::Message>, Spawned<P::Message>> {
         let parent_pid = parent.map_or(Pid::ROOT, |h| h.pid);
         let link = opts.link && parent.is_some();
         let monitor = (opts.monitor && parent.is_some()).then(|| self.new_ref());
