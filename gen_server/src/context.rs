@@ -221,12 +221,20 @@ impl<'a, G: GenServer> Ctx<'a, G> {
         self.raw.monitor(pid)
     }
 
-    /// Removes a monitor (rule 32); see [`demonitor_flush`](Self::demonitor_flush).
+    /// Removes a monitor (rule 32: a `DOWN` that has already arrived is
+    /// not touched). Returns `true` if the monitor was still active — it is
+    /// removed, and no `Info::Down` for it will ever come; `false` if it had
+    /// fired (or was removed before): its `Info::Down`, if not handled yet,
+    /// is still queued and `handle_info` gets it. To drop that too, use
+    /// [`demonitor_flush`](Self::demonitor_flush).
     pub fn demonitor(&mut self, mref: MonitorRef) -> bool {
         self.raw.demonitor(mref)
     }
 
-    /// Removes a monitor and any `Down` for it already queued (rule 33).
+    /// Removes a monitor and any `Down` for it already queued (rule 33: the
+    /// flush option): after it, no `Info::Down` for `mref` is handled.
+    /// Returns `true` if the monitor was still active (nothing to flush),
+    /// `false` if it had fired.
     pub fn demonitor_flush(&mut self, mref: MonitorRef) -> bool {
         self.raw.demonitor_flush(mref)
     }

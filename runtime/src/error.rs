@@ -122,6 +122,18 @@ impl<T> fmt::Debug for NamedSendError<T> {
     }
 }
 
+/// Why [`Handle::try_spawn`](crate::Handle::try_spawn) started nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The runtime is stopping or has stopped ([`Runtime::shutdown`] is in
+    /// its kill phase or done): no new process would ever run.
+    ///
+    /// [`Runtime::shutdown`]: crate::Runtime::shutdown
+    #[error("the runtime is stopping: no process can be spawned")]
+    RuntimeStopped,
+}
+
 /// The runtime did not stop every process within the shutdown timeout.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{} process(es) still running at the shutdown deadline: {}", .stuck.len(), list(.stuck))]

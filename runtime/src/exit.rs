@@ -57,6 +57,23 @@ impl ExitReason {
         ExitReason::ShutdownWith(payload.to_string().into())
     }
 
+    /// The reason of a process spawned once the runtime is stopping
+    /// (`{shutdown, runtime_stopped}`): such a process never runs, and is
+    /// already gone when the spawn returns (see
+    /// [`Handle::spawn`](crate::Handle::spawn)). A shutdown, so no crash
+    /// report.
+    ///
+    /// ```
+    /// use rotp_runtime::{ExitReason, Runtime};
+    /// let rt = Runtime::new().unwrap();
+    /// rt.shutdown(std::time::Duration::from_secs(1)).unwrap();
+    /// let p = rt.spawn_fn(|_: (), _ctx| {});
+    /// assert_eq!(p.exit_reason(), Some(ExitReason::runtime_stopped()));
+    /// ```
+    pub fn runtime_stopped() -> Self {
+        ExitReason::shutdown_with("runtime_stopped")
+    }
+
     /// Only `Normal` is harmless over a link (rule 4).
     pub fn is_normal(&self) -> bool {
         matches!(self, ExitReason::Normal)

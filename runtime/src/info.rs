@@ -93,7 +93,8 @@ impl ProcessKind {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct WorkerStats {
-    /// Slices run.
+    /// Slices run. A slice that finds new mail just as it was about to go
+    /// idle, and goes on, counts twice.
     pub slices: u64,
     /// Mailbox entries handled (one per handler run).
     pub handled: u64,

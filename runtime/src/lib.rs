@@ -88,7 +88,8 @@ pub use addr::{Addr, Delivery};
 pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
 pub use error::{
-    AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError,
+    AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, SpawnError,
+    TrySendError,
 };
 pub use exit::{exit, ExitReason, PanicReason};
 pub use exit_hook::ExitHookRef;

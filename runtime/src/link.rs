@@ -211,9 +211,7 @@ pub(crate) fn notify_exit(
                         pid,
                         reason: reason.clone(),
                     };
-                    if target.push_down(down) {
-                        scheduler::wake(Task::new(&*target));
-                    }
+                    crate::monitor::deliver_down(&*target, down);
                 }
             }
             Relation::Monitoring(mref, watched) => {

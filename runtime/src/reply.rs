@@ -107,6 +107,11 @@ pub enum WaitError {
     /// and the exit take effect (R1).
     #[error("the waiting process is exiting")]
     CallerExiting,
+    /// The runtime has stopped ([`Runtime::shutdown`](crate::Runtime::shutdown)
+    /// returned) and the reply had not come: nothing runs any more, so it
+    /// never will. The wait ends at once, whatever its timeout.
+    #[error("the runtime has stopped")]
+    RuntimeStopped,
 }
 
 fn fmt_cycle(cycle: &[Pid]) -> String {
@@ -605,6 +610,16 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // a successor under it at once.
                 shared.wait_until_gone(callee.header());
                 break Err(WaitError::Exited(reason));
+            }
+            if shared.scheduler.is_stopping() {
+                // Nothing runs the callee any more, and a virtual clock
+                // no longer moves: neither a reply nor the deadline would
+                // ever come. (Only a handler stuck at shutdown, on its
+                // detached thread, could still answer: it answers nobody.)
+                if let Peek::Value(v) = self.peek() {
+                    break Ok(v);
+                }
+                break Err(WaitError::RuntimeStopped);
             }
             let now = shared.timers.now();
             if deadline.is_some_and(|d| now >= d) {

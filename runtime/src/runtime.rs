@@ -2,7 +2,9 @@
 //! [`Handle`].
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{
+    fence, AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,7 +14,9 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::addr::Addr;
 use crate::builder::{Builder, Config};
-use crate::error::{AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
+use crate::error::{
+    AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, SpawnError,
+};
 use crate::exit::ExitReason;
 use crate::exit_hook::ExitHookRef;
 use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
@@ -32,6 +36,9 @@ use crate::system::{
 use crate::table::Table;
 use crate::timer::clock::Clock;
 use crate::timer::Timers;
+
+/// What a spawn made: the new process and the monitor asked for, if any.
+pub(crate) type Spawned<M> = (Addr<M>, Option<MonitorRef>);
 
 /// Runtime-wide counters.
 #[derive(Debug, Default)]
@@ -61,10 +68,18 @@ pub(crate) struct Shared {
     roots: Mutex<Vec<Pid>>,
     /// Threads waiting for processes to exit (shutdown).
     exit_waiters: AtomicUsize,
+    /// Set when shutdown starts its kill phase: from then on a spawn
+    /// creates a process that is dead on arrival (see `spawn_with`).
+    closing: AtomicBool,
     exit_signal: (Mutex<()>, Condvar),
 }
 
 impl Shared {
+    /// Whether spawns are refused: shutdown is in its kill phase or done.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Relaxed)
+    }
+
     pub(crate) fn new_ref(&self) -> MonitorRef {
         MonitorRef(self.next_ref.fetch_add(1, Relaxed))
     }
@@ -152,12 +167,17 @@ impl Shared {
     /// Spawns a process. `parent` is the spawning process, if any: the link
     /// or monitor that `opts` asks for is recorded on its side before the
     /// child can run (rule 22). Without a parent the child is a root.
+    ///
+    /// Once the runtime is closing the child never runs: it exits at once,
+    /// here, with [`ExitReason::runtime_stopped`], telling the link or
+    /// monitor just made, and the `Addr` returned is that of a dead
+    /// process. `Err` then, for `try_spawn`.
     pub(crate) fn spawn_with<P: Process>(
         self: &Arc<Self>,
         process: P,
         opts: &SpawnOptions,
         parent: Option<&Header>,
-    ) -> (Addr<P::Message>, Option<MonitorRef>) {
+    ) -> Result<Spawned<P::Message>, Spawned<P::Message>> {
         let parent_pid = parent.map_or(Pid::ROOT, |h| h.pid);
         let link = opts.link && parent.is_some();
         let monitor = (opts.monitor && parent.is_some()).then(|| self.new_ref());
@@ -176,6 +196,11 @@ impl Shared {
             },
         );
         let child = pcb.header_ref().pid;
+        // Either shutdown's kill phase, which sets `closing` and then
+        // takes its snapshot of the table, sees this process (inserted
+        // above) and kills it, or we see `closing` here (both sides fence).
+        fence(SeqCst);
+        let closing = self.closing.load(Relaxed);
         match parent {
             Some(parent) => {
                 let mut rel = parent.relations.lock();
@@ -186,6 +211,7 @@ impl Shared {
                     rel.entries.push(Relation::Monitoring(mref, child));
                 }
             }
+            None if closing => {}
             None => {
                 let mut roots = self.roots.lock();
                 if roots.len() >= 64 && roots.len().is_power_of_two() {
@@ -194,11 +220,26 @@ impl Shared {
                 roots.push(child);
             }
         }
+        if closing {
+            self.dead_on_arrival(&*pcb);
+            return Err((Addr::from_inner(pcb), monitor));
+        }
         if crate::telemetry::enabled(crate::telemetry::family::PROCESS) {
             crate::telemetry::emit::process_spawn(child, parent_pid, P::kind());
         }
         scheduler::schedule(Task::new(&*pcb));
-        (Addr::from_inner(pcb), monitor)
+        Ok((Addr::from_inner(pcb), monitor))
+    }
+
+    /// Ends a process that was just created and will never run: the
+    /// creator holds its run right (it is scheduled, not queued), so the
+    /// exit runs here, as a kill's would on a worker.
+    #[cold]
+    fn dead_on_arrival(&self, process: &(dyn crate::process::pcb::AnyProcess + 'static)) {
+        let header = process.header();
+        header.relations.lock().exit_reason = Some(Box::new(ExitReason::runtime_stopped()));
+        let _ = header.mark_exiting();
+        Task::new(process).run(None, crate::scheduler::lifo::SliceMark(None));
     }
 
     /// The header of the process running on this thread, if it belongs to
@@ -347,7 +388,9 @@ impl Handle {
     }
 
     /// Spawns a process (not linked to anyone). Called inside a process, the
-    /// new process's parent is the caller; otherwise [`Pid::ROOT`].
+    /// new process's parent is the caller; otherwise [`Pid::ROOT`]. Once
+    /// the runtime is stopping the process never runs and is gone on return
+    /// (see [`spawn_opts`](Handle::spawn_opts), [`try_spawn`](Handle::try_spawn)).
     pub fn spawn<P: Process>(&self, process: P) -> Addr<P::Message> {
         self.spawn_opts(process, &SpawnOptions::new()).0
     }
@@ -361,14 +404,71 @@ impl Handle {
     /// Spawns with options; links and monitors are made with the calling
     /// process (see [`SpawnOptions`]). Returns the monitor reference when a
     /// monitor was made.
+    ///
+    /// Once the runtime is stopping (see [`try_spawn_opts`]) the process
+    /// never runs: it is gone when this returns, with exit reason
+    /// [`ExitReason::runtime_stopped`], and every wait on it says so at
+    /// once (`await_exit`, a monitor's `Down`, a link's exit signal, a
+    /// reply wait's [`WaitError::Exited`](crate::WaitError::Exited)).
+    ///
+    /// [`try_spawn_opts`]: Handle::try_spawn_opts
     pub fn spawn_opts<P: Process>(
         &self,
         process: P,
         opts: &SpawnOptions,
     ) -> (Addr<P::Message>, Option<MonitorRef>) {
         let parent = self.shared.current_process();
+        match self
+            .shared
+            .spawn_with(process, opts, parent.as_ref().map(|t| t.header()))
+        {
+            Ok(spawned) | Err(spawned) => spawned,
+        }
+    }
+
+    /// Spawns a process, or fails with [`SpawnError::RuntimeStopped`] once
+    /// the runtime is stopping: from the kill phase of
+    /// [`Runtime::shutdown`] on, and after it. (While the roots stop, in the
+    /// first phase, spawning still works: a `terminate` may start a task.)
+    ///
+    /// ```
+    /// use rotp_runtime::{Runtime, SpawnError};
+    /// let rt = Runtime::new().unwrap();
+    /// assert!(rt.try_spawn(rotp_runtime::FnProcess::new(|_: (), _ctx| {})).is_ok());
+    /// rt.shutdown(std::time::Duration::from_secs(1)).unwrap();
+    /// let refused = rt.try_spawn(rotp_runtime::FnProcess::new(|_: (), _ctx| {}));
+    /// assert_eq!(refused.unwrap_err(), SpawnError::RuntimeStopped);
+    /// ```
+    pub fn try_spawn<P: Process>(&self, process: P) -> Result<Addr<P::Message>, SpawnError> {
+        self.try_spawn_opts(process, &SpawnOptions::new())
+            .map(|(addr, _)| addr)
+    }
+
+    /// [`spawn_opts`](Handle::spawn_opts), or
+    /// [`SpawnError::RuntimeStopped`] once the runtime is stopping (see
+    /// [`try_spawn`](Handle::try_spawn)). A process created in the race
+    /// with the start of the kill phase is ended before this returns the
+    /// error; a link or monitor asked for tells the caller as usual.
+    pub fn try_spawn_opts<P: Process>(
+        &self,
+        process: P,
+        opts: &SpawnOptions,
+    ) -> Result<(Addr<P::Message>, Option<MonitorRef>), SpawnError> {
+        if self.shared.is_closing() {
+            return Err(SpawnError::RuntimeStopped);
+        }
+        let parent = self.shared.current_process();
         self.shared
             .spawn_with(process, opts, parent.as_ref().map(|t| t.header()))
+            .map_err(|_| SpawnError::RuntimeStopped)
+    }
+
+    /// Whether the runtime is stopping or has stopped: [`Runtime::shutdown`]
+    /// has reached its kill phase (or finished). Spawns then make processes
+    /// that never run ([`spawn_opts`](Handle::spawn_opts)), and
+    /// [`try_spawn`](Handle::try_spawn) fails.
+    pub fn is_stopping(&self) -> bool {
+        self.shared.is_closing()
     }
 
     /// Waits until the process behind `addr` has exited — its name
@@ -377,6 +477,10 @@ impl Handle {
     /// (on the runtime clock) passes first, or if the waiting process is
     /// itself told to exit meanwhile. Inside a process the wait does not
     /// hold up the worker.
+    ///
+    /// On a runtime that has stopped ([`Runtime::shutdown`] returned) it
+    /// does not wait: the exit reason if the process is gone, else `None`
+    /// (nothing runs any more, so it never will be).
     pub fn await_exit<M: Send + 'static>(
         &self,
         addr: &Addr<M>,
@@ -435,6 +539,11 @@ impl Handle {
             }
             // A waiter that is itself told to exit stops waiting (R1).
             if crate::current::with_header(|me| me.is_some_and(|h| h.is_exiting())) {
+                return None;
+            }
+            // A stopped runtime runs nothing any more, and its clock may
+            // not move again (virtual): the process will not exit.
+            if shared.scheduler.is_stopping() {
                 return None;
             }
             let left = match timeout {
@@ -970,7 +1079,9 @@ impl Handle {
 pub struct Runtime {
     handle: Handle,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    shut_down: AtomicBool,
+    /// The outcome of the one shutdown, once it has run; held locked while
+    /// it runs, so that a concurrent call waits for it.
+    outcome: Mutex<Option<Result<(), ShutdownError>>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -1031,13 +1142,14 @@ impl Runtime {
             started: Instant::now(),
             roots: Mutex::new(Vec::new()),
             exit_waiters: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
             exit_signal: (Mutex::new(()), Condvar::new()),
             config,
         });
         let runtime = Runtime {
             handle: Handle::from_shared(shared.clone()),
             threads: Mutex::new(Vec::new()),
-            shut_down: AtomicBool::new(false),
+            outcome: Mutex::new(None),
         };
         let name = &shared.config.thread_name;
         let stack = shared.config.stack_size;
@@ -1078,10 +1190,36 @@ impl Runtime {
     /// killed; then the threads are joined. Processes still running at the
     /// deadline (stuck in a handler) are reported in the error and left
     /// behind; nothing waits forever.
+    ///
+    /// From the kill phase on the runtime refuses new processes: a spawn
+    /// returns the `Addr` of a process that is already gone, with reason
+    /// [`ExitReason::runtime_stopped`], and [`Handle::try_spawn`] fails with
+    /// [`SpawnError::RuntimeStopped`]; so a behaviour's start after shutdown
+    /// fails at once. Once this returns, waits do not wait: a reply wait
+    /// ends with [`WaitError::RuntimeStopped`](crate::WaitError) unless its
+    /// reply is there, `await_exit` returns at once. Timers armed on a
+    /// stopped runtime never fire.
+    ///
+    /// A handler stuck past the deadline keeps its thread, which is
+    /// detached: it is not joined, and the shutdown returns. What that
+    /// handler does later — sends, replies, spawns, timers — is harmless and
+    /// goes nowhere: nothing runs the messages, spawns are dead on arrival,
+    /// and its thread ends when the handler returns.
+    ///
+    /// Calling it again (or dropping the runtime after it) does nothing
+    /// more and returns the first call's outcome; a call made while
+    /// another runs waits for it.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
-        if self.shut_down.swap(true, SeqCst) {
-            return Ok(());
+        let mut outcome = self.outcome.lock();
+        if let Some(outcome) = &*outcome {
+            return outcome.clone();
         }
+        let result = self.shutdown_once(timeout);
+        *outcome = Some(result.clone());
+        result
+    }
+
+    fn shutdown_once(&self, timeout: Duration) -> Result<(), ShutdownError> {
         let shared = &self.handle.shared;
         let start = Instant::now();
         let deadline = start + timeout;
@@ -1095,6 +1233,9 @@ impl Runtime {
                 shared.wait_exits(roots_deadline, || shared.table.get(pid).is_none());
             }
         }
+        // The kill phase: no new process from here on (see `spawn_with`).
+        shared.closing.store(true, SeqCst);
+        fence(SeqCst);
         for task in shared.table.snapshot() {
             link::kill(task);
         }
@@ -1145,6 +1286,9 @@ fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if self.outcome.lock().is_some() {
+            return;
+        }
         if let Err(e) = self.shutdown(DROP_SHUTDOWN_TIMEOUT) {
             log::error!("runtime dropped: {e}");
         }

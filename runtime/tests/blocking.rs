@@ -187,6 +187,44 @@ fn watchdog_does_not_flag_a_slice_of_short_handlers() {
     );
 }
 
+/// The watchdog's cover takes the LIFO slot too. The everyday case: a
+/// handler sends to B — which wakes B into its worker's LIFO slot, to run
+/// next on that worker — and then makes a slow call without `blocking`.
+/// Once the watchdog declares the worker stuck, B runs elsewhere and
+/// answers a probe while the handler still spins; before, B waited in the
+/// slot for the whole handler, at every worker count (no other worker can
+/// take from a slot).
+#[test]
+fn watchdog_frees_the_process_a_stuck_handler_woke_last() {
+    let _serial = serial();
+    each_runtime(|rt| {
+        let gate = Gate::new();
+        let _open = gate.opener();
+        let b = puppet(rt);
+        assert_answers(&b);
+        // Idle, so that the next message wakes it (into the waker's slot).
+        assert!(wait_until(TIMEOUT, || rt
+            .process_info(b.pid())
+            .is_some_and(|i| i.status == rotp_runtime::Status::Waiting)));
+        let probe: rotp_runtime::testing::Probe<&'static str> =
+            rotp_runtime::testing::Probe::spawn(rt);
+        let a = puppet(rt);
+        let (woke, woken) = mpsc::channel();
+        let (g, b2) = (gate.clone(), b.clone());
+        cast(&a, move |_| {
+            b2.send(Job::new(|_| {})); // into this worker's LIFO slot
+            woke.send(()).unwrap();
+            g.spin(); // a long handler, as far as the runtime can tell
+        });
+        woken.recv_timeout(TIMEOUT).expect("the handler runs");
+        let report = probe.addr().clone();
+        cast(&b, move |_| report.send("b answers"));
+        assert_eq!(probe.assert_message(TIMEOUT), "b answers");
+        assert!(rt.stats().long_schedules >= 1, "the watchdog stepped in");
+        assert!(!gate.is_open(), "the handler still spins");
+    });
+}
+
 /// `blocking` outside any runtime thread simply runs the closure.
 #[test]
 fn blocking_outside_the_runtime_just_runs() {

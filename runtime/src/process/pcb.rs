@@ -47,11 +47,12 @@ use crate::info::ProcessKind;
 use crate::link::{self, Relations};
 use crate::loom::AtomicU32;
 use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Overflow, Refused};
-use crate::monitor::{self, Down};
+use crate::monitor::Down;
 use crate::panic;
 use crate::pid::Pid;
 use crate::runtime::Shared;
 use crate::scheduler;
+use crate::scheduler::lifo::SliceMark;
 use crate::system::SystemCall;
 use crate::telemetry;
 use crate::timer::TimerList;
@@ -93,10 +94,10 @@ impl Task {
 
     /// Runs one slice of the process (see [`AnyProcess::run`]), consuming
     /// the entry.
-    pub(crate) fn run(self, ticks: Option<&AtomicU64>) {
+    pub(crate) fn run(self, ticks: Option<&AtomicU64>, mark: SliceMark<'_>) {
         // SAFETY: as in `header`; the reference is dead once `run` returns,
         // before the table's reference it hands back is dropped.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, false);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, mark, false);
         drop(owned);
     }
 
@@ -104,7 +105,7 @@ impl Task {
     /// for the process's answer (see `Pcb::slice`), consuming the entry.
     pub(crate) fn run_for_caller(self, ticks: Option<&AtomicU64>) {
         // SAFETY: as in `run`.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, true);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, SliceMark(None), true);
         drop(owned);
     }
 }
@@ -118,8 +119,15 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// from a slice of many short ones. `for_caller`: the thread is a
     /// caller waiting for the process's answer, and the slice ends after
     /// one handler. When the process exits, returns the table's reference
-    /// to it, for the caller to drop after the call.
-    fn run(&self, ticks: Option<&AtomicU64>, for_caller: bool) -> Option<ProcessArc>;
+    /// to it, for the caller to drop after the call. `mark` is the running
+    /// worker's slice counter, which the slice marks over before its last
+    /// acquisition of the state lock (`scheduler/lifo.rs`, rule 3).
+    fn run(
+        &self,
+        ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
+        for_caller: bool,
+    ) -> Option<ProcessArc>;
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
     /// Appends a monitor notification; true if the caller must wake it.
@@ -369,7 +377,13 @@ impl<P: Process> Pcb<P> {
     /// this process's answer, and ends after one handler (or `init`):
     /// whatever else is queued goes back to the workers, so the caller
     /// resumes as soon as the handler that answers it returns.
-    fn slice(&self, inner: &mut Inner<P>, ticks: Option<&AtomicU64>, for_caller: bool) -> SliceEnd {
+    fn slice(
+        &self,
+        inner: &mut Inner<P>,
+        ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
+        for_caller: bool,
+    ) -> SliceEnd {
         let mut flags = SliceFlags {
             for_caller,
             ..SliceFlags::default()
@@ -377,7 +391,7 @@ impl<P: Process> Pcb<P> {
         let mut handled = 0u64;
         let mut spent = 0u64;
         let result = panic::catch_slice(|| {
-            self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks)
+            self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks, mark)
         });
         // Only the runner writes these counters: a plain load and store
         // publishes them without a locked instruction.
@@ -415,6 +429,7 @@ impl<P: Process> Pcb<P> {
         handled: &mut u64,
         spent: &mut u64,
         ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
     ) -> SliceEnd {
         let Inner { process, started } = inner;
         let Some(process) = process.as_mut() else {
@@ -432,7 +447,7 @@ impl<P: Process> Pcb<P> {
                 return SliceEnd::Exit(reason);
             }
             if flags.for_caller {
-                return self.out_of_budget();
+                return self.out_of_budget(mark);
             }
         }
         loop {
@@ -441,11 +456,14 @@ impl<P: Process> Pcb<P> {
             let Some(envelope) = (unsafe { self.port.batch().pop() }) else {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
-                // or what arrived moves to the batch.
+                // or what arrived moves to the batch. The slice is marked
+                // over first (`scheduler/lifo.rs`, rule 3).
+                mark.end();
                 // SAFETY: as for `pop`; the run right ends with `Ok`.
                 match unsafe { self.port.mailbox.idle_or_take(state, self.port.batch()) } {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
+                        mark.resume();
                         // We keep running: whatever we woke into this
                         // worker's LIFO slot will not run soon here, so let
                         // an idle worker take it (a producer and its
@@ -464,11 +482,10 @@ impl<P: Process> Pcb<P> {
                     let (from, reason) = *exit;
                     process.handle_exit(from, reason, &mut ctx)
                 }
-                Envelope::Down(down) => {
-                    if monitor::accept_down(&self.port.header, &down) {
-                        process.handle_down(*down, &mut ctx)
-                    }
-                }
+                // The monitor was consumed when the `Down` arrived (see
+                // `monitor::deliver_down`): a queued `Down` is always
+                // handled, even after a plain `demonitor` (rule 32).
+                Envelope::Down(down) => process.handle_down(*down, &mut ctx),
                 Envelope::System(call) => {
                     let reply = process.system(call.request, &mut ctx);
                     call.answer(reply);
@@ -488,7 +505,7 @@ impl<P: Process> Pcb<P> {
             *spent += cost;
             budget -= cost as i64;
             if budget <= 0 {
-                return self.out_of_budget();
+                return self.out_of_budget(mark);
             }
         }
     }
@@ -496,9 +513,18 @@ impl<P: Process> Pcb<P> {
     /// Ends a slice whose budget is spent: idle if nothing is left, else a
     /// yield. A yield keeps the process SCHEDULED: the run right passes to
     /// the queue entry `run` creates for it.
-    fn out_of_budget(&self) -> SliceEnd {
+    fn out_of_budget(&self, mark: SliceMark<'_>) -> SliceEnd {
+        // The slice ends here whatever follows: marked over before the
+        // state lock's last acquisition (`scheduler/lifo.rs`, rule 3).
+        mark.end();
         // The count is exact for the holder of the run right: this thread.
         if self.port.batch().len() != 0 {
+            if mark.0.is_some() {
+                // No transition on this path: take the lock once anyway,
+                // so a watchdog stealing from this worker's LIFO slot
+                // (under this lock) is done before the worker takes it.
+                drop(self.port.header.state.lock());
+            }
             return SliceEnd::Yield;
         }
         // SAFETY: this thread holds the run right (invariant 1); it ends
@@ -586,7 +612,12 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self.port.header
     }
 
-    fn run(&self, ticks: Option<&AtomicU64>, for_caller: bool) -> Option<ProcessArc> {
+    fn run(
+        &self,
+        ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
+        for_caller: bool,
+    ) -> Option<ProcessArc> {
         let _current = crate::current::enter_process(&self.port.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
@@ -602,9 +633,11 @@ impl<P: Process> AnyProcess for Pcb<P> {
             let end = if self.port.header.is_exiting() {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
-                self.slice(inner, ticks, for_caller)
+                self.slice(inner, ticks, mark, for_caller)
             };
             if let SliceEnd::Exit(reason) = end {
+                // The exit takes the state lock: marked over first.
+                mark.end();
                 return self.exit(inner, reason);
             }
             end

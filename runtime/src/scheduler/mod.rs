@@ -9,6 +9,7 @@
 
 pub(crate) mod blocking;
 mod idle;
+pub(crate) mod lifo;
 mod park;
 pub(crate) mod watchdog;
 pub(crate) mod worker;
@@ -69,6 +70,10 @@ pub(crate) struct WorkerShared {
     pub(crate) ticks: AtomicU64,
     /// The pid (as bits) of the process in the current slice.
     pub(crate) running: AtomicU64,
+    /// The process this worker woke last, run next for locality; written by
+    /// the worker on every hop, taken by the watchdog when the worker is
+    /// stuck (see `lifo.rs`).
+    pub(crate) lifo: lifo::LifoSlot<Task>,
     /// The watchdog's compensation for a stuck slice, if any.
     pub(crate) watchdog_cover: Mutex<Option<blocking::CoverGuard>>,
     pub(crate) watchdog_flag: AtomicBool,
@@ -126,6 +131,7 @@ impl Scheduler {
                     slices: AtomicU64::new(0),
                     ticks: AtomicU64::new(0),
                     running: AtomicU64::new(0),
+                    lifo: lifo::LifoSlot::new(),
                     watchdog_cover: Mutex::new(None),
                     watchdog_flag: AtomicBool::new(false),
                     seen: Mutex::new((0, std::time::Instant::now())),
