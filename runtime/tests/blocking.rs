@@ -149,27 +149,26 @@ fn control_without_watchdog_a_spinning_handler_holds_the_worker() {
 }
 
 /// The watchdog watches *handlers*: a slice of many short handlers (each
-/// 1 ms, far below the 20 ms threshold, 100 ms in all) is not a long
-/// schedule. Counting it as one spawns spare threads for busy but healthy
+/// 5 ms, far below the threshold, 600 ms in all) is not a long schedule. Counting it as one spawns spare threads for busy but healthy
 /// workers (seen on 2 cores with 8 workers: 75 warnings and 14 spares per
 /// second with only trivial handlers).
 #[test]
 fn watchdog_does_not_flag_a_slice_of_short_handlers() {
     let _serial = serial();
     with_runtime(
-        // A threshold well above one handler (1 ms) but well below the
-        // slice (120 handlers): the slice trips a slice-based watchdog,
-        // while OS preemption of a loaded machine rarely stalls one handler
-        // for 60 ms.
+        // A threshold well above one handler (5 ms) but well below the
+        // slice (120 handlers, 600 ms): the slice trips a slice-based
+        // watchdog, while even a heavily loaded machine does not stall one
+        // handler's thread for 400 ms.
         Builder::new()
             .workers(1)
             .reductions(200)
-            .watchdog_threshold(Some(Duration::from_millis(60))),
+            .watchdog_threshold(Some(Duration::from_millis(400))),
         |rt| {
             let (tx, rx) = mpsc::channel();
             let worker = rt.spawn_fn(move |n: u32, _ctx| {
                 let start = std::time::Instant::now();
-                while start.elapsed() < Duration::from_millis(1) {
+                while start.elapsed() < Duration::from_millis(5) {
                     std::hint::spin_loop();
                 }
                 if n == 119 {

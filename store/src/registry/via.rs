@@ -23,9 +23,10 @@ use super::{Keys, RegisterError, Registry, RegistryError, RegistryKey, RegistryV
 /// let rt = Runtime::new().unwrap();
 /// let accounts: Registry<u64, &str> = Registry::start(&rt, RegistryOptions::new(Keys::Unique)).unwrap();
 /// let agent = Agent::start(&rt, || 100i64, StartOptions::new().name(accounts.via_value(7, "gold"))).unwrap();
-/// assert_eq!(accounts.lookup(&7).unwrap(), [(agent.pid(), "gold")]);
+/// let holder = agent.pid().unwrap();
+/// assert_eq!(accounts.lookup(&7).unwrap(), [(holder, "gold")]);
 /// let again = Agent::start(&rt, || 0i64, StartOptions::new().name(accounts.via(7)));
-/// assert!(matches!(again, Err(StartError::AlreadyStarted(pid)) if pid == agent.pid()));
+/// assert!(matches!(again, Err(StartError::AlreadyStarted(pid)) if pid == holder));
 /// ```
 pub struct Via<K, V> {
     registry: Registry<K, V>,
