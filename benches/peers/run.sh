@@ -58,8 +58,10 @@ done
 # ---- build everything first, so no build is timed or killed ----
 
 peer_bin=$here/target/release
-echo "run.sh: building the rotp suite and the peers" >&2
-cargo bench -q --bench suite --no-run 2>&1 | grep -v '^ *Executable' >&2 || true
+echo "run.sh: building" >&2
+if [[ " ${impls[*]} " == *" rotp "* ]]; then
+    cargo bench -q --bench suite --no-run 2>&1 | grep -v '^ *Executable' >&2 || true
+fi
 cargo build -q --release --manifest-path "$here/Cargo.toml" >&2
 if [[ " ${impls[*]} " == *" beam "* ]] && ! command -v erl >/dev/null; then
     echo "run.sh: erl not found (apt-get install erlang-nox): BEAM skipped" >&2
@@ -80,16 +82,27 @@ flags=()
 [ -z "$n" ] || flags+=(--n "$n")
 flags+=(--workers "$workers")
 
-# run IMPL BENCH: one run, its result line on stdout.
+# run IMPL BENCH: one run; appends its result line to the raw file, or
+# `bench=BENCH impl=IMPL failed|timeout`.
 run() {
-    local cmd
+    local cmd out status line
     case $1 in
         rotp) cmd=(cargo bench -q --bench suite -- "$2") ;;
         beam) cmd=("$root/benches/erlang/run.sh" "$2") ;;
         *) cmd=("$peer_bin/bench-$1" "$2") ;;
     esac
-    # timeout kills the whole process group (cargo and the suite it runs).
-    timeout -k 10 "$run_timeout" "${cmd[@]}" "${flags[@]}" | grep '^bench='
+    # timeout signals the whole process group (cargo and the suite it runs).
+    out=$(timeout -k 10 "$run_timeout" "${cmd[@]}" "${flags[@]}") && status=0 || status=$?
+    line=$(grep -m1 '^bench=' <<<"$out" || true)
+    if [ "$status" -eq 0 ] && [ -n "$line" ]; then
+        echo "$line" >>"$raw"
+    elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        echo "run.sh: $1 $2 timed out after ${run_timeout}s" >&2
+        echo "bench=$2 impl=$1 timeout" >>"$raw"
+    else
+        echo "run.sh: $1 $2 failed (exit $status)" >&2
+        echo "bench=$2 impl=$1 failed" >>"$raw"
+    fi
 }
 
 raw=${raw:-$(mktemp "${TMPDIR:-/tmp}/rotp-peers.XXXXXX")}
@@ -117,12 +130,7 @@ for ((r = 0; r < rounds; r++)); do
         for i in "${order[@]}"; do
             [ -n "${has[$i:$b]:-}" ] || continue
             echo "run.sh: round $((r + 1))/$rounds $b $i" >&2
-            if line=$(run "$i" "$b"); then
-                echo "$line" | head -1 >>"$raw"
-            else
-                echo "run.sh: $i $b failed or timed out" >&2
-                echo "bench=$b impl=$i failed" >>"$raw"
-            fi
+            run "$i" "$b"
         done
     done
 done
@@ -133,7 +141,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "## rotp, BEAM and Rust actor runtimes"
 echo
 echo "$(machine)"
-echo "run: $started, $rounds rounds, workers=$workers, n=${n:-suite defaults}," \
+echo "run: $started, rounds=$rounds, workers=$workers, n=${n:-suite defaults}," \
     "load average before $load_before, after $load_after"
 echo
 awk -v benches="${benches[*]}" -v impls="${active[*]}" -v rounds="$rounds" '
@@ -170,7 +178,7 @@ function add(key, v) { vals[key, ++cnt[key]] = v + 0; seen[key] = 1 }
         else if (kv[1] == "n") nrun = kv[2]
         else if (kv[1] == "extra") extra = kv[2]
     }
-    if ($NF == "failed" || rate == "") { failed[b, i]++; next }
+    if ($NF == "failed" || $NF == "timeout" || rate == "") { failed[b, i]++; why[b, i] = $NF; next }
     add(b SUBSEP i SUBSEP "rate", rate)
     if (nrun != "") {
         if (!(b in nof)) nof[b] = nrun
@@ -188,7 +196,7 @@ function add(key, v) { vals[key, ++cnt[key]] = v + 0; seen[key] = 1 }
 END {
     nb = split(benches, B, " ")
     ni = split(impls, I, " ")
-    printf "Median rate in operations per second over %d rounds (min–max); the unit of each bench is the suite'"'"'s.\n\n", rounds
+    printf "Median rate in operations per second over %d round(s) (min–max); the unit of each bench is the suite'"'"'s.\n\n", rounds
     hdr = "| bench | n |"; sep = "|---|---|"
     for (k = 1; k <= ni; k++) { hdr = hdr " " I[k] " |"; sep = sep "---|" }
     print hdr " rotp / BEAM | rotp / best peer | rotp / floor |"
@@ -206,11 +214,11 @@ END {
                 if (m < rounds) cell = cell " [" m " runs]"
                 if (b == "supervisor_restart" && i == "actix") { cell = cell " ¹"; note = 1 }
             } else if ((b, i) in failed) {
-                cell = "failed"
+                cell = why[b, i]
             } else {
                 cell = "—"
             }
-            if ((b, i) in failed && (key in seen)) cell = cell " (" failed[b, i] " failed)"
+            if (((b, i) in failed) && (key in seen)) cell = cell " (" failed[b, i] " " why[b, i] ")"
             row = row " " cell " |"
         }
         best = 0; who = ""

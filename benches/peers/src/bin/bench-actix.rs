@@ -114,8 +114,7 @@ where
             std::process::exit(2);
         }
     };
-    let system = System::new();
-    let line = system.block_on(async move {
+    System::new().block_on(async move {
         let arbiters: Vec<Arbiter> = (0..config.workers).map(|_| Arbiter::new()).collect();
         let handles = arbiters.iter().map(Arbiter::handle).collect();
         let line = body(Arbiters { handles, placement }).await;
@@ -124,8 +123,7 @@ where
             // Joining would block the system thread; the process exits anyway.
         }
         line
-    });
-    line
+    })
 }
 
 // ---- pingpong, ring ----
