@@ -13,6 +13,7 @@
 # --rounds   rounds (default 5); each round runs every bench once per
 #            implementation, the implementations in an order rotated by one
 #            each round, so that no one always runs first or last.
+# --impls    the implementations to run (default: all six).
 # --timeout  seconds one run may take before it is killed (default 600).
 # --raw      also keep the result lines in FILE (default: a temporary file).
 #
@@ -24,7 +25,7 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 suite_benches=(pingpong ring spawn cast_throughput call_latency call_external
                call_parallel supervisor_restart fairness timers)
@@ -53,6 +54,9 @@ if [ ${#benches[@]} -eq 0 ] || [ "${benches[*]}" = all ]; then
 fi
 for i in "${impls[@]}"; do
     case $i in rotp|beam|ractor|kameo|actix|floor) ;; *) die "unknown impl $i" ;; esac
+done
+for b in "${benches[@]}"; do
+    [[ " ${suite_benches[*]} " == *" $b "* ]] || die "unknown bench $b (one of: ${suite_benches[*]})"
 done
 
 # ---- build everything first, so no build is timed or killed ----
