@@ -100,10 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![
             Counter::child_spec_opts((), StartOptions::new().name("counter")),
             ChildSpec::process("flaky", || Flaky { seen: 0 }),
-            DynamicSupervisor::<()>::child_spec(
-                "workers",
-                DynamicSupervisorOptions::new().name("workers"),
-            ),
+            DynamicSupervisor::<()>::child_spec(DynamicSupervisorOptions::new().name("workers")),
         ],
         SupervisorOptions::new()
             .name("app")

@@ -133,7 +133,7 @@ pub(crate) fn run() {
         .name("app.tasks");
     let app = Supervisor::start_link(
         &rt,
-        vec![TaskSupervisor::child_spec("tasks", opts)],
+        vec![TaskSupervisor::child_spec(opts)],
         SupervisorOptions::new().name("app"),
     )
     .expect("the application starts");

@@ -186,11 +186,29 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     }
 
     /// A child spec that starts a DynamicSupervisor with `opts` under a
-    /// parent supervisor (rule 163: type supervisor, shutdown infinity).
-    pub fn child_spec(id: impl Into<ChildId>, opts: DynamicSupervisorOptions<E>) -> ChildSpec
+    /// parent supervisor, like Elixir's `{DynamicSupervisor, opts}` (rule
+    /// 163): type supervisor, shutdown infinity, and as id the local name
+    /// of `opts`, or `"DynamicSupervisor"` without one (set another with
+    /// [`ChildSpec::id`]).
+    ///
+    /// ```
+    /// use rotp_supervisor::{DynamicSupervisor, DynamicSupervisorOptions, Supervisor, SupervisorOptions};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let spec = DynamicSupervisor::<()>::child_spec(DynamicSupervisorOptions::new().name("workers"));
+    /// assert_eq!(spec.id.to_string(), "workers");
+    /// let app = Supervisor::start_link(&rt, vec![spec], SupervisorOptions::new()).unwrap();
+    /// assert!(DynamicSupervisor::<()>::whereis(&rt, "workers").is_some());
+    /// # drop(app);
+    /// ```
+    pub fn child_spec(opts: DynamicSupervisorOptions<E>) -> ChildSpec
     where
         E: Clone + Sync,
     {
+        let id = match &opts.name {
+            Some(ServerName::Local(name)) => ChildId::from(name.as_str()),
+            _ => ChildId::from("DynamicSupervisor"),
+        };
         ChildSpec::supervisor(id, move || {
             match DynamicSupervisor::start_link(&Handle::current(), opts.clone()) {
                 Ok(sup) => Ok(Some(sup.pid())),

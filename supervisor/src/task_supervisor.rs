@@ -25,10 +25,10 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use rotp_gen_server::{Ctx, GenServer, Task};
+use rotp_gen_server::{Ctx, GenServer, ServerName, Task};
 use rotp_runtime::{ExitReason, Handle, MonitorRef, Pid};
 
-use crate::child_spec::{ChildId, ChildSpec, Restart, Shutdown};
+use crate::child_spec::{ChildSpec, Restart, Shutdown};
 use crate::dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
 use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{
@@ -203,7 +203,9 @@ impl TaskSupervisor {
     }
 
     /// A child spec that starts a task supervisor under a parent supervisor
-    /// (type supervisor, shutdown infinity), like `{Task.Supervisor, opts}`.
+    /// (type supervisor, shutdown infinity), like `{Task.Supervisor, opts}`:
+    /// its id is the local name of `opts`, or `"TaskSupervisor"` without
+    /// one (set another with [`ChildSpec::id`]).
     ///
     /// ```
     /// use rotp_supervisor::{Supervisor, SupervisorOptions, TaskSupervisor, TaskSupervisorOptions};
@@ -212,15 +214,21 @@ impl TaskSupervisor {
     /// let opts = TaskSupervisorOptions::new().name("app.tasks");
     /// let _app = Supervisor::start_link(
     ///     &rt,
-    ///     vec![TaskSupervisor::child_spec("tasks", opts)],
+    ///     vec![TaskSupervisor::child_spec(opts)],
     ///     SupervisorOptions::new(),
     /// )
     /// .unwrap();
     /// let tasks = TaskSupervisor::whereis(&rt, "app.tasks").unwrap();
     /// assert_eq!(tasks.run(|| 1 + 1).unwrap().await_result(), Ok(2));
     /// ```
-    pub fn child_spec(id: impl Into<ChildId>, opts: TaskSupervisorOptions) -> ChildSpec {
-        DynamicSupervisor::child_spec(id, opts)
+    pub fn child_spec(opts: TaskSupervisorOptions) -> ChildSpec {
+        let named = matches!(opts.name, Some(ServerName::Local(_)));
+        let spec = DynamicSupervisor::child_spec(opts);
+        if named {
+            spec
+        } else {
+            spec.id("TaskSupervisor")
+        }
     }
 
     /// The task supervisor registered as `name`, if any.

@@ -439,8 +439,7 @@ fn rule_162_which_children_and_count_children() {
 fn rule_163_a_dynamic_supervisor_under_a_supervisor() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let spec =
-            DynamicSupervisor::child_spec("dyn", DynamicSupervisorOptions::new().name("dyn_sup"));
+        let spec = DynamicSupervisor::child_spec(DynamicSupervisorOptions::new().name("dyn_sup"));
         assert_eq!(spec.child_type, ChildType::Supervisor);
         assert_eq!(spec.shutdown, Shutdown::Infinity);
         let root = Supervisor::start_link(rt, vec![spec], SupervisorOptions::new()).unwrap();

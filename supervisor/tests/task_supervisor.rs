@@ -187,7 +187,7 @@ fn rule_195_max_restarts_bounds_restarting_tasks() {
 #[test]
 fn rule_195_a_task_supervisor_under_a_supervisor() {
     each_runtime(|rt| {
-        let spec = TaskSupervisor::child_spec("tasks", TaskSupervisorOptions::new().name("t"));
+        let spec = TaskSupervisor::child_spec(TaskSupervisorOptions::new().name("t"));
         assert_eq!(spec.child_type, ChildType::Supervisor);
         assert_eq!(spec.shutdown, Shutdown::Infinity);
         let app = Supervisor::start_link(rt, vec![spec], SupervisorOptions::new()).unwrap();
