@@ -66,6 +66,7 @@ mod mailbox;
 mod monitor;
 mod panic;
 mod pid;
+mod pid_parts;
 mod process;
 mod process_ref;
 mod registry;
