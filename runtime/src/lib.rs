@@ -64,6 +64,7 @@ mod lock_word;
 mod loom;
 mod mailbox;
 mod monitor;
+mod monitor_fire;
 mod panic;
 mod pid;
 mod pid_parts;
