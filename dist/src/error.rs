@@ -90,3 +90,69 @@ impl ConnectError {
         }
     }
 }
+
+impl ConnectError {
+    /// A copy (I/O errors keep their kind and text).
+    pub(crate) fn copy(&self) -> ConnectError {
+        let io_copy = |e: &io::Error| io::Error::new(e.kind(), e.to_string());
+        match self {
+            ConnectError::InvalidName(n) => ConnectError::InvalidName(n.clone()),
+            ConnectError::SelfConnect => ConnectError::SelfConnect,
+            ConnectError::Epmd { host, source } => ConnectError::Epmd {
+                host: host.clone(),
+                source: io_copy(source),
+            },
+            ConnectError::NotRegistered(n) => ConnectError::NotRegistered(n.clone()),
+            ConnectError::Io(e) => ConnectError::Io(io_copy(e)),
+            ConnectError::Timeout => ConnectError::Timeout,
+            ConnectError::BadCookie => ConnectError::BadCookie,
+            ConnectError::Refused(s) => ConnectError::Refused(s.clone()),
+            ConnectError::Incompatible(f) => ConnectError::Incompatible(*f),
+            ConnectError::Protocol(s) => ConnectError::Protocol(s.clone()),
+            ConnectError::NameMismatch { expected, found } => ConnectError::NameMismatch {
+                expected: expected.clone(),
+                found: found.clone(),
+            },
+            ConnectError::Stopped => ConnectError::Stopped,
+        }
+    }
+}
+
+/// Sending to another node failed before anything was sent. (A message
+/// to a node that cannot be reached, or to a process that does not exist,
+/// is dropped silently, as in Erlang.)
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The message cannot be encoded.
+    #[error("cannot encode the message: {0}")]
+    Encode(#[from] crate::term::EncodeError),
+}
+
+/// A call to a server on another node failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The server does not exist (`noproc`).
+    #[error("no such process (noproc)")]
+    NoProc,
+    /// No reply within the timeout.
+    #[error("timeout")]
+    Timeout,
+    /// The server's node cannot be reached, or the connection was lost
+    /// during the call (Erlang's `{nodedown, Node}`).
+    #[error("no connection to the server's node")]
+    NoConnection,
+    /// The server exited during the call.
+    #[error("the server exited: {0}")]
+    Exited(rotp_runtime::ExitReason),
+    /// The reply did not convert to the expected type.
+    #[error("unexpected reply: {0}")]
+    BadReply(crate::term::BadMessage),
+    /// The request cannot be encoded.
+    #[error("cannot encode the request: {0}")]
+    Encode(#[from] crate::term::EncodeError),
+    /// The calling process was told to exit while waiting (R1).
+    #[error("the calling process is exiting")]
+    CallerExiting,
+}

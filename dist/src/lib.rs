@@ -3,20 +3,36 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![allow(dead_code)]
 
+mod call;
+mod conn;
+mod control;
+mod dest;
 mod epmd;
 mod error;
 mod flags;
 mod handshake;
+mod kernel;
 mod md5;
 mod name;
+mod node;
+mod proxy;
 mod random;
+mod reason;
+mod relations;
+mod router;
+mod send;
+mod sink;
 mod term;
+mod watch;
 
-pub use error::{ConnectError, StartError};
+pub use dest::Dest;
+pub use error::{CallError, ConnectError, SendError, StartError};
+pub use node::{Node, NodeBuilder};
+pub use reason::{exit_reason_from_term, reason_to_term};
 pub use term::{
     Atom, BadMessage, BigInt, BitBinary, DecodeError, DecodeLimits, EncodeError, FromTerm,
     FromTermError, Fun, Inbound, RemotePid, RemotePort, RemoteRef, Term, ToTerm, MAX_ATOM_CHARS,
     MAX_REF_WORDS,
 };
+pub use watch::{NodeDownReason, NodeEvent, NodesMonitor};

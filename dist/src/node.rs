@@ -1,0 +1,871 @@
+//! The node: its identity, its connections, and the tables every thread
+//! of the node shares.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::{Arc, OnceLock, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use rotp_runtime::{Addr, Handle, MonitorRef, Pid, RegisterError};
+
+use crate::call::PendingCall;
+use crate::conn::{attach, Conn, ConnState};
+use crate::epmd::{self, Registration};
+use crate::error::{ConnectError, StartError};
+use crate::flags;
+use crate::handshake::{self, Admission, Local, Peer};
+use crate::kernel::{Kernel, KernelMsg};
+use crate::name;
+use crate::proxy::{Proxies, ProxyMsg};
+use crate::sink::{Sink, TypedSink};
+use crate::term::{Atom, DecodeLimits, Inbound, RemotePid, RemoteRef};
+use crate::watch::{notifier, NodeDownReason, NodeEvent, NodesMonitor, Watchers};
+
+/// The cookie: compared through digests, never logged or printed.
+#[derive(Clone)]
+pub(crate) struct Cookie(Vec<u8>);
+
+impl fmt::Debug for Cookie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cookie(<hidden>)")
+    }
+}
+
+/// The node's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) tick_time: Duration,
+    pub(crate) setup_timeout: Duration,
+    pub(crate) max_frame: usize,
+    pub(crate) busy_limit: usize,
+    pub(crate) limits: DecodeLimits,
+    pub(crate) hidden: bool,
+    pub(crate) epmd_port: u16,
+}
+
+/// The most incoming handshakes run at once; more connections wait in
+/// the listen backlog.
+const MAX_HANDSHAKES: usize = 32;
+
+/// What the node's threads and processes share.
+pub(crate) struct Shared {
+    pub(crate) name: Atom,
+    pub(crate) creation: u32,
+    cookie: Cookie,
+    pub(crate) rt: Handle,
+    pub(crate) opts: Options,
+    pub(crate) started: Instant,
+    pub(crate) listen_addr: SocketAddr,
+    pub(crate) conns: Mutex<HashMap<Atom, Arc<Conn>>>,
+    pub(crate) sinks: RwLock<HashMap<Pid, Arc<dyn Sink>>>,
+    pub(crate) proxies: Mutex<Proxies>,
+    /// Monitors local processes hold on proxies, by their reference.
+    pub(crate) monitor_index: Mutex<HashMap<MonitorRef, Addr<ProxyMsg>>>,
+    pub(crate) calls: Mutex<HashMap<RemoteRef, PendingCall>>,
+    pub(crate) watchers: Mutex<Watchers>,
+    next_ref: AtomicU64,
+    next_conn: AtomicU64,
+    kernel: OnceLock<Addr<KernelMsg>>,
+    stopping: AtomicBool,
+    registration: Mutex<Option<Registration>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    handshakes: AtomicUsize,
+    /// This value, for threads it starts.
+    me: OnceLock<Weak<Shared>>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.name)
+            .field("creation", &self.creation)
+            .field("listen_addr", &self.listen_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// This node's pid for local process `pid`.
+    pub(crate) fn remote_pid(&self, pid: Pid) -> RemotePid {
+        let (id, serial) = pid.parts();
+        RemotePid::new(self.name.clone(), id, serial, self.creation)
+    }
+
+    /// The local process a pid of this node names; `None` for pids of
+    /// other nodes or of an earlier incarnation of this one.
+    pub(crate) fn local_pid(&self, pid: &RemotePid) -> Option<Pid> {
+        (pid.node == self.name && pid.creation == self.creation)
+            .then(|| Pid::from_parts(pid.id, pid.serial))
+    }
+
+    pub(crate) fn make_ref(&self) -> RemoteRef {
+        let n = self.next_ref.fetch_add(1, Relaxed);
+        RemoteRef::new(
+            self.name.clone(),
+            self.creation,
+            &[n as u32, (n >> 32) as u32, 0],
+        )
+        .expect("three words")
+    }
+
+    /// The pid that sends from here: the running process, or the node's
+    /// own process outside any.
+    pub(crate) fn sender(&self) -> RemotePid {
+        match rotp_runtime::self_pid() {
+            Some(pid) => self.remote_pid(pid),
+            None => self.remote_pid(self.kernel_pid()),
+        }
+    }
+
+    pub(crate) fn kernel_pid(&self) -> Pid {
+        self.kernel.get().map_or(Pid::ROOT, Addr::pid)
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Acquire)
+    }
+
+    pub(crate) fn local(&self) -> Local<'_> {
+        let mut flags = flags::OFFERED;
+        if !self.opts.hidden {
+            flags |= flags::PUBLISHED;
+        }
+        Local {
+            name: &self.name,
+            creation: self.creation,
+            flags,
+            cookie: &self.cookie.0,
+        }
+    }
+
+    /// The connection to `peer`, pending or up; dials if there is none.
+    pub(crate) fn conn_for(&self, peer: &Atom) -> Result<Arc<Conn>, ConnectError> {
+        let Some(shared) = self.arc().filter(|_| !self.is_stopping()) else {
+            return Err(ConnectError::Stopped);
+        };
+        if *peer == self.name {
+            return Err(ConnectError::SelfConnect);
+        }
+        if name::split(peer.as_str()).is_none() {
+            return Err(ConnectError::InvalidName(peer.as_str().to_owned()));
+        }
+        let conn = {
+            let mut conns = self.conns.lock();
+            if let Some(c) = conns.get(peer) {
+                return Ok(c.clone());
+            }
+            let c = Arc::new(Conn::new(
+                self.next_conn.fetch_add(1, Relaxed),
+                peer.clone(),
+            ));
+            c.dialling.store(true, Release);
+            conns.insert(peer.clone(), c.clone());
+            c
+        };
+        let c = conn.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("rotp-dist-dial-{peer}"))
+            .spawn(move || shared.dial(&c));
+        if let Err(e) = spawned {
+            log::error!("cannot start a thread to connect to {peer}: {e}");
+            self.fail(&conn, ConnectError::Io(e));
+        }
+        Ok(conn)
+    }
+
+    /// Queues `frame` for `node`, connecting if needed; dropped if the
+    /// node cannot be reached (Erlang's send semantics).
+    pub(crate) fn send_frame_to(&self, node: &Atom, frame: Vec<u8>, may_block: bool) {
+        let conn = self.conns.lock().get(node).cloned();
+        let conn = match conn {
+            Some(conn) => conn,
+            None => match self.conn_for(node) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    log::debug!("frame for {node} dropped: {e}");
+                    return;
+                }
+            },
+        };
+        conn.send(frame, may_block, self.opts.busy_limit);
+    }
+
+    fn arc(&self) -> Option<Arc<Shared>> {
+        self.me.get().and_then(Weak::upgrade)
+    }
+
+    /// Dials the peer of a pending connection (a connector thread).
+    fn dial(self: &Arc<Self>, conn: &Arc<Conn>) {
+        let result = self.handshake_out(&conn.peer);
+        conn.dialling.store(false, Release);
+        match result {
+            Ok((stream, peer)) => {
+                if attach(self, conn, stream, peer) {
+                    self.node_up(conn);
+                }
+            }
+            Err(ConnectError::Refused(status)) if status == "nok" => {
+                // The peer's own attempt to reach us wins; it attaches to
+                // this connection through the acceptor.
+                if conn.wait_settled(self.opts.setup_timeout) == ConnState::Pending {
+                    self.fail(conn, ConnectError::Timeout);
+                }
+            }
+            Err(e) => self.fail(conn, e),
+        }
+    }
+
+    fn fail(&self, conn: &Arc<Conn>, e: ConnectError) {
+        match &e {
+            ConnectError::BadCookie => {
+                log::warn!("cannot connect to {}: the cookies differ", conn.peer)
+            }
+            e => log::info!("cannot connect to {}: {e}", conn.peer),
+        }
+        *conn.failure.lock() = Some(e);
+        self.on_down(conn, NodeDownReason::ConnectionSetupFailed);
+    }
+
+    fn handshake_out(&self, peer: &Atom) -> Result<(TcpStream, Peer), ConnectError> {
+        let (alive, host) = name::split(peer.as_str())
+            .ok_or_else(|| ConnectError::InvalidName(peer.as_str().to_owned()))?;
+        let port = epmd::port_please(host, self.opts.epmd_port, alive)
+            .map_err(|source| ConnectError::Epmd {
+                host: host.to_owned(),
+                source,
+            })?
+            .ok_or_else(|| ConnectError::NotRegistered(peer.as_str().to_owned()))?;
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+            .map_err(ConnectError::Io)?
+            .next()
+            .ok_or_else(|| ConnectError::NotRegistered(peer.as_str().to_owned()))?;
+        let mut stream = TcpStream::connect_timeout(&addr, self.opts.setup_timeout)
+            .map_err(ConnectError::from_io)?;
+        stream
+            .set_read_timeout(Some(self.opts.setup_timeout))
+            .and_then(|()| stream.set_write_timeout(Some(self.opts.setup_timeout)))
+            .and_then(|()| stream.set_nodelay(true))
+            .map_err(ConnectError::Io)?;
+        let peer_info = handshake::initiate(&mut stream, &self.local(), peer)?;
+        Ok((stream, peer_info))
+    }
+
+    /// Runs the acceptor's side of a handshake (a handshake thread).
+    fn handshake_in(self: &Arc<Self>, mut stream: TcpStream) {
+        let setup = self.opts.setup_timeout;
+        if stream
+            .set_read_timeout(Some(setup))
+            .and_then(|()| stream.set_write_timeout(Some(setup)))
+            .and_then(|()| stream.set_nodelay(true))
+            .is_err()
+        {
+            return;
+        }
+        // The connection the handshake will attach to, and the one it
+        // replaces (a peer that restarted before its old connection was
+        // noticed as lost).
+        let mut plan: Option<(Arc<Conn>, Option<Arc<Conn>>, bool)> = None;
+        let local = self.local();
+        let result = handshake::accept(&mut stream, &local, |peer, _creation| {
+            let (admission, chosen) = self.admit(peer);
+            plan = chosen;
+            admission
+        });
+        match result {
+            Ok(peer) => {
+                let Some((conn, replaced, _fresh)) = plan else {
+                    return;
+                };
+                if let Some(old) = replaced {
+                    self.on_down(&old, NodeDownReason::Replaced);
+                    self.conns.lock().insert(conn.peer.clone(), conn.clone());
+                }
+                if attach(self, &conn, stream, peer) {
+                    self.node_up(&conn);
+                }
+            }
+            Err(e) => {
+                let who = plan
+                    .as_ref()
+                    .map(|(c, _, _)| c.peer.to_string())
+                    .unwrap_or_else(|| "a peer".into());
+                match &e {
+                    ConnectError::BadCookie => {
+                        log::warn!("refused a connection from {who}: the cookies differ")
+                    }
+                    e => log::info!("incoming connection from {who} failed: {e}"),
+                }
+                if let Some((conn, None, true)) = plan {
+                    self.fail(&conn, e);
+                }
+            }
+        }
+    }
+
+    /// Decides the status for a node that dials us, and which connection
+    /// its handshake will complete.
+    fn admit(&self, peer: &Atom) -> (Admission, Option<(Arc<Conn>, Option<Arc<Conn>>, bool)>) {
+        if self.is_stopping() || *peer == self.name {
+            return (Admission::NotAllowed, None);
+        }
+        let mut conns = self.conns.lock();
+        match conns.get(peer).cloned() {
+            None => {
+                let c = Arc::new(Conn::new(
+                    self.next_conn.fetch_add(1, Relaxed),
+                    peer.clone(),
+                ));
+                conns.insert(peer.clone(), c.clone());
+                (Admission::Ok, Some((c, None, true)))
+            }
+            Some(c) => match c.state() {
+                ConnState::Pending if c.dialling.load(Acquire) => {
+                    // Both dial at once: the greater name's attempt wins.
+                    if peer.as_str() > self.name.as_str() {
+                        (Admission::OkSimultaneous, Some((c, None, false)))
+                    } else {
+                        (Admission::Nok, None)
+                    }
+                }
+                ConnState::Pending => (Admission::Nok, None),
+                ConnState::Up => {
+                    let fresh = Arc::new(Conn::new(
+                        self.next_conn.fetch_add(1, Relaxed),
+                        peer.clone(),
+                    ));
+                    (Admission::Alive, Some((fresh, Some(c), false)))
+                }
+                ConnState::Down(_) => {
+                    let fresh = Arc::new(Conn::new(
+                        self.next_conn.fetch_add(1, Relaxed),
+                        peer.clone(),
+                    ));
+                    conns.insert(peer.clone(), fresh.clone());
+                    (Admission::Ok, Some((fresh, None, true)))
+                }
+            },
+        }
+    }
+
+    fn node_up(&self, conn: &Arc<Conn>) {
+        log::info!("connected to {}", conn.peer);
+        self.watchers
+            .lock()
+            .event(&NodeEvent::Up(conn.peer.clone()), true);
+    }
+
+    /// The connection is lost (or could not be made): tell every
+    /// relation, call and watcher that crossed it.
+    pub(crate) fn on_down(&self, conn: &Arc<Conn>, reason: NodeDownReason) {
+        let was_up = conn.is_up();
+        if !conn.mark_down(reason.clone()) {
+            return;
+        }
+        {
+            let mut conns = self.conns.lock();
+            if conns.get(&conn.peer).map(|c| c.id) == Some(conn.id) {
+                conns.remove(&conn.peer);
+            }
+        }
+        if was_up {
+            log::info!("connection to {} lost: {reason}", conn.peer);
+        }
+        let lost: Vec<Addr<ProxyMsg>> = {
+            let mut proxies = self.proxies.lock();
+            let targets: Vec<_> = proxies
+                .by_target
+                .keys()
+                .filter(|t| *t.node() == conn.peer)
+                .cloned()
+                .collect();
+            targets
+                .into_iter()
+                .filter_map(|t| {
+                    let addr = proxies.by_target.remove(&t)?;
+                    proxies.by_pid.remove(&addr.pid());
+                    Some(addr)
+                })
+                .collect()
+        };
+        for proxy in lost {
+            proxy.send(ProxyMsg::ConnectionLost);
+        }
+        crate::call::fail_calls(self, conn);
+        self.watchers
+            .lock()
+            .event(&NodeEvent::Down(conn.peer.clone(), reason), was_up);
+    }
+
+    fn accept_loop(self: &Arc<Self>, listener: TcpListener) {
+        for stream in listener.incoming() {
+            if self.is_stopping() {
+                return;
+            }
+            let stream = match stream {
+                Ok(s) => s,
+                Err(e) => {
+                    log::warn!("accepting a connection failed: {e}");
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            };
+            if self.handshakes.fetch_add(1, AcqRel) >= MAX_HANDSHAKES {
+                self.handshakes.fetch_sub(1, AcqRel);
+                log::warn!("too many handshakes at once; a connection was refused");
+                continue;
+            }
+            let shared = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("rotp-dist-handshake".into())
+                .spawn(move || {
+                    shared.handshake_in(stream);
+                    shared.handshakes.fetch_sub(1, AcqRel);
+                });
+            if spawned.is_err() {
+                self.handshakes.fetch_sub(1, AcqRel);
+            }
+        }
+    }
+
+    fn stop(&self) {
+        if self.stopping.swap(true, AcqRel) {
+            return;
+        }
+        // Wake the acceptor.
+        let wake = match self.listen_addr.ip() {
+            ip if ip.is_unspecified() => {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), self.listen_addr.port())
+            }
+            _ => self.listen_addr,
+        };
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_millis(200));
+        let conns: Vec<Arc<Conn>> = self.conns.lock().values().cloned().collect();
+        for conn in conns {
+            self.on_down(&conn, NodeDownReason::Stopped);
+        }
+        self.registration.lock().take();
+        if let Some(kernel) = self.kernel.get() {
+            self.rt.kill(kernel.pid());
+        }
+        let threads = std::mem::take(&mut *self.threads.lock());
+        for t in threads {
+            let _ = t.join();
+        }
+        log::info!("node {} stopped", self.name);
+    }
+}
+
+/// Stops the node when the last [`Node`] handle is dropped.
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// A rotp runtime as a node of an Erlang/Elixir cluster.
+///
+/// A node has a name (`rotp@127.0.0.1`), a cookie, and a runtime whose
+/// processes it lets other nodes reach. It registers with EPMD (starting
+/// the `epmd` of Erlang/OTP if none runs), accepts connections from
+/// Erlang nodes and dials them when something is sent their way, and
+/// speaks OTP's distribution protocol: links, monitors and messages cross
+/// nodes with Erlang's semantics.
+///
+/// ```no_run
+/// use rotp_dist::{Node, Term};
+/// use rotp_runtime::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// let node = Node::builder("rotp@127.0.0.1").cookie("secret").start(&rt)?;
+/// // A process other nodes can send to: {echo, 'rotp@127.0.0.1'} ! Msg
+/// let n = node.clone();
+/// let echo = rt.spawn_fn(move |msg: Term, _ctx| {
+///     if let Some([Term::Pid(from), body]) = msg.as_tuple() {
+///         let _ = n.send(from, body);
+///     }
+/// });
+/// node.register("echo", &echo)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Cloning is cheap; the node stops when the last clone is dropped, or at
+/// [`stop`](Node::stop).
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) shared: Arc<Shared>,
+    _owner: Arc<Owner>,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.shared, f)
+    }
+}
+
+/// How to start a [`Node`]; from [`Node::builder`].
+#[derive(Debug, Clone)]
+pub struct NodeBuilder {
+    name: String,
+    cookie: Option<Cookie>,
+    listen: IpAddr,
+    port: u16,
+    opts: Options,
+    start_epmd: bool,
+}
+
+impl NodeBuilder {
+    /// The cookie shared with the other nodes (`-setcookie`). Without one,
+    /// the node reads `~/.erlang.cookie`, as `erl` does.
+    pub fn cookie(mut self, cookie: impl AsRef<[u8]>) -> Self {
+        self.cookie = Some(Cookie(cookie.as_ref().to_vec()));
+        self
+    }
+
+    /// The address to listen on; loopback (`127.0.0.1`) unless told
+    /// otherwise. Listening elsewhere exposes the node to that network:
+    /// the cookie is its only protection.
+    pub fn listen(mut self, ip: IpAddr) -> Self {
+        self.listen = ip;
+        self
+    }
+
+    /// The port to listen on; by default one the system picks (EPMD tells
+    /// peers which).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The tick time (`net_ticktime`, default 60 s): a peer from which
+    /// nothing arrives for this long is declared down; ticks go out every
+    /// quarter of it.
+    pub fn tick_time(mut self, tick: Duration) -> Self {
+        self.opts.tick_time = tick.max(Duration::from_millis(100));
+        self
+    }
+
+    /// How long connecting to a node may take (`net_setuptime`, default
+    /// 7 s).
+    pub fn setup_timeout(mut self, timeout: Duration) -> Self {
+        self.opts.setup_timeout = timeout;
+        self
+    }
+
+    /// The largest frame accepted from a peer (default 64 MiB). A larger
+    /// one is read and dropped, with a warning; the connection stays up.
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.opts.max_frame = bytes;
+        self
+    }
+
+    /// Bounds on each term received (default: [`DecodeLimits::default`]).
+    pub fn decode_limits(mut self, limits: DecodeLimits) -> Self {
+        self.opts.limits = limits;
+        self
+    }
+
+    /// How many bytes may wait for one connection before a sending process
+    /// waits for the writer to catch up (default 8 MiB; BEAM's
+    /// `dist_buf_busy_limit`).
+    pub fn busy_limit(mut self, bytes: usize) -> Self {
+        self.opts.busy_limit = bytes.max(1);
+        self
+    }
+
+    /// Whether the node is hidden (default `true`): it connects and is
+    /// reached like any node but is not part of `global`'s fully connected
+    /// cluster, and Erlang lists it in `nodes(hidden)`, not `nodes()`.
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.opts.hidden = hidden;
+        self
+    }
+
+    /// EPMD's port (default `ERL_EPMD_PORT` or 4369).
+    pub fn epmd_port(mut self, port: u16) -> Self {
+        self.opts.epmd_port = port;
+        self
+    }
+
+    /// Whether to start `epmd -daemon` when no EPMD answers (default
+    /// `true`).
+    pub fn start_epmd(mut self, start: bool) -> Self {
+        self.start_epmd = start;
+        self
+    }
+
+    /// Starts the node on the runtime behind `handle`.
+    pub fn start(self, handle: &Handle) -> Result<Node, StartError> {
+        let Some((alive, _host)) = name::split(&self.name) else {
+            return Err(StartError::InvalidName(self.name));
+        };
+        let name =
+            Atom::try_new(&self.name).map_err(|_| StartError::InvalidName(self.name.clone()))?;
+        let cookie = match self.cookie {
+            Some(c) => c,
+            None => home_cookie().ok_or(StartError::EmptyCookie)?,
+        };
+        if cookie.0.is_empty() {
+            return Err(StartError::EmptyCookie);
+        }
+        if self.start_epmd {
+            epmd::ensure_running(self.opts.epmd_port).map_err(StartError::Epmd)?;
+        }
+        let listener = TcpListener::bind((self.listen, self.port)).map_err(StartError::Listen)?;
+        let listen_addr = listener.local_addr().map_err(StartError::Listen)?;
+        let registration = epmd::register(
+            self.opts.epmd_port,
+            alive,
+            listen_addr.port(),
+            self.opts.hidden,
+        )
+        .map_err(|e| match e {
+            epmd::RegisterError::Refused => StartError::NameTaken(self.name.clone()),
+            epmd::RegisterError::Io(e) => StartError::Epmd(e),
+        })?;
+        let shared = Arc::new(Shared {
+            name,
+            creation: registration.creation,
+            cookie,
+            rt: handle.clone(),
+            opts: self.opts,
+            started: Instant::now(),
+            listen_addr,
+            conns: Mutex::new(HashMap::new()),
+            sinks: RwLock::new(HashMap::new()),
+            proxies: Mutex::new(Proxies::default()),
+            monitor_index: Mutex::new(HashMap::new()),
+            calls: Mutex::new(HashMap::new()),
+            watchers: Mutex::new(Watchers::default()),
+            next_ref: AtomicU64::new(1),
+            next_conn: AtomicU64::new(1),
+            kernel: OnceLock::new(),
+            stopping: AtomicBool::new(false),
+            registration: Mutex::new(Some(registration)),
+            threads: Mutex::new(Vec::new()),
+            handshakes: AtomicUsize::new(0),
+            me: OnceLock::new(),
+        });
+        let _ = shared.me.set(Arc::downgrade(&shared));
+        let kernel = handle.spawn(Kernel {
+            shared: Arc::downgrade(&shared),
+        });
+        let _ = shared.kernel.set(kernel);
+        let acceptor = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("rotp-dist-accept".into())
+                .spawn(move || shared.accept_loop(listener))
+                .map_err(StartError::Thread)?
+        };
+        shared.threads.lock().push(acceptor);
+        log::info!("node {} up, listening on {listen_addr}", shared.name);
+        Ok(Node {
+            _owner: Arc::new(Owner(shared.clone())),
+            shared,
+        })
+    }
+}
+
+/// The cookie in `~/.erlang.cookie`, if readable.
+fn home_cookie() -> Option<Cookie> {
+    let home = std::env::var_os("HOME")?;
+    let text = std::fs::read(std::path::Path::new(&home).join(".erlang.cookie")).ok()?;
+    let trimmed = text.trim_ascii();
+    (!trimmed.is_empty()).then(|| Cookie(trimmed.to_vec()))
+}
+
+impl Node {
+    /// A builder for the node `name` (`name@host`).
+    pub fn builder(name: &str) -> NodeBuilder {
+        NodeBuilder {
+            name: name.to_owned(),
+            cookie: None,
+            listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            opts: Options {
+                tick_time: Duration::from_secs(60),
+                setup_timeout: Duration::from_secs(7),
+                max_frame: 64 << 20,
+                busy_limit: 8 << 20,
+                limits: DecodeLimits::default(),
+                hidden: true,
+                epmd_port: epmd::default_port(),
+            },
+            start_epmd: true,
+        }
+    }
+
+    /// This node's name.
+    pub fn name(&self) -> &Atom {
+        &self.shared.name
+    }
+
+    /// This incarnation's creation, from EPMD.
+    pub fn creation(&self) -> u32 {
+        self.shared.creation
+    }
+
+    /// Where the node listens.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.shared.listen_addr
+    }
+
+    /// The runtime the node serves.
+    pub fn handle(&self) -> &Handle {
+        &self.shared.rt
+    }
+
+    /// The name other nodes know local process `pid` by.
+    pub fn pid_of(&self, pid: Pid) -> RemotePid {
+        self.shared.remote_pid(pid)
+    }
+
+    /// The local process `pid` names, if it is a pid of this node (of this
+    /// incarnation).
+    pub fn local_pid(&self, pid: &RemotePid) -> Option<Pid> {
+        self.shared.local_pid(pid)
+    }
+
+    /// A new reference of this node (`make_ref()`).
+    pub fn make_ref(&self) -> RemoteRef {
+        self.shared.make_ref()
+    }
+
+    /// Lets other nodes send to the process behind `addr`: what arrives is
+    /// converted to `M` (see [`Inbound`]). Returns the pid other nodes
+    /// know it by.
+    pub fn accept<M: Inbound>(&self, addr: &Addr<M>) -> RemotePid {
+        let pid = addr.pid();
+        self.shared
+            .sinks
+            .write()
+            .insert(pid, Arc::new(TypedSink { addr: addr.clone() }));
+        if let Some(kernel) = self.shared.kernel.get() {
+            kernel.send(KernelMsg::Watch(pid));
+        }
+        self.shared.remote_pid(pid)
+    }
+
+    /// Registers the process behind `addr` as `name` on the runtime and
+    /// [`accept`](Node::accept)s messages for it, so that other nodes reach
+    /// it as `{name, node}`.
+    pub fn register<M: Inbound>(
+        &self,
+        name: &str,
+        addr: &Addr<M>,
+    ) -> Result<RemotePid, RegisterError> {
+        self.shared.rt.register(name, addr.pid())?;
+        Ok(self.accept(addr))
+    }
+
+    /// Connects to `node` now, waiting for the handshake
+    /// (`net_kernel:connect_node/1`). Sends connect on their own; this
+    /// tells whether the node can be reached, and why not.
+    pub fn connect(&self, node: &str) -> Result<(), ConnectError> {
+        let peer = Atom::try_new(node).map_err(|_| ConnectError::InvalidName(node.to_owned()))?;
+        let conn = self.shared.conn_for(&peer)?;
+        let timeout = self.shared.opts.setup_timeout * 2;
+        let state = if rotp_runtime::self_pid().is_some() {
+            rotp_runtime::blocking(|| conn.wait_settled(timeout))
+        } else {
+            conn.wait_settled(timeout)
+        };
+        match state {
+            ConnState::Up => Ok(()),
+            ConnState::Pending => Err(ConnectError::Timeout),
+            ConnState::Down(_) => Err(conn
+                .failure
+                .lock()
+                .as_ref()
+                .map(ConnectError::copy)
+                .unwrap_or(ConnectError::Refused("the connection was lost".into()))),
+        }
+    }
+
+    /// Closes the connection to `node`, if any
+    /// (`erlang:disconnect_node/1`): links and monitors across it get
+    /// `noconnection`. Returns whether there was one.
+    pub fn disconnect(&self, node: &str) -> bool {
+        let conn = self.shared.conns.lock().get(node).cloned();
+        match conn {
+            Some(conn) => {
+                self.shared.on_down(&conn, NodeDownReason::Disconnect);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The nodes connected now (`nodes(connected)`).
+    pub fn nodes(&self) -> Vec<Atom> {
+        let mut nodes: Vec<Atom> = self
+            .shared
+            .conns
+            .lock()
+            .values()
+            .filter(|c| c.is_up())
+            .map(|c| c.peer.clone())
+            .collect();
+        nodes.sort();
+        nodes
+    }
+
+    /// Whether a connection to `node` is up.
+    pub fn is_connected(&self, node: &str) -> bool {
+        self.shared
+            .conns
+            .lock()
+            .get(node)
+            .is_some_and(|c| c.is_up())
+    }
+
+    /// Sends every node up and down to the process behind `addr`
+    /// (`net_kernel:monitor_nodes(true)`), as [`NodeEvent`]s.
+    pub fn monitor_nodes<M: From<NodeEvent> + Send + 'static>(
+        &self,
+        addr: &Addr<M>,
+    ) -> NodesMonitor {
+        self.shared.watchers.lock().add_all(notifier(addr))
+    }
+
+    /// Stops a [`monitor_nodes`](Node::monitor_nodes) subscription.
+    pub fn demonitor_nodes(&self, id: NodesMonitor) -> bool {
+        self.shared.watchers.lock().remove_all(id)
+    }
+
+    /// Sends the process behind `addr` one [`NodeEvent::Down`] when the
+    /// connection to `node` is lost (`erlang:monitor_node(Node, true)`).
+    /// Like Erlang, connects to `node` if needed; if it cannot be reached
+    /// the `Down` comes at once.
+    pub fn monitor_node<M: From<NodeEvent> + Send + 'static>(
+        &self,
+        node: &str,
+        addr: &Addr<M>,
+    ) -> Result<(), ConnectError> {
+        let peer = Atom::try_new(node).map_err(|_| ConnectError::InvalidName(node.to_owned()))?;
+        let mut watchers = self.shared.watchers.lock();
+        watchers.add_once(peer.clone(), notifier(addr));
+        drop(watchers);
+        if let Err(e) = self.shared.conn_for(&peer) {
+            self.shared.watchers.lock().event(
+                &NodeEvent::Down(peer, NodeDownReason::ConnectionSetupFailed),
+                false,
+            );
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Stops the node: closes every connection (links and monitors across
+    /// them get `noconnection`), leaves EPMD and stops listening. Also
+    /// happens when the last handle is dropped.
+    pub fn stop(&self) {
+        self.shared.stop();
+    }
+}
