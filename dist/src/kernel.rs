@@ -1,35 +1,13 @@
-//! The node's own process: it names sends from outside any process, and it
-//! forgets the sinks of processes that exit.
+//! The node's own process: sends from outside any process carry its pid,
+//! as Erlang's shell or `net_kernel` would be named in theirs.
 
-use std::sync::Weak;
+use rotp_runtime::{Context, Process};
 
-use rotp_runtime::{Context, Down, Pid, Process};
-
-use crate::node::Shared;
-
-pub(crate) enum KernelMsg {
-    /// Forget `pid`'s sink when it exits.
-    Watch(Pid),
-}
-
-pub(crate) struct Kernel {
-    pub(crate) shared: Weak<Shared>,
-}
+/// It receives nothing; messages to it from other nodes are dropped.
+pub(crate) struct Kernel;
 
 impl Process for Kernel {
-    type Message = KernelMsg;
+    type Message = ();
 
-    fn handle(&mut self, msg: KernelMsg, ctx: &mut Context<'_, KernelMsg>) {
-        match msg {
-            KernelMsg::Watch(pid) => {
-                ctx.monitor(pid);
-            }
-        }
-    }
-
-    fn handle_down(&mut self, down: Down, _ctx: &mut Context<'_, KernelMsg>) {
-        if let Some(shared) = self.shared.upgrade() {
-            shared.sinks.write().remove(&down.pid);
-        }
-    }
+    fn handle(&mut self, _msg: (), _ctx: &mut Context<'_, ()>) {}
 }

@@ -18,7 +18,7 @@ use crate::epmd::{self, Registration};
 use crate::error::{ConnectError, StartError};
 use crate::flags;
 use crate::handshake::{self, Admission, Local, Peer};
-use crate::kernel::{Kernel, KernelMsg};
+use crate::kernel::Kernel;
 use crate::name;
 use crate::proxy::{Proxies, ProxyMsg};
 use crate::sink::{Sink, TypedSink};
@@ -69,7 +69,9 @@ pub(crate) struct Shared {
     pub(crate) watchers: Mutex<Watchers>,
     next_ref: AtomicU64,
     next_conn: AtomicU64,
-    kernel: OnceLock<Addr<KernelMsg>>,
+    kernel: OnceLock<Addr<()>>,
+    /// The sink count after the last sweep of dead processes' sinks.
+    swept: AtomicUsize,
     stopping: AtomicBool,
     registration: Mutex<Option<Registration>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -449,7 +451,8 @@ impl Shared {
         }
         self.registration.lock().take();
         if let Some(kernel) = self.kernel.get() {
-            self.rt.kill(kernel.pid());
+            self.rt
+                .send_exit(kernel.pid(), rotp_runtime::ExitReason::Shutdown);
         }
         let threads = std::mem::take(&mut *self.threads.lock());
         for t in threads {
@@ -645,6 +648,7 @@ impl NodeBuilder {
             next_ref: AtomicU64::new(1),
             next_conn: AtomicU64::new(1),
             kernel: OnceLock::new(),
+            swept: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             registration: Mutex::new(Some(registration)),
             threads: Mutex::new(Vec::new()),
@@ -652,9 +656,7 @@ impl NodeBuilder {
             me: OnceLock::new(),
         });
         let _ = shared.me.set(Arc::downgrade(&shared));
-        let kernel = handle.spawn(Kernel {
-            shared: Arc::downgrade(&shared),
-        });
+        let kernel = handle.spawn(Kernel);
         let _ = shared.kernel.set(kernel);
         let acceptor = {
             let shared = shared.clone();
@@ -742,13 +744,17 @@ impl Node {
     /// know it by.
     pub fn accept<M: Inbound>(&self, addr: &Addr<M>) -> RemotePid {
         let pid = addr.pid();
-        self.shared
-            .sinks
-            .write()
-            .insert(pid, Arc::new(TypedSink { addr: addr.clone() }));
-        if let Some(kernel) = self.shared.kernel.get() {
-            kernel.send(KernelMsg::Watch(pid));
+        let mut sinks = self.shared.sinks.write();
+        sinks.insert(pid, Arc::new(TypedSink { addr: addr.clone() }));
+        // Sinks of exited processes go when a message finds them gone, and
+        // in a sweep whenever the table has doubled since the last one:
+        // linear work per doubling, so the table stays within twice the
+        // processes alive.
+        if sinks.len() >= 2 * self.shared.swept.load(Relaxed).max(32) {
+            sinks.retain(|_, sink| sink.is_alive());
+            self.shared.swept.store(sinks.len(), Relaxed);
         }
+        drop(sinks);
         self.shared.remote_pid(pid)
     }
 

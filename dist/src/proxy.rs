@@ -19,10 +19,12 @@
 //! - When the connection is lost the proxy exits with `noconnection`, and
 //!   the runtime's own machinery gives every linked process its `EXIT` and
 //!   every monitor its `DOWN`.
-//! - A proxy whose relations are all gone retires, under the node's proxy
-//!   table lock and only with an empty mailbox, so nobody can reach it
-//!   between its decision and its exit (relations are added under the
-//!   same lock).
+//! - A proxy whose relations are all gone retires after lingering a few
+//!   seconds (so that the pid an `EXIT` or `DOWN` came from can still be
+//!   resolved with `Node::remote_of` while it is handled). It retires
+//!   under the node's proxy table lock and only with an empty mailbox, so
+//!   nobody can reach it between its decision and its exit (relations are
+//!   added under the same lock).
 //!
 //! Links follow OTP's link protocol with unlink ids: an `UNLINK_ID` makes
 //! the link inactive until its acknowledgement, and exit signals meanwhile
@@ -115,7 +117,12 @@ pub(crate) enum ProxyMsg {
     },
     /// The connection to the target's node is lost.
     ConnectionLost,
+    /// Time to retire, if still idle.
+    Retire,
 }
+
+/// How long an idle proxy lingers before it retires.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LinkState {
@@ -152,6 +159,8 @@ pub(crate) struct Proxy {
     inbound: HashMap<MonitorRef, InMonitor>,
     in_by_remote: HashMap<RemoteRef, MonitorRef>,
     next_unlink: u64,
+    /// A `Retire` is on its way.
+    retire_pending: bool,
 }
 
 impl Proxy {
@@ -167,6 +176,7 @@ impl Proxy {
             inbound: HashMap::new(),
             in_by_remote: HashMap::new(),
             next_unlink: 0,
+            retire_pending: false,
         }
     }
 
@@ -211,13 +221,25 @@ impl Proxy {
         self.links.is_empty() && self.out.is_empty() && self.inbound.is_empty()
     }
 
-    /// Retires if nothing is left to stand for.
-    fn maybe_retire(&mut self, shared: &Shared, ctx: &mut Context<'_, ProxyMsg>) {
+    /// Arranges to retire, after lingering, if nothing is left to stand
+    /// for.
+    fn maybe_retire(&mut self, ctx: &mut Context<'_, ProxyMsg>) {
+        if self.idle() && !self.retire_pending {
+            self.retire_pending = true;
+            ctx.send_after_self(LINGER, ProxyMsg::Retire);
+        }
+    }
+
+    /// Retires if still idle and nothing waits in the mailbox.
+    fn retire(&mut self, shared: &Shared, ctx: &mut Context<'_, ProxyMsg>) {
+        self.retire_pending = false;
         if !self.idle() {
             return;
         }
         let mut proxies = shared.proxies.lock();
         if ctx.mailbox_len() > 0 {
+            drop(proxies);
+            self.maybe_retire(ctx);
             return;
         }
         if proxies.by_target.get(&self.target).map(|a| a.pid()) == Some(ctx.pid()) {
@@ -348,6 +370,7 @@ impl Proxy {
                 }
             }
             ProxyMsg::ConnectionLost => self.lost(shared, ctx),
+            ProxyMsg::Retire => self.retire(shared, ctx),
         }
     }
 
@@ -378,10 +401,10 @@ impl Process for Proxy {
             ctx.exit(noconnection());
             return;
         };
-        let lost = matches!(msg, ProxyMsg::ConnectionLost);
+        let settle = !matches!(msg, ProxyMsg::ConnectionLost | ProxyMsg::Retire);
         self.on_message(&shared, msg, ctx);
-        if !lost {
-            self.maybe_retire(&shared, ctx);
+        if settle {
+            self.maybe_retire(ctx);
         }
     }
 
@@ -405,7 +428,7 @@ impl Process for Proxy {
             }
             Some(LinkState::Unlinking(_)) | None => {}
         }
-        self.maybe_retire(&shared, ctx);
+        self.maybe_retire(ctx);
     }
 
     fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, ProxyMsg>) {
@@ -447,7 +470,7 @@ impl Process for Proxy {
                 }
             }
         }
-        self.maybe_retire(&shared, ctx);
+        self.maybe_retire(ctx);
     }
 }
 

@@ -16,6 +16,9 @@ pub(crate) trait Sink: Send + Sync {
     /// Delivers one arrival; false if the process is gone (the node then
     /// forgets the sink).
     fn deliver(&self, from: Option<&RemotePid>, arrival: Result<Term, BadMessage>) -> bool;
+
+    /// Whether the process still lives.
+    fn is_alive(&self) -> bool;
 }
 
 /// The sink of a process whose message type converts from terms.
@@ -45,5 +48,9 @@ impl<M: Inbound> Sink for TypedSink<M> {
                 self.addr.is_alive()
             }
         }
+    }
+
+    fn is_alive(&self) -> bool {
+        self.addr.is_alive()
     }
 }

@@ -229,3 +229,170 @@ pub(crate) fn init_log() {
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(log::LevelFilter::Info);
 }
+
+/// What an [`Actor`] saw.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Event {
+    /// A trapped exit signal.
+    Exit(rotp_runtime::Pid, rotp_runtime::ExitReason),
+    /// A monitor notification.
+    Down(rotp_runtime::Down),
+    /// A message from another node.
+    Msg(rotp_dist::Term),
+    /// A node up or down.
+    Node(rotp_dist::NodeEvent),
+}
+
+/// What an [`Actor`] takes: a closure to run as the process, or a term.
+pub(crate) enum Act {
+    Run(Box<dyn FnOnce(&mut rotp_runtime::Context<'_, Act>) + Send>),
+    Term(rotp_dist::Term),
+    Node(rotp_dist::NodeEvent),
+}
+
+impl rotp_dist::FromTerm for Act {
+    fn from_term(t: &rotp_dist::Term) -> Result<Self, rotp_dist::FromTermError> {
+        Ok(Act::Term(t.clone()))
+    }
+}
+
+impl From<rotp_dist::NodeEvent> for Act {
+    fn from(ev: rotp_dist::NodeEvent) -> Self {
+        Act::Node(ev)
+    }
+}
+
+struct ActorProcess {
+    events: mpsc::Sender<Event>,
+}
+
+impl rotp_runtime::Process for ActorProcess {
+    type Message = Act;
+
+    fn handle(&mut self, msg: Act, ctx: &mut rotp_runtime::Context<'_, Act>) {
+        match msg {
+            Act::Run(f) => f(ctx),
+            Act::Term(t) => {
+                let _ = self.events.send(Event::Msg(t));
+            }
+            Act::Node(ev) => {
+                let _ = self.events.send(Event::Node(ev));
+            }
+        }
+    }
+
+    fn handle_exit(
+        &mut self,
+        from: rotp_runtime::Pid,
+        reason: rotp_runtime::ExitReason,
+        ctx: &mut rotp_runtime::Context<'_, Act>,
+    ) {
+        if from.is_root() {
+            ctx.exit(reason);
+            return;
+        }
+        let _ = self.events.send(Event::Exit(from, reason));
+    }
+
+    fn handle_down(&mut self, down: rotp_runtime::Down, _ctx: &mut rotp_runtime::Context<'_, Act>) {
+        let _ = self.events.send(Event::Down(down));
+    }
+}
+
+/// A rotp process a test acts as: it runs closures as the process, and
+/// reports the exits, downs and messages it receives.
+pub(crate) struct Actor {
+    pub(crate) addr: rotp_runtime::Addr<Act>,
+    events: mpsc::Receiver<Event>,
+}
+
+impl Actor {
+    /// Spawns an actor (trapping exits if `trap`) that accepts messages
+    /// from other nodes.
+    pub(crate) fn spawn(rt: &Runtime, node: &Node, trap: bool) -> Actor {
+        let (tx, rx) = mpsc::channel();
+        let process = ActorProcess { events: tx };
+        let addr = if trap {
+            rt.spawn_trapping(process)
+        } else {
+            rt.spawn(process)
+        };
+        node.accept(&addr);
+        Actor { addr, events: rx }
+    }
+
+    /// Runs `f` as the process and returns its result.
+    pub(crate) fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rotp_runtime::Context<'_, Act>) -> R + Send + 'static,
+    ) -> R {
+        let (tx, rx) = mpsc::channel();
+        self.addr.send(Act::Run(Box::new(move |ctx| {
+            let _ = tx.send(f(ctx));
+        })));
+        rx.recv_timeout(EVAL_TIMEOUT)
+            .expect("the actor did not run the closure")
+    }
+
+    /// The next event, waiting up to [`TIMEOUT`].
+    #[track_caller]
+    pub(crate) fn next(&self) -> Event {
+        self.events
+            .recv_timeout(TIMEOUT)
+            .expect("no event within the timeout")
+    }
+
+    /// Asserts that no event arrives within `within`.
+    #[track_caller]
+    pub(crate) fn quiet(&self, within: Duration) {
+        if let Ok(ev) = self.events.recv_timeout(within) {
+            panic!("unexpected event {ev:?}");
+        }
+    }
+
+    /// This actor's pid as other nodes know it.
+    pub(crate) fn remote(&self, node: &Node) -> rotp_dist::RemotePid {
+        node.pid_of(self.addr.pid())
+    }
+}
+
+/// Registers the actor under `name` so that an Erlang test shell can
+/// reach it, and makes the shell learn its pid as `var`.
+pub(crate) fn share_pid(erl: &mut Erl, node: &Node, actor: &Actor, var: &str) {
+    // The shell asks the actor for its pid: the actor answers with self().
+    let me = actor.remote(node);
+    let n = node.clone();
+    let box_name = unique("box");
+    erl.eval(&format!("register({box_name}, self())"));
+    let erl_name = erl.name.clone();
+    let bn = box_name.clone();
+    actor.run(move |_ctx| {
+        n.send((bn.as_str(), erl_name.as_str()), rotp_dist::Term::Pid(me))
+            .unwrap();
+    });
+    // A fresh variable for the pattern: the shell keeps every binding.
+    let v = unique("V").to_uppercase();
+    erl.eval(&format!(
+        "{var} = receive {v} when is_pid({v}) -> {v} after 10000 -> timeout end, unregister({box_name})"
+    ));
+}
+
+/// Makes the rotp test learn an Erlang process's pid, the value of the
+/// shell expression `expr`.
+pub(crate) fn erl_pid(erl: &mut Erl, node: &Node, expr: &str) -> rotp_dist::RemotePid {
+    let (tx, rx) = mpsc::channel();
+    let rt = node.handle().clone();
+    let taker = rt.spawn_fn(move |t: rotp_dist::Term, _ctx| {
+        let _ = tx.send(t);
+    });
+    let name = unique("pidtaker");
+    node.register(&name, &taker).unwrap();
+    erl.eval(&format!(
+        "{{{name}, '{}'}} ! ({expr})",
+        node.name().as_str()
+    ));
+    match rx.recv_timeout(TIMEOUT).expect("the pid did not arrive") {
+        rotp_dist::Term::Pid(p) => p,
+        other => panic!("expected a pid, got {other}"),
+    }
+}

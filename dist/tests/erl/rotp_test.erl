@@ -2,9 +2,10 @@
 %% expression per line from stdin, evaluates it (bindings persist), and
 %% answers "OK <term>" or "ERR <class> <reason>" on one line.
 -module(rotp_test).
--export([main/0, echo/0, collector/0, collect/2, wait_for/2, counter_loop/1]).
+-export([main/0, echo/0, collector/0, collect/2, collect/3, wait_for/2, counter_loop/1]).
 
 main() ->
+    io:setopts([{encoding, unicode}]),
     io:format("READY~n"),
     loop(erl_eval:new_bindings()).
 
@@ -17,11 +18,11 @@ loop(Bindings) ->
                 {ok, Tokens, _} = erl_scan:string(Line),
                 {ok, Exprs} = erl_parse:parse_exprs(Tokens),
                 {value, Value, NewBindings} = erl_eval:exprs(Exprs, Bindings),
-                io:format("OK ~s~n", [one_line(Value)]),
+                io:format("OK ~ts~n", [one_line(Value)]),
                 NewBindings
             catch
                 Class:Reason ->
-                    io:format("ERR ~p ~s~n", [Class, one_line(Reason)]),
+                    io:format("ERR ~p ~ts~n", [Class, one_line(Reason)]),
                     Bindings
             end,
             loop(Next)
@@ -62,10 +63,14 @@ collector_reply(From, Got, N, Timeout) ->
         collector([])
     end.
 
-%% The first N messages the collector holds (waiting up to Timeout ms).
+%% The first N messages the collector holds (waiting up to 10 s).
 collect(Collector, N) ->
-    Collector ! {'$collect', self(), N, 10000},
-    receive {'$collected', Got} -> Got after 15000 -> timeout end.
+    collect(Collector, N, 10000).
+
+%% The first N messages the collector holds, waiting up to Ms for them.
+collect(Collector, N, Ms) ->
+    Collector ! {'$collect', self(), N, Ms},
+    receive {'$collected', Got} -> Got after Ms + 5000 -> timeout end.
 
 %% Waits until Fun() returns true (checking every 10 ms), up to Ms.
 wait_for(Fun, Ms) when Ms =< 0 -> Fun();
