@@ -68,10 +68,13 @@ fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
     let start = Instant::now();
     for _ in 0..n {
         let old = worker.pid();
-        worker.call(Request::Crash).expect("crash acknowledged");
+        // Without a timeout, like the BEAM twin's calls (`infinity`).
+        worker
+            .call_timeout(Request::Crash, None)
+            .expect("crash acknowledged");
         // Wait for the restarted incarnation to answer by name.
         loop {
-            match worker.call(Request::Ping) {
+            match worker.call_timeout(Request::Ping, None) {
                 Ok(()) if worker.pid() != old => break,
                 Ok(()) | Err(CallError::NoProc) | Err(CallError::Exited(_)) => {
                     std::thread::yield_now()

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use rotp_runtime::{
-    reply_channel, Addr, Delivery, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
+    reply_channel, Addr, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
 };
 
 use crate::behaviour::GenServer;
@@ -127,8 +127,8 @@ impl<G: GenServer> ServerRef<G> {
         timeout: Option<Duration>,
     ) -> Result<G::Reply, CallError> {
         self.with_addr(|addr| {
-            let (mut wait, delivery) = send_call(addr, request)?;
-            wait.wait_delivered(addr, delivery, timeout)
+            let (reply, mut wait) = reply_channel();
+            wait.call(addr, ServerMsg::Call(request, reply), timeout)
                 .map_err(wait_error)
         })
         .unwrap_or(Err(CallError::NoProc))
@@ -136,8 +136,15 @@ impl<G: GenServer> ServerRef<G> {
 
     fn request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
-        // Dropping the delivery schedules the server: the caller goes on.
-        let (wait, _) = send_call(&addr, request)?;
+        let (reply, wait) = reply_channel();
+        if reply.caller() == Some(addr.pid()) {
+            return Err(CallError::CallingSelf);
+        }
+        addr.try_send(ServerMsg::Call(request, reply))
+            .map_err(|e| match e {
+                TrySendError::Exited(_) => CallError::NoProc,
+                TrySendError::Full(_) => CallError::MailboxFull,
+            })?;
         Ok(RequestId { addr, wait })
     }
 
@@ -193,16 +200,9 @@ impl<G: GenServer> ServerRef<G> {
         op: impl FnOnce(rotp_runtime::ReplySender<R>) -> SystemOp<G>,
     ) -> Result<R, CallError> {
         let addr = self.resolve().ok_or(CallError::NoProc)?;
-        if rotp_runtime::self_pid() == Some(addr.pid()) {
-            return Err(CallError::CallingSelf);
-        }
         let (reply, mut wait) = reply_channel();
-        addr.try_send(ServerMsg::System(Box::new(op(reply))))
-            .map_err(|e| match e {
-                TrySendError::Full(_) => CallError::MailboxFull,
-                TrySendError::Exited(_) => CallError::NoProc,
-            })?;
-        wait.wait(&addr, Some(DEFAULT_CALL_TIMEOUT))
+        let request = ServerMsg::System(Box::new(op(reply)));
+        wait.call(&addr, request, Some(DEFAULT_CALL_TIMEOUT))
             .map_err(wait_error)
     }
 
@@ -250,24 +250,6 @@ impl<G: GenServer> ServerRef<G> {
     }
 }
 
-/// Sends a call request; the wait for its reply, and the delivery that
-/// may still have to schedule the server (see `ReplyWait::wait_delivered`).
-fn send_call<G: GenServer>(
-    addr: &Addr<ServerMsg<G>>,
-    request: G::Call,
-) -> Result<(ReplyWait<G::Reply>, Delivery), CallError> {
-    let (reply, wait) = reply_channel();
-    // The channel records the calling process (OTP's `From`).
-    if reply.caller() == Some(addr.pid()) {
-        return Err(CallError::CallingSelf);
-    }
-    match addr.try_send_deferred(ServerMsg::Call(request, reply)) {
-        Ok(delivery) => Ok((wait, delivery)),
-        Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
-        Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),
-    }
-}
-
 fn wait_error(e: WaitError) -> CallError {
     match e {
         WaitError::Timeout => CallError::Timeout,
@@ -275,6 +257,8 @@ fn wait_error(e: WaitError) -> CallError {
         WaitError::Exited(reason) => CallError::Exited(reason),
         WaitError::Deadlock(cycle) => CallError::Deadlock(cycle),
         WaitError::CallerExiting => CallError::CallerExiting,
+        WaitError::CallingSelf => CallError::CallingSelf,
+        WaitError::MailboxFull => CallError::MailboxFull,
         other => CallError::Exited(ExitReason::custom(other)),
     }
 }

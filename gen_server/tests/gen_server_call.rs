@@ -371,10 +371,10 @@ fn rule_65_a_timed_out_request_stays_with_the_server() {
     });
 }
 
-/// Rule 65 for a caller inside a process whose callee was idle (the
-/// runtime may then run the callee's handler on the caller's thread): a
-/// reply that comes only after the timeout expired is not returned — the
-/// call fails with `Timeout`.
+/// Rule 65 for a caller inside a process whose callee was idle: the caller
+/// gets `Timeout` when its timeout expires, while the handler still runs
+/// (it waits for a gate that opens only after the call has returned). A
+/// caller with a timeout never runs the handler on its own thread.
 #[test]
 fn rule_65_a_caller_in_a_process_times_out_while_the_handler_runs() {
     each_virtual_runtime(|rt| {
@@ -394,9 +394,10 @@ fn rule_65_a_caller_in_a_process_times_out_while_the_handler_runs() {
             .map(|_| ())
         });
         expect_event(&probe, |e| *e == Ev::Mark("handling"));
+        wait_timers(rt, 1);
         rt.advance(Duration::from_secs(5));
-        gate.open();
         assert_eq!(finished(&pending), Err(CallError::Timeout));
+        gate.open();
     });
 }
 
@@ -605,9 +606,9 @@ fn a_call_cycle_through_a_busy_server_fails_with_deadlock() {
         let _opener = gate.opener();
         hold(&b, &probe, &gate);
         let pending = call_cycle(&a, &b);
-        // A's call timeout: A waits on B. (The client, a plain thread,
-        // runs A's handler itself, so its own wait has not begun.)
-        wait_timers(rt, 1);
+        // Two call timeouts: the client's (a plain thread with a timeout
+        // never runs A's handler itself) and A's, waiting on B.
+        wait_timers(rt, 2);
         gate.open();
         expect_deadlock(finished(&pending), &[a.pid(), b.pid()]);
         assert_eq!(rt.now(), Duration::ZERO);

@@ -472,9 +472,11 @@ fn rule_55_start_timeout_spares_a_linked_caller() {
             rt.advance(Duration::from_millis(999));
             assert_pending(&started);
             rt.advance(Duration::from_millis(1));
-            gate.open();
             assert_eq!(finished(&started), Err(StartError::Timeout));
-            assert!(rt.process_info(pid).is_none());
+            gate.open();
+            rotp_runtime::testing::assert_eventually(TIMEOUT, "the server is gone", || {
+                rt.process_info(pid).is_none()
+            });
             // The caller survives and holds no EXIT.
             assert_eq!(in_host(&parent, |ctx| ctx.pid()), parent.pid());
             refute_event(&probe, |e| matches!(e, Ev::HostExit(..)));
@@ -522,11 +524,16 @@ fn expect_slow_init_killed(
     assert_pending(started);
     assert!(rt.is_alive(pid));
     rt.advance(Duration::from_millis(1));
-    rotp_runtime::testing::assert_eventually(TIMEOUT, "the server is killed", || !rt.is_alive(pid));
-    gate.open();
+    // The start returns while init still runs: its timeout bounds it.
     assert_eq!(finished(started), Err(StartError::Timeout));
+    assert!(!rt.is_alive(pid), "the server is killed");
+    assert!(!gate.is_open());
+    // Once init returns the kill takes effect and the name is released.
+    gate.open();
     expect_event(probe, |e| *e == Ev::Mark("init saw the kill"));
-    assert!(rt.process_info(pid).is_none());
+    rotp_runtime::testing::assert_eventually(TIMEOUT, "the server is gone", || {
+        rt.process_info(pid).is_none()
+    });
     assert_eq!(rt.whereis("r55"), None);
 }
 

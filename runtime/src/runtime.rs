@@ -139,6 +139,7 @@ impl Shared {
                 monitor,
                 trap_exit: opts.trap_exit,
                 budget: opts.reductions.unwrap_or(self.config.reductions),
+                callers_run: opts.callers_run,
                 mailbox_limit: opts.mailbox_limit,
                 overflow: opts.overflow,
             },
@@ -185,6 +186,7 @@ pub struct SpawnOptions {
     monitor: bool,
     trap_exit: bool,
     reductions: Option<u32>,
+    callers_run: bool,
     mailbox_limit: u32,
     overflow: Overflow,
 }
@@ -216,6 +218,22 @@ impl SpawnOptions {
     /// Reductions per slice for this process.
     pub fn reductions(mut self, n: u32) -> Self {
         self.reductions = Some(n.max(1));
+        self
+    }
+
+    /// Lets a caller whose call wakes this process run the handler that
+    /// answers it on the caller's own thread, whatever the caller's timeout
+    /// — the fastest call, with no hand-off to a worker and back.
+    ///
+    /// By default only a caller that waits without a timeout does that
+    /// (see [`ReplyWait::call`](crate::ReplyWait::call)): while a handler
+    /// runs on the caller's stack nothing can end the caller's wait. With
+    /// this option a caller's timeout bounds its wait for a *busy* process
+    /// only; a handler it runs itself holds it for as long as the handler
+    /// takes (a reply made after the deadline is still refused as late).
+    /// Meant for processes whose handlers are short and never block.
+    pub fn callers_run(mut self, on: bool) -> Self {
+        self.callers_run = on;
         self
     }
 

@@ -144,8 +144,12 @@ pub(crate) struct Header {
     pub(crate) trap_exit: AtomicBool,
     /// The timers aimed at this process, dropped at its exit (rule 39).
     pub(crate) timers: TimerList,
-    /// Reductions per slice before the process yields.
-    pub(crate) budget: u32,
+    /// Reductions per slice before the process yields (the low 31 bits),
+    /// and in the top bit whether a caller that wakes the process may run
+    /// its handler whatever the caller's timeout
+    /// (`SpawnOptions::callers_run`): one word for both keeps the header
+    /// small.
+    slice: u32,
     pub(crate) pid: Pid,
     pub(crate) parent: Pid,
     pub(crate) shared: Arc<Shared>,
@@ -165,7 +169,23 @@ pub(crate) struct Header {
     batched: AtomicU32,
 }
 
+/// The top bit of `Header::slice`.
+const CALLERS_RUN: u32 = 1 << 31;
+/// The largest reduction budget: the bits below [`CALLERS_RUN`].
+const MAX_BUDGET: u32 = CALLERS_RUN - 1;
+
 impl Header {
+    /// Reductions per slice before the process yields.
+    pub(crate) fn budget(&self) -> u32 {
+        self.slice & MAX_BUDGET
+    }
+
+    /// Whether a caller whose call wakes the process may run its handler
+    /// whatever the caller's timeout.
+    pub(crate) fn callers_run(&self) -> bool {
+        self.slice & CALLERS_RUN != 0
+    }
+
     /// Marks the process exiting (see [`State::mark_exiting`]). The
     /// runner's copy is set first, so no handler starts after the state
     /// says exiting.
@@ -256,6 +276,7 @@ pub(crate) struct Spawn {
     pub(crate) monitor: Option<crate::monitor::MonitorRef>,
     pub(crate) trap_exit: bool,
     pub(crate) budget: u32,
+    pub(crate) callers_run: bool,
     pub(crate) mailbox_limit: u32,
     pub(crate) overflow: Overflow,
 }
@@ -287,7 +308,8 @@ impl<P: Process> Pcb<P> {
                         relations: Mutex::new(relations),
                         reductions: AtomicU64::new(0),
                         handled: AtomicU64::new(0),
-                        budget: opts.budget,
+                        slice: opts.budget.min(MAX_BUDGET)
+                            | if opts.callers_run { CALLERS_RUN } else { 0 },
                         waiting_on: AtomicU64::new(0),
                         shared: shared.clone(),
                         exiting: AtomicBool::new(false),
@@ -394,7 +416,7 @@ impl<P: Process> Pcb<P> {
         let state = &self.port.header.state;
         let mut budget = match flags.for_caller {
             true => 1,
-            false => i64::from(self.port.header.budget),
+            false => i64::from(self.port.header.budget()),
         };
         if !*started {
             *started = true;
