@@ -24,6 +24,7 @@ mod router;
 mod send;
 mod sink;
 mod term;
+pub mod testing;
 mod watch;
 
 pub use dest::Dest;

@@ -23,11 +23,17 @@ fn calls_by_name_and_by_pid_from_a_plain_thread() {
     let (_rt, node) = rotp_node(&c);
     let mut erl = erl_with_counter(&c);
     let server = ("counter", erl.name.as_str());
-    assert_eq!(node.call::<i64>(server, Term::atom("increment"), T).unwrap(), 1);
-    assert_eq!(node.call::<i64>(server, Term::atom("increment"), T).unwrap(), 2);
-    let reply: Result<i64, String> = node
-        .call(server, (Term::atom("add"), 10), T)
-        .unwrap();
+    assert_eq!(
+        node.call::<i64>(server, Term::atom("increment"), T)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        node.call::<i64>(server, Term::atom("increment"), T)
+            .unwrap(),
+        2
+    );
+    let reply: Result<i64, String> = node.call(server, (Term::atom("add"), 10), T).unwrap();
     assert_eq!(reply, Ok(12));
 
     let s = erl_pid(&mut erl, &node, "S");
@@ -43,7 +49,8 @@ fn calls_from_a_process_and_casts() {
     let actor = Actor::spawn(&rt, &node, false);
     let (n, e) = (node.clone(), erl.name.clone());
     let got = actor.run(move |_ctx| {
-        n.cast(("counter", e.as_str()), (Term::atom("add"), 5)).unwrap();
+        n.cast(("counter", e.as_str()), (Term::atom("add"), 5))
+            .unwrap();
         n.call::<i64>(("counter", e.as_str()), Term::atom("get"), T)
     });
     assert_eq!(got.unwrap(), 5);
@@ -64,11 +71,19 @@ fn call_errors_are_typed() {
     ));
     // A slow server.
     assert!(matches!(
-        node.call::<Term>(("counter", e), (Term::atom("sleep"), 1000), Duration::from_millis(100)),
+        node.call::<Term>(
+            ("counter", e),
+            (Term::atom("sleep"), 1000),
+            Duration::from_millis(100)
+        ),
         Err(CallError::Timeout)
     ));
     // The late reply is dropped; the next call gets its own answer.
-    assert_eq!(node.call::<i64>(("counter", e), Term::atom("get"), T).unwrap(), 0);
+    assert_eq!(
+        node.call::<i64>(("counter", e), Term::atom("get"), T)
+            .unwrap(),
+        0
+    );
     // A reply of the wrong type.
     assert!(matches!(
         node.call::<String>(("counter", e), Term::atom("get"), T),
@@ -76,7 +91,8 @@ fn call_errors_are_typed() {
     ));
     // A deferred reply (gen_server:reply/2 from elsewhere) arrives.
     assert_eq!(
-        node.call::<Term>(("counter", e), (Term::atom("defer"), 50), T).unwrap(),
+        node.call::<Term>(("counter", e), (Term::atom("defer"), 50), T)
+            .unwrap(),
         Term::atom("deferred")
     );
     // A server that crashes during the call.
@@ -101,7 +117,11 @@ fn a_call_whose_node_dies_fails_with_noconnection() {
     let n = node.clone();
     let e = erl.name.clone();
     let caller = std::thread::spawn(move || {
-        n.call::<Term>(("counter", e.as_str()), (Term::atom("sleep"), 60_000), Duration::from_secs(30))
+        n.call::<Term>(
+            ("counter", e.as_str()),
+            (Term::atom("sleep"), 60_000),
+            Duration::from_secs(30),
+        )
     });
     // Let the call reach the server, then kill its node.
     erl.eval_until(
@@ -109,5 +129,8 @@ fn a_call_whose_node_dies_fails_with_noconnection() {
         "{timer,sleep,1}",
     );
     erl.kill();
-    assert!(matches!(caller.join().unwrap(), Err(CallError::NoConnection)));
+    assert!(matches!(
+        caller.join().unwrap(),
+        Err(CallError::NoConnection)
+    ));
 }
