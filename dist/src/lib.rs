@@ -31,6 +31,7 @@ pub use dest::Dest;
 pub use error::{CallError, ConnectError, SendError, StartError};
 pub use node::{Node, NodeBuilder};
 pub use reason::{exit_reason_from_term, reason_to_term};
+pub use rotp_dist_derive::{FromTerm, ToTerm};
 pub use term::{
     Atom, BadMessage, BigInt, BitBinary, DecodeError, DecodeLimits, EncodeError, FromTerm,
     FromTermError, Fun, Inbound, RemotePid, RemotePort, RemoteRef, Term, ToTerm, MAX_ATOM_CHARS,
