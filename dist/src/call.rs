@@ -139,7 +139,7 @@ pub(crate) enum ReplyTo {
 }
 
 /// The frame answering `from` (a `{Pid, Tag}`), sent by `me`.
-pub(crate) fn reply_frame(me: &RemotePid, from: &Term, _tag: &Term, reply: Term) -> Option<Frame> {
+pub(crate) fn reply_frame(me: &RemotePid, from: &Term, reply: Term) -> Option<Frame> {
     let (to, msg) = reply_target(from, reply)?;
     let frame = match to {
         ReplyTo::Alias(alias) => Frame::alias_send(me, &alias, &msg),

@@ -11,6 +11,7 @@ mod dest;
 mod epmd;
 mod error;
 mod flags;
+mod gen;
 mod handshake;
 mod kernel;
 mod md5;
@@ -29,6 +30,7 @@ mod watch;
 
 pub use dest::Dest;
 pub use error::{CallError, ConnectError, SendError, StartError};
+pub use gen::{GenFrom, GenMessage};
 pub use node::{Node, NodeBuilder};
 pub use reason::{exit_reason_from_term, reason_to_term};
 pub use rotp_dist_derive::{FromTerm, ToTerm};

@@ -288,11 +288,9 @@ fn net_kernel(
     };
     if let Some([caller, request]) = msg.tagged("$gen_call") {
         if request.tagged("is_auth").is_some() {
-            if let Some([_, tag]) = caller.as_tuple() {
-                let me = shared.remote_pid(shared.kernel_pid());
-                if let Some(frame) = crate::call::reply_frame(&me, caller, tag, Term::atom("yes")) {
-                    reply(shared, conn, Ok(frame));
-                }
+            let me = shared.remote_pid(shared.kernel_pid());
+            if let Some(frame) = crate::call::reply_frame(&me, caller, Term::atom("yes")) {
+                reply(shared, conn, Ok(frame));
             }
             return;
         }
