@@ -8,6 +8,8 @@
 //!   ([`rotp_gen_server`]).
 //! - [`supervisor`]: supervision trees, DynamicSupervisor and
 //!   TaskSupervisor ([`rotp_supervisor`]).
+//! - `dist` (with the `dist` feature): the runtime as a node of an
+//!   Erlang/Elixir cluster (`rotp_dist`).
 //!
 //! ```
 //! use rotp::prelude::*;
@@ -22,6 +24,9 @@
 pub use rotp_gen_server as gen_server;
 pub use rotp_runtime as runtime;
 pub use rotp_supervisor as supervisor;
+
+#[cfg(feature = "dist")]
+pub use rotp_dist as dist;
 
 /// The names most programs need.
 pub mod prelude {

@@ -129,3 +129,14 @@ mod task_supervisor;
 fn task_supervisor() {
     task_supervisor::run();
 }
+
+// Needs Erlang/OTP (`escript`): run with `--features dist`.
+#[cfg(feature = "dist")]
+#[path = "../examples/cluster.rs"]
+mod cluster;
+
+#[cfg(feature = "dist")]
+#[test]
+fn cluster() {
+    cluster::run();
+}
