@@ -71,7 +71,7 @@ fn run_client(node: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn run() {
+pub(crate) fn run() {
     let rt = Runtime::new().unwrap();
     let name = format!("rotp_example_{}@127.0.0.1", std::process::id());
     let node = start(&rt, &name);

@@ -16,6 +16,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::time::Instant;
 
 use crate::error::ConnectError;
 use crate::flags;
@@ -29,14 +30,15 @@ pub(crate) struct Local<'a> {
     pub(crate) creation: u32,
     pub(crate) flags: u64,
     pub(crate) cookie: &'a [u8],
+    /// When the whole handshake must be done: a peer that trickles bytes
+    /// cannot hold a handshake thread longer.
+    pub(crate) deadline: Instant,
 }
 
 /// The node at the other end, once the handshake is done.
 #[derive(Debug, Clone)]
 pub(crate) struct Peer {
     pub(crate) name: Atom,
-    pub(crate) flags: u64,
-    pub(crate) creation: u32,
 }
 
 /// What the acceptor answers to a node's name (`send_status`).
@@ -75,9 +77,30 @@ fn send(stream: &mut TcpStream, body: &[u8]) -> Result<(), ConnectError> {
     stream.write_all(&packet).map_err(ConnectError::from_io)
 }
 
-fn recv(stream: &mut TcpStream) -> Result<Vec<u8>, ConnectError> {
+/// Fills `buf` before `deadline`, however the bytes trickle in.
+fn read_by(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), ConnectError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ConnectError::Timeout);
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(ConnectError::Io)?;
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) => return Err(ConnectError::Io(io::ErrorKind::UnexpectedEof.into())),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ConnectError::from_io(e)),
+        }
+    }
+    Ok(())
+}
+
+fn recv(stream: &mut TcpStream, deadline: Instant) -> Result<Vec<u8>, ConnectError> {
     let mut len = [0u8; 2];
-    stream.read_exact(&mut len).map_err(ConnectError::from_io)?;
+    read_by(stream, &mut len, deadline)?;
     let len = usize::from(u16::from_be_bytes(len));
     if len == 0 || len > MAX_PACKET {
         return Err(ConnectError::Protocol(format!(
@@ -85,9 +108,7 @@ fn recv(stream: &mut TcpStream) -> Result<Vec<u8>, ConnectError> {
         )));
     }
     let mut body = vec![0u8; len];
-    stream
-        .read_exact(&mut body)
-        .map_err(ConnectError::from_io)?;
+    read_by(stream, &mut body, deadline)?;
     Ok(body)
 }
 
@@ -147,9 +168,9 @@ fn name_message(local: &Local<'_>, challenge: Option<u32>) -> Vec<u8> {
     body
 }
 
-fn check_flags(peer_flags: u64) -> Result<u64, ConnectError> {
+fn check_flags(peer_flags: u64) -> Result<(), ConnectError> {
     match flags::missing(peer_flags) {
-        0 => Ok(flags::expand(peer_flags)),
+        0 => Ok(()),
         missing => Err(ConnectError::Incompatible(missing)),
     }
 }
@@ -162,7 +183,7 @@ pub(crate) fn initiate(
 ) -> Result<Peer, ConnectError> {
     send(stream, &name_message(local, None))?;
 
-    let status = recv(stream)?;
+    let status = recv(stream, local.deadline)?;
     let status = match status.split_first() {
         Some((b's', rest)) => String::from_utf8_lossy(rest).into_owned(),
         _ => return Err(ConnectError::Protocol("expected a status".into())),
@@ -175,14 +196,14 @@ pub(crate) fn initiate(
         other => return Err(ConnectError::Refused(other.to_owned())),
     }
 
-    let challenge = recv(stream)?;
+    let challenge = recv(stream, local.deadline)?;
     let mut f = Fields(&challenge);
     if f.take(1)? != b"N" {
         return Err(ConnectError::Protocol("expected the challenge".into()));
     }
     let peer_flags = f.u64()?;
     let their_challenge = f.u32()?;
-    let creation = f.u32()?;
+    let _creation = f.u32()?;
     let name = f.name()?;
     if &name != expected {
         return Err(ConnectError::NameMismatch {
@@ -190,7 +211,7 @@ pub(crate) fn initiate(
             found: name.as_str().to_owned(),
         });
     }
-    let peer_flags = check_flags(peer_flags)?;
+    check_flags(peer_flags)?;
 
     let our_challenge = random_u32();
     let mut reply = vec![b'r'];
@@ -199,7 +220,7 @@ pub(crate) fn initiate(
     send(stream, &reply)?;
 
     // A peer with another cookie closes the connection here.
-    let ack = match recv(stream) {
+    let ack = match recv(stream, local.deadline) {
         Ok(ack) => ack,
         Err(ConnectError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
             return Err(ConnectError::BadCookie)
@@ -214,11 +235,7 @@ pub(crate) fn initiate(
     if !md5::same_digest(&digest, &md5::digest(our_challenge, local.cookie)) {
         return Err(ConnectError::BadCookie);
     }
-    Ok(Peer {
-        name,
-        flags: peer_flags,
-        creation,
-    })
+    Ok(Peer { name })
 }
 
 /// Runs the handshake as the node that was dialled (`B`). `admit` sees
@@ -228,7 +245,7 @@ pub(crate) fn accept(
     local: &Local<'_>,
     admit: impl FnOnce(&Atom, u32) -> Admission,
 ) -> Result<Peer, ConnectError> {
-    let hello = recv(stream)?;
+    let hello = recv(stream, local.deadline)?;
     let mut f = Fields(&hello);
     match f.take(1)? {
         b"N" => {}
@@ -243,13 +260,10 @@ pub(crate) fn accept(
     let peer_flags = f.u64()?;
     let creation = f.u32()?;
     let name = f.name()?;
-    let peer_flags = match check_flags(peer_flags) {
-        Ok(fl) => fl,
-        Err(e) => {
-            let _ = send(stream, b"snot_allowed");
-            return Err(e);
-        }
-    };
+    if let Err(e) = check_flags(peer_flags) {
+        let _ = send(stream, b"snot_allowed");
+        return Err(e);
+    }
 
     let admission = admit(&name, creation);
     let mut status = vec![b's'];
@@ -258,7 +272,7 @@ pub(crate) fn accept(
     match admission {
         Admission::Ok | Admission::OkSimultaneous => {}
         Admission::Alive => {
-            let answer = recv(stream)?;
+            let answer = recv(stream, local.deadline)?;
             if answer != b"strue" {
                 return Err(ConnectError::Refused(
                     "the peer kept its earlier connection".into(),
@@ -273,7 +287,7 @@ pub(crate) fn accept(
     let our_challenge = random_u32();
     send(stream, &name_message(local, Some(our_challenge)))?;
 
-    let reply = recv(stream)?;
+    let reply = recv(stream, local.deadline)?;
     let mut f = Fields(&reply);
     if f.take(1)? != b"r" {
         return Err(ConnectError::Protocol(
@@ -288,9 +302,5 @@ pub(crate) fn accept(
     let mut ack = vec![b'a'];
     ack.extend_from_slice(&md5::digest(their_challenge, local.cookie));
     send(stream, &ack)?;
-    Ok(Peer {
-        name,
-        flags: peer_flags,
-        creation,
-    })
+    Ok(Peer { name })
 }

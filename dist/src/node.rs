@@ -47,6 +47,26 @@ pub(crate) struct Options {
     pub(crate) epmd_port: u16,
 }
 
+/// What an incoming handshake completes: the connection it attaches to,
+/// the one it replaces (a peer that restarted before its old connection
+/// was noticed as lost), and whether the connection was made for it (and
+/// is to be failed if the handshake fails).
+struct Plan {
+    conn: Arc<Conn>,
+    replaces: Option<Arc<Conn>>,
+    fresh: bool,
+}
+
+impl Plan {
+    fn fresh(conn: Arc<Conn>) -> Plan {
+        Plan {
+            conn,
+            replaces: None,
+            fresh: true,
+        }
+    }
+}
+
 /// The most incoming handshakes run at once; more connections wait in
 /// the listen backlog.
 const MAX_HANDSHAKES: usize = 32;
@@ -141,6 +161,7 @@ impl Shared {
             creation: self.creation,
             flags,
             cookie: &self.cookie.0,
+            deadline: Instant::now() + self.opts.setup_timeout,
         }
     }
 
@@ -267,10 +288,7 @@ impl Shared {
         {
             return;
         }
-        // The connection the handshake will attach to, and the one it
-        // replaces (a peer that restarted before its old connection was
-        // noticed as lost).
-        let mut plan: Option<(Arc<Conn>, Option<Arc<Conn>>, bool)> = None;
+        let mut plan: Option<Plan> = None;
         let local = self.local();
         let result = handshake::accept(&mut stream, &local, |peer, _creation| {
             let (admission, chosen) = self.admit(peer);
@@ -279,10 +297,10 @@ impl Shared {
         });
         match result {
             Ok(peer) => {
-                let Some((conn, replaced, _fresh)) = plan else {
+                let Some(Plan { conn, replaces, .. }) = plan else {
                     return;
                 };
-                if let Some(old) = replaced {
+                if let Some(old) = replaces {
                     self.on_down(&old, NodeDownReason::Replaced);
                     self.conns.lock().insert(conn.peer.clone(), conn.clone());
                 }
@@ -293,7 +311,7 @@ impl Shared {
             Err(e) => {
                 let who = plan
                     .as_ref()
-                    .map(|(c, _, _)| c.peer.to_string())
+                    .map(|p| p.conn.peer.to_string())
                     .unwrap_or_else(|| "a peer".into());
                 match &e {
                     ConnectError::BadCookie => {
@@ -301,7 +319,12 @@ impl Shared {
                     }
                     e => log::info!("incoming connection from {who} failed: {e}"),
                 }
-                if let Some((conn, None, true)) = plan {
+                if let Some(Plan {
+                    conn,
+                    replaces: None,
+                    fresh: true,
+                }) = plan
+                {
                     self.fail(&conn, e);
                 }
             }
@@ -310,7 +333,7 @@ impl Shared {
 
     /// Decides the status for a node that dials us, and which connection
     /// its handshake will complete.
-    fn admit(&self, peer: &Atom) -> (Admission, Option<(Arc<Conn>, Option<Arc<Conn>>, bool)>) {
+    fn admit(&self, peer: &Atom) -> (Admission, Option<Plan>) {
         if self.is_stopping() || *peer == self.name {
             return (Admission::NotAllowed, None);
         }
@@ -322,13 +345,20 @@ impl Shared {
                     peer.clone(),
                 ));
                 conns.insert(peer.clone(), c.clone());
-                (Admission::Ok, Some((c, None, true)))
+                (Admission::Ok, Some(Plan::fresh(c)))
             }
             Some(c) => match c.state() {
                 ConnState::Pending if c.dialling.load(Acquire) => {
                     // Both dial at once: the greater name's attempt wins.
                     if peer.as_str() > self.name.as_str() {
-                        (Admission::OkSimultaneous, Some((c, None, false)))
+                        (
+                            Admission::OkSimultaneous,
+                            Some(Plan {
+                                conn: c,
+                                replaces: None,
+                                fresh: false,
+                            }),
+                        )
                     } else {
                         (Admission::Nok, None)
                     }
@@ -339,7 +369,14 @@ impl Shared {
                         self.next_conn.fetch_add(1, Relaxed),
                         peer.clone(),
                     ));
-                    (Admission::Alive, Some((fresh, Some(c), false)))
+                    (
+                        Admission::Alive,
+                        Some(Plan {
+                            conn: fresh,
+                            replaces: Some(c),
+                            fresh: false,
+                        }),
+                    )
                 }
                 ConnState::Down(_) => {
                     let fresh = Arc::new(Conn::new(
@@ -347,7 +384,7 @@ impl Shared {
                         peer.clone(),
                     ));
                     conns.insert(peer.clone(), fresh.clone());
-                    (Admission::Ok, Some((fresh, None, true)))
+                    (Admission::Ok, Some(Plan::fresh(fresh)))
                 }
             },
         }

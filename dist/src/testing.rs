@@ -57,6 +57,7 @@ impl RawPeer {
             creation,
             flags: flags::OFFERED,
             cookie: cookie.as_bytes(),
+            deadline: std::time::Instant::now() + Duration::from_secs(10),
         };
         handshake::initiate(&mut stream, &local, &target)?;
         Ok(RawPeer {

@@ -6,9 +6,9 @@ mod common;
 use std::sync::mpsc;
 
 use common::{cookie, init_log, rotp_node, Erl, TIMEOUT};
-use rotp_dist::{FromTerm, GenMessage, Node, Term, ToTerm};
+use rotp_dist::{FromTerm, GenMessage, Node};
 
-#[derive(Debug, PartialEq, FromTerm, ToTerm)]
+#[derive(Debug, PartialEq, FromTerm)]
 enum Req {
     Increment,
     Get,
@@ -74,7 +74,6 @@ fn gen_server_call_and_cast_reach_a_rotp_process() {
         )),
         "16"
     );
-    let _ = Req::Get.to_term();
 }
 
 #[test]

@@ -185,3 +185,36 @@ fn the_node_answers_over_a_raw_connection() {
     let tail = &frame[frame.len() - 7..];
     assert_eq!(tail, Term::atom("ping").to_bytes().unwrap().as_slice());
 }
+
+#[test]
+fn a_handshake_trickled_byte_by_byte_is_cut_off() {
+    init_log();
+    let c = cookie();
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let node = Node::builder(&format!("{}@127.0.0.1", unique("rotp")))
+        .cookie(&c)
+        .setup_timeout(Duration::from_secs(1))
+        .start(&rt)
+        .unwrap();
+    let mut s = std::net::TcpStream::connect(node.listen_addr()).unwrap();
+    let mut writer = s.try_clone().unwrap();
+    // A plausible send_name header, one byte at a time, for far longer
+    // than the setup timeout.
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for b in std::iter::repeat_n([0u8, 40, b'N'], 30).flatten() {
+            if writer.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut buf = [0u8; 16];
+    match s.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("expected the node to close the connection, got {other:?}"),
+    }
+}

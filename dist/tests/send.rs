@@ -6,7 +6,7 @@ mod common;
 use std::sync::mpsc;
 
 use common::{cookie, init_log, rotp_node, Erl, TIMEOUT};
-use rotp_dist::{BadMessage, FromTerm, FromTermError, Term, ToTerm};
+use rotp_dist::{BadMessage, FromTerm, FromTermError, Term};
 
 /// A rotp process that passes every term it gets to the test.
 fn forwarder(rt: &rotp_runtime::Runtime) -> (rotp_runtime::Addr<Term>, mpsc::Receiver<Term>) {
@@ -182,5 +182,4 @@ fn a_large_binary_crosses_both_ways() {
         node.name().as_str()
     );
     assert_eq!(erl.eval(&expr), "true");
-    let _ = ().to_term();
 }

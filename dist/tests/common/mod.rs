@@ -243,9 +243,12 @@ pub(crate) enum Event {
     Node(rotp_dist::NodeEvent),
 }
 
+/// A closure an [`Actor`] runs as itself.
+pub(crate) type Job = Box<dyn FnOnce(&mut rotp_runtime::Context<'_, Act>) + Send>;
+
 /// What an [`Actor`] takes: a closure to run as the process, or a term.
 pub(crate) enum Act {
-    Run(Box<dyn FnOnce(&mut rotp_runtime::Context<'_, Act>) + Send>),
+    Run(Job),
     Term(rotp_dist::Term),
     Node(rotp_dist::NodeEvent),
 }
