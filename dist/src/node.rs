@@ -424,9 +424,9 @@ impl Shared {
             targets
                 .into_iter()
                 .filter_map(|t| {
-                    let addr = proxies.by_target.remove(&t)?;
-                    proxies.by_pid.remove(&addr.pid());
-                    Some(addr)
+                    let proxy = proxies.by_target.remove(&t)?;
+                    proxies.by_pid.remove(&proxy.addr.pid());
+                    Some(proxy.addr)
                 })
                 .collect()
         };
@@ -619,8 +619,11 @@ impl NodeBuilder {
     }
 
     /// Whether the node is hidden (default `true`): it connects and is
-    /// reached like any node but is not part of `global`'s fully connected
-    /// cluster, and Erlang lists it in `nodes(hidden)`, not `nodes()`.
+    /// reached like any node, and Erlang lists it in `nodes(hidden)`, not
+    /// `nodes()`. A published node (`false`) is listed in `nodes()`, but
+    /// `global` on the Erlang nodes then waits for a name server rotp does
+    /// not run (`global:sync()` blocks there): publish only in clusters that
+    /// do not use `global`.
     pub fn hidden(mut self, hidden: bool) -> Self {
         self.opts.hidden = hidden;
         self

@@ -19,9 +19,13 @@
 //! - When the connection is lost the proxy exits with `noconnection`, and
 //!   the runtime's own machinery gives every linked process its `EXIT` and
 //!   every monitor its `DOWN`.
-//! - A proxy whose relations are all gone retires after lingering a few
-//!   seconds (so that the pid an `EXIT` or `DOWN` came from can still be
-//!   resolved with `Node::remote_of` while it is handled). It retires
+//! - The monitors the target holds on local processes live in a table the
+//!   connection's reader updates itself: a remote `gen_server:call`, which
+//!   monitors and demonitors its server once per call, costs no message to
+//!   the proxy once the proxy watches that server.
+//! - Every few seconds a proxy looks whether it still stands for anything
+//!   and retires if not; so the pid an `EXIT` or `DOWN` came from can still
+//!   be resolved with `Node::remote_of` while it is handled. It retires
 //!   under the node's proxy table lock and only with an empty mailbox, so
 //!   nobody can reach it between its decision and its exit (relations are
 //!   added under the same lock).
@@ -32,6 +36,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
 
 use rotp_runtime::{Context, Down, ExitReason, MonitorRef, Pid, Process};
 
@@ -103,14 +109,9 @@ pub(crate) enum ProxyMsg {
         to: Pid,
         reason: Term,
     },
-    RemoteMonitor {
-        to: Pid,
-        named: Option<Atom>,
-        mref: RemoteRef,
-    },
-    RemoteDemonitor {
-        mref: RemoteRef,
-    },
+    /// The target monitors local `Pid` (its monitors are in the shared
+    /// [`Inbound`] table): the proxy watches the process.
+    WatchLocal(Pid),
     RemoteDown {
         mref: RemoteRef,
         reason: Term,
@@ -121,7 +122,8 @@ pub(crate) enum ProxyMsg {
     Retire,
 }
 
-/// How long an idle proxy lingers before it retires.
+/// How often a proxy looks whether it can retire (so an idle proxy lingers
+/// between one and two of these).
 const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,13 +139,65 @@ struct OutMonitor {
     mref: MonitorRef,
 }
 
-/// A monitor the target holds on a local process (through the proxy's
-/// own runtime monitor).
-struct InMonitor {
-    remote: RemoteRef,
-    /// How the remote named the process: its name, if by name.
-    named: Option<Atom>,
-    local: Pid,
+/// The monitors the target holds on local processes, shared between the
+/// proxy and the connection's reader: the reader adds and removes the
+/// monitors of a process the proxy already watches without a message to
+/// the proxy (a remote `gen_server:call` makes and drops one per call), and
+/// the proxy makes one runtime monitor per watched process.
+///
+/// Lock order: the node's proxy table, then this.
+#[derive(Default)]
+pub(crate) struct Inbound {
+    locals: HashMap<Pid, Watched>,
+    by_ref: HashMap<RemoteRef, Pid>,
+}
+
+struct Watched {
+    /// The proxy's runtime monitor on the process, once made.
+    mref: Option<MonitorRef>,
+    /// The target's monitors on it, with the name it was monitored by.
+    refs: Vec<(RemoteRef, Option<Atom>)>,
+}
+
+impl Inbound {
+    /// Records that the target monitors `local` with `mref` (by `named`,
+    /// if by name). Returns true if the proxy must start watching
+    /// `local`.
+    pub(crate) fn add(&mut self, local: Pid, mref: RemoteRef, named: Option<Atom>) -> bool {
+        self.by_ref.insert(mref.clone(), local);
+        match self.locals.get_mut(&local) {
+            Some(w) => {
+                w.refs.push((mref, named));
+                false
+            }
+            None => {
+                self.locals.insert(
+                    local,
+                    Watched {
+                        mref: None,
+                        refs: vec![(mref, named)],
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// The target dropped monitor `mref`.
+    pub(crate) fn remove(&mut self, mref: &RemoteRef) {
+        if let Some(local) = self.by_ref.remove(mref) {
+            if let Some(w) = self.locals.get_mut(&local) {
+                w.refs.retain(|(r, _)| r != mref);
+            }
+        }
+    }
+}
+
+/// A proxy as the node's table holds it.
+#[derive(Clone)]
+pub(crate) struct ProxyHandle {
+    pub(crate) addr: rotp_runtime::Addr<ProxyMsg>,
+    pub(crate) inbound: Arc<Mutex<Inbound>>,
 }
 
 pub(crate) struct Proxy {
@@ -156,15 +210,14 @@ pub(crate) struct Proxy {
     /// exit: watcher → (the proxy's mref, how many monitors it holds).
     watchers: HashMap<Pid, (MonitorRef, usize)>,
     watcher_mrefs: HashMap<MonitorRef, Pid>,
-    inbound: HashMap<MonitorRef, InMonitor>,
-    in_by_remote: HashMap<RemoteRef, MonitorRef>,
+    inbound: Arc<Mutex<Inbound>>,
+    /// The proxy's runtime monitors on watched local processes.
+    watching: HashMap<MonitorRef, Pid>,
     next_unlink: u64,
-    /// A `Retire` is on its way.
-    retire_pending: bool,
 }
 
 impl Proxy {
-    pub(crate) fn new(shared: &Arc<Shared>, target: Target) -> Proxy {
+    pub(crate) fn new(shared: &Arc<Shared>, target: Target, inbound: Arc<Mutex<Inbound>>) -> Proxy {
         Proxy {
             shared: Arc::downgrade(shared),
             target,
@@ -173,10 +226,9 @@ impl Proxy {
             out_by_mref: HashMap::new(),
             watchers: HashMap::new(),
             watcher_mrefs: HashMap::new(),
-            inbound: HashMap::new(),
-            in_by_remote: HashMap::new(),
+            inbound,
+            watching: HashMap::new(),
             next_unlink: 0,
-            retire_pending: false,
         }
     }
 
@@ -218,31 +270,20 @@ impl Proxy {
     }
 
     fn idle(&self) -> bool {
-        self.links.is_empty() && self.out.is_empty() && self.inbound.is_empty()
+        self.links.is_empty() && self.out.is_empty() && self.inbound.lock().by_ref.is_empty()
     }
 
-    /// Arranges to retire, after lingering, if nothing is left to stand
-    /// for.
-    fn maybe_retire(&mut self, ctx: &mut Context<'_, ProxyMsg>) {
-        if self.idle() && !self.retire_pending {
-            self.retire_pending = true;
-            ctx.send_after_self(LINGER, ProxyMsg::Retire);
-        }
-    }
-
-    /// Retires if still idle and nothing waits in the mailbox.
+    /// Retires if idle and nothing waits in the mailbox; else looks again
+    /// after [`LINGER`]. Under the node's proxy table lock, so that no
+    /// relation can be added between the decision and the exit.
     fn retire(&mut self, shared: &Shared, ctx: &mut Context<'_, ProxyMsg>) {
-        self.retire_pending = false;
-        if !self.idle() {
-            return;
-        }
         let mut proxies = shared.proxies.lock();
-        if ctx.mailbox_len() > 0 {
+        if !self.idle() || ctx.mailbox_len() > 0 {
             drop(proxies);
-            self.maybe_retire(ctx);
+            ctx.send_after_self(LINGER, ProxyMsg::Retire);
             return;
         }
-        if proxies.by_target.get(&self.target).map(|a| a.pid()) == Some(ctx.pid()) {
+        if proxies.by_target.get(&self.target).map(|h| h.addr.pid()) == Some(ctx.pid()) {
             proxies.by_target.remove(&self.target);
         }
         proxies.by_pid.remove(&ctx.pid());
@@ -343,22 +384,18 @@ impl Proxy {
                     ctx.send_exit(to, exit_reason_from_term(&reason));
                 }
             }
-            ProxyMsg::RemoteMonitor { to, named, mref } => {
-                let m = ctx.monitor(to);
-                self.in_by_remote.insert(mref.clone(), m);
-                self.inbound.insert(
-                    m,
-                    InMonitor {
-                        remote: mref,
-                        named,
-                        local: to,
-                    },
-                );
-            }
-            ProxyMsg::RemoteDemonitor { mref } => {
-                if let Some(m) = self.in_by_remote.remove(&mref) {
-                    ctx.demonitor(m);
-                    self.inbound.remove(&m);
+            ProxyMsg::WatchLocal(local) => {
+                let m = ctx.monitor(local);
+                let mut inbound = self.inbound.lock();
+                match inbound.locals.get_mut(&local) {
+                    Some(w) if w.mref.is_none() => {
+                        w.mref = Some(m);
+                        self.watching.insert(m, local);
+                    }
+                    _ => {
+                        drop(inbound);
+                        ctx.demonitor(m);
+                    }
                 }
             }
             ProxyMsg::RemoteDown { mref, reason } => {
@@ -384,7 +421,7 @@ impl Proxy {
             }
         }
         let mut proxies = shared.proxies.lock();
-        if proxies.by_target.get(&self.target).map(|a| a.pid()) == Some(ctx.pid()) {
+        if proxies.by_target.get(&self.target).map(|h| h.addr.pid()) == Some(ctx.pid()) {
             proxies.by_target.remove(&self.target);
         }
         proxies.by_pid.remove(&ctx.pid());
@@ -396,16 +433,16 @@ impl Proxy {
 impl Process for Proxy {
     type Message = ProxyMsg;
 
+    fn init(&mut self, ctx: &mut Context<'_, ProxyMsg>) {
+        ctx.send_after_self(LINGER, ProxyMsg::Retire);
+    }
+
     fn handle(&mut self, msg: ProxyMsg, ctx: &mut Context<'_, ProxyMsg>) {
         let Some(shared) = self.shared.upgrade() else {
             ctx.exit(noconnection());
             return;
         };
-        let settle = !matches!(msg, ProxyMsg::ConnectionLost | ProxyMsg::Retire);
         self.on_message(&shared, msg, ctx);
-        if settle {
-            self.maybe_retire(ctx);
-        }
     }
 
     /// A linked local process exited: tell the remote end.
@@ -428,24 +465,35 @@ impl Process for Proxy {
             }
             Some(LinkState::Unlinking(_)) | None => {}
         }
-        self.maybe_retire(ctx);
     }
 
-    fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, ProxyMsg>) {
+    fn handle_down(&mut self, down: Down, _ctx: &mut Context<'_, ProxyMsg>) {
         let Some(shared) = self.shared.upgrade() else {
             return;
         };
-        if let Some(mon) = self.inbound.remove(&down.mref) {
-            // A local process the remote monitors exited.
-            self.in_by_remote.remove(&mon.remote);
-            if let Some(remote) = self.remote_pid() {
-                let from = match mon.named {
-                    Some(name) => ProcRef::Name(name),
-                    None => ProcRef::Pid(shared.remote_pid(mon.local)),
-                };
-                let frame =
-                    Frame::monitor_exit(&from, remote, &mon.remote, &reason_to_term(&down.reason));
-                self.send(&shared, frame);
+        if let Some(local) = self.watching.remove(&down.mref) {
+            // A local process the remote monitors exited: every monitor
+            // the target holds on it fires.
+            let watched = {
+                let mut inbound = self.inbound.lock();
+                let watched = inbound.locals.remove(&local);
+                if let Some(w) = &watched {
+                    for (r, _) in &w.refs {
+                        inbound.by_ref.remove(r);
+                    }
+                }
+                watched
+            };
+            if let (Some(w), Some(remote)) = (watched, self.remote_pid()) {
+                let reason = reason_to_term(&down.reason);
+                for (r, named) in w.refs {
+                    let from = match named {
+                        Some(name) => ProcRef::Name(name),
+                        None => ProcRef::Pid(shared.remote_pid(local)),
+                    };
+                    let frame = Frame::monitor_exit(&from, remote, &r, &reason);
+                    self.send(&shared, frame);
+                }
             }
         } else if let Some(watcher) = self.watcher_mrefs.remove(&down.mref) {
             // A local watcher exited: its monitors on the target go.
@@ -470,13 +518,12 @@ impl Process for Proxy {
                 }
             }
         }
-        self.maybe_retire(ctx);
     }
 }
 
 /// The node's table of proxies.
 #[derive(Default)]
 pub(crate) struct Proxies {
-    pub(crate) by_target: HashMap<Target, rotp_runtime::Addr<ProxyMsg>>,
+    pub(crate) by_target: HashMap<Target, ProxyHandle>,
     pub(crate) by_pid: HashMap<Pid, Target>,
 }

@@ -35,8 +35,8 @@ impl Node {
         let mut proxies = shared.proxies.lock();
         let target = Target::Pid(pid.clone());
         let proxy = match proxies.by_target.get(&target) {
-            Some(p) => p.clone(),
-            None => spawn_proxy(shared, &mut proxies, target),
+            Some(p) => p.addr.clone(),
+            None => spawn_proxy(shared, &mut proxies, target).addr,
         };
         let _ = ctx.link(proxy.pid());
         proxy.send(ProxyMsg::Link(ctx.pid()));
@@ -53,8 +53,8 @@ impl Node {
         }
         let proxies = shared.proxies.lock();
         if let Some(proxy) = proxies.by_target.get(&Target::Pid(pid.clone())) {
-            ctx.unlink(proxy.pid());
-            proxy.send(ProxyMsg::Unlink(ctx.pid()));
+            ctx.unlink(proxy.addr.pid());
+            proxy.addr.send(ProxyMsg::Unlink(ctx.pid()));
         }
     }
 
@@ -82,8 +82,8 @@ impl Node {
         };
         let mut proxies = shared.proxies.lock();
         let proxy = match proxies.by_target.get(&target) {
-            Some(p) => p.clone(),
-            None => spawn_proxy(shared, &mut proxies, target),
+            Some(p) => p.addr.clone(),
+            None => spawn_proxy(shared, &mut proxies, target).addr,
         };
         let mref = ctx.monitor(proxy.pid());
         shared.monitor_index.lock().insert(mref, proxy.clone());
@@ -123,8 +123,8 @@ impl Node {
         let mut proxies = shared.proxies.lock();
         let target = Target::Pid(pid.clone());
         let proxy = match proxies.by_target.get(&target) {
-            Some(p) => p.clone(),
-            None => spawn_proxy(shared, &mut proxies, target),
+            Some(p) => p.addr.clone(),
+            None => spawn_proxy(shared, &mut proxies, target).addr,
         };
         proxy.send(ProxyMsg::Exit2 {
             from: ctx.pid(),

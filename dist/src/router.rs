@@ -14,7 +14,7 @@ use rotp_runtime::Pid;
 use crate::conn::Conn;
 use crate::control::{Frame, Incoming, ProcRef, Reason, PASS_THROUGH};
 use crate::node::Shared;
-use crate::proxy::{Proxy, ProxyMsg, Target};
+use crate::proxy::{Inbound, Proxy, ProxyHandle, ProxyMsg, Target};
 use crate::term::{decode_versioned, Atom, BadMessage, RemotePid, Term};
 
 /// Handles one frame from `conn`.
@@ -155,16 +155,15 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: &[u8]) {
             };
             match local {
                 Some(local) if shared.rt.is_alive(local) => {
-                    to_proxy(
-                        shared,
-                        Target::Pid(from),
-                        true,
-                        ProxyMsg::RemoteMonitor {
-                            to: local,
-                            named,
-                            mref,
-                        },
-                    );
+                    let mut proxies = shared.proxies.lock();
+                    let target = Target::Pid(from);
+                    let proxy = match proxies.by_target.get(&target) {
+                        Some(h) => h.clone(),
+                        None => spawn_proxy(shared, &mut proxies, target),
+                    };
+                    if proxy.inbound.lock().add(local, mref, named) {
+                        proxy.addr.send(ProxyMsg::WatchLocal(local));
+                    }
                 }
                 _ => reply(
                     shared,
@@ -174,12 +173,10 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: &[u8]) {
             }
         }
         Incoming::Demonitor { from, mref, .. } => {
-            to_proxy(
-                shared,
-                Target::Pid(from),
-                false,
-                ProxyMsg::RemoteDemonitor { mref },
-            );
+            let proxies = shared.proxies.lock();
+            if let Some(proxy) = proxies.by_target.get(&Target::Pid(from)) {
+                proxy.inbound.lock().remove(&mref);
+            }
         }
         Incoming::MonitorExit {
             from,
@@ -234,15 +231,15 @@ fn reply(shared: &Shared, conn: &Conn, frame: Result<Frame, crate::term::EncodeE
 /// there is none. Returns whether a proxy got it.
 pub(crate) fn to_proxy(shared: &Arc<Shared>, target: Target, spawn: bool, msg: ProxyMsg) -> bool {
     let mut proxies = shared.proxies.lock();
-    if let Some(addr) = proxies.by_target.get(&target) {
-        addr.send(msg);
+    if let Some(proxy) = proxies.by_target.get(&target) {
+        proxy.addr.send(msg);
         return true;
     }
     if !spawn {
         return false;
     }
-    let addr = spawn_proxy(shared, &mut proxies, target);
-    addr.send(msg);
+    let proxy = spawn_proxy(shared, &mut proxies, target);
+    proxy.addr.send(msg);
     true
 }
 
@@ -251,11 +248,15 @@ pub(crate) fn spawn_proxy(
     shared: &Arc<Shared>,
     proxies: &mut crate::proxy::Proxies,
     target: Target,
-) -> rotp_runtime::Addr<ProxyMsg> {
-    let addr = shared.rt.spawn_trapping(Proxy::new(shared, target.clone()));
+) -> ProxyHandle {
+    let inbound = Arc::new(parking_lot::Mutex::new(Inbound::default()));
+    let addr = shared
+        .rt
+        .spawn_trapping(Proxy::new(shared, target.clone(), inbound.clone()));
     proxies.by_pid.insert(addr.pid(), target.clone());
-    proxies.by_target.insert(target, addr.clone());
-    addr
+    let handle = ProxyHandle { addr, inbound };
+    proxies.by_target.insert(target, handle.clone());
+    handle
 }
 
 fn deliver_named(

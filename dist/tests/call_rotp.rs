@@ -88,3 +88,34 @@ fn a_call_to_a_missing_rotp_name_fails_in_erlang_with_noproc() {
     ));
     assert!(got.starts_with("{'EXIT',{noproc,"), "{got}");
 }
+
+#[test]
+fn a_rotp_server_that_dies_during_a_call_exits_the_erlang_caller() {
+    init_log();
+    let c = cookie();
+    let (rt, node) = rotp_node(&c);
+    let n = node.clone();
+    let server = rt.spawn_fn(
+        move |m: GenMessage<rotp_dist::Term>, ctx: &mut rotp_runtime::Context<'_, _>| {
+            if let GenMessage::Call { request, from } = m {
+                if request.is_atom("die") {
+                    ctx.exit(rotp_runtime::ExitReason::custom("asked_to_die"));
+                } else {
+                    from.reply(&n, request);
+                }
+            }
+        },
+    );
+    node.register("mortal", &server).unwrap();
+    let mut erl = Erl::start(&c);
+    let s = format!("{{mortal, '{}'}}", node.name().as_str());
+    // Earlier calls leave the server watched on behalf of this caller.
+    for i in 0..5 {
+        assert_eq!(
+            erl.eval(&format!("gen_server:call({s}, {i})")),
+            i.to_string()
+        );
+    }
+    let got = erl.eval(&format!("catch gen_server:call({s}, die)"));
+    assert!(got.starts_with("{'EXIT',{asked_to_die,"), "{got}");
+}
