@@ -50,6 +50,9 @@ fn start(rt: &Runtime, name: &str) -> Node {
             }
             from.reply(&n, count);
         }
+        GenMessage::BadCall { request, from, .. } => {
+            from.reply(&n, Err::<(), _>(format!("unknown request {request}")));
+        }
         GenMessage::Cast(k) => count += k,
         GenMessage::Info(other) => println!("counter got {other}"),
     });

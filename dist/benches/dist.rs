@@ -126,7 +126,7 @@ fn rotp_counter(rt: &Runtime, node: &Node, name: &str) {
             from.reply(&n, count);
         }
         GenMessage::Cast((_, k)) => count += k,
-        GenMessage::Info(_) => {}
+        GenMessage::BadCall { .. } | GenMessage::Info(_) => {}
     });
     node.register(name, &counter).unwrap();
 }

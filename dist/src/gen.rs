@@ -81,6 +81,16 @@ pub enum GenMessage<C = Term, K = Term> {
         /// Whom to answer.
         from: GenFrom,
     },
+    /// A call whose request does not convert to `C`: answer it anyway
+    /// (an error reply), or the caller waits for its timeout.
+    BadCall {
+        /// The request as it arrived.
+        request: Term,
+        /// Why it did not convert.
+        error: FromTermError,
+        /// Whom to answer.
+        from: GenFrom,
+    },
     /// `GenServer.cast(server, request)`.
     Cast(K),
     /// Anything else (`send(server, msg)`).
@@ -93,8 +103,14 @@ impl<C: FromTerm, K: FromTerm> FromTerm for GenMessage<C, K> {
             if let [from, request] = parts {
                 let from = GenFrom::from_term(from)
                     .ok_or_else(|| FromTermError::expected("a {Pid, Tag} caller", from))?;
-                let request = C::from_term(request).map_err(|e| e.within("call"))?;
-                return Ok(GenMessage::Call { request, from });
+                return Ok(match C::from_term(request) {
+                    Ok(request) => GenMessage::Call { request, from },
+                    Err(error) => GenMessage::BadCall {
+                        request: request.clone(),
+                        error,
+                        from,
+                    },
+                });
             }
         } else if let Some([request]) = term.tagged("$gen_cast") {
             return K::from_term(request)

@@ -6,7 +6,7 @@ mod common;
 use std::sync::mpsc;
 
 use common::{cookie, init_log, rotp_node, Erl, TIMEOUT};
-use rotp_dist::{FromTerm, GenMessage, Node};
+use rotp_dist::{FromTerm, GenMessage, Node, Term};
 
 #[derive(Debug, PartialEq, FromTerm)]
 enum Req {
@@ -36,6 +36,10 @@ fn raw_counter(rt: &rotp_runtime::Runtime, node: &Node, name: &str) -> mpsc::Rec
                 };
                 from.reply(&n, reply);
             }
+            Ok(GenMessage::BadCall { request, from, .. }) => {
+                let why = (Term::atom("bad_call"), request);
+                from.reply(&n, (Term::atom("error"), why));
+            }
             Ok(GenMessage::Cast(k)) => count += k,
             Ok(GenMessage::Info(t)) => {
                 let _ = tx.send(format!("info {t}"));
@@ -64,6 +68,11 @@ fn gen_server_call_and_cast_reach_a_rotp_process() {
     );
     erl.eval(&format!("gen_server:cast({s}, 5)"));
     assert_eq!(erl.eval(&format!("gen_server:call({s}, get, 5000)")), "16");
+    // A request the counter does not know: answered with an error.
+    assert_eq!(
+        erl.eval(&format!("gen_server:call({s}, {{frobnicate, 1}})")),
+        "{error,{bad_call,{frobnicate,1}}}"
+    );
     erl.eval(&format!("{s} ! hello"));
     assert_eq!(events.recv_timeout(TIMEOUT).unwrap(), "info hello");
     // A call by pid, with the old (pre-alias) tag form: {Pid, Ref}.
@@ -96,7 +105,7 @@ fn a_rotp_server_that_dies_during_a_call_exits_the_erlang_caller() {
     let (rt, node) = rotp_node(&c);
     let n = node.clone();
     let server = rt.spawn_fn(
-        move |m: GenMessage<rotp_dist::Term>, ctx: &mut rotp_runtime::Context<'_, _>| {
+        move |m: GenMessage<Term>, ctx: &mut rotp_runtime::Context<'_, _>| {
             if let GenMessage::Call { request, from } = m {
                 if request.is_atom("die") {
                     ctx.exit(rotp_runtime::ExitReason::custom("asked_to_die"));
