@@ -105,6 +105,7 @@
 
 mod call;
 mod conn;
+mod connect;
 mod control;
 mod dest;
 mod epmd;

@@ -39,7 +39,7 @@ fn two_rotp_nodes_call_link_and_notice_each_other_leaving() {
     });
 
     b.stop();
-    let mut got = vec![actor.next(), actor.next()];
+    let mut got = [actor.next(), actor.next()];
     got.sort_by_key(|e| matches!(e, Event::Node(_)));
     assert_eq!(
         got[0],
