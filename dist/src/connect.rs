@@ -367,8 +367,7 @@ impl Shared {
         }
         self.registration.lock().take();
         if let Some(kernel) = self.kernel.get() {
-            self.rt
-                .send_exit(kernel.pid(), rotp_runtime::ExitReason::Shutdown);
+            kernel.send(());
         }
         let threads = std::mem::take(&mut *self.threads.lock());
         for t in threads {

@@ -353,7 +353,7 @@ impl NodeBuilder {
             me: OnceLock::new(),
         });
         let _ = shared.me.set(Arc::downgrade(&shared));
-        let kernel = handle.spawn(Kernel);
+        let kernel = handle.spawn_trapping(Kernel);
         let _ = shared.kernel.set(kernel);
         let acceptor = {
             let shared = shared.clone();
