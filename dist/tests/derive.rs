@@ -47,6 +47,12 @@ struct Pair(u8, bool);
 struct Ping;
 
 #[derive(Debug, Clone, PartialEq, ToTerm, FromTerm)]
+#[term(elixir_struct = "Elixir.MyApp.User")]
+struct ExUser {
+    name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, ToTerm, FromTerm)]
 struct Wrapper<T> {
     inner: T,
 }
@@ -96,6 +102,16 @@ fn structs_are_maps_records_tuples_and_newtypes() {
     round(Pair(1, true), "{1,true}");
     round(Ping, "ping");
     round(Wrapper { inner: 7u8 }, "#{inner => 7}");
+    round(
+        ExUser { name: "jo".into() },
+        "#{'__struct__' => 'Elixir.MyApp.User',name => <<\"jo\"/utf8>>}",
+    );
+    // Another struct's map is refused.
+    let other = Term::map(vec![
+        (Term::atom("__struct__"), Term::atom("Elixir.Other")),
+        (Term::atom("name"), Term::binary("jo")),
+    ]);
+    assert!(ExUser::from_term(&other).is_err());
 }
 
 #[test]

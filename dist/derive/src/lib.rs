@@ -39,6 +39,7 @@ struct Options {
     krate: Option<Path>,
     rename: Option<String>,
     record: Option<Option<String>>,
+    elixir_struct: Option<String>,
 }
 
 fn options(attrs: &[Attribute]) -> syn::Result<Options> {
@@ -58,8 +59,11 @@ fn options(attrs: &[Attribute]) -> syn::Result<Options> {
                 } else {
                     None
                 });
+            } else if meta.path.is_ident("elixir_struct") {
+                let s: LitStr = meta.value()?.parse()?;
+                opts.elixir_struct = Some(s.value());
             } else {
-                return Err(meta.error("expected `crate`, `rename` or `record`"));
+                return Err(meta.error("expected `crate`, `rename`, `record` or `elixir_struct`"));
             }
             Ok(())
         })?;
@@ -120,10 +124,23 @@ fn expand(input: &DeriveInput, dir: Direction) -> syn::Result<Tokens> {
     }
     let (impl_g, ty_g, where_g) = generics.split_for_impl();
     let body = match &input.data {
-        Data::Struct(s) => struct_body(&krate, name, &opts, &s.fields, dir)?,
+        Data::Struct(s) => {
+            if opts.elixir_struct.is_some()
+                && (opts.record.is_some() || !matches!(s.fields, Fields::Named(_)))
+            {
+                return Err(syn::Error::new_spanned(
+                    name,
+                    "`elixir_struct` is for structs with named fields, without `record`",
+                ));
+            }
+            struct_body(&krate, name, &opts, &s.fields, dir)?
+        }
         Data::Enum(e) => {
-            if opts.record.is_some() {
-                return Err(syn::Error::new_spanned(name, "`record` is for structs"));
+            if opts.record.is_some() || opts.elixir_struct.is_some() {
+                return Err(syn::Error::new_spanned(
+                    name,
+                    "`record` and `elixir_struct` are for structs",
+                ));
             }
             enum_body(&krate, e, dir)?
         }
@@ -161,8 +178,16 @@ fn field_key(field: &syn::Field) -> syn::Result<String> {
 }
 
 /// Builds a map from named fields bound to `bindings`.
-fn map_to(krate: &Path, fields: &syn::FieldsNamed, bindings: &[Ident]) -> syn::Result<Tokens> {
+fn map_to(
+    krate: &Path,
+    fields: &syn::FieldsNamed,
+    bindings: &[Ident],
+    elixir_struct: Option<&str>,
+) -> syn::Result<Tokens> {
     let mut pairs = Vec::new();
+    if let Some(module) = elixir_struct {
+        pairs.push(quote! { (#krate::Term::atom("__struct__"), #krate::Term::atom(#module)) });
+    }
     for (f, b) in fields.named.iter().zip(bindings) {
         let key = field_key(f)?;
         pairs.push(quote! { (#krate::Term::atom(#key), #krate::ToTerm::to_term(#b)) });
@@ -289,14 +314,29 @@ fn struct_body(
                 .iter()
                 .map(|f| f.ident.clone().expect("named"))
                 .collect();
-            let map = map_to(krate, named, &bindings)?;
+            let map = map_to(krate, named, &bindings, opts.elixir_struct.as_deref())?;
             Ok(quote! {
                 let #name { #(#bindings),* } = self;
                 #map
             })
         }
         (Fields::Named(named), Direction::From) => {
-            map_from(krate, named, quote! { term }, quote! { #name }, &type_name)
+            let read = map_from(krate, named, quote! { term }, quote! { #name }, &type_name)?;
+            match &opts.elixir_struct {
+                Some(module) => {
+                    let expected =
+                        format!("a %{}{{}} struct", module.trim_start_matches("Elixir."));
+                    Ok(quote! {
+                        if !term.map_get_atom("__struct__").is_some_and(|m| m.is_atom(#module)) {
+                            return ::core::result::Result::Err(
+                                #krate::FromTermError::expected(#expected, term),
+                            );
+                        }
+                        #read
+                    })
+                }
+                None => Ok(read),
+            }
         }
         (Fields::Unnamed(un), Direction::To) if un.unnamed.len() == 1 => {
             Ok(quote! { #krate::ToTerm::to_term(&self.0) })
@@ -373,7 +413,7 @@ fn enum_body(krate: &Path, data: &syn::DataEnum, dir: Direction) -> syn::Result<
                     .iter()
                     .map(|f| f.ident.clone().expect("named"))
                     .collect();
-                let map = map_to(krate, named, &binds)?;
+                let map = map_to(krate, named, &binds, None)?;
                 to_arms.push(quote! {
                     Self::#ident { #(#binds),* } => #krate::Term::Tuple(::std::vec![#krate::Term::atom(#tag), #map])
                 });
