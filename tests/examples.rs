@@ -1,6 +1,18 @@
 //! Runs every example's scenario, so `cargo test` checks the GenServer
 //! patterns the examples teach. Each example keeps its logic in `run()`,
-//! which asserts its own results; its `main` only calls it.
+//! which asserts its own results; its `main` only calls it. Every wait in
+//! a scenario is bounded (calls have their 5 s default timeout, stops and
+//! waits a timeout of their own), so a bug fails a test instead of hanging
+//! it.
+
+#[path = "../examples/tour.rs"]
+mod tour;
+
+/// The tour, with its sizes scaled down under `cfg(test)`.
+#[test]
+fn tour() {
+    tour::run();
+}
 
 #[path = "../examples/counter.rs"]
 mod counter;
@@ -128,6 +140,14 @@ mod task_supervisor;
 #[test]
 fn task_supervisor() {
     task_supervisor::run();
+}
+
+#[path = "../examples/telemetry.rs"]
+mod telemetry_example;
+
+#[test]
+fn telemetry() {
+    telemetry_example::run();
 }
 
 // Needs Erlang/OTP (`escript`): run with `--features dist`.

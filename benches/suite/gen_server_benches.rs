@@ -5,8 +5,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rotp::gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply, Reply,
-    ServerRef, StartOptions, DEFAULT_CALL_TIMEOUT,
+    gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef,
+    StartOptions, DEFAULT_CALL_TIMEOUT,
 };
 use rotp::runtime::{Context, Process, Runtime};
 
@@ -40,30 +40,22 @@ pub(crate) fn all() -> Vec<Bench> {
 /// A counter: casts add, a call reads.
 struct Counter(u64);
 
-impl GenServer for Counter {
-    type Args = ();
-    type Call = ();
-    type Reply = u64;
-    type Cast = u64;
-    type Info = ();
-    type Continue = ();
+/// The one call: read the count.
+struct Get(ReplyTo<u64>);
 
-    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+#[gen_server]
+impl GenServer for Counter {
+    fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Counter(0))
     }
 
-    fn handle_call(
-        &mut self,
-        _: (),
-        _caller: &mut Caller<u64>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(self.0)
+    fn handle_call(&mut self, Get(r): Get, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        r.reply(self.0)
     }
 
-    fn handle_cast(&mut self, n: u64, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_cast(&mut self, n: u64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         self.0 += n;
-        NoReply::noreply()
+        noreply()
     }
 }
 
@@ -87,7 +79,7 @@ fn cast_throughput(rt: &Runtime, n: u64) -> Line {
         if left > batch {
             ctx.addr().send(left - batch);
         } else {
-            tx.send(target.call_timeout((), None).unwrap()).unwrap();
+            tx.send(target.call_timeout(Get, None).unwrap()).unwrap();
         }
     })
     .send(n);
@@ -115,7 +107,7 @@ impl Process for Client {
     fn handle(&mut self, _: (), ctx: &mut Context<'_, ()>) {
         let batch = self.calls.min(BATCH);
         for _ in 0..batch {
-            self.server.call_timeout((), self.timeout).unwrap();
+            self.server.call_timeout(Get, self.timeout).unwrap();
         }
         self.calls -= batch;
         if self.calls > 0 {
@@ -168,7 +160,7 @@ fn call_external(rt: &Runtime, n: u64) -> Line {
     let run = |calls: u64, timeout: Option<Duration>| {
         let start_at = Instant::now();
         for _ in 0..calls {
-            server.call_timeout((), timeout).unwrap();
+            server.call_timeout(Get, timeout).unwrap();
         }
         start_at.elapsed()
     };

@@ -56,6 +56,14 @@ impl StartOptions {
     }
 
     /// Bounds the server's mailbox; see [`Overflow`].
+    ///
+    /// A suspended server ([`ServerRef::suspend`](crate::ServerRef::suspend))
+    /// keeps the messages it may not handle yet aside, and the limit bounds
+    /// them too: past it a message is dropped (`Drop`), dropped with a
+    /// warning (`Reject`: its sender was already told it was delivered), or
+    /// ends the server with `mailbox_overflow` (`Exit`). `sys` requests and
+    /// `stop` are never held back, so a full suspended server can still be
+    /// resumed or stopped.
     pub fn mailbox_limit(mut self, limit: u32, overflow: Overflow) -> Self {
         self.spawn = self.spawn.mailbox_limit(limit, overflow);
         self
@@ -165,6 +173,7 @@ fn start_with<G: GenServer>(
         },
         opts.name.clone(),
         opts.hibernate_after,
+        opts.spawn.get_mailbox_limit(),
     );
     let spawn = opts
         .spawn

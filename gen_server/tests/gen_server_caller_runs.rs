@@ -14,27 +14,9 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{
-    CallError, CallResult, Caller, Ctx, NoReply, Reply, ServerRef, StartOptions,
-};
-use rotp_runtime::testing::{assert_eventually, Probe};
-use rotp_runtime::{Handle, Status};
-
-/// Waits until `server` is idle with an empty mailbox: the next call from a
-/// plain thread wakes it.
-#[track_caller]
-fn wait_idle(rt: &Handle, server: &ServerRef<Puppet>) {
-    let pid = server.pid();
-    assert_eventually(TIMEOUT, "the server waits for a message", || {
-        rt.process_info(pid)
-            .is_some_and(|i| i.status == Status::Waiting && i.mailbox_len == 0)
-    });
-}
-
-/// The thread a job runs on.
-fn here() -> ThreadId {
-    std::thread::current().id()
-}
+use rotp_gen_server::{noreply, CallError, Ctx, Handled, ReplyTo, ServerRef, StartOptions, Then};
+use rotp_runtime::testing::Probe;
+use rotp_runtime::Handle;
 
 /// A puppet that is idle: the next call from a plain thread wakes it.
 #[track_caller]
@@ -49,9 +31,7 @@ fn idle_puppet(rt: &Handle, probe: &Probe<Ev>) -> ServerRef<Puppet> {
 #[track_caller]
 fn call_from_thread(
     server: &ServerRef<Puppet>,
-    f: impl FnOnce(&mut Puppet, &mut Caller<Val>, &mut Ctx<'_, Puppet>) -> CallResult<Puppet>
-        + Send
-        + 'static,
+    f: impl FnOnce(&mut Puppet, ReplyTo<Val>, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
 ) -> ThreadId {
     let s = server.clone();
     bounded(move || {
@@ -71,7 +51,7 @@ fn a_plain_threads_call_runs_the_handler_on_the_calling_thread() {
         let server = idle_puppet(rt, &probe);
         let s = server.clone();
         let (caller, handler) = bounded(move || {
-            let handler = s.call_timeout(call_job(|_, _, _| answer(here())), None);
+            let handler = s.call_timeout(call_job(|_, r, _| answer(r, here())), None);
             (here(), handler)
         });
         assert_eq!(handler.map(unval::<ThreadId>), Ok(caller));
@@ -89,7 +69,7 @@ fn rule_65_a_call_with_a_timeout_never_runs_on_the_callers_thread() {
         let server = idle_puppet(rt, &probe);
         let s = server.clone();
         let (caller, handler) =
-            bounded(move || (here(), s.call(call_job(|_, _, _| answer(here())))));
+            bounded(move || (here(), s.call(call_job(|_, r, _| answer(r, here())))));
         assert_ne!(
             handler.map(unval::<ThreadId>),
             Ok(caller),
@@ -98,7 +78,7 @@ fn rule_65_a_call_with_a_timeout_never_runs_on_the_callers_thread() {
         wait_idle(rt, &server);
         let s = server.clone();
         let same = in_host(&client, move |_| {
-            let handler = s.call(call_job(|_, _, _| answer(here())));
+            let handler = s.call(call_job(|_, r, _| answer(r, here())));
             handler.map(unval::<ThreadId>).map(|t| t == here())
         });
         assert_eq!(same, Ok(false), "from a process");
@@ -117,16 +97,16 @@ fn callers_run_lets_a_caller_with_a_timeout_run_the_handler() {
         wait_idle(rt, &server);
         let s = server.clone();
         let (caller, handler) = bounded(move || {
-            let handler = s.call_timeout(call_job(|_, _, _| answer(here())), Some(TIMEOUT));
+            let handler = s.call_timeout(call_job(|_, r, _| answer(r, here())), Some(TIMEOUT));
             (here(), handler)
         });
         assert_eq!(handler.map(unval::<ThreadId>), Ok(caller));
         wait_idle(rt, &server);
         let s = server.clone();
         let late = bounded(move || {
-            let job = call_job(|_, _, ctx| {
+            let job = call_job(|_, r, ctx| {
                 ctx.handle().advance(Duration::from_secs(2));
-                answer(here())
+                answer(r, here())
             });
             s.call_timeout(job, Some(Duration::from_secs(1)))
                 .map(unval::<ThreadId>)
@@ -148,11 +128,11 @@ fn rule_83_a_continue_after_the_reply_does_not_hold_up_the_caller() {
         let (go, signal) = mpsc::channel::<()>();
         let s = server.clone();
         let caller = bounded(move || {
-            let job = call_job(move |_, _, _| {
-                Reply::reply(val(here())).then_continue(job(move |p, _| {
+            let job = call_job(move |_, r, _| {
+                r.reply(val(here())).then_continue(job(move |p, _| {
                     signal.recv_timeout(TIMEOUT).expect("the caller goes on");
                     p.report(Ev::Mark("continue"));
-                    NoReply::noreply()
+                    noreply()
                 }))
             });
             let reply = s.call_timeout(job, None);
@@ -173,15 +153,15 @@ fn rule_83_a_deferred_continue_runs_before_queued_messages() {
         let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
         let me = server.clone();
-        let caller = call_from_thread(&server, move |_, _, _| {
+        let caller = call_from_thread(&server, move |_, r, _| {
             cast(&me, |p, _| {
                 p.report(Ev::Mark("cast"));
-                NoReply::noreply()
+                noreply()
             });
-            Reply::reply(val(())).then_continue(job(move |p, _| {
+            r.reply(val(())).then_continue(job(move |p, _| {
                 ran.send(here()).unwrap();
                 p.report(Ev::Mark("continue"));
-                NoReply::noreply()
+                noreply()
             }))
         });
         assert_eq!(events(&probe, 2), [Ev::Mark("continue"), Ev::Mark("cast")]);
@@ -199,15 +179,15 @@ fn a_caller_runs_only_the_handler_that_answers_it() {
         let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
         let me = server.clone();
-        let caller = call_from_thread(&server, move |_, _, _| {
+        let caller = call_from_thread(&server, move |_, r, _| {
             for _ in 0..3 {
                 let ran = ran.clone();
                 cast(&me, move |_, _| {
                     ran.send(here()).unwrap();
-                    NoReply::noreply()
+                    noreply()
                 });
             }
-            Reply::reply(val(()))
+            r.reply(val(()))
         });
         for _ in 0..3 {
             let thread = on.recv_timeout(TIMEOUT).expect("handled");
@@ -224,12 +204,12 @@ fn rule_79_a_zero_timeout_after_the_reply_fires_on_a_worker() {
         let probe = Probe::spawn(rt);
         let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
-        let caller = call_from_thread(&server, move |p, _, _| {
+        let caller = call_from_thread(&server, move |p, r, _| {
             p.after_info = Some(Box::new(move |_, _| {
                 ran.send(here()).unwrap();
-                NoReply::noreply()
+                noreply()
             }));
-            Reply::reply(val(())).timeout(Duration::ZERO)
+            r.reply(val(())).timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Timeout);
         let thread = on.recv_timeout(TIMEOUT).expect("the timeout fired");
@@ -249,11 +229,11 @@ fn rule_83_a_process_callers_handler_goes_on_before_the_callees_continue() {
         let (go, signal) = mpsc::channel::<()>();
         let s = server.clone();
         let answer = in_host(&client, move |_| {
-            let job = call_job(move |_, _, _| {
-                Reply::reply(val(here())).then_continue(job(move |p, _| {
+            let job = call_job(move |_, r, _| {
+                r.reply(val(here())).then_continue(job(move |p, _| {
                     signal.recv_timeout(TIMEOUT).expect("the caller goes on");
                     p.report(Ev::Mark("continue"));
-                    NoReply::noreply()
+                    noreply()
                 }))
             });
             let reply = s.call_timeout(job, None);
@@ -278,9 +258,9 @@ fn rule_64_threads_and_processes_calling_at_once_each_get_their_own_answers() {
         let server = idle_puppet(rt, &probe);
         let echo = |server: &ServerRef<Puppet>, who: usize| -> Result<(), String> {
             for seq in 0..CALLS {
-                let job = call_job(move |p, _, _| {
+                let job = call_job(move |p, r, _| {
                     p.count += 1;
-                    answer((who, seq))
+                    answer(r, (who, seq))
                 });
                 // Half the calls may run the handler on the caller's thread.
                 let timeout = (seq % 2 == 0).then_some(TIMEOUT);

@@ -199,6 +199,33 @@ fn rule185_panic_reaches_the_awaiting_thread_as_a_value() {
     finish(rt);
 }
 
+/// Rule 185 with rule 2: `rotp_runtime::exit(reason)` in a task body ends
+/// the task with `reason`, not a panic: the awaiter gets it, from a plain
+/// thread and from a trapping owner process, which also receives the
+/// task's EXIT with it.
+#[test]
+fn rule185_exit_in_the_body_reaches_the_awaiter_with_its_reason() {
+    for workers in WORKER_COUNTS {
+        let rt = runtime(workers);
+        let reason = ExitReason::custom("task gave up");
+        let r = reason.clone();
+        let task = Task::run(&rt, move || -> u32 { rotp_runtime::exit(r) });
+        assert_eq!(task.await_result(), Err(TaskError::Exited(reason.clone())));
+
+        let (host, exits) = owner(&rt, true);
+        let h = rt.handle().clone();
+        let r = reason.clone();
+        let (pid, result) = in_owner(&host, move || {
+            let task = Task::run(&h, move || -> u32 { rotp_runtime::exit(r) });
+            (task.pid().unwrap(), task.await_result())
+        });
+        assert_eq!(result, Err(TaskError::Exited(reason.clone())));
+        assert_eq!(exits.recv_timeout(TIMEOUT).unwrap(), (pid, reason));
+        assert!(host.is_alive());
+        finish(rt);
+    }
+}
+
 #[test]
 fn rule185_panic_kills_a_non_trapping_owner_which_still_gets_the_error() {
     for workers in WORKER_COUNTS {

@@ -57,6 +57,25 @@ impl<T> TrySendError<T> {
 #[error("no process {0}")]
 pub struct NoProc(pub Pid);
 
+/// Why [`Handle::typed_addr`](crate::Handle::typed_addr) found no typed
+/// handle.
+#[derive(Debug, PartialEq, Eq, Clone, Copy, Error)]
+#[non_exhaustive]
+pub enum AddrError {
+    /// No live process has this pid.
+    #[error("no process {0}")]
+    NoProc(Pid),
+    /// A live process has this pid, but it takes other messages: its state
+    /// is a `actual`.
+    #[error("{pid} is a {actual}, which takes other messages")]
+    WrongType {
+        /// The process.
+        pid: Pid,
+        /// The Rust type of its state.
+        actual: &'static str,
+    },
+}
+
 /// Registering a name failed (rule 35).
 #[derive(Debug, PartialEq, Eq, Clone, Error)]
 #[non_exhaustive]

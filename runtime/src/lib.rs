@@ -49,6 +49,10 @@
 //!   handlers that run long without saying so.
 //! - **Time**: timers and every timeout read the runtime clock, which can be
 //!   virtual in tests ([`Builder::virtual_clock`], [`Handle::advance`]).
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![cfg_attr(not(loom), warn(missing_docs))]
 
@@ -74,24 +78,31 @@ mod registry;
 mod reply;
 mod runtime;
 mod scheduler;
+mod system;
 mod table;
+pub mod telemetry;
 pub mod testing;
 mod timer;
 
 pub use addr::{Addr, Delivery};
 pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
-pub use error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError};
-pub use exit::{ExitReason, PanicReason};
-pub use info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
+pub use error::{
+    AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError,
+};
+pub use exit::{exit, ExitReason, PanicReason};
+pub use info::{ProcessInfo, ProcessKind, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;
 pub use monitor::{Down, MonitorRef};
 pub use panic::catch_panic;
-pub use pid::Pid;
+pub use pid::{ParsePidError, Pid};
 pub use process::{Context, FnProcess, Process};
 pub use process_ref::ProcessRef;
 pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
-pub use runtime::{Handle, Runtime, SpawnOptions};
+pub use runtime::{Handle, Runtime, SpawnOptions, ADVANCE_SETTLE_LIMIT};
 pub use scheduler::blocking::blocking;
+pub use system::{
+    PendingSystem, SupervisedChild, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 pub use timer::{TimerFired, TimerRef};

@@ -51,6 +51,7 @@ use crate::loom::{AtomicU32, UnsafeCell};
 use crate::monitor::Down;
 use crate::pid::Pid;
 use crate::process::state::{Locked, Notify, State, TransitionToIdle};
+use crate::system::SystemCall;
 
 /// One entry of a mailbox.
 pub(crate) enum Envelope<M> {
@@ -60,6 +61,8 @@ pub(crate) enum Envelope<M> {
     Exit(Box<(Pid, ExitReason)>),
     /// A monitor notification, `{'DOWN', ref, process, pid, reason}`.
     Down(Box<Down>),
+    /// A system request (see `system.rs`).
+    System(Box<SystemCall>),
 }
 
 /// What a mailbox does with a message that arrives when it is full.
@@ -259,6 +262,11 @@ impl<M> Mailbox<M> {
     /// Number of queued entries (not counting the runner's batch).
     pub(crate) fn len(&self, state: &State) -> usize {
         self.locked(state, |_, queue| queue.entries.len())
+    }
+
+    /// The number of entries the queue's buffer has room for.
+    pub(crate) fn capacity(&self, state: &State) -> usize {
+        self.locked(state, |_, queue| queue.entries.capacity())
     }
 
     /// Returns what was still queued when the process exited, to be dropped

@@ -12,7 +12,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::addr::Addr;
 use crate::builder::{Builder, Config};
-use crate::error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
+use crate::error::{AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
 use crate::exit::ExitReason;
 use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 use crate::link::{self, Relation, Via};
@@ -25,6 +25,9 @@ use crate::process_ref::ProcessRef;
 use crate::registry::{Name, Registry};
 use crate::scheduler::watchdog::period as watchdog_period;
 use crate::scheduler::{self, Parker, Scheduler};
+use crate::system::{
+    PendingSystem, SystemCall, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 use crate::table::Table;
 use crate::timer::clock::Clock;
 use crate::timer::Timers;
@@ -47,7 +50,9 @@ pub(crate) struct Shared {
     pub(crate) stats: Counters,
     pub(crate) next_ref: AtomicU64,
     pub(crate) watchdog_parker: Parker,
-    started: Instant,
+    /// When the runtime started (real time): the origin of the workers'
+    /// busy-time accounting.
+    pub(crate) started: Instant,
     /// Processes spawned from outside any process, in spawn order: the roots
     /// that shutdown stops first, last one first.
     roots: Mutex<Vec<Pid>>,
@@ -98,6 +103,29 @@ impl Shared {
         let gone = || process.state.is_dead();
         if !crate::backoff::spin_until(gone) {
             self.wait_exits(Instant::now() + Duration::from_secs(5), gone);
+        }
+    }
+
+    /// Waits, until `limit` at the latest, for the runtime to settle:
+    /// nothing queued, every worker (or the spare covering a blocked one)
+    /// asleep, no slice running on a plain caller's thread. Returns at once
+    /// on a runtime thread, which would wait for itself, and once the
+    /// runtime is stopping.
+    pub(crate) fn settle(&self, limit: Instant) {
+        if scheduler::worker::on_runtime_thread() {
+            return;
+        }
+        let settled = || {
+            self.scheduler.is_stopping()
+                || (self.scheduler.caller_slices.load(SeqCst) == 0
+                    && self.scheduler.idle.sleeping() >= self.scheduler.workers.len()
+                    && !self.scheduler.has_work())
+        };
+        if crate::backoff::spin_until(settled) {
+            return;
+        }
+        while !settled() && Instant::now() < limit {
+            std::thread::sleep(Duration::from_micros(50));
         }
     }
 
@@ -163,6 +191,9 @@ impl Shared {
                 roots.push(child);
             }
         }
+        if crate::telemetry::enabled(crate::telemetry::family::PROCESS) {
+            crate::telemetry::emit::process_spawn(child, parent_pid, P::kind());
+        }
         scheduler::schedule(Task::new(&*pcb));
         (Addr::from_inner(pcb), monitor)
     }
@@ -173,6 +204,10 @@ impl Shared {
         self.table.get(crate::current::self_pid()?)
     }
 }
+
+/// The longest [`Handle::advance`] waits, in real time, for the processes
+/// to handle what its steps delivered, over all of its steps.
+pub const ADVANCE_SETTLE_LIMIT: Duration = Duration::from_secs(1);
 
 /// How to spawn a process; see [`Handle::spawn_opts`].
 ///
@@ -245,6 +280,20 @@ impl SpawnOptions {
         self.mailbox_limit = limit;
         self.overflow = overflow;
         self
+    }
+
+    /// The mailbox limit and its policy, if one is set: for a behaviour
+    /// that keeps messages aside itself (a suspended gen_server) and must
+    /// bound them the same way.
+    ///
+    /// ```
+    /// use rotp_runtime::{Overflow, SpawnOptions};
+    /// assert_eq!(SpawnOptions::new().get_mailbox_limit(), None);
+    /// let opts = SpawnOptions::new().mailbox_limit(8, Overflow::Drop);
+    /// assert_eq!(opts.get_mailbox_limit(), Some((8, Overflow::Drop)));
+    /// ```
+    pub fn get_mailbox_limit(&self) -> Option<(u32, Overflow)> {
+        (self.mailbox_limit > 0).then_some((self.mailbox_limit, self.overflow))
     }
 }
 
@@ -502,9 +551,25 @@ impl Handle {
 
     /// A typed handle on live process `pid`, if its messages are `M`.
     pub fn addr_of<M: Send + 'static>(&self, pid: Pid) -> Option<Addr<M>> {
+        self.typed_addr(pid).ok()
+    }
+
+    /// A typed handle on live process `pid`, or why there is none: no such
+    /// process, or one that takes other messages than `M`.
+    ///
+    /// ```
+    /// use rotp_runtime::{AddrError, Runtime};
+    /// let rt = Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: u32, _ctx| {});
+    /// assert!(rt.typed_addr::<u32>(p.pid()).is_ok());
+    /// assert!(matches!(rt.typed_addr::<String>(p.pid()), Err(AddrError::WrongType { .. })));
+    /// ```
+    pub fn typed_addr<M: Send + 'static>(&self, pid: Pid) -> Result<Addr<M>, AddrError> {
+        let process = self.shared.table.get(pid).ok_or(AddrError::NoProc(pid))?;
+        let actual = process.kind().type_name;
         let mut addr = None;
-        self.shared.table.get(pid)?.addr_into(&mut addr);
-        addr
+        process.addr_into(&mut addr);
+        addr.ok_or(AddrError::WrongType { pid, actual })
     }
 
     /// A typed handle on the process registered as `name`.
@@ -547,9 +612,37 @@ impl Handle {
         self.shared.timers.clock.is_virtual()
     }
 
-    /// Virtual clock: moves time forward by `by` and fires every timer due,
-    /// in deadline order, before returning (their messages are queued; the
-    /// processes handle them as usual).
+    /// Virtual clock: moves time forward by `by`, stopping at every
+    /// deadline on the way: at each, the timers due fire (in deadline
+    /// order) and the processes handle what they delivered — and whatever
+    /// that handling set off — before time moves on. So a server that
+    /// re-arms a one-second timer on each tick ticks three times in
+    /// `advance(3 s)`, and a test sees the state of each step.
+    ///
+    /// "Handled" means the runtime has settled: nothing queued, every
+    /// worker idle, no handler running on a plain thread. A handler that
+    /// blocks (say, on a gate the test opens later) does not hold the
+    /// advance up: its worker is covered by a spare, which idles. The
+    /// waiting is bounded all the same, by [`ADVANCE_SETTLE_LIMIT`] of
+    /// real time per call, for a process that never stops working; and it
+    /// is skipped when `advance` is called from inside a process, which
+    /// cannot wait for the runtime it keeps busy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::testing::virtual_runtime;
+    ///
+    /// let rt = virtual_runtime(1);
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// // Each tick re-arms the next one, a second later.
+    /// let ticker = rt.spawn_fn(move |n: u32, ctx| {
+    ///     tx.send(n).unwrap();
+    ///     ctx.send_after_self(Duration::from_secs(1), n + 1);
+    /// });
+    /// ticker.send(0);
+    /// rt.advance(Duration::from_secs(3));
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    /// ```
     ///
     /// # Panics
     ///
@@ -560,17 +653,24 @@ impl Handle {
             "Handle::advance needs a runtime built with virtual_clock()"
         );
         let target = self.now() + by;
+        let settle_by = Instant::now() + ADVANCE_SETTLE_LIMIT;
+        let timers = &self.shared.timers;
+        // What was sent before the advance is handled at the old time.
+        self.shared.settle(settle_by);
         // Step through the deadlines so that an interval firing several
         // times fires in order and re-arms relative to each tick.
-        while let Some(next) = self.shared.timers.next_deadline() {
+        while let Some(next) = timers.next_deadline() {
             if next > target {
                 break;
             }
-            self.shared.timers.clock.advance_to(next.max(self.now()));
-            self.shared.timers.fire_due();
+            timers.clock.advance_to(next.max(self.now()));
+            timers.fire_due();
+            self.shared.settle(settle_by);
         }
-        self.shared.timers.clock.advance_to(target);
-        self.shared.timers.fire_due();
+        timers.clock.advance_to(target);
+        if timers.fire_due() > 0 {
+            self.shared.settle(settle_by);
+        }
     }
 
     /// A snapshot of process `pid` (`process_info/1`), or `None` if it is not
@@ -622,8 +722,79 @@ impl Handle {
             monitored_by,
             trap_exit: h.trap_exit.load(Relaxed),
             current_handler_time,
-            type_name: task.type_name(),
+            type_name: task.kind().type_name,
+            behaviour: task.kind().behaviour,
+            memory: task.memory(),
         })
+    }
+
+    /// Sends system request `request` to process `pid` (see
+    /// [`Process::system`]); collect the answer from the returned
+    /// [`PendingSystem`]. Many requests can be sent before any answer is
+    /// awaited.
+    pub fn system_request(
+        &self,
+        pid: Pid,
+        request: SystemRequest,
+    ) -> Result<PendingSystem, SystemError> {
+        if crate::current::self_pid() == Some(pid) {
+            return Err(SystemError::CallingSelf);
+        }
+        let task = self.shared.table.get(pid).ok_or(SystemError::NoProc)?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if task.push_system(SystemCall { request, reply: tx }) {
+            scheduler::wake(Task::new(&*task));
+        }
+        Ok(PendingSystem {
+            pid,
+            rx,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// What process `pid` says about itself (`sys:get_status` for any
+    /// kind of process): its behaviour, a state summary, facts, and for a
+    /// supervisor its children. Waits up to `timeout`, real time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: (), _ctx| {});
+    /// let status = rt.system_status(p.pid(), Duration::from_secs(5)).unwrap();
+    /// assert_eq!(status.behaviour, "process");
+    /// ```
+    pub fn system_status(&self, pid: Pid, timeout: Duration) -> Result<SystemStatus, SystemError> {
+        match self
+            .system_request(pid, SystemRequest::Status)?
+            .wait(timeout)?
+        {
+            SystemReply::Status(status) => Ok(status),
+            _ => Err(SystemError::NotSupported),
+        }
+    }
+
+    /// Suspends process `pid` (`sys:suspend`): it serves only system
+    /// requests until resumed. Behaviours that support it (a gen_server)
+    /// keep other messages queued, in order.
+    pub fn suspend(&self, pid: Pid, timeout: Duration) -> Result<(), SystemError> {
+        self.system_done(pid, SystemRequest::Suspend, timeout)
+    }
+
+    /// Resumes a suspended process (`sys:resume`).
+    pub fn resume(&self, pid: Pid, timeout: Duration) -> Result<(), SystemError> {
+        self.system_done(pid, SystemRequest::Resume, timeout)
+    }
+
+    fn system_done(
+        &self,
+        pid: Pid,
+        request: SystemRequest,
+        timeout: Duration,
+    ) -> Result<(), SystemError> {
+        match self.system_request(pid, request)?.wait(timeout)? {
+            SystemReply::Done => Ok(()),
+            _ => Err(SystemError::NotSupported),
+        }
     }
 
     /// Every process in the table (`processes/0`).
@@ -655,8 +826,7 @@ impl Handle {
                     handled: ws.ticks.load(Relaxed),
                     steals: ws.stats.steals.load(Relaxed),
                     parks: ws.stats.parks.load(Relaxed),
-                    busy: uptime
-                        .saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed))),
+                    busy: ws.busy(uptime),
                 })
                 .collect(),
             spawned: self.shared.stats.spawned.load(Relaxed),

@@ -9,8 +9,10 @@ use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Name, Pid, SpawnOpti
 use crate::call::{self, call, call_error};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
 use crate::dynamic_server::{DynRequest, DynamicServer};
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{
-    CallError, ChildSpecError, StartChildError, StartError, StopError, TerminateChildError,
+    CallError, ChildSpecError, StartChildError, StopError, SupervisorStartError,
+    TerminateChildError,
 };
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, DynamicChildInfo};
@@ -115,7 +117,7 @@ impl<E> DynamicSupervisorOptions<E> {
 ///
 /// ```
 /// use rotp_runtime::{Context, Process, Runtime};
-/// use rotp_supervisor::{ChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
+/// use rotp_supervisor::{DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
 ///
 /// struct Session;
 /// impl Process for Session {
@@ -125,9 +127,9 @@ impl<E> DynamicSupervisorOptions<E> {
 ///
 /// let rt = Runtime::new().unwrap();
 /// let sup = DynamicSupervisor::start_link(&rt, DynamicSupervisorOptions::new().max_children(2)).unwrap();
-/// let a = sup.start_child(ChildSpec::process("session", || Session)).unwrap().unwrap();
-/// sup.start_child(ChildSpec::process("session", || Session)).unwrap();
-/// assert!(sup.start_child(ChildSpec::process("session", || Session)).is_err()); // max_children
+/// let a = sup.start_child(DynamicChildSpec::process(|| Session)).unwrap().unwrap();
+/// sup.start_child(DynamicChildSpec::process(|| Session)).unwrap();
+/// assert!(sup.start_child(DynamicChildSpec::process(|| Session)).is_err()); // max_children
 /// sup.terminate_child(a).unwrap();
 /// assert_eq!(sup.count_children().unwrap().active, 1);
 /// ```
@@ -143,15 +145,15 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     ///
     /// # Errors
     ///
-    /// [`StartError::InvalidFlags`] for a zero period,
-    /// [`StartError::AlreadyStarted`] if the name is taken.
+    /// [`SupervisorStartError::InvalidFlags`] for a zero period,
+    /// [`SupervisorStartError::AlreadyStarted`] if the name is taken.
     pub fn start_link(
         handle: &Handle,
         opts: DynamicSupervisorOptions<E>,
-    ) -> Result<Self, StartError> {
+    ) -> Result<Self, SupervisorStartError> {
         opts.intensity.validate()?;
         if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
-            return Err(StartError::AlreadyStarted(pid));
+            return Err(SupervisorStartError::AlreadyStarted(pid));
         }
         let (reply, mut wait) = reply_channel();
         let server = DynamicServer::new(
@@ -164,8 +166,10 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
         let (addr, _) = handle.spawn_opts(server, &SpawnOptions::new().link(true).trap_exit(true));
         let result = match wait.wait(&addr, None) {
             Ok(result) => result,
-            Err(WaitError::Exited(reason)) => Err(StartError::Exited(reason)),
-            Err(e) => Err(StartError::Exited(ExitReason::custom(call_error(e)))),
+            Err(WaitError::Exited(reason)) => Err(SupervisorStartError::Exited(reason)),
+            Err(e) => Err(SupervisorStartError::Exited(ExitReason::custom(
+                call_error(e),
+            ))),
         };
         match result {
             Ok(()) => Ok(DynamicSupervisor {
@@ -189,7 +193,9 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
         ChildSpec::supervisor(id, move || {
             match DynamicSupervisor::start_link(&Handle::current(), opts.clone()) {
                 Ok(sup) => Ok(Some(sup.pid())),
-                Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
+                Err(SupervisorStartError::AlreadyStarted(pid)) => {
+                    Err(ChildStartError::AlreadyStarted(pid))
+                }
                 Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
             }
         })
@@ -221,8 +227,9 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     }
 
     /// Starts a child with the supervisor's extra argument (rules 155-158).
-    /// The spec's id is ignored. `Ok(None)` if the start function ignored
-    /// the start (nothing is kept).
+    /// `spec` is a [`DynamicChildSpec`], or any [`ChildSpec`] (a GenServer's
+    /// `child_spec(args)`, say) whose id is then ignored. `Ok(None)` if the
+    /// start function ignored the start (nothing is kept).
     ///
     /// # Errors
     ///
@@ -230,9 +237,13 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     /// without contacting the supervisor), [`StartChildError::MaxChildren`],
     /// [`StartChildError::AlreadyStarted`] / [`StartChildError::Failed`]
     /// from the start function (not wrapped).
-    pub fn start_child(&self, spec: ChildSpec<E>) -> Result<Option<Pid>, StartChildError> {
-        if spec.significant {
-            return Err(ChildSpecError::InvalidSignificant(spec.id.clone()).into());
+    pub fn start_child(
+        &self,
+        spec: impl Into<DynamicChildSpec<E>>,
+    ) -> Result<Option<Pid>, StartChildError> {
+        let spec = spec.into();
+        if let Some(id) = spec.significant.clone() {
+            return Err(ChildSpecError::InvalidSignificant(id).into());
         }
         call(&self.handle, &self.addr, |r| {
             DynRequest::StartChild(spec, r)

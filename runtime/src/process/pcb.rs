@@ -43,6 +43,7 @@ use super::Process;
 use crate::addr::{Addr, Deliver};
 use crate::error::TrySendError;
 use crate::exit::ExitReason;
+use crate::info::ProcessKind;
 use crate::link::{self, Relations};
 use crate::loom::AtomicU32;
 use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Overflow, Refused};
@@ -51,6 +52,8 @@ use crate::panic;
 use crate::pid::Pid;
 use crate::runtime::Shared;
 use crate::scheduler;
+use crate::system::SystemCall;
+use crate::telemetry;
 use crate::timer::TimerList;
 
 /// A process as the table and untyped handles own it.
@@ -125,10 +128,14 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// `Option<Addr<M>>` of the process's message type `M`: a typed lookup
     /// by pid or name, without allocating.
     fn addr_into(self: Arc<Self>, slot: &mut dyn Any);
+    /// Appends a system request; true if the caller must wake the process.
+    fn push_system(&self, call: SystemCall) -> bool;
     /// Entries waiting in the mailbox.
     fn mailbox_len(&self) -> usize;
-    /// The Rust type of the process state, for introspection.
-    fn type_name(&self) -> &'static str;
+    /// How introspection names the process.
+    fn kind(&self) -> ProcessKind;
+    /// The runtime's memory for the process (see `ProcessInfo::memory`).
+    fn memory(&self) -> usize;
 }
 
 /// The part of a process every thread may read.
@@ -462,6 +469,10 @@ impl<P: Process> Pcb<P> {
                         process.handle_down(*down, &mut ctx)
                     }
                 }
+                Envelope::System(call) => {
+                    let reply = process.system(call.request, &mut ctx);
+                    call.answer(reply);
+                }
             }
             if let Some(ticks) = ticks {
                 // Single writer: the worker's own thread.
@@ -522,6 +533,12 @@ impl<P: Process> Pcb<P> {
             rel.exit_reason = Some(Box::new(reason.clone()));
             (reason, std::mem::take(&mut rel.entries), rel.registered)
         };
+        // The name goes before the exit event: look it up while it is held.
+        let name = if registered && telemetry::enabled(telemetry::family::PROCESS) {
+            shared.registry.name_of(header.pid)
+        } else {
+            None
+        };
         let state = inner.process.take();
         // SAFETY: the exit runs in the slice, under the run right.
         let batch = unsafe { self.port.batch().with(std::mem::take) };
@@ -543,6 +560,9 @@ impl<P: Process> Pcb<P> {
                 std::any::type_name::<P>(),
                 reason
             );
+        }
+        if telemetry::enabled(telemetry::family::PROCESS) {
+            telemetry::emit::process_exit(header, P::kind(), &reason, name.as_ref());
         }
         header.state.transition_to_dead();
         shared.stats.exited.fetch_add(1, Relaxed);
@@ -614,12 +634,33 @@ impl<P: Process> AnyProcess for Pcb<P> {
         }
     }
 
+    fn push_system(&self, call: SystemCall) -> bool {
+        let entry = Envelope::System(Box::new(call));
+        matches!(
+            self.port
+                .mailbox
+                .push(&self.port.header.state, self.port.batch(), entry),
+            Ok(Notify::Schedule)
+        )
+    }
+
     fn mailbox_len(&self) -> usize {
         self.port.mailbox.len(&self.port.header.state) + self.port.batch().len()
     }
 
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<P>()
+    fn kind(&self) -> ProcessKind {
+        P::kind()
+    }
+
+    fn memory(&self) -> usize {
+        let h = &self.port.header;
+        let entries = self.port.mailbox.capacity(&h.state) + self.port.batch().len();
+        let relations = h.relations.lock().entries.capacity();
+        // The `Arc`'s two counts, the entries' buffers, the relations'.
+        2 * std::mem::size_of::<usize>()
+            + std::mem::size_of::<Self>()
+            + entries * std::mem::size_of::<Envelope<P::Message>>()
+            + relations * std::mem::size_of::<link::Relation>()
     }
 }
 

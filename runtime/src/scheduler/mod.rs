@@ -78,6 +78,23 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
+    /// Time this worker spent not parked in the first `uptime` of the
+    /// runtime (`uptime` read by the caller from the runtime's start).
+    pub(crate) fn busy(&self, uptime: std::time::Duration) -> std::time::Duration {
+        let uptime_ns = uptime.as_nanos() as u64;
+        // Read the open park first: a worker waking meanwhile adds it to
+        // `parked_ns` before clearing it, so this can only overcount the
+        // park (a busy time briefly low), never count it twice as busy.
+        let since = self.stats.parked_since_ns.load(Relaxed);
+        let open = if since == 0 {
+            0
+        } else {
+            uptime_ns.saturating_sub(since)
+        };
+        let parked = self.stats.parked_ns.load(Relaxed) + open;
+        std::time::Duration::from_nanos(uptime_ns.saturating_sub(parked))
+    }
+
     /// How long the slice numbered `slices` has been running, if the
     /// watchdog has seen it.
     pub(crate) fn running_since(&self, slices: u64) -> Option<std::time::Duration> {
@@ -92,6 +109,9 @@ pub(crate) struct WorkerStats {
     pub(crate) steals: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) parked_ns: AtomicU64,
+    /// When the current park began (nanoseconds since the runtime's
+    /// start, at least 1); 0 while not parked.
+    pub(crate) parked_since_ns: AtomicU64,
 }
 
 impl Scheduler {

@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 use super::WorkerShared;
 use crate::pid::Pid;
 use crate::runtime::Shared;
+use crate::telemetry;
+
+/// How often the watchdog samples each worker's utilisation for
+/// [`telemetry::event::SCHEDULER_UTILISATION`].
+pub(crate) const UTILISATION_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Ends the watchdog's cover of `ws`, if any (called by the worker).
 pub(crate) fn end_cover(ws: &WorkerShared) {
@@ -38,9 +43,11 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
     let workers = shared.scheduler.workers.len();
     let mut last = vec![(0u64, 0u64); workers];
     let mut stuck_since: Vec<Option<Instant>> = vec![None; workers];
+    let mut utilisation = Utilisation::new(&shared);
     while !shared.scheduler.is_stopping() {
         shared.watchdog_parker.park_timeout(period);
         shared.timers.refresh_coarse();
+        utilisation.sample(&shared);
         for (i, ws) in shared.scheduler.workers.iter().enumerate() {
             let sample = ws.slices.load(Relaxed);
             let ticks = ws.ticks.load(Relaxed);
@@ -69,6 +76,9 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
                  a spare thread takes over the worker's queue",
                 threshold
             );
+            if telemetry::enabled(telemetry::family::SCHEDULER) {
+                telemetry::emit::long_schedule(pid, i, since.elapsed() + period);
+            }
             shared.stats.long_schedules.fetch_add(1, Relaxed);
             if let Some(guard) = super::blocking::cover(&shared, Some(i), true) {
                 *ws.watchdog_cover.lock() = Some(guard);
@@ -79,5 +89,50 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
                 }
             }
         }
+    }
+}
+
+/// The previous utilisation sample of every worker: (uptime, busy, handled).
+struct Utilisation {
+    at: Duration,
+    last: Vec<(Duration, u64)>,
+}
+
+impl Utilisation {
+    fn new(shared: &Shared) -> Self {
+        let at = shared.started.elapsed();
+        let last = shared
+            .scheduler
+            .workers
+            .iter()
+            .map(|ws| (ws.busy(at), ws.ticks.load(Relaxed)))
+            .collect();
+        Utilisation { at, last }
+    }
+
+    /// Once per [`UTILISATION_INTERVAL`], emits every worker's utilisation
+    /// since the previous sample (if anyone listens).
+    fn sample(&mut self, shared: &Shared) {
+        let now = shared.started.elapsed();
+        let interval = now.saturating_sub(self.at);
+        if interval < UTILISATION_INTERVAL {
+            return;
+        }
+        let emit = telemetry::enabled(telemetry::family::SCHEDULER);
+        for (i, ws) in shared.scheduler.workers.iter().enumerate() {
+            let busy = ws.busy(now);
+            let ticks = ws.ticks.load(Relaxed);
+            let (last_busy, last_ticks) = self.last[i];
+            if emit {
+                telemetry::emit::utilisation(
+                    i,
+                    busy.saturating_sub(last_busy).min(interval),
+                    interval,
+                    ticks.wrapping_sub(last_ticks),
+                );
+            }
+            self.last[i] = (busy, ticks);
+        }
+        self.at = now;
     }
 }

@@ -358,6 +358,10 @@ impl WorkerCx {
         if let Some(index) = self.index {
             let ws = &self.shared.scheduler.workers[index];
             ws.stats.parks.fetch_add(1, Relaxed);
+            let since = started.saturating_duration_since(self.shared.started);
+            ws.stats
+                .parked_since_ns
+                .store((since.as_nanos() as u64).max(1), Relaxed);
             if ws.watchdog_flag.load(Relaxed) {
                 super::watchdog::end_cover(ws);
             }
@@ -369,6 +373,7 @@ impl WorkerCx {
             ws.stats
                 .parked_ns
                 .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+            ws.stats.parked_since_ns.store(0, Relaxed);
         }
     }
 }
