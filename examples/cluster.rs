@@ -1,5 +1,5 @@
 //! A rotp node in an Erlang/Elixir cluster: an Erlang shell calls a rotp
-//! counter.
+//! GenServer, and the rotp side calls it too.
 //!
 //! ```sh
 //! cargo run --example cluster --features dist            # runs examples/cluster_client.erl against it
@@ -13,52 +13,76 @@
 //! 1> gen_server:call({counter, 'rotp@127.0.0.1'}, increment).
 //! 1
 //! $ iex --name me@127.0.0.1 --cookie rotp-example
-//! iex> GenServer.call({:counter, :"rotp@127.0.0.1"}, :increment)
-//! 2
+//! iex> GenServer.call({:counter, :"rotp@127.0.0.1"}, {:add, 10})
+//! 11
 //! ```
 
 use std::process::Command;
 
-use rotp::dist::{GenMessage, Node};
+use rotp::dist::{FromTerm, FromTermError, Node, RemoteCall, RemoteReply, RemoteServer, Term};
 use rotp::prelude::*;
 
 const COOKIE: &str = "rotp-example";
 
-/// What the counter answers: `increment`, `get`, `{add, N}`.
-#[derive(Debug, rotp::dist::FromTerm)]
+/// An ordinary GenServer...
+struct Counter(i64);
+
+/// ...whose calls other nodes make as `increment`, `get`, `{add, N}`.
+#[derive(RemoteCall)]
 #[term(crate = "rotp::dist")]
-enum Request {
-    Increment,
-    Get,
-    Add(i64),
+enum Call {
+    Increment(ReplyTo<i64>),
+    Get(ReplyTo<i64>),
+    Add(i64, ReplyTo<i64>),
+}
+
+#[gen_server]
+impl GenServer for Counter {
+    fn init(start: i64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+        Init::ok(Counter(start))
+    }
+
+    fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        match call {
+            Call::Increment(r) => {
+                self.0 += 1;
+                r.reply(self.0)
+            }
+            Call::Get(r) => r.reply(self.0),
+            Call::Add(k, r) => {
+                self.0 += k;
+                r.reply(self.0)
+            }
+        }
+    }
+
+    fn handle_cast(&mut self, k: i64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        self.0 += k;
+        noreply()
+    }
+}
+
+/// How terms from other nodes become the counter's requests.
+impl RemoteServer for Counter {
+    fn remote_call(request: &Term, reply: RemoteReply) -> Result<Call, FromTermError> {
+        Call::from_remote(request, reply)
+    }
+
+    fn remote_cast(request: &Term) -> Result<i64, FromTermError> {
+        i64::from_term(request)
+    }
 }
 
 /// Starts the node and the counter, registered as `counter`.
-fn start(rt: &Runtime, name: &str) -> Node {
+fn start(rt: &Runtime, name: &str) -> (Node, ServerRef<Counter>) {
     let node = Node::builder(name)
         .cookie(COOKIE)
         .start(rt)
         .expect("the node starts");
-    let n = node.clone();
-    let mut count = 0i64;
-    let counter = rt.spawn_fn(move |m: GenMessage<Request, i64>, _ctx| match m {
-        GenMessage::Call { request, from } => {
-            match request {
-                Request::Increment => count += 1,
-                Request::Add(k) => count += k,
-                Request::Get => {}
-            }
-            from.reply(&n, count);
-        }
-        GenMessage::BadCall { request, from, .. } => {
-            from.reply(&n, Err::<(), _>(format!("unknown request {request}")));
-        }
-        GenMessage::Cast(k) => count += k,
-        GenMessage::Info(other) => println!("counter got {other}"),
-    });
-    node.register("counter", &counter)
-        .expect("the name is free");
-    node
+    let counter = gen_server::start::<Counter>(rt, 0, StartOptions::new().name("counter"))
+        .expect("the counter starts");
+    node.serve(&counter).expect("the counter runs");
+    (node, counter)
 }
 
 /// Runs the Erlang client script against a node and returns what it
@@ -77,11 +101,13 @@ fn run_client(node: &str) -> String {
 pub(crate) fn run() {
     let rt = Runtime::new().unwrap();
     let name = format!("rotp_example_{}@127.0.0.1", std::process::id());
-    let node = start(&rt, &name);
+    let (node, counter) = start(&rt, &name);
     let printed = run_client(&name);
     print!("{printed}");
     assert!(printed.contains("increment -> 1"), "{printed}");
     assert!(printed.contains("get -> 12"), "{printed}");
+    // The Rust side sees what Erlang did, through the same server.
+    assert_eq!(counter.call(Call::Get).unwrap(), 12);
     node.stop();
 }
 
@@ -89,7 +115,7 @@ pub(crate) fn run() {
 fn main() {
     if std::env::args().any(|a| a == "--wait") {
         let rt = Runtime::new().unwrap();
-        let node = start(&rt, "rotp@127.0.0.1");
+        let (node, _counter) = start(&rt, "rotp@127.0.0.1");
         println!(
             "node {} is up (cookie {COOKIE}); Ctrl-C to stop",
             node.name()

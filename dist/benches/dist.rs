@@ -11,7 +11,8 @@
 //! - `dist_call`: N sequential `gen_server:call(Server, increment)` round
 //!   trips, each with its monitor, as OTP's call makes them.
 //!   `impl=rotp_client` (rotp calls a BEAM gen_server), `impl=rotp_server`
-//!   (a BEAM node calls a rotp process), `impl=beam` (BEAM calls BEAM).
+//!   (a BEAM node calls a rotp GenServer, served with `Node::serve`),
+//!   `impl=beam` (BEAM calls BEAM).
 //! - `dist_cast`: N casts `{add, 1}`, then one call that returns the count
 //!   (so every cast was handled before the clock stops). Same three
 //!   `impl`s, as `rotp_sender`, `rotp_receiver`, `beam`.
@@ -22,7 +23,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rotp_dist::{GenMessage, Node, Term};
+use rotp_dist::{FromTerm, FromTermError, Node, RemoteCall, RemoteReply, RemoteServer, Term};
+use rotp_gen_server::{
+    gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions,
+};
 use rotp_runtime::Runtime;
 
 const COOKIE: &str = "rotp-dist-bench";
@@ -113,22 +117,54 @@ fn line(bench: &str, imp: &str, n: u64, secs: f64, extra_key: &str) {
     );
 }
 
-/// A counter over the gen_server protocol: `increment`, `get`, casts
-/// `{add, K}`.
-fn rotp_counter(rt: &Runtime, node: &Node, name: &str) {
-    let n = node.clone();
-    let mut count = 0i64;
-    let counter = rt.spawn_fn(move |m: GenMessage<Term, (Term, i64)>, _ctx| match m {
-        GenMessage::Call { request, from } => {
-            if request.is_atom("increment") {
-                count += 1;
+/// The counter other nodes call: a rotp GenServer served through the
+/// bridge, with calls `increment`, `get` and casts `{add, K}`.
+struct Counter(i64);
+
+#[derive(RemoteCall)]
+enum Call {
+    Increment(ReplyTo<i64>),
+    Get(ReplyTo<i64>),
+}
+
+#[gen_server]
+impl GenServer for Counter {
+    fn init(n: i64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+        Init::ok(Counter(n))
+    }
+
+    fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        match call {
+            Call::Increment(r) => {
+                self.0 += 1;
+                r.reply(self.0)
             }
-            from.reply(&n, count);
+            Call::Get(r) => r.reply(self.0),
         }
-        GenMessage::Cast((_, k)) => count += k,
-        GenMessage::BadCall { .. } | GenMessage::Info(_) => {}
-    });
-    node.register(name, &counter).unwrap();
+    }
+
+    fn handle_cast(&mut self, k: i64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        self.0 += k;
+        noreply()
+    }
+}
+
+impl RemoteServer for Counter {
+    fn remote_call(request: &Term, reply: RemoteReply) -> Result<Call, FromTermError> {
+        Call::from_remote(request, reply)
+    }
+
+    fn remote_cast(request: &Term) -> Result<i64, FromTermError> {
+        match request.tagged("add") {
+            Some([k]) => i64::from_term(k),
+            _ => Err(FromTermError::expected("{add, K}", request)),
+        }
+    }
+}
+
+fn rotp_counter(rt: &Runtime, node: &Node, name: &str) {
+    let counter = start::<Counter>(rt, 0, StartOptions::new().name(name)).unwrap();
+    node.serve(&counter).unwrap();
 }
 
 fn main() {

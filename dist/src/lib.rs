@@ -82,8 +82,10 @@
 //!   nothing from other nodes.
 //! - **Calls.** [`Node::call`] and [`Node::cast`] talk to gen_servers on
 //!   other nodes with OTP's protocol (monitor, alias tag, typed
-//!   [`CallError`]s); [`GenMessage`] and [`GenFrom`] let a rotp process
-//!   serve theirs.
+//!   [`CallError`]s). [`Node::serve`] lets other nodes call a rotp
+//!   GenServer that implements [`RemoteServer`] (derive its
+//!   [`RemoteCall`]); [`GenMessage`] and [`GenFrom`] let a raw process
+//!   serve the same calls.
 //! - **Links and monitors.** [`Node::link`], [`Node::monitor`] and
 //!   [`Node::exit`] work on remote processes through a local proxy
 //!   process that stands for each one: exits and downs arrive from the
@@ -103,6 +105,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bridge;
 mod call;
 mod conn;
 mod connect;
@@ -128,12 +131,13 @@ mod term;
 pub mod testing;
 mod watch;
 
+pub use bridge::{RemoteCall, RemoteReply, RemoteServer};
 pub use dest::Dest;
 pub use error::{CallError, ConnectError, SendError, StartError};
 pub use gen::{GenFrom, GenMessage};
 pub use node::{Node, NodeBuilder};
 pub use reason::{exit_reason_from_term, reason_to_term};
-pub use rotp_dist_derive::{FromTerm, ToTerm};
+pub use rotp_dist_derive::{FromTerm, RemoteCall, ToTerm};
 pub use term::{
     Atom, BadMessage, BigInt, BitBinary, DecodeError, DecodeLimits, EncodeError, FromTerm,
     FromTermError, Fun, Inbound, RemotePid, RemotePort, RemoteRef, Term, ToTerm, MAX_ATOM_CHARS,

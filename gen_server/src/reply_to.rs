@@ -5,6 +5,7 @@ use std::fmt;
 use rotp_runtime::{ExitReason, Pid, ReplySender};
 
 use crate::behaviour::GenServer;
+use crate::reply_port::Port;
 use crate::results::{noreply, Handled, Stop};
 
 /// Where the reply to one call goes: OTP's `From`, typed by the reply.
@@ -59,11 +60,17 @@ use crate::results::{noreply, Handled, Stop};
 /// [`noreply`](crate::noreply), and [`send`](Self::send) the value when it
 /// is ready (rule 73). Dropping it unanswered leaves the caller to time out.
 pub struct ReplyTo<R> {
-    sender: ReplySender<R>,
+    sender: Port<R>,
 }
 
 impl<R: Send + 'static> ReplyTo<R> {
     pub(crate) fn new(sender: ReplySender<R>) -> Self {
+        ReplyTo {
+            sender: Port::Local(sender),
+        }
+    }
+
+    pub(crate) fn from_port(sender: Port<R>) -> Self {
         ReplyTo { sender }
     }
 

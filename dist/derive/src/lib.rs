@@ -1,5 +1,7 @@
-//! `#[derive(ToTerm, FromTerm)]`: Rust types as Erlang terms, for
-//! `rotp-dist`. See the `rotp_dist` crate docs for the mapping.
+//! `#[derive(ToTerm, FromTerm)]`: Rust types as Erlang terms, and
+//! `#[derive(RemoteCall)]`: a GenServer's call enum from the requests of
+//! other nodes, for `rotp-dist`. See the `rotp_dist` crate docs for the
+//! mapping.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
@@ -23,6 +25,16 @@ pub fn derive_to_term(input: TokenStream) -> TokenStream {
 pub fn derive_from_term(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand(&input, Direction::From)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `RemoteCall` for a GenServer's call enum: see the
+/// `rotp_dist::RemoteCall` docs for the mapping.
+#[proc_macro_derive(RemoteCall, attributes(term))]
+pub fn derive_remote_call(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    remote_call(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
@@ -453,6 +465,98 @@ fn enum_body(krate: &Path, data: &syn::DataEnum, dir: Direction) -> syn::Result<
                 _ => ::core::result::Result::Err(__fail()),
             }
         },
+    })
+}
+
+/// Whether `ty` is a `ReplyTo<..>`.
+fn is_reply_to(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "ReplyTo"),
+        _ => false,
+    }
+}
+
+fn remote_call(input: &DeriveInput) -> syn::Result<Tokens> {
+    let opts = options(&input.attrs)?;
+    let krate: Path = opts.krate.unwrap_or_else(|| parse_quote!(::rotp_dist));
+    let name = &input.ident;
+    let Data::Enum(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            name,
+            "RemoteCall is for a server's call enum",
+        ));
+    };
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    let mut atom_arms = Vec::new();
+    let mut tuple_arms = Vec::new();
+    let mut shapes = Vec::new();
+    for v in &data.variants {
+        let vopts = options(&v.attrs)?;
+        let ident = &v.ident;
+        let tag = vopts
+            .rename
+            .unwrap_or_else(|| snake_case(&ident.to_string()));
+        check_atom(&tag, ident.span())?;
+        let what = format!("variant {tag}");
+        let Fields::Unnamed(un) = &v.fields else {
+            return Err(syn::Error::new_spanned(
+                v,
+                "each variant of a call enum is a tuple variant ending with its ReplyTo",
+            ));
+        };
+        let fields: Vec<&syn::Field> = un.unnamed.iter().collect();
+        let Some((last, args)) = fields.split_last() else {
+            return Err(syn::Error::new_spanned(
+                v,
+                "a call variant ends with its ReplyTo",
+            ));
+        };
+        if !is_reply_to(&last.ty) {
+            return Err(syn::Error::new_spanned(
+                &last.ty,
+                "a call variant ends with its ReplyTo",
+            ));
+        }
+        let n = args.len();
+        if n == 0 {
+            atom_arms
+                .push(quote! { #tag => ::core::result::Result::Ok(Self::#ident(reply.port())) });
+            shapes.push(tag.clone());
+        } else {
+            let reads = (0..n).map(|i| {
+                let place = format!("element {}", i + 1);
+                quote! { #krate::FromTerm::from_term(&__t[#i + 1]).map_err(|e| e.within(#place).within(#what))? }
+            });
+            tuple_arms.push(quote! {
+                (#tag, __len) if __len == #n + 1 => ::core::result::Result::Ok(Self::#ident(#(#reads,)* reply.port()))
+            });
+            shapes.push(format!("{{{tag}, {}}}", vec!["_"; n].join(", ")));
+        }
+    }
+    let expected = format!("one of {}", shapes.join(" | "));
+    Ok(quote! {
+        impl #impl_g #krate::RemoteCall for #name #ty_g #where_g {
+            fn from_remote(
+                term: &#krate::Term,
+                reply: #krate::RemoteReply,
+            ) -> ::core::result::Result<Self, #krate::FromTermError> {
+                let __fail = || #krate::FromTermError::expected(#expected, term);
+                match term {
+                    #krate::Term::Atom(__a) => match __a.as_str() {
+                        #(#atom_arms,)*
+                        _ => ::core::result::Result::Err(__fail()),
+                    },
+                    #krate::Term::Tuple(__t) if !__t.is_empty() => match &__t[0] {
+                        #krate::Term::Atom(__a) => match (__a.as_str(), __t.len()) {
+                            #(#tuple_arms,)*
+                            _ => ::core::result::Result::Err(__fail()),
+                        },
+                        _ => ::core::result::Result::Err(__fail()),
+                    },
+                    _ => ::core::result::Result::Err(__fail()),
+                }
+            }
+        }
     })
 }
 
