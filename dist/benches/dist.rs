@@ -12,10 +12,13 @@
 //!   trips, each with its monitor, as OTP's call makes them.
 //!   `impl=rotp_client` (rotp calls a BEAM gen_server), `impl=rotp_server`
 //!   (a BEAM node calls a rotp GenServer, served with `Node::serve`),
+//!   `impl=rotp_raw_server` (the same, to a raw `GenMessage` process),
 //!   `impl=beam` (BEAM calls BEAM).
 //! - `dist_cast`: N casts `{add, 1}`, then one call that returns the count
 //!   (so every cast was handled before the clock stops). Same three
 //!   `impl`s, as `rotp_sender`, `rotp_receiver`, `beam`.
+//! - `serve`, `serve_raw`: only the BEAM-calls-rotp half of `dist_call`,
+//!   for profiles.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -162,6 +165,27 @@ impl RemoteServer for Counter {
     }
 }
 
+/// The same counter as a raw process over [`GenMessage`].
+fn raw_counter(rt: &Runtime, node: &Node, name: &str) {
+    let n = node.clone();
+    let mut count = 0i64;
+    let counter = rt.spawn_fn(move |m: rotp_dist::GenMessage<Term, Term>, _ctx| match m {
+        rotp_dist::GenMessage::Call { request, from } => {
+            if request.is_atom("increment") {
+                count += 1;
+            }
+            from.reply(&n, count);
+        }
+        rotp_dist::GenMessage::Cast(t) => {
+            if let Some([k]) = t.tagged("add") {
+                count += k.as_int().unwrap_or(0);
+            }
+        }
+        _ => {}
+    });
+    node.register(name, &counter).unwrap();
+}
+
 fn rotp_counter(rt: &Runtime, node: &Node, name: &str) {
     let counter = start::<Counter>(rt, 0, StartOptions::new().name(name)).unwrap();
     node.serve(&counter).unwrap();
@@ -192,6 +216,7 @@ fn main() {
         .start(&rt)
         .unwrap();
     rotp_counter(&rt, &node, "rotp_counter");
+    raw_counter(&rt, &node, "raw_counter");
     let mut a = Beam::start(&format!("bench_a_{pid}@127.0.0.1"), &beams);
     let mut b = Beam::start(&format!("bench_b_{pid}@127.0.0.1"), &beams);
     a.run("{serve, counter}");
@@ -201,6 +226,7 @@ fn main() {
     let a_name = a.name.clone();
     let beam_counter = ("counter", a_name.as_str());
     let rotp_counter = format!("{{rotp_counter, '{}'}}", node.name().as_str());
+    let raw_counter = format!("{{raw_counter, '{}'}}", node.name().as_str());
     let beam_counter_term = format!("{{counter, '{}'}}", a.name);
 
     for w in &which {
@@ -239,6 +265,8 @@ fn main() {
                 );
                 let (secs, _) = a.timed(&format!("{{calls, {rotp_counter}, {n}}}"));
                 line("dist_call", "rotp_server", n, secs, "ns_per_call");
+                let (secs, _) = a.timed(&format!("{{calls, {raw_counter}, {n}}}"));
+                line("dist_call", "rotp_raw_server", n, secs, "ns_per_call");
                 let (secs, _) = b.timed(&format!("{{calls, {beam_counter_term}, {n}}}"));
                 line("dist_call", "beam", n, secs, "ns_per_call");
             }
@@ -261,6 +289,18 @@ fn main() {
                 line("dist_cast", "rotp_receiver", n, secs, "ns_per_msg");
                 let (secs, _) = b.timed(&format!("{{casts, {beam_counter_term}, {n}}}"));
                 line("dist_cast", "beam", n, secs, "ns_per_msg");
+            }
+            // Only the BEAM-calls-rotp half of dist_call, for profiles.
+            "serve" | "serve_raw" => {
+                let n = n_calls;
+                let target = if w == "serve" {
+                    &rotp_counter
+                } else {
+                    &raw_counter
+                };
+                a.timed(&format!("{{calls, {target}, 1000}}"));
+                let (secs, _) = a.timed(&format!("{{calls, {target}, {n}}}"));
+                line("dist_call", w, n, secs, "ns_per_call");
             }
             other => eprintln!("unknown benchmark {other}"),
         }
