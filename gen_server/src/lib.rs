@@ -81,7 +81,7 @@ mod context;
 mod enter;
 mod error;
 mod name;
-mod reply_port;
+mod reply_fn;
 mod reply_to;
 mod results;
 mod server;

@@ -5,7 +5,6 @@ use std::fmt;
 use rotp_runtime::{ExitReason, Pid, ReplySender};
 
 use crate::behaviour::GenServer;
-use crate::reply_port::Port;
 use crate::results::{noreply, Handled, Stop};
 
 /// Where the reply to one call goes: OTP's `From`, typed by the reply.
@@ -60,17 +59,11 @@ use crate::results::{noreply, Handled, Stop};
 /// [`noreply`](crate::noreply), and [`send`](Self::send) the value when it
 /// is ready (rule 73). Dropping it unanswered leaves the caller to time out.
 pub struct ReplyTo<R> {
-    sender: Port<R>,
+    sender: ReplySender<R>,
 }
 
 impl<R: Send + 'static> ReplyTo<R> {
     pub(crate) fn new(sender: ReplySender<R>) -> Self {
-        ReplyTo {
-            sender: Port::Local(sender),
-        }
-    }
-
-    pub(crate) fn from_port(sender: Port<R>) -> Self {
         ReplyTo { sender }
     }
 
