@@ -15,7 +15,7 @@ use rotp_gen_server::{GenServer, ReplyTo, ServerRef};
 use crate::gen::{GenFrom, GenMessage};
 use crate::node::Node;
 use crate::sink::Sink;
-use crate::term::{BadMessage, FromTerm, FromTermError, RemotePid, Term, ToTerm};
+use crate::term::{Atom, BadMessage, FromTerm, FromTermError, RemotePid, Term, ToTerm};
 
 /// A [`GenServer`] that serves calls, casts and messages from other
 /// nodes: it says how their terms become its own requests.
@@ -123,7 +123,6 @@ pub trait RemoteCall: Sized {
 #[derive(Debug)]
 pub struct RemoteReply {
     node: Node,
-    me: RemotePid,
     from: GenFrom,
 }
 
@@ -131,9 +130,11 @@ impl RemoteReply {
     /// The call's reply port, for a reply of type `R`: what the server
     /// replies through it goes back to the caller as a term.
     pub fn port<R: ToTerm + Send + 'static>(self) -> ReplyTo<R> {
-        let RemoteReply { node, me, from } = self;
+        let RemoteReply { node, from } = self;
+        // The reply comes from whoever sends it: the server, in its
+        // handler.
         ReplyTo::from_fn(move |value: R| {
-            from.reply_as(&node, &me, value.to_term());
+            from.reply(&node, value);
         })
     }
 
@@ -143,11 +144,12 @@ impl RemoteReply {
     }
 }
 
-/// The sink of a served GenServer.
+/// The sink of a served GenServer, by pid or by name.
 struct ServerSink<G: RemoteServer> {
     server: ServerRef<G>,
     node: Node,
-    me: RemotePid,
+    /// How the logs name it.
+    label: String,
 }
 
 impl<G: RemoteServer> Sink for ServerSink<G> {
@@ -155,7 +157,7 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
         let term = match arrival {
             Ok(t) => t,
             Err(bad) => {
-                log::warn!("{}: dropped a message from another node: {bad}", self.me);
+                log::warn!("{}: dropped a message from another node: {bad}", self.label);
                 return self.server.is_alive();
             }
         };
@@ -163,7 +165,10 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
         let msg = match GenMessage::<Term, Term>::from_term(&term) {
             Ok(m) => m,
             Err(e) => {
-                log::warn!("{}: dropped a malformed gen_server message: {e}", self.me);
+                log::warn!(
+                    "{}: dropped a malformed gen_server message: {e}",
+                    self.label
+                );
                 return self.server.is_alive();
             }
         };
@@ -171,7 +176,6 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
             GenMessage::Call { request, from } => {
                 let reply = RemoteReply {
                     node: self.node.clone(),
-                    me: self.me.clone(),
                     from: from.clone(),
                 };
                 match G::remote_call(&request, reply) {
@@ -180,28 +184,29 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
                         // send_request makes is not used.
                         let sent = self.server.send_request::<()>(move |_unused| call);
                         if sent.is_err() {
-                            return false;
+                            log::debug!(
+                                "{}: a call from {} found no server",
+                                self.label,
+                                from.pid()
+                            );
+                            return self.server.is_alive();
                         }
                     }
                     Err(e) => {
-                        log::warn!("{}: refused a call from {}: {e}", self.me, from.pid());
+                        log::warn!("{}: refused a call from {}: {e}", self.label, from.pid());
                         let why = Term::tuple(vec![Term::atom("bad_call"), request]);
-                        from.reply_as(
-                            &self.node,
-                            &self.me,
-                            Term::tuple(vec![Term::atom("error"), why]),
-                        );
+                        from.reply(&self.node, Term::tuple(vec![Term::atom("error"), why]));
                     }
                 }
             }
             GenMessage::BadCall { .. } => unreachable!("a Term request always converts"),
             GenMessage::Cast(request) => match G::remote_cast(&request) {
                 Ok(cast) => self.server.cast(cast),
-                Err(e) => log::warn!("{}: dropped a cast from another node: {e}", self.me),
+                Err(e) => log::warn!("{}: dropped a cast from another node: {e}", self.label),
             },
             GenMessage::Info(msg) => match G::remote_info(&msg) {
                 Ok(info) => self.server.send_info(info),
-                Err(e) => log::warn!("{}: dropped a message from another node: {e}", self.me),
+                Err(e) => log::warn!("{}: dropped a message from another node: {e}", self.label),
             },
         }
         self.server.is_alive()
@@ -219,6 +224,10 @@ impl Node {
     /// reached as `{name, node}`
     /// (`GenServer.call({:counter, :"rotp@127.0.0.1"}, :get)`). `None` if
     /// the server is not running.
+    ///
+    /// The server is served by pid: a restarted server (a new process) must
+    /// be served again. For a supervised server, serve its name instead
+    /// ([`serve_named`](Node::serve_named)).
     pub fn serve<G: RemoteServer>(&self, server: &ServerRef<G>) -> Option<RemotePid> {
         let pid = server.pid()?;
         let server = ServerRef::<G>::from_pid(self.handle(), pid).ok()?;
@@ -226,9 +235,50 @@ impl Node {
         let sink = ServerSink {
             server,
             node: self.clone(),
-            me: me.clone(),
+            label: me.to_string(),
         };
         self.shared.add_sink(pid, Arc::new(sink));
         Some(me)
+    }
+
+    /// Lets other nodes call, cast and send to the `G` server registered
+    /// as `name`, whichever process holds the name when a message arrives:
+    /// a supervisor's restarts are followed, and the server may start
+    /// later. Messages that arrive while nobody holds the name are dropped
+    /// (a call's caller gets `noproc` through its monitor).
+    ///
+    /// ```no_run
+    /// # use rotp_dist::{FromTermError, Node, RemoteReply, RemoteServer, Term};
+    /// # use rotp_gen_server::{gen_server, Ctx, GenServer, Init, InitResult};
+    /// # struct Counter;
+    /// # #[gen_server]
+    /// # impl GenServer for Counter {
+    /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Counter) }
+    /// # }
+    /// # impl RemoteServer for Counter {
+    /// #     fn remote_call(t: &Term, _r: RemoteReply) -> Result<(), FromTermError> { Err(FromTermError::expected("nothing", t)) }
+    /// # }
+    /// # fn f(node: &Node) {
+    /// node.serve_named::<Counter>("counter");
+    /// // children started by a supervisor under that name are reached as
+    /// // {counter, node}, restart after restart
+    /// # }
+    /// ```
+    pub fn serve_named<G: RemoteServer>(&self, name: &str) {
+        let sink = ServerSink {
+            server: ServerRef::<G>::named(self.handle(), name),
+            node: self.clone(),
+            label: name.to_owned(),
+        };
+        self.shared
+            .named_sinks
+            .write()
+            .insert(Atom::new(name), Arc::new(sink));
+    }
+
+    /// Stops serving the name `name` ([`serve_named`](Node::serve_named)).
+    /// Returns whether it was served.
+    pub fn stop_serving(&self, name: &str) -> bool {
+        self.shared.named_sinks.write().remove(name).is_some()
     }
 }

@@ -58,6 +58,9 @@ pub(crate) struct Shared {
     pub(crate) listen_addr: SocketAddr,
     pub(crate) conns: Mutex<HashMap<Atom, Arc<Conn>>>,
     pub(crate) sinks: RwLock<HashMap<Pid, Arc<dyn Sink>>>,
+    /// Sinks for registered names, whoever holds them
+    /// ([`Node::serve_named`](crate::Node::serve_named)).
+    pub(crate) named_sinks: RwLock<HashMap<Atom, Arc<dyn Sink>>>,
     pub(crate) proxies: Mutex<Proxies>,
     /// Monitors local processes hold on proxies, by their reference.
     pub(crate) monitor_index: Mutex<HashMap<MonitorRef, Addr<ProxyMsg>>>,
@@ -338,6 +341,7 @@ impl NodeBuilder {
             listen_addr,
             conns: Mutex::new(HashMap::new()),
             sinks: RwLock::new(HashMap::new()),
+            named_sinks: RwLock::new(HashMap::new()),
             proxies: Mutex::new(Proxies::default()),
             monitor_index: Mutex::new(HashMap::new()),
             calls: Mutex::new(HashMap::new()),

@@ -270,10 +270,7 @@ fn deliver_named(
         net_kernel(shared, conn, from, msg);
         return;
     }
-    match shared.rt.whereis(name.as_str()) {
-        Some(pid) => shared.deliver_to(pid, Some(from), msg),
-        None => log::debug!("message from {from} to unregistered name {name} dropped"),
-    }
+    shared.deliver_name(name, Some(from), msg);
 }
 
 /// The part of Erlang's `net_kernel` other nodes talk to: the `is_auth`
@@ -303,6 +300,31 @@ fn net_kernel(
 }
 
 impl Shared {
+    /// Delivers a message to a registered name of this node: to the
+    /// holder's own sink if it has one, else to the name's sink.
+    pub(crate) fn deliver_name(
+        &self,
+        name: &Atom,
+        from: Option<&RemotePid>,
+        msg: Result<Term, BadMessage>,
+    ) {
+        let holder = self.rt.whereis(name.as_str());
+        if let Some(pid) = holder {
+            if self.sinks.read().contains_key(&pid) {
+                self.deliver_to(pid, from, msg);
+                return;
+            }
+        }
+        let named = self.named_sinks.read().get(name).cloned();
+        match (named, holder) {
+            (Some(sink), _) => {
+                sink.deliver(from, msg);
+            }
+            (None, Some(pid)) => self.deliver_to(pid, from, msg),
+            (None, None) => log::debug!("message to unregistered name {name} dropped"),
+        }
+    }
+
     /// Delivers a message to a pid of this node.
     pub(crate) fn deliver(
         &self,

@@ -31,10 +31,7 @@ impl Node {
         if *to.node() == shared.name {
             match &to {
                 Dest::Pid(p) => shared.deliver(p, Some(&me), Ok(msg)),
-                Dest::Name { name, .. } => match shared.rt.whereis(name.as_str()) {
-                    Some(pid) => shared.deliver_to(pid, Some(&me), Ok(msg)),
-                    None => log::debug!("message to unregistered name {name} dropped"),
-                },
+                Dest::Name { name, .. } => shared.deliver_name(name, Some(&me), Ok(msg)),
             }
             return Ok(());
         }

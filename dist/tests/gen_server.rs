@@ -170,3 +170,33 @@ fn one_rotp_node_calls_another_rotp_gen_server() {
         .unwrap();
     assert_eq!(n, 10);
 }
+
+#[test]
+fn a_served_name_follows_restarts() {
+    init_log();
+    let c = cookie();
+    let (rt, node) = rotp_node(&c);
+    node.serve_named::<Counter>("phoenix");
+    let mut erl = Erl::start(&c);
+    let s = format!("{{phoenix, '{}'}}", node.name().as_str());
+
+    // Nobody holds the name yet.
+    let got = erl.eval(&format!("catch gen_server:call({s}, get, 2000)"));
+    assert!(got.starts_with("{'EXIT',{noproc,"), "{got}");
+
+    let (tx, _infos) = mpsc::channel();
+    let first = start::<Counter>(&rt, tx.clone(), StartOptions::new().name("phoenix")).unwrap();
+    assert_eq!(erl.eval(&format!("gen_server:call({s}, increment)")), "1");
+    rt.kill(first.pid().unwrap());
+    common::eventually("the name is free", || rt.whereis("phoenix").is_none());
+
+    // A new incarnation under the same name: reached without serving again.
+    let _second = start::<Counter>(&rt, tx, StartOptions::new().name("phoenix")).unwrap();
+    assert_eq!(erl.eval(&format!("gen_server:call({s}, increment)")), "1");
+    erl.eval(&format!("gen_server:cast({s}, 4)"));
+    assert_eq!(erl.eval(&format!("gen_server:call({s}, get)")), "5");
+
+    assert!(node.stop_serving("phoenix"));
+    let got = erl.eval(&format!("catch gen_server:call({s}, get, 500)"));
+    assert!(got.starts_with("{'EXIT',{timeout,"), "{got}");
+}
