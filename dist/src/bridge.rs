@@ -256,7 +256,7 @@ impl Node {
     /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Counter) }
     /// # }
     /// # impl RemoteServer for Counter {
-    /// #     fn remote_call(t: &Term, _r: RemoteReply) -> Result<(), FromTermError> { Err(FromTermError::expected("nothing", t)) }
+    /// #     fn remote_call(t: &Term, _r: RemoteReply) -> Result<std::convert::Infallible, FromTermError> { Err(FromTermError::expected("nothing", t)) }
     /// # }
     /// # fn f(node: &Node) {
     /// node.serve_named::<Counter>("counter");
