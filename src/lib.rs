@@ -111,6 +111,8 @@
 //!   attached at run time (Elixir's `:telemetry`).
 //! - `observer` (feature `observer`): a live web page of the runtime
 //!   (`rotp_observer`).
+//! - `dist` (feature `dist`): the runtime as a node of an Erlang/Elixir
+//!   cluster (`rotp_dist`; see `docs/distribution.md`).
 
 #[doc = include_str!("../docs/rules.md")]
 pub mod rules {}
@@ -126,6 +128,11 @@ pub use rotp_supervisor as supervisor;
 /// live in a browser (the `rotp-observer` crate; feature `observer`).
 #[cfg(feature = "observer")]
 pub use rotp_observer as observer;
+
+/// Erlang distribution: the runtime as a node of an Erlang/Elixir cluster
+/// (the `rotp-dist` crate; feature `dist`).
+#[cfg(feature = "dist")]
+pub use rotp_dist as dist;
 
 /// The names most programs need.
 ///

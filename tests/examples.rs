@@ -181,3 +181,14 @@ mod partitioned_counter;
 fn partitioned_counter() {
     partitioned_counter::run();
 }
+
+// Needs Erlang/OTP (`escript`): run with `--features dist`.
+#[cfg(feature = "dist")]
+#[path = "../examples/cluster.rs"]
+mod cluster;
+
+#[cfg(feature = "dist")]
+#[test]
+fn cluster() {
+    cluster::run();
+}

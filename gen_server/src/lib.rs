@@ -81,6 +81,7 @@ mod context;
 mod enter;
 mod error;
 mod name;
+mod reply_fn;
 mod reply_to;
 mod results;
 mod server;

@@ -150,6 +150,9 @@ unsafe impl<T: Send> Sync for Slot<T> {}
 
 struct SlotInner<T> {
     value: Option<T>,
+    /// Where a sender made by [`ReplySender::from_fn`] delivers, instead
+    /// of `value`.
+    deliver: Option<Box<dyn FnOnce(T) + Send>>,
     /// Bumped at the end of every blocking wait: a virtual-clock timer armed
     /// by an earlier wait that fires late is recognised and ignored.
     wait_generation: u64,
@@ -221,6 +224,7 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
         caller: crate::current::self_pid(),
         inner: UnsafeCell::new(SlotInner {
             value: None,
+            deliver: None,
             wait_generation: 0,
             waiter: None,
         }),
@@ -234,6 +238,33 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
             taken: AtomicBool::new(false),
         },
     )
+}
+
+impl<T: Send + 'static> ReplySender<T> {
+    /// A sender whose value goes to `deliver` rather than to a waiting
+    /// [`ReplyWait`]: for bridges that answer requests from elsewhere
+    /// (another node) through the same reply handles. It has no caller and
+    /// is never abandoned; dropped unsent, it drops `deliver` uncalled.
+    ///
+    /// ```
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let sender = rotp_runtime::ReplySender::from_fn(move |v: u32| tx.send(v).unwrap());
+    /// assert!(sender.send(5));
+    /// assert_eq!(rx.recv().unwrap(), 5);
+    /// ```
+    pub fn from_fn(deliver: impl FnOnce(T) + Send + 'static) -> Self {
+        let slot = Arc::new(Slot {
+            word: LockWord::new(0),
+            caller: None,
+            inner: UnsafeCell::new(SlotInner {
+                value: None,
+                deliver: Some(Box::new(deliver)),
+                wait_generation: 0,
+                waiter: None,
+            }),
+        });
+        ReplySender { slot: Some(slot) }
+    }
 }
 
 impl<T> ReplySender<T> {
@@ -250,6 +281,11 @@ impl<T> ReplySender<T> {
     pub fn send(mut self, value: T) -> bool {
         let slot = self.slot.take().expect("a ReplySender sends once");
         let guard = slot.lock();
+        if let Some(deliver) = guard.inner.deliver.take() {
+            drop(guard);
+            deliver(value);
+            return true;
+        }
         if guard.word.bits & ABANDONED != 0 {
             drop(guard);
             drop(value);

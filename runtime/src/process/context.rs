@@ -83,7 +83,7 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         unsafe { self.this.batch().with(f) }
     }
 
-    fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         self.this.header()
     }
 
