@@ -23,7 +23,8 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#benches[@]} -eq 0 ] || [ "${benches[*]}" = all ]; then
     benches=(pingpong ring spawn cast_throughput call_latency call_external
-             call_parallel supervisor_restart fairness timers)
+             call_parallel supervisor_restart fairness timers
+             registry_lookup registry_register table_read table_write read_through_server)
 fi
 
 # field LINE KEY: the value of KEY=..., or of KEY:... inside extra=.

@@ -16,8 +16,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rotp::gen_server::{Agent, CallError, StartOptions};
-use rotp::runtime::{ExitReason, Runtime};
+use rotp::prelude::*;
 
 type Cart = BTreeMap<String, u32>;
 
@@ -73,16 +72,16 @@ pub(crate) fn run() {
     // Start a fresh one under the same name; named handles find it. The
     // error can reach us a moment before the dead agent has released its
     // name, so wait for its exit to complete first.
-    if let Some(dead) = rt.process_ref(cart.pid()) {
-        dead.await_exit(Some(Duration::from_secs(1)));
+    if let Some(dead) = cart.pid().and_then(|pid| rt.process_ref(pid)) {
+        dead.await_exit(Some(Duration::from_secs(5)));
     }
     let cart = Agent::start(&rt, Cart::new, StartOptions::new().name("cart")).unwrap();
     add(&Agent::named(&rt, "cart"), "fig", 1);
     assert_eq!(cart.get(|c| c.len()).unwrap(), 1);
 
     // Stop it explicitly (waits for the exit).
-    cart.stop(ExitReason::Normal, Some(Duration::from_secs(1)))
-        .unwrap();
+    cart.stop(ExitReason::Normal, Some(Duration::from_secs(5)))
+        .expect("the cart stops");
     assert_eq!(cart.get(|c| c.len()), Err(CallError::NoProc));
 
     rt.shutdown(Duration::from_secs(1)).expect("clean shutdown");

@@ -10,10 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions,
-};
-use rotp::runtime::Runtime;
+use rotp::prelude::*;
 
 /// What the cache is configured with.
 #[derive(Clone, Copy)]
@@ -46,16 +43,9 @@ struct Cache {
 }
 
 enum Call {
-    Put(String, String),
-    Get(String),
-    Stats,
-}
-
-#[derive(Debug, PartialEq)]
-enum Answer {
-    Done,
-    Value(Option<String>),
-    Stats(Stats),
+    Put(String, String, ReplyTo<()>),
+    Get(String, ReplyTo<Option<String>>),
+    Stats(ReplyTo<Stats>),
 }
 
 impl Cache {
@@ -111,16 +101,13 @@ impl Cache {
     }
 }
 
+#[gen_server]
 impl GenServer for Cache {
-    type Args = CacheConfig;
-    type Call = Call;
-    type Reply = Answer;
-    type Cast = ();
-    type Info = ();
-    type Continue = ();
-
     fn init(config: CacheConfig, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-        assert!(config.capacity > 0, "a cache holds at least one entry");
+        if config.capacity == 0 {
+            // `{:error, reason}` from `init`: the start returns the error.
+            return Init::error("a cache holds at least one entry");
+        }
         Init::ok(Cache {
             config,
             entries: HashMap::new(),
@@ -129,38 +116,19 @@ impl GenServer for Cache {
         })
     }
 
-    fn handle_call(
-        &mut self,
-        request: Call,
-        _caller: &mut Caller<Answer>,
-        ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    fn handle_call(&mut self, call: Call, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         let now = ctx.handle().now();
-        Reply::reply(match request {
-            Call::Put(k, v) => {
+        match call {
+            Call::Put(k, v, r) => {
                 self.put(k, v, now);
-                Answer::Done
+                r.reply(())
             }
-            Call::Get(k) => Answer::Value(self.get(&k, now)),
-            Call::Stats => Answer::Stats(Stats {
+            Call::Get(k, r) => r.reply(self.get(&k, now)),
+            Call::Stats(r) => r.reply(Stats {
                 len: self.entries.len(),
                 ..self.stats
             }),
-        })
-    }
-}
-
-fn put(cache: &ServerRef<Cache>, k: &str, v: &str) {
-    assert_eq!(
-        cache.call(Call::Put(k.into(), v.into())).unwrap(),
-        Answer::Done
-    );
-}
-
-fn get(cache: &ServerRef<Cache>, k: &str) -> Option<String> {
-    match cache.call(Call::Get(k.into())).unwrap() {
-        Answer::Value(v) => v,
-        other => panic!("unexpected {other:?}"),
+        }
     }
 }
 
@@ -174,29 +142,38 @@ pub(crate) fn run() {
         ttl: Duration::from_secs(60),
         capacity: 2,
     };
-    let cache = start::<Cache>(&rt, config, StartOptions::new()).unwrap();
+    let cache =
+        gen_server::start::<Cache>(&rt, config, StartOptions::new()).expect("the cache starts");
+    // A cache without room does not start; the error says why.
+    let empty = CacheConfig {
+        capacity: 0,
+        ..config
+    };
+    let refused = gen_server::start::<Cache>(&rt, empty, StartOptions::new()).unwrap_err();
+    println!("capacity 0: {refused}");
+    assert!(matches!(refused, StartError::Init(_)));
 
-    put(&cache, "a", "alpha");
-    put(&cache, "b", "beta");
-    assert_eq!(get(&cache, "a").as_deref(), Some("alpha")); // a is now more recent than b
-    put(&cache, "c", "gamma"); // full: evicts b, the least recently used
-    assert_eq!(get(&cache, "b"), None);
-    assert_eq!(get(&cache, "c").as_deref(), Some("gamma"));
+    let put = |k: &str, v: &str| cache.call(|r| Call::Put(k.into(), v.into(), r)).unwrap();
+    let get = |k: &str| cache.call(|r| Call::Get(k.into(), r)).unwrap();
+
+    put("a", "alpha");
+    put("b", "beta");
+    assert_eq!(get("a").as_deref(), Some("alpha")); // a is now more recent than b
+    put("c", "gamma"); // full: evicts b, the least recently used
+    assert_eq!(get("b"), None);
+    assert_eq!(get("c").as_deref(), Some("gamma"));
     println!("capacity 2: inserting c evicted b (least recently used)");
 
     // 59 s later everything is still fresh; at 60 s `a` has expired.
     rt.advance(Duration::from_secs(59));
-    assert_eq!(get(&cache, "a").as_deref(), Some("alpha"));
-    put(&cache, "c", "gamma-2"); // re-inserting refreshes c's TTL
+    assert_eq!(get("a").as_deref(), Some("alpha"));
+    put("c", "gamma-2"); // re-inserting refreshes c's TTL
     rt.advance(Duration::from_secs(1));
-    assert_eq!(get(&cache, "a"), None);
-    assert_eq!(get(&cache, "c").as_deref(), Some("gamma-2"));
+    assert_eq!(get("a"), None);
+    assert_eq!(get("c").as_deref(), Some("gamma-2"));
     println!("after 60 s: a expired, c (re-put at 59 s) still fresh");
 
-    let stats = match cache.call(Call::Stats).unwrap() {
-        Answer::Stats(s) => s,
-        other => panic!("unexpected {other:?}"),
-    };
+    let stats = cache.call(Call::Stats).unwrap();
     assert_eq!(
         stats,
         Stats {

@@ -15,11 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply, Reply,
-    ServerRef, StartOptions,
-};
-use rotp::runtime::Runtime;
+use rotp::prelude::*;
 
 /// The slow source of truth; counts how often it was read.
 #[derive(Clone, Default)]
@@ -42,19 +38,12 @@ struct Warmer {
 
 struct Warm;
 
-enum Call {
-    Rate(&'static str),
-}
+/// The rate of a currency, if known.
+struct Rate(&'static str, ReplyTo<Option<u64>>);
 
+#[gen_server]
 impl GenServer for Warmer {
-    type Args = (Source, Duration);
-    type Call = Call;
-    type Reply = Option<u64>;
-    type Cast = ();
-    type Info = ();
-    type Continue = Warm;
-
-    fn init((source, idle): Self::Args, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    fn init((source, idle): (Source, Duration), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Warmer {
             source,
             idle,
@@ -63,38 +52,24 @@ impl GenServer for Warmer {
         .then_continue(Warm)
     }
 
-    fn handle_continue(&mut self, Warm: Warm, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_continue(&mut self, Warm: Warm, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         self.cache = self.source.load_all();
-        NoReply::noreply().timeout(self.idle)
+        noreply().timeout(self.idle)
     }
 
-    fn handle_call(
-        &mut self,
-        Call::Rate(currency): Call,
-        _caller: &mut Caller<Option<u64>>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    fn handle_call(&mut self, Rate(currency, r): Rate, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         // Re-arm the inactivity timeout with every reply.
-        Reply::reply(self.cache.get(currency).copied()).timeout(self.idle)
+        r.reply(self.cache.get(currency).copied())
+            .timeout(self.idle)
     }
 
-    fn handle_info(&mut self, info: Info<()>, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_info(&mut self, info: Info<()>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match info {
             // Idle for `idle`: refresh while nobody is waiting.
-            Info::Timeout => NoReply::noreply().then_continue(Warm),
-            _ => NoReply::noreply().timeout(self.idle),
+            Info::Timeout => noreply().then_continue(Warm),
+            _ => noreply().timeout(self.idle),
         }
     }
-}
-
-/// Lets `time` pass on the virtual clock once the server has armed its
-/// inactivity timeout. A reply goes out before the timeout is armed, so
-/// first make sure the server is done with the last request: a `sys`
-/// request (`get_state`) queues behind it and, unlike a call, does not
-/// count as activity (rule 80).
-fn idle_for(rt: &Runtime, warmer: &ServerRef<Warmer>, time: Duration) {
-    warmer.get_state(|_| ()).unwrap();
-    rt.advance(time);
 }
 
 pub(crate) fn run() {
@@ -105,23 +80,27 @@ pub(crate) fn run() {
         .expect("runtime");
     let source = Source::default();
     let idle = Duration::from_secs(30);
-    let warmer = start::<Warmer>(&rt, (source.clone(), idle), StartOptions::new()).unwrap();
+    let warmer = gen_server::start::<Warmer>(&rt, (source.clone(), idle), StartOptions::new())
+        .expect("the warmer starts");
+    let rate = |currency| warmer.call(|r| Rate(currency, r)).unwrap();
 
     // The first request is served from the warm cache.
-    assert_eq!(warmer.call(Call::Rate("eur")).unwrap(), Some(100));
+    assert_eq!(rate("eur"), Some(100));
     assert_eq!(source.loads.load(SeqCst), 1);
 
-    // Requests every 20 s keep the server busy: no refresh.
+    // Requests every 20 s keep the server busy: no refresh. (`advance`
+    // first lets the server finish what it was sent, so each timeout is
+    // armed by the last reply before time moves.)
     for _ in 0..5 {
-        idle_for(&rt, &warmer, Duration::from_secs(20));
-        assert_eq!(warmer.call(Call::Rate("usd")).unwrap(), Some(110));
+        rt.advance(Duration::from_secs(20));
+        assert_eq!(rate("usd"), Some(110));
     }
     assert_eq!(source.loads.load(SeqCst), 1);
     println!("busy for 100 s: no refresh");
 
     // 30 quiet seconds: the timeout fires and the cache is re-warmed.
-    idle_for(&rt, &warmer, idle);
-    assert_eq!(warmer.call(Call::Rate("eur")).unwrap(), Some(200));
+    rt.advance(idle);
+    assert_eq!(rate("eur"), Some(200));
     assert_eq!(source.loads.load(SeqCst), 2);
     println!("after {idle:?} idle: refreshed (eur is now 200)");
 

@@ -18,11 +18,7 @@ use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallError, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply,
-    Reply, StartOptions,
-};
-use rotp::runtime::{blocking, ExitReason, Runtime};
+use rotp::prelude::*;
 
 /// A job: some work to run on the server.
 type Job = Box<dyn FnOnce() -> String + Send>;
@@ -33,17 +29,14 @@ struct Worker {
     done: mpsc::Sender<(u64, String)>,
 }
 
+/// Queues a job; answers its id.
+struct Enqueue(Job, ReplyTo<u64>);
+
 /// What `handle_continue` is asked to do.
 struct Work;
 
+#[gen_server]
 impl GenServer for Worker {
-    type Args = mpsc::Sender<(u64, String)>;
-    type Call = Job;
-    type Reply = u64;
-    type Cast = ();
-    type Info = ();
-    type Continue = Work;
-
     fn init(done: mpsc::Sender<(u64, String)>, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Worker {
             queue: VecDeque::new(),
@@ -52,48 +45,44 @@ impl GenServer for Worker {
         })
     }
 
-    fn handle_call(
-        &mut self,
-        job: Job,
-        _caller: &mut Caller<u64>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    fn handle_call(&mut self, Enqueue(job, r): Enqueue, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         let id = self.next_id;
         self.next_id += 1;
         self.queue.push_back((id, job));
         // The reply goes out now; `handle_continue` runs right after, before
         // any other message (rule 83).
-        Reply::reply(id).then_continue(Work)
+        r.reply(id).then_continue(Work)
     }
 
-    fn handle_continue(&mut self, Work: Work, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_continue(&mut self, Work: Work, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         if let Some((id, job)) = self.queue.pop_front() {
             // Jobs may block: say so, so the worker thread's other
             // processes keep running meanwhile.
             let output = blocking(job);
             let _ = self.done.send((id, output));
         }
-        NoReply::noreply()
+        noreply()
     }
 }
 
 pub(crate) fn run() {
     let rt = Runtime::builder().workers(2).build().expect("runtime");
     let (done, finished) = mpsc::channel();
-    let worker = start::<Worker>(&rt, done, StartOptions::new()).unwrap();
+    let worker =
+        gen_server::start::<Worker>(&rt, done, StartOptions::new()).expect("the worker starts");
+    let enqueue = |job: Job| worker.call(|r| Enqueue(job, r));
     let wait = Duration::from_secs(5);
 
     // The job waits for a signal that is only sent once `enqueue` returned:
     // if the server did the work before replying, this would never finish.
     let (go, signal) = mpsc::channel::<()>();
-    let id = worker
-        .call(Box::new(move || {
-            signal
-                .recv_timeout(Duration::from_secs(5))
-                .expect("released");
-            "report ready".to_owned()
-        }))
-        .unwrap();
+    let id = enqueue(Box::new(move || {
+        signal
+            .recv_timeout(Duration::from_secs(5))
+            .expect("released");
+        "report ready".to_owned()
+    }))
+    .unwrap();
     println!("enqueue returned job id {id} before the job ran");
     assert!(finished.try_recv().is_err(), "the job has not run yet");
     go.send(()).unwrap();
@@ -104,7 +93,7 @@ pub(crate) fn run() {
 
     // Each enqueue is acknowledged in order.
     let ids: Vec<u64> = (0..3)
-        .map(|i| worker.call(Box::new(move || format!("job {i}"))).unwrap())
+        .map(|i| enqueue(Box::new(move || format!("job {i}"))).unwrap())
         .collect();
     assert_eq!(ids, [2, 3, 4]);
     for id in ids {
@@ -112,8 +101,10 @@ pub(crate) fn run() {
     }
 
     // Unlike a cast, an enqueue to a server that is gone fails visibly.
-    worker.stop(ExitReason::Normal, Some(wait)).unwrap();
-    let lost = worker.call(Box::new(|| "lost".to_owned()));
+    worker
+        .stop(ExitReason::Normal, Some(Duration::from_secs(5)))
+        .expect("the worker stops");
+    let lost = enqueue(Box::new(|| "lost".to_owned()));
     assert_eq!(lost, Err(CallError::NoProc));
     println!("enqueue after stop: {:?}", lost);
 

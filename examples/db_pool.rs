@@ -17,23 +17,17 @@ struct Pool {
 }
 
 enum PoolCall {
-    /// Borrow a connection for a query; the reply is the answer.
-    Query(String),
-    Stats,
+    /// Runs a query on the next connection; answers its result.
+    Query(String, ReplyTo<Result<String, String>>),
+    Stats(ReplyTo<String>),
 }
 
 enum Setup {
     Connect,
 }
 
+#[gen_server]
 impl GenServer for Pool {
-    type Args = usize;
-    type Call = PoolCall;
-    type Reply = Result<String, String>;
-    type Cast = ();
-    type Info = ();
-    type Continue = Setup;
-
     fn init(size: usize, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         // Return at once; connect before the first message (rule 83).
         Init::ok(Pool {
@@ -48,7 +42,7 @@ impl GenServer for Pool {
         &mut self,
         Setup::Connect: Setup,
         _ctx: &mut Ctx<'_, Self>,
-    ) -> CastResult<Self> {
+    ) -> Handled<Self> {
         // Slow set-up is blocking work: say so, and the worker's other
         // processes keep running meanwhile.
         self.connections = rotp::runtime::blocking(|| {
@@ -59,31 +53,24 @@ impl GenServer for Pool {
                 })
                 .collect()
         });
-        NoReply::noreply()
+        noreply()
     }
 
-    fn handle_call(
-        &mut self,
-        req: PoolCall,
-        _caller: &mut Caller<Self::Reply>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        match req {
-            PoolCall::Query(sql) => {
-                let Some(conn) = self
-                    .connections
-                    .get(self.checked_out % self.connections.len().max(1))
-                else {
-                    return Reply::reply(Err("no connections".to_owned()));
+    fn handle_call(&mut self, call: PoolCall, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        match call {
+            PoolCall::Query(sql, r) => {
+                let next = self.checked_out % self.connections.len().max(1);
+                let Some(conn) = self.connections.get(next) else {
+                    return r.reply(Err("no connections".to_owned()));
                 };
                 self.checked_out += 1;
-                Reply::reply(Ok(format!("{conn}: {sql} -> 42")))
+                r.reply(Ok(format!("{conn}: {sql} -> 42")))
             }
-            PoolCall::Stats => Reply::reply(Ok(format!(
+            PoolCall::Stats(r) => r.reply(format!(
                 "{} connections, {} queries",
                 self.connections.len(),
                 self.checked_out
-            ))),
+            )),
         }
     }
 }
@@ -100,9 +87,10 @@ pub(crate) fn run() -> Vec<String> {
     let db = ServerRef::<Pool>::named(&rt, "db");
     let mut out = Vec::new();
     for sql in ["SELECT 1", "SELECT 2"] {
-        out.push(db.call(PoolCall::Query(sql.to_owned())).unwrap().unwrap());
+        let answer = db.call(|r| PoolCall::Query(sql.to_owned(), r)).unwrap();
+        out.push(answer.expect("connected before the first query"));
     }
-    out.push(db.call(PoolCall::Stats).unwrap().unwrap());
+    out.push(db.call(PoolCall::Stats).unwrap());
     assert_eq!(out[2], "4 connections, 2 queries");
     out
 }

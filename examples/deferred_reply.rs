@@ -1,11 +1,11 @@
 //! Deferred reply: answer a call later, from another thread, while the
 //! server keeps serving everyone else.
 //!
-//! `handle_call` takes the caller's reply handle (`caller.defer()`), hands
-//! the slow work and the handle to a std thread, and returns
-//! `Reply::noreply()`. The thread answers with `DeferredReply::reply` —
-//! Elixir's `GenServer.reply(from, value)` — and tells the server it is done
-//! with a cast.
+//! `handle_call` hands the slow work and the request's reply port (its
+//! `ReplyTo`, Elixir's `from`) to a std thread and returns `noreply()`. The
+//! thread answers with `r.send(value)` — Elixir's
+//! `GenServer.reply(from, value)` — and tells the server it is done with a
+//! cast.
 //!
 //! Run with `cargo run --example deferred_reply`.
 
@@ -13,11 +13,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallError, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply,
-    Reply, StartOptions,
-};
-use rotp::runtime::Runtime;
+use rotp::prelude::*;
+use rotp::runtime::testing::assert_eventually;
 
 /// Stands in for a slow backend: a "fetch" finishes when the example says
 /// so (a real one would do I/O).
@@ -43,23 +40,19 @@ struct Fetcher {
 }
 
 enum Call {
-    Fetch(String),
-    InFlight,
+    Fetch(String, ReplyTo<String>),
+    InFlight(ReplyTo<usize>),
 }
 
-enum Cast {
-    Done,
-}
+/// A fetch is done.
+struct Done;
 
+#[gen_server]
 impl GenServer for Fetcher {
-    type Args = (Backend, mpsc::Sender<bool>);
-    type Call = Call;
-    type Reply = String;
-    type Cast = Cast;
-    type Info = ();
-    type Continue = ();
-
-    fn init((backend, delivered): Self::Args, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    fn init(
+        (backend, delivered): (Backend, mpsc::Sender<bool>),
+        _ctx: &mut Ctx<'_, Self>,
+    ) -> InitResult<Self> {
         Init::ok(Fetcher {
             backend,
             in_flight: 0,
@@ -67,35 +60,29 @@ impl GenServer for Fetcher {
         })
     }
 
-    fn handle_call(
-        &mut self,
-        request: Call,
-        caller: &mut Caller<String>,
-        ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        match request {
-            Call::Fetch(url) => {
-                let reply = caller.defer().expect("the reply handle is ours to take");
+    fn handle_call(&mut self, call: Call, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        match call {
+            Call::Fetch(url, r) => {
                 let backend = self.backend.clone();
                 let server = ctx.server_ref();
                 let delivered = self.delivered.clone();
                 self.in_flight += 1;
                 std::thread::spawn(move || {
                     let body = backend.fetch(&url);
-                    // `reply` returns whether the caller was still waiting.
-                    let _ = delivered.send(reply.reply(body));
-                    server.cast(Cast::Done);
+                    // `send` returns whether the caller was still waiting.
+                    let _ = delivered.send(r.send(body));
+                    server.cast(Done);
                 });
                 // No reply now: the caller keeps waiting (rule 73).
-                Reply::noreply()
+                noreply()
             }
-            Call::InFlight => Reply::reply(self.in_flight.to_string()),
+            Call::InFlight(r) => r.reply(self.in_flight),
         }
     }
 
-    fn handle_cast(&mut self, Cast::Done: Cast, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_cast(&mut self, Done: Done, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         self.in_flight -= 1;
-        NoReply::noreply()
+        noreply()
     }
 }
 
@@ -104,18 +91,20 @@ pub(crate) fn run() {
     let backend = Backend::default();
     let (delivered_tx, delivered) = mpsc::channel();
     let fetcher =
-        start::<Fetcher>(&rt, (backend.clone(), delivered_tx), StartOptions::new()).unwrap();
+        gen_server::start::<Fetcher>(&rt, (backend.clone(), delivered_tx), StartOptions::new())
+            .expect("the fetcher starts");
     let wait = Duration::from_secs(5);
 
     // A slow fetch, held back until we release the backend.
     let (release, gate) = mpsc::channel();
     *backend.release.lock().unwrap() = Some(gate);
     let f = fetcher.clone();
-    let slow = std::thread::spawn(move || f.call(Call::Fetch("https://slow.example".into())));
+    let slow =
+        std::thread::spawn(move || f.call(|r| Call::Fetch("https://slow.example".into(), r)));
 
     // Meanwhile the server answers others.
-    rotp::runtime::testing::assert_eventually(wait, "the fetch is in flight", || {
-        fetcher.call(Call::InFlight).unwrap() == "1"
+    assert_eventually(wait, "the fetch is in flight", || {
+        fetcher.call(Call::InFlight) == Ok(1)
     });
     println!("while a fetch is in flight, the server still answers: in_flight = 1");
 
@@ -132,7 +121,7 @@ pub(crate) fn run() {
     let (release, gate) = mpsc::channel();
     *backend.release.lock().unwrap() = Some(gate);
     let timed_out = fetcher.call_timeout(
-        Call::Fetch("https://slower.example".into()),
+        |r| Call::Fetch("https://slower.example".into(), r),
         Some(Duration::from_millis(20)),
     );
     assert_eq!(timed_out, Err(CallError::Timeout));

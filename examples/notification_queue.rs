@@ -5,18 +5,17 @@
 //!
 //! Shows a debounce timer (armed when the queue becomes non-empty, cancelled
 //! when a full batch goes out) and how to ignore a timer message that was
-//! already on its way when it was cancelled (a generation number).
+//! already on its way when it was cancelled: `ctx.start_timer` (Erlang's
+//! `erlang:start_timer`) tags the message with the timer's reference, so
+//! the server acts only on the timer it is waiting for.
 //!
 //! Run with `cargo run --example notification_queue`.
 
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply, Reply,
-    ServerRef, StartOptions,
-};
-use rotp::runtime::{Runtime, TimerRef};
+use rotp::prelude::*;
+use rotp::runtime::{TimerFired, TimerRef};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Notification {
@@ -42,26 +41,32 @@ struct QueueConfig {
 struct Queue {
     config: QueueConfig,
     pending: Vec<Notification>,
+    /// The flush timer armed for the pending batch.
     timer: Option<TimerRef>,
-    /// Bumped on every flush: a `Flush(g)` with an older `g` is stale.
-    generation: u64,
-    batches: u64,
+    batches: usize,
 }
 
 enum Call {
-    Pending,
-    Batches,
+    Pending(ReplyTo<usize>),
+    Batches(ReplyTo<usize>),
 }
 
-/// The timer message, tagged with the generation it was armed in.
-struct Flush(u64);
+/// The flush timer's message: which timer fired.
+struct Flush(TimerRef);
+
+impl From<TimerFired<()>> for Flush {
+    fn from(fired: TimerFired<()>) -> Self {
+        Flush(fired.tref)
+    }
+}
 
 impl Queue {
     fn flush(&mut self, ctx: &mut Ctx<'_, Self>) {
         if let Some(timer) = self.timer.take() {
+            // Too late if it has fired already: its message is then
+            // ignored, as its reference is no longer `self.timer`.
             ctx.cancel_timer(timer);
         }
-        self.generation += 1;
         if !self.pending.is_empty() {
             self.batches += 1;
             let batch = std::mem::take(&mut self.pending);
@@ -71,64 +76,47 @@ impl Queue {
     }
 }
 
+#[gen_server]
 impl GenServer for Queue {
-    type Args = QueueConfig;
-    type Call = Call;
-    type Reply = usize;
-    type Cast = Notification;
-    type Info = Flush;
-    type Continue = ();
-
     fn init(config: QueueConfig, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Queue {
             config,
             pending: Vec::new(),
             timer: None,
-            generation: 0,
             batches: 0,
         })
     }
 
-    fn handle_cast(&mut self, n: Notification, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
-        if n.urgent {
-            // Urgent: deliver what is queued plus this one, now.
-            self.pending.push(n);
-            self.flush(ctx);
-            return NoReply::noreply();
+    fn handle_cast(&mut self, n: Notification, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        if self.pending.is_empty() && !n.urgent {
+            self.timer = Some(ctx.start_timer(self.config.flush_after, ()));
         }
-        if self.pending.is_empty() {
-            let g = self.generation;
-            self.timer = Some(ctx.send_after(self.config.flush_after, Flush(g)));
-        }
+        let urgent = n.urgent;
         self.pending.push(n);
-        if self.pending.len() >= self.config.batch_size {
+        // Urgent: deliver what is queued plus this one, now.
+        if urgent || self.pending.len() >= self.config.batch_size {
             self.flush(ctx);
         }
-        NoReply::noreply()
+        noreply()
     }
 
-    fn handle_info(&mut self, info: Info<Flush>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_info(&mut self, info: Info<Flush>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match info {
-            Info::Msg(Flush(g)) if g == self.generation => {
+            Info::Msg(Flush(tref)) if self.timer == Some(tref) => {
                 self.timer = None;
                 self.flush(ctx);
             }
             // A timer cancelled after it had fired: its batch already left.
             _ => {}
         }
-        NoReply::noreply()
+        noreply()
     }
 
-    fn handle_call(
-        &mut self,
-        request: Call,
-        _caller: &mut Caller<usize>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(match request {
-            Call::Pending => self.pending.len(),
-            Call::Batches => self.batches as usize,
-        })
+    fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        match call {
+            Call::Pending(r) => r.reply(self.pending.len()),
+            Call::Batches(r) => r.reply(self.batches),
+        }
     }
 }
 
@@ -148,7 +136,8 @@ pub(crate) fn run() {
         flush_after: Duration::from_secs(2),
         sink,
     };
-    let queue: ServerRef<Queue> = start(&rt, config, StartOptions::new()).unwrap();
+    let queue =
+        gen_server::start::<Queue>(&rt, config, StartOptions::new()).expect("the queue starts");
     let wait = Duration::from_secs(5); // real time, for the sink only
 
     // Two notifications: held back, waiting for more.

@@ -1,6 +1,6 @@
-//! An order as a state machine: each event moves it to a new state, and an
-//! event that does not apply is answered with an error — the order stays as
-//! it was and the server carries on.
+//! OrderProcessor: an order as a state machine. Each event moves it to a
+//! new state; an event that does not apply is answered with an error, and
+//! the order stays as it was.
 //!
 //! ```text
 //!   Pending ──pay──► Paid ──ship──► Shipped ──deliver──► Delivered
@@ -8,196 +8,104 @@
 //!      └────cancel─────┴──────► Cancelled
 //! ```
 //!
+//! The server's state is the order's status itself, an enum, and
+//! `handle_call` matches `(status, event)` pairs like Elixir's function
+//! heads. Closing the order replies and stops the server in one step
+//! (`r.stop(reason, reply)`, Elixir's `{:stop, :normal, reply, state}`).
+//!
 //! Run with `cargo run --example order_state_machine`.
 
-use std::fmt;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallError, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, StartOptions,
-};
-use rotp::runtime::{ExitReason, Runtime};
+use rotp::prelude::*;
+use rotp::runtime::testing::assert_eventually;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum OrderState {
+#[derive(Debug, Clone, PartialEq)]
+enum Order {
     Pending,
-    Paid { amount_cents: u64 },
-    Shipped { tracking: String },
+    Paid(u64),
+    Shipped(String),
     Delivered,
-    Cancelled { reason: String },
+    Cancelled(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Event {
-    Pay { amount_cents: u64 },
-    Ship { tracking: String },
+    Pay(u64),
+    Ship(String),
     Deliver,
-    Cancel { reason: String },
+    Cancel(String),
 }
 
-/// Why an event was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum OrderError {
-    /// The event does not apply in the current state.
-    InvalidTransition { from: OrderState, event: Event },
-    /// The event applies, but its data is wrong.
-    Invalid(&'static str),
-}
-
-impl fmt::Display for OrderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OrderError::InvalidTransition { from, event } => {
-                write!(f, "cannot {event:?} an order that is {from:?}")
-            }
-            OrderError::Invalid(why) => f.write_str(why),
-        }
-    }
-}
-
-impl OrderState {
-    /// The transition function: pure, so it is easy to test on its own.
-    fn apply(&self, event: Event) -> Result<OrderState, OrderError> {
-        use OrderState::*;
-        match (self, event) {
-            (Pending, Event::Pay { amount_cents: 0 }) => Err(OrderError::Invalid("nothing to pay")),
-            (Pending, Event::Pay { amount_cents }) => Ok(Paid { amount_cents }),
-            (Paid { .. }, Event::Ship { tracking }) => Ok(Shipped { tracking }),
-            (Shipped { .. }, Event::Deliver) => Ok(Delivered),
-            (Pending | Paid { .. }, Event::Cancel { reason }) => Ok(Cancelled { reason }),
-            (from, event) => Err(OrderError::InvalidTransition {
-                from: from.clone(),
-                event,
-            }),
-        }
-    }
-}
-
-struct Order {
-    state: OrderState,
-    history: Vec<OrderState>,
-}
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("cannot {1:?} an order that is {0:?}")]
+struct InvalidTransition(Order, Event);
 
 enum Call {
-    Apply(Event),
-    State,
-    /// Stop the server, answering with the whole history.
-    Archive,
+    Apply(Event, ReplyTo<Result<Order, InvalidTransition>>),
+    Status(ReplyTo<Order>),
+    /// Answers the final status and stops.
+    Close(ReplyTo<Order>),
 }
 
-#[derive(Debug, PartialEq)]
-enum Answer {
-    State(Result<OrderState, OrderError>),
-    History(Vec<OrderState>),
-}
-
+#[gen_server]
 impl GenServer for Order {
-    type Args = ();
-    type Call = Call;
-    type Reply = Answer;
-    type Cast = ();
-    type Info = ();
-    type Continue = ();
-
     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-        Init::ok(Order {
-            state: OrderState::Pending,
-            history: vec![OrderState::Pending],
-        })
+        Init::ok(Order::Pending)
     }
 
-    fn handle_call(
-        &mut self,
-        request: Call,
-        _caller: &mut Caller<Answer>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        match request {
-            Call::Apply(event) => {
-                let result = self.state.apply(event);
-                if let Ok(next) = &result {
-                    self.state = next.clone();
-                    self.history.push(next.clone());
-                }
-                Reply::reply(Answer::State(result))
-            }
-            Call::State => Reply::reply(Answer::State(Ok(self.state.clone()))),
-            // Reply, then stop normally: `terminate` runs, the caller gets
-            // the answer, the process exits (rule 74).
-            Call::Archive => Reply::stop(
-                ExitReason::Normal,
-                Answer::History(std::mem::take(&mut self.history)),
-            ),
-        }
+    fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        // Status and Close answer at once; an event moves the order on.
+        let (event, r) = match call {
+            Call::Apply(event, r) => (event, r),
+            Call::Status(r) => return r.reply(self.clone()),
+            Call::Close(r) => return r.stop(ExitReason::Normal, self.clone()),
+        };
+        // The transitions: (status, event) -> the new status.
+        *self = match (&*self, event) {
+            (Order::Pending, Event::Pay(cents)) if cents > 0 => Order::Paid(cents),
+            (Order::Paid(_), Event::Ship(tracking)) => Order::Shipped(tracking),
+            (Order::Shipped(_), Event::Deliver) => Order::Delivered,
+            (Order::Pending | Order::Paid(_), Event::Cancel(why)) => Order::Cancelled(why),
+            (from, event) => return r.reply(Err(InvalidTransition(from.clone(), event))),
+        };
+        r.reply(Ok(self.clone()))
     }
 }
 
 pub(crate) fn run() {
     let rt = Runtime::builder().workers(2).build().expect("runtime");
-    let order = start::<Order>(&rt, (), StartOptions::new()).unwrap();
-    let apply = |event: Event| match order.call(Call::Apply(event)).unwrap() {
-        Answer::State(result) => result,
-        other => panic!("unexpected {other:?}"),
-    };
+    let order = gen_server::start::<Order>(&rt, (), StartOptions::new()).expect("the order starts");
+    let apply = |event: Event| order.call(|r| Call::Apply(event, r)).unwrap();
 
     // Shipping an unpaid order is refused; the order stays pending.
-    let refused = apply(Event::Ship {
-        tracking: "T1".into(),
-    });
-    assert!(matches!(
+    let refused = apply(Event::Ship("T1".into()));
+    assert_eq!(
         refused,
-        Err(OrderError::InvalidTransition {
-            from: OrderState::Pending,
-            ..
-        })
-    ));
+        Err(InvalidTransition(Order::Pending, Event::Ship("T1".into())))
+    );
     println!("ship while pending: {}", refused.unwrap_err());
-    assert_eq!(
-        apply(Event::Pay { amount_cents: 0 }),
-        Err(OrderError::Invalid("nothing to pay"))
-    );
+    assert!(apply(Event::Pay(0)).is_err(), "nothing to pay");
+    assert_eq!(order.call(Call::Status), Ok(Order::Pending));
 
+    assert_eq!(apply(Event::Pay(4_200)), Ok(Order::Paid(4_200)));
     assert_eq!(
-        apply(Event::Pay {
-            amount_cents: 4_200
-        }),
-        Ok(OrderState::Paid {
-            amount_cents: 4_200
-        })
-    );
-    assert_eq!(
-        apply(Event::Ship {
-            tracking: "T1".into()
-        }),
-        Ok(OrderState::Shipped {
-            tracking: "T1".into()
-        })
+        apply(Event::Ship("T1".into())),
+        Ok(Order::Shipped("T1".into()))
     );
     // Too late to cancel.
-    let late = apply(Event::Cancel {
-        reason: "changed my mind".into(),
-    });
+    let late = apply(Event::Cancel("changed my mind".into()));
     println!("cancel while shipped: {}", late.as_ref().unwrap_err());
     assert!(late.is_err());
-    assert_eq!(apply(Event::Deliver), Ok(OrderState::Delivered));
-    assert_eq!(
-        order.call(Call::State).unwrap(),
-        Answer::State(Ok(OrderState::Delivered))
-    );
+    assert_eq!(apply(Event::Deliver), Ok(Order::Delivered));
 
-    // Archive: the reply carries the history, then the server is gone.
-    let Answer::History(history) = order.call(Call::Archive).unwrap() else {
-        panic!("archive answers with the history")
-    };
-    assert_eq!(history.len(), 4);
-    println!("history: {history:?}");
-    // A call right after may still catch it exiting (`Exited(normal)`);
-    // once it is gone, calls fail with `NoProc`.
-    let after = order.call(Call::State).unwrap_err();
-    assert!(matches!(
-        after,
-        CallError::NoProc | CallError::Exited(ExitReason::Normal)
-    ));
+    // Close: the reply carries the final status, then the server is gone.
+    assert_eq!(order.call(Call::Close), Ok(Order::Delivered));
+    assert_eventually(Duration::from_secs(5), "the order's server exits", || {
+        order.exit_reason() == Some(ExitReason::Normal)
+    });
+    assert_eq!(order.call(Call::Status), Err(CallError::NoProc));
+    println!("closed: delivered, and the order's server exited normally");
 
     rt.shutdown(Duration::from_secs(1)).expect("clean shutdown");
 }

@@ -17,11 +17,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, Agent, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply,
-    Reply, ServerRef, StartOptions,
-};
-use rotp::runtime::{Runtime, TimerRef};
+use rotp::prelude::*;
+use rotp::runtime::TimerRef;
 
 /// One measurement: when, the counter's value, and its rate since the
 /// previous sample.
@@ -47,9 +44,8 @@ struct Collector {
 
 struct Tick(u64);
 
-enum Call {
-    Samples,
-}
+/// The samples kept, oldest first.
+struct Samples(ReplyTo<Vec<Sample>>);
 
 enum Cast {
     Pause,
@@ -79,15 +75,12 @@ impl Collector {
     }
 }
 
+#[gen_server]
 impl GenServer for Collector {
-    type Args = (Agent<u64>, Duration, usize);
-    type Call = Call;
-    type Reply = Vec<Sample>;
-    type Cast = Cast;
-    type Info = Tick;
-    type Continue = ();
-
-    fn init((requests, interval, keep): Self::Args, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    fn init(
+        (requests, interval, keep): (Agent<u64>, Duration, usize),
+        ctx: &mut Ctx<'_, Self>,
+    ) -> InitResult<Self> {
         let mut collector = Collector {
             requests,
             interval,
@@ -100,19 +93,19 @@ impl GenServer for Collector {
         Init::ok(collector)
     }
 
-    fn handle_info(&mut self, info: Info<Tick>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_info(&mut self, info: Info<Tick>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         if let Info::Msg(Tick(g)) = info {
             if g != self.generation || self.timer.is_none() {
-                return NoReply::noreply(); // stale, or paused
+                return noreply(); // stale, or paused
             }
             // Re-arm first: the period does not stretch by the sampling time.
             self.schedule(ctx);
             self.sample(ctx.handle().now());
         }
-        NoReply::noreply()
+        noreply()
     }
 
-    fn handle_cast(&mut self, request: Cast, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_cast(&mut self, request: Cast, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match request {
             Cast::Pause => {
                 if let Some(timer) = self.timer.take() {
@@ -125,28 +118,12 @@ impl GenServer for Collector {
                 }
             }
         }
-        NoReply::noreply()
+        noreply()
     }
 
-    fn handle_call(
-        &mut self,
-        Call::Samples: Call,
-        _caller: &mut Caller<Vec<Sample>>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(self.samples.iter().copied().collect())
+    fn handle_call(&mut self, Samples(r): Samples, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        r.reply(self.samples.iter().copied().collect())
     }
-}
-
-/// Lets `ticks` intervals pass on the virtual clock. Before each step a
-/// call waits until the collector has handled everything sent so far (the
-/// previous tick, a pause), so each sample is taken at its exact time.
-fn tick(rt: &Runtime, collector: &ServerRef<Collector>, interval: Duration, ticks: u32) {
-    for _ in 0..ticks {
-        collector.call(Call::Samples).unwrap();
-        rt.advance(interval);
-    }
-    collector.call(Call::Samples).unwrap();
 }
 
 pub(crate) fn run() {
@@ -158,14 +135,15 @@ pub(crate) fn run() {
     let requests = Agent::start(&rt, || 0u64, StartOptions::new()).unwrap();
     let interval = Duration::from_secs(10);
     let collector =
-        start::<Collector>(&rt, (requests.clone(), interval, 3), StartOptions::new()).unwrap();
+        gen_server::start::<Collector>(&rt, (requests.clone(), interval, 3), StartOptions::new())
+            .expect("the collector starts");
 
     // 50 requests per 10 s, then a burst of 300.
     for load in [50, 50, 50, 300] {
         requests.update(move |n| n + load).unwrap();
-        tick(&rt, &collector, interval, 1);
+        rt.advance(interval);
     }
-    let samples = collector.call(Call::Samples).unwrap();
+    let samples = collector.call(Samples).unwrap();
     // Only the last three are kept.
     let totals: Vec<u64> = samples.iter().map(|s| s.total).collect();
     assert_eq!(totals, [100, 150, 450]);
@@ -173,15 +151,15 @@ pub(crate) fn run() {
     assert_eq!(samples[2].per_second, 30.0);
     println!("last samples: {samples:?}");
 
-    // Paused: no samples for a minute; resumed: sampling goes on. (A cast
-    // and a later call from the same client arrive in order: the call in
-    // `tick` confirms the pause was handled before time moves.)
+    // Paused: no samples for a minute; resumed: sampling goes on. (`advance`
+    // first lets the collector handle what it was sent, so the pause is in
+    // effect before time moves.)
     collector.cast(Cast::Pause);
-    tick(&rt, &collector, interval, 6);
-    assert_eq!(collector.call(Call::Samples).unwrap(), samples);
+    rt.advance(6 * interval);
+    assert_eq!(collector.call(Samples).unwrap(), samples);
     collector.cast(Cast::Resume);
-    tick(&rt, &collector, interval, 1);
-    let after = collector.call(Call::Samples).unwrap();
+    rt.advance(interval);
+    let after = collector.call(Samples).unwrap();
     assert_eq!(after.last().unwrap().at, Duration::from_secs(110));
     println!(
         "paused for 60 s, then resumed at {:?}",

@@ -1,133 +1,89 @@
-//! Session store with periodic cleanup: `send_after` to itself.
+//! Session store with periodic cleanup and an inactivity stop.
 //!
-//! Sessions expire `ttl` after their last use. Rather than a timer per
-//! session, the server sweeps every `sweep_every` — the Elixir idiom
+//! - Sessions expire `TTL` after their last use. Rather than a timer per
+//!   session, the server sweeps every `SWEEP_EVERY` with an interval timer
+//!   (`ctx.send_interval`, Elixir's `:timer.send_interval`).
+//! - When no request has come for `IDLE_STOP`, the store stops itself: each
+//!   reply re-arms the inactivity timeout (`.timeout(IDLE_STOP)`, the
+//!   `timeout` of `{:reply, r, state, timeout}`), and `handle_info` gets
+//!   `Info::Timeout` when it expires. Any message cancels that timeout, the
+//!   sweeps too, so a sweep re-arms it with what is left of the idle time.
 //!
-//! ```elixir
-//! def init(_), do: (schedule_cleanup(); {:ok, %{}})
-//! def handle_info(:cleanup, state), do: (schedule_cleanup(); {:noreply, drop_expired(state)})
-//! defp schedule_cleanup, do: Process.send_after(self(), :cleanup, @interval)
-//! ```
-//!
-//! The runtime's virtual clock makes an hour pass in microseconds, so this
-//! example (and its test) runs instantly and deterministically.
+//! The runtime's virtual clock makes hours pass in milliseconds, so this
+//! example (and its test) runs quickly and the same way every time.
 //!
 //! Run with `cargo run --example session_store`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply, Reply,
-    ServerRef, StartOptions,
-};
-use rotp::runtime::Runtime;
+use rotp::prelude::*;
+use rotp::runtime::testing::assert_eventually;
 
-struct Config {
-    ttl: Duration,
-    sweep_every: Duration,
-}
+const TTL: Duration = Duration::from_secs(30 * 60);
+const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+const IDLE_STOP: Duration = Duration::from_secs(60 * 60);
 
-struct Session {
-    user: String,
-    last_used: Duration,
-}
+/// The interval timer's message.
+#[derive(Clone)]
+struct Sweep;
 
-struct Sessions {
-    config: Config,
-    sessions: HashMap<u64, Session>,
-    next_token: u64,
-    swept: u64,
+struct SessionStore {
+    /// Token -> (user, last used), times on the runtime clock.
+    sessions: HashMap<u64, (String, Duration)>,
+    /// The last token handed out.
+    token: u64,
+    last_request: Duration,
 }
 
 enum Call {
-    Create(String),
-    /// The user of a live session; using it extends its life.
-    Lookup(u64),
-    Count,
-    Swept,
+    /// Opens a session; answers its token.
+    Create(String, ReplyTo<u64>),
+    /// The user of a live session; using a session extends its life.
+    Lookup(u64, ReplyTo<Option<String>>),
+    Count(ReplyTo<usize>),
 }
 
-#[derive(Debug, PartialEq)]
-enum Answer {
-    Token(u64),
-    User(Option<String>),
-    Count(usize),
-}
-
-/// The timer message.
-struct Sweep;
-
-impl GenServer for Sessions {
-    type Args = Config;
-    type Call = Call;
-    type Reply = Answer;
-    type Cast = ();
-    type Info = Sweep;
-    type Continue = ();
-
-    fn init(config: Config, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-        ctx.send_after(config.sweep_every, Sweep);
-        Init::ok(Sessions {
-            config,
+#[gen_server]
+impl GenServer for SessionStore {
+    fn init((): (), ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+        ctx.send_interval(SWEEP_EVERY, Sweep);
+        let store = SessionStore {
             sessions: HashMap::new(),
-            next_token: 1,
-            swept: 0,
-        })
+            token: 0,
+            last_request: ctx.handle().now(),
+        };
+        Init::ok(store).timeout(IDLE_STOP)
     }
 
-    fn handle_call(
-        &mut self,
-        request: Call,
-        _caller: &mut Caller<Answer>,
-        ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        // Time comes from the runtime clock (virtual in tests).
-        let now = ctx.handle().now();
-        Reply::reply(match request {
-            Call::Create(user) => {
-                let token = self.next_token;
-                self.next_token += 1;
-                self.sessions.insert(
-                    token,
-                    Session {
-                        user,
-                        last_used: now,
-                    },
-                );
-                Answer::Token(token)
+    fn handle_call(&mut self, call: Call, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        self.last_request = ctx.handle().now();
+        let handled = match call {
+            Call::Create(user, r) => {
+                self.token += 1;
+                self.sessions.insert(self.token, (user, self.last_request));
+                r.reply(self.token)
             }
-            Call::Lookup(token) => Answer::User(self.sessions.get_mut(&token).map(|s| {
-                s.last_used = now;
-                s.user.clone()
-            })),
-            Call::Count => Answer::Count(self.sessions.len()),
-            Call::Swept => Answer::Count(self.swept as usize),
-        })
+            Call::Lookup(token, r) => {
+                if let Some((_, last_used)) = self.sessions.get_mut(&token) {
+                    *last_used = self.last_request;
+                }
+                r.reply(self.sessions.get(&token).map(|(user, _)| user.clone()))
+            }
+            Call::Count(r) => r.reply(self.sessions.len()),
+        };
+        handled.timeout(IDLE_STOP)
     }
 
-    fn handle_info(&mut self, info: Info<Sweep>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
-        if let Info::Msg(Sweep) = info {
-            let now = ctx.handle().now();
-            let ttl = self.config.ttl;
-            let before = self.sessions.len();
-            self.sessions
-                .retain(|_, s| now.saturating_sub(s.last_used) < ttl);
-            self.swept += (before - self.sessions.len()) as u64;
-            // Re-arm: the next sweep is one period from now.
-            ctx.send_after(self.config.sweep_every, Sweep);
+    fn handle_info(&mut self, info: Info<Sweep>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        let now = ctx.handle().now();
+        match info {
+            Info::Timeout => return stop(ExitReason::Normal),
+            // The sweep (sweeping at any other message does no harm).
+            _ => self.sessions.retain(|_, (_, used)| now - *used < TTL),
         }
-        NoReply::noreply()
-    }
-}
-
-/// Lets `time` pass on the virtual clock, one sweep period at a time. The
-/// call after each step returns once the server has handled that step's
-/// sweep — and armed the next one — so every sweep runs at its exact time.
-fn pass(rt: &Runtime, store: &ServerRef<Sessions>, time: Duration, period: Duration) {
-    for _ in 0..time.as_secs() / period.as_secs() {
-        rt.advance(period);
-        store.call(Call::Count).unwrap();
+        // A sweep is not a request: wait only what is left of the idle time.
+        noreply().timeout(IDLE_STOP.saturating_sub(now - self.last_request))
     }
 }
 
@@ -137,44 +93,36 @@ pub(crate) fn run() {
         .virtual_clock()
         .build()
         .expect("runtime");
-    let minute = Duration::from_secs(60);
-    let period = 5 * minute;
-    let config = Config {
-        ttl: 30 * minute,
-        sweep_every: period,
-    };
-    let store = start::<Sessions>(&rt, config, StartOptions::new()).unwrap();
+    let minutes = |n: u64| Duration::from_secs(60 * n);
+    let store =
+        gen_server::start::<SessionStore>(&rt, (), StartOptions::new()).expect("the store starts");
 
-    let Answer::Token(alice) = store.call(Call::Create("alice".into())).unwrap() else {
-        unreachable!()
-    };
-    let Answer::Token(bob) = store.call(Call::Create("bob".into())).unwrap() else {
-        unreachable!()
-    };
+    let alice = store.call(|r| Call::Create("alice".into(), r)).unwrap();
+    let bob = store.call(|r| Call::Create("bob".into(), r)).unwrap();
 
-    // 20 minutes pass (four sweeps): both are fresh. Alice is active.
-    pass(&rt, &store, 20 * minute, period);
-    assert_eq!(store.call(Call::Count).unwrap(), Answer::Count(2));
-    assert_eq!(
-        store.call(Call::Lookup(alice)).unwrap(),
-        Answer::User(Some("alice".into()))
-    );
-    // 15 more: Bob's session is 35 minutes old, Alice's only 15.
-    pass(&rt, &store, 15 * minute, period);
-    assert_eq!(store.call(Call::Count).unwrap(), Answer::Count(1));
-    assert_eq!(store.call(Call::Lookup(bob)).unwrap(), Answer::User(None));
-    assert_eq!(
-        store.call(Call::Lookup(alice)).unwrap(),
-        Answer::User(Some("alice".into()))
-    );
-    println!("after 35 minutes: bob expired, alice (active) kept");
+    // 20 minutes (four sweeps) later both are fresh. Alice is active.
+    rt.advance(minutes(20));
+    assert_eq!(store.call(Call::Count), Ok(2));
+    let user = store.call(|r| Call::Lookup(alice, r));
+    assert_eq!(user.unwrap().as_deref(), Some("alice"));
+    // 15 more: Bob's session, 35 minutes old, was swept; Alice's is 15.
+    rt.advance(minutes(15));
+    assert_eq!(store.call(|r| Call::Lookup(bob, r)), Ok(None));
+    assert_eq!(store.call(Call::Count), Ok(1));
+    println!("after 35 minutes: bob's session expired, alice's (active) kept");
 
-    // An idle hour later, the sweeper has removed everything.
-    pass(&rt, &store, 60 * minute, period);
-    assert_eq!(store.call(Call::Count).unwrap(), Answer::Count(0));
-    assert_eq!(store.call(Call::Swept).unwrap(), Answer::Count(2));
+    // No more requests. The sweeps go on (reading the state through `sys`,
+    // as here, is not a request), and an hour after the last request the
+    // store stops itself.
+    rt.advance(minutes(59));
+    assert_eq!(store.get_state(|s| s.sessions.len()), Ok(0));
+    assert!(store.is_alive());
+    rt.advance(minutes(1));
+    assert_eventually(Duration::from_secs(5), "the idle store stops", || {
+        store.exit_reason() == Some(ExitReason::Normal)
+    });
     println!(
-        "an idle hour later: 0 sessions, 2 swept (virtual time: {:?})",
+        "idle for an hour: all sessions swept, the store stopped (virtual time {:?})",
         rt.now()
     );
 

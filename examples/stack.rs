@@ -1,88 +1,63 @@
-//! Stack: push with a cast, pop with a call — the example from the Elixir
+//! Stack: push with a cast, pop with a call — the example of the Elixir
 //! `GenServer` documentation.
 //!
-//! Popping an empty stack is not a crash here: the reply is an `Option`.
+//! Each request names its reply type: popping answers an `Option`, so an
+//! empty stack is an answer (`None`), not a crash; the size is a `usize`.
 //!
 //! Run with `cargo run --example stack`.
 
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallError, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply,
-    Reply, StartOptions,
-};
-use rotp::runtime::{ExitReason, Runtime};
+use rotp::prelude::*;
 
-struct Stack {
-    items: Vec<String>,
-}
+struct Stack(Vec<String>);
 
 enum Call {
-    Pop,
-    Peek,
-    Len,
+    Pop(ReplyTo<Option<String>>),
+    Peek(ReplyTo<Option<String>>),
+    Size(ReplyTo<usize>),
 }
 
-#[derive(Debug, PartialEq)]
-enum Answer {
-    Item(Option<String>),
-    Len(usize),
-}
-
+#[gen_server]
 impl GenServer for Stack {
-    type Args = Vec<String>;
-    type Call = Call;
-    type Reply = Answer;
-    type Cast = String;
-    type Info = ();
-    type Continue = ();
-
     fn init(items: Vec<String>, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-        Init::ok(Stack { items })
+        Init::ok(Stack(items))
     }
 
-    fn handle_call(
-        &mut self,
-        request: Call,
-        _caller: &mut Caller<Answer>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(match request {
-            Call::Pop => Answer::Item(self.items.pop()),
-            Call::Peek => Answer::Item(self.items.last().cloned()),
-            Call::Len => Answer::Len(self.items.len()),
-        })
+    fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        match call {
+            Call::Pop(r) => r.reply(self.0.pop()),
+            Call::Peek(r) => r.reply(self.0.last().cloned()),
+            Call::Size(r) => r.reply(self.0.len()),
+        }
     }
 
-    fn handle_cast(&mut self, item: String, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
-        self.items.push(item);
-        NoReply::noreply()
+    fn handle_cast(&mut self, item: String, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        self.0.push(item);
+        noreply()
     }
-}
-
-fn item(s: &str) -> Answer {
-    Answer::Item(Some(s.to_owned()))
 }
 
 pub(crate) fn run() {
     let rt = Runtime::builder().workers(2).build().expect("runtime");
 
-    let stack = start::<Stack>(&rt, vec!["hello".into()], StartOptions::new()).unwrap();
+    let stack = gen_server::start::<Stack>(&rt, vec!["hello".into()], StartOptions::new())
+        .expect("the stack starts");
     stack.cast("world".into());
-    assert_eq!(stack.call(Call::Peek).unwrap(), item("world"));
-    assert_eq!(stack.call(Call::Pop).unwrap(), item("world"));
-    assert_eq!(stack.call(Call::Pop).unwrap(), item("hello"));
+    assert_eq!(stack.call(Call::Size), Ok(2));
+    assert_eq!(stack.call(Call::Peek).unwrap().as_deref(), Some("world"));
+    assert_eq!(stack.call(Call::Pop).unwrap().as_deref(), Some("world"));
+    assert_eq!(stack.call(Call::Pop).unwrap().as_deref(), Some("hello"));
     // Empty: an answer, not a crash.
-    assert_eq!(stack.call(Call::Pop).unwrap(), Answer::Item(None));
-    assert_eq!(stack.call(Call::Len).unwrap(), Answer::Len(0));
+    assert_eq!(stack.call(Call::Pop), Ok(None));
     println!("pushed world onto [hello], popped world, hello, then nothing");
 
     // Stopping runs `terminate` and waits for the exit; afterwards calls
     // fail with a value instead of crashing the caller.
     stack
-        .stop(ExitReason::Normal, Some(Duration::from_secs(1)))
-        .unwrap();
-    assert_eq!(stack.call(Call::Len).unwrap_err(), CallError::NoProc);
+        .stop(ExitReason::Normal, Some(Duration::from_secs(5)))
+        .expect("the stack stops");
+    assert_eq!(stack.call(Call::Size), Err(CallError::NoProc));
     println!("after stop, a call returns {:?}", CallError::NoProc);
 
     rt.shutdown(Duration::from_secs(1)).expect("clean shutdown");

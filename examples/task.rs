@@ -18,11 +18,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, StartOptions, Task,
-    TaskError, TaskShutdown,
-};
-use rotp::runtime::{ExitReason, Handle, Runtime};
+use rotp::prelude::*;
 
 fn is_prime(n: u64) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
@@ -38,28 +34,25 @@ struct Indexer {
     handle: Handle,
 }
 
-impl GenServer for Indexer {
-    type Args = Handle;
-    type Call = Vec<&'static str>;
-    type Reply = Vec<usize>;
-    type Cast = ();
-    type Info = ();
-    type Continue = ();
+/// Counts the words of each document.
+struct WordCounts(Vec<&'static str>, ReplyTo<Vec<usize>>);
 
+#[gen_server]
+impl GenServer for Indexer {
     fn init(handle: Handle, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Indexer { handle })
     }
 
     fn handle_call(
         &mut self,
-        docs: Vec<&'static str>,
-        _caller: &mut Caller<Vec<usize>>,
+        WordCounts(docs, r): WordCounts,
         _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        let words = Task::map_concurrent(&self.handle, docs, 2, true, None, |doc: &str| {
+    ) -> Handled<Self> {
+        let timeout = Some(Duration::from_secs(5));
+        let words = Task::map_concurrent(&self.handle, docs, 2, true, timeout, |doc: &str| {
             doc.split_whitespace().count()
         });
-        Reply::reply(words.into_iter().map(Result::unwrap).collect())
+        r.reply(words.into_iter().map(Result::unwrap).collect())
     }
 }
 
@@ -116,8 +109,10 @@ pub(crate) fn run() {
     assert_eq!(lengths, [5, 4, 5, 5, 7]);
 
     // Tasks from inside a GenServer callback.
-    let indexer = start::<Indexer>(&rt, rt.handle().clone(), StartOptions::new()).unwrap();
-    let words = indexer.call(vec!["a b c", "hello world", "one"]).unwrap();
+    let indexer = gen_server::start::<Indexer>(&rt, rt.handle().clone(), StartOptions::new())
+        .expect("the indexer starts");
+    let docs = vec!["a b c", "hello world", "one"];
+    let words = indexer.call(|r| WordCounts(docs, r)).unwrap();
     assert_eq!(words, [3, 2, 1]);
     println!("word counts computed by tasks inside a server: {words:?}");
 

@@ -28,14 +28,8 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rotp::gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply, Reply,
-    StartOptions, TaskError,
-};
-use rotp::runtime::{ExitReason, MonitorRef, Runtime};
-use rotp::supervisor::{
-    Supervisor, SupervisorOptions, TaskRunError, TaskSupervisor, TaskSupervisorOptions,
-};
+use rotp::prelude::*;
+use rotp::supervisor::TaskRunError;
 
 /// A pretend page fetch: fails for URLs that say so.
 fn fetch(url: &str) -> usize {
@@ -43,16 +37,26 @@ fn fetch(url: &str) -> usize {
     url.len() * 100
 }
 
+/// Each page's size, or why it could not be fetched.
+type Sizes = HashMap<String, Result<usize, String>>;
+
 /// A crawler that fetches pages in supervised tasks and never blocks on
 /// them: results and failures arrive in `handle_info`.
 struct Crawler {
     tasks: TaskSupervisor,
     /// The running fetches, by the reference their messages carry.
     pending: HashMap<MonitorRef, String>,
-    sizes: HashMap<String, Result<usize, String>>,
+    sizes: Sizes,
     /// Who wants to know when everything is in.
-    done: Option<mpsc::Sender<HashMap<String, Result<usize, String>>>>,
+    done: Option<mpsc::Sender<Sizes>>,
 }
+
+/// Starts fetching `urls`; the sizes go to the sender once all are in.
+struct Crawl(
+    Vec<&'static str>,
+    mpsc::Sender<Sizes>,
+    ReplyTo<Result<(), TaskRunError>>,
+);
 
 enum CrawlerInfo {
     /// A fetch finished: `{ref, result}`.
@@ -69,17 +73,8 @@ impl Crawler {
     }
 }
 
+#[gen_server]
 impl GenServer for Crawler {
-    type Args = TaskSupervisor;
-    type Call = (
-        Vec<&'static str>,
-        mpsc::Sender<HashMap<String, Result<usize, String>>>,
-    );
-    type Reply = Result<(), TaskRunError>;
-    type Cast = ();
-    type Info = CrawlerInfo;
-    type Continue = ();
-
     fn init(tasks: TaskSupervisor, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Crawler {
             tasks,
@@ -91,30 +86,23 @@ impl GenServer for Crawler {
 
     fn handle_call(
         &mut self,
-        (urls, done): Self::Call,
-        _caller: &mut Caller<Self::Reply>,
+        Crawl(urls, done, r): Crawl,
         ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    ) -> Handled<Self> {
         self.done = Some(done);
         for url in urls {
-            let mref =
-                match self
-                    .tasks
-                    .run_nolink_info(ctx, move || fetch(url), CrawlerInfo::Fetched)
-                {
-                    Ok(mref) => mref,
-                    Err(e) => return Reply::reply(Err(e)),
-                };
-            self.pending.insert(mref, url.to_owned());
+            let fetched = self
+                .tasks
+                .run_nolink_info(ctx, move || fetch(url), CrawlerInfo::Fetched);
+            match fetched {
+                Ok(mref) => self.pending.insert(mref, url.to_owned()),
+                Err(e) => return r.reply(Err(e)),
+            };
         }
-        Reply::reply(Ok(()))
+        r.reply(Ok(()))
     }
 
-    fn handle_info(
-        &mut self,
-        info: Info<CrawlerInfo>,
-        ctx: &mut Ctx<'_, Self>,
-    ) -> CastResult<Self> {
+    fn handle_info(&mut self, info: Info<CrawlerInfo>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match info {
             // The task answered: drop its DOWN, keep the result.
             Info::Msg(CrawlerInfo::Fetched(mref, size)) => {
@@ -132,7 +120,7 @@ impl GenServer for Crawler {
             _ => {}
         }
         self.maybe_done();
-        NoReply::noreply()
+        noreply()
     }
 }
 
@@ -145,7 +133,7 @@ pub(crate) fn run() {
         .name("app.tasks");
     let app = Supervisor::start_link(
         &rt,
-        vec![TaskSupervisor::child_spec("tasks", opts)],
+        vec![TaskSupervisor::child_spec(opts)],
         SupervisorOptions::new().name("app"),
     )
     .expect("the application starts");
@@ -175,14 +163,15 @@ pub(crate) fn run() {
     }
 
     // Inside a GenServer: results and DOWNs through handle_info.
-    let crawler = start::<Crawler>(&rt, tasks.clone(), StartOptions::new()).unwrap();
+    let crawler = gen_server::start::<Crawler>(&rt, tasks.clone(), StartOptions::new())
+        .expect("the crawler starts");
     let (done, report) = mpsc::channel();
     let urls = vec![
         "http://a.example",
         "http://broken.example/b",
         "http://ccc.example",
     ];
-    crawler.call((urls, done)).unwrap().unwrap();
+    crawler.call(|r| Crawl(urls, done, r)).unwrap().unwrap();
     let sizes = report.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(sizes["http://a.example"], Ok(1_600));
     assert_eq!(sizes["http://ccc.example"], Ok(1_800));
@@ -208,7 +197,8 @@ pub(crate) fn run() {
     release.send(()).unwrap();
     assert_eq!(busy.await_result(), Ok(true));
 
-    app.stop(ExitReason::Normal).expect("the application stops");
+    app.stop_timeout(ExitReason::Normal, Some(Duration::from_secs(5)))
+        .expect("the application stops");
     rt.shutdown(Duration::from_secs(1)).expect("clean shutdown");
 }
 

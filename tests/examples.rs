@@ -41,6 +41,15 @@ fn scenario<R: Send + 'static>(name: &str, run: fn() -> R) -> R {
     }
 }
 
+#[path = "../examples/tour.rs"]
+mod tour;
+
+/// The tour, with its sizes scaled down under `cfg(test)`.
+#[test]
+fn tour() {
+    scenario("tour", tour::run);
+}
+
 #[path = "../examples/counter.rs"]
 mod counter;
 
@@ -167,4 +176,55 @@ mod task_supervisor;
 #[test]
 fn task_supervisor() {
     scenario("task_supervisor", task_supervisor::run);
+}
+
+#[path = "../examples/telemetry.rs"]
+mod telemetry_example;
+
+#[test]
+fn telemetry() {
+    scenario("telemetry", telemetry_example::run);
+}
+
+#[path = "../examples/registry_workers.rs"]
+mod registry_workers;
+
+#[test]
+fn registry_workers() {
+    scenario("registry_workers", registry_workers::run);
+}
+
+#[path = "../examples/pubsub.rs"]
+mod pubsub;
+
+#[test]
+fn pubsub() {
+    scenario("pubsub", pubsub::run);
+}
+
+#[path = "../examples/read_through_cache.rs"]
+mod read_through_cache;
+
+#[test]
+fn read_through_cache() {
+    scenario("read_through_cache", read_through_cache::run);
+}
+
+#[path = "../examples/partitioned_counter.rs"]
+mod partitioned_counter;
+
+#[test]
+fn partitioned_counter() {
+    scenario("partitioned_counter", partitioned_counter::run);
+}
+
+// Needs Erlang/OTP (`escript`): run with `--features dist`.
+#[cfg(feature = "dist")]
+#[path = "../examples/cluster.rs"]
+mod cluster;
+
+#[cfg(feature = "dist")]
+#[test]
+fn cluster() {
+    scenario("cluster", cluster::run);
 }

@@ -35,7 +35,12 @@ benches() ->
      {"call_parallel", fun call_parallel/1, 4_000_000},
      {"supervisor_restart", fun supervisor_restart/1, 1_000},
      {"fairness", fun fairness/1, 10_000},
-     {"timers", fun timers/1, 1_000_000}].
+     {"timers", fun timers/1, 1_000_000},
+     {"registry_lookup", fun registry_lookup/1, 4_000_000},
+     {"registry_register", fun registry_register/1, 500_000},
+     {"table_read", fun table_read/1, 4_000_000},
+     {"table_write", fun table_write/1, 2_000_000},
+     {"read_through_server", fun read_through_server/1, 1_000_000}].
 
 %%% Entry point
 
@@ -454,6 +459,170 @@ await_n(K, Msg) ->
 start_server() ->
     {ok, Server} = rotp_bench_server:start_link(),
     Server.
+
+%%% The store benchmarks. Readers are processes; they read keys chosen by a
+%%% small LCG over ?STORE_KEYS keys, all started together.
+
+-define(STORE_KEYS, 100_000).
+-define(READERS, 4).
+-define(REG, 'Elixir.Registry').
+
+next_key(S) ->
+    S1 = (S * 1103515245 + 12345) band 16#7FFFFFFF,
+    {S1 rem ?STORE_KEYS, S1}.
+
+%% Runs ?READERS processes doing N div ?READERS calls of Read(Key) each
+%% (true when found); returns {Secs, Hits}.
+readers(N, Read) ->
+    Per = N div ?READERS,
+    Parent = self(),
+    Pids = [spawn_link(fun() ->
+                               receive go -> ok end,
+                               Parent ! {hits, self(), read_n(Read, Per, Seed, 0)}
+                       end)
+            || Seed <- lists:seq(1, ?READERS)],
+    timed(fun() ->
+                  lists:foreach(fun(P) -> P ! go end, Pids),
+                  lists:sum([receive {hits, P, H} -> H end || P <- Pids])
+          end).
+
+read_n(_Read, 0, _S, Hits) ->
+    Hits;
+read_n(Read, K, S, Hits) ->
+    {Key, S1} = next_key(S),
+    case Read(Key) of
+        true -> read_n(Read, K - 1, S1, Hits + 1);
+        false -> read_n(Read, K - 1, S1, Hits)
+    end.
+
+start_registry() ->
+    {ok, _} = application:ensure_all_started(elixir),
+    {ok, Sup} = ?REG:start_link([{keys, unique}, {name, rotp_bench_reg}]),
+    unlink(Sup),
+    Sup.
+
+%%% registry_lookup: an Elixir Registry of 100k unique keys held by one
+%%% process; 4 reader processes look up random keys.
+
+registry_lookup(N) ->
+    Sup = start_registry(),
+    Holder = spawn_link(fun() ->
+                                [{ok, _} = ?REG:register(rotp_bench_reg, K, K)
+                                 || K <- lists:seq(0, ?STORE_KEYS - 1)],
+                                receive stop -> ok end
+                        end),
+    wait_registry_count(?STORE_KEYS),
+    {Secs, Hits} = readers(N, fun(K) -> ?REG:lookup(rotp_bench_reg, K) =/= [] end),
+    Total = N div ?READERS * ?READERS,
+    Hits =:= Total orelse error({hits, Hits, Total}),
+    kill_all([Holder, Sup]),
+    {Total, Secs, [{readers, ?READERS}, {keys, ?STORE_KEYS},
+                   {ns_per_lookup, Secs * 1.0e9 / Total}]}.
+
+wait_registry_count(Count) ->
+    case ?REG:count(rotp_bench_reg) of
+        Count -> ok;
+        _ -> timer:sleep(1), wait_registry_count(Count)
+    end.
+
+%%% registry_register: one process registers and unregisters N keys, a pair
+%%% at a time; then 100 processes holding 1,000 keys each are killed and the
+%%% clean-up is timed until the count is zero.
+
+registry_register(N) ->
+    Sup = start_registry(),
+    {Secs, ok} = in_plain_process(fun() -> timed(fun() -> reg_unreg(N) end) end),
+    Holders = [spawn(fun() ->
+                             [{ok, _} = ?REG:register(rotp_bench_reg, P * 1000 + K, K)
+                              || K <- lists:seq(0, 999)],
+                             receive stop -> ok end
+                     end)
+               || P <- lists:seq(0, 99)],
+    wait_registry_count(100_000),
+    {Cleanup, ok} = timed(fun() ->
+                                  lists:foreach(fun(P) -> exit(P, kill) end, Holders),
+                                  wait_registry_empty()
+                          end),
+    kill_all([Sup]),
+    {N, Secs, [{cleanup_ns_per_key, Cleanup * 1.0e9 / 100_000}]}.
+
+reg_unreg(0) ->
+    ok;
+reg_unreg(K) ->
+    {ok, _} = ?REG:register(rotp_bench_reg, K, K),
+    ok = ?REG:unregister(rotp_bench_reg, K),
+    reg_unreg(K - 1).
+
+wait_registry_empty() ->
+    case ?REG:count(rotp_bench_reg) of
+        0 -> ok;
+        _ -> erlang:yield(), wait_registry_empty()
+    end.
+
+%%% table_read: a protected ETS set with read_concurrency, 100k keys; its
+%%% owner keeps updating random keys while 4 reader processes look up random
+%%% keys.
+
+table_read(N) ->
+    Parent = self(),
+    Owner = spawn_link(fun() ->
+                               T = ets:new(rotp_bench_table, [set, protected, {read_concurrency, true}]),
+                               ets:insert(T, [{K, K} || K <- lists:seq(0, ?STORE_KEYS - 1)]),
+                               Parent ! {table, T},
+                               table_writer(T, 7, 0)
+                       end),
+    T = receive {table, Tab} -> Tab end,
+    {Secs, Hits} = readers(N, fun(K) -> ets:lookup(T, K) =/= [] end),
+    Owner ! {stop, self()},
+    Writes = receive {writes, W} -> W end,
+    Total = N div ?READERS * ?READERS,
+    Hits =:= Total orelse error({hits, Hits, Total}),
+    kill_all([Owner]),
+    {Total, Secs, [{readers, ?READERS}, {writes, Writes},
+                   {ns_per_lookup, Secs * 1.0e9 / Total}]}.
+
+table_writer(T, S, Writes) ->
+    receive
+        {stop, From} -> From ! {writes, Writes}, receive never -> ok end
+    after 0 ->
+        S1 = write_batch(T, S, 1000),
+        table_writer(T, S1, Writes + 1000)
+    end.
+
+write_batch(_T, S, 0) ->
+    S;
+write_batch(T, S, K) ->
+    {Key, S1} = next_key(S),
+    ets:insert(T, {Key, Key + 1}),
+    write_batch(T, S1, K - 1).
+
+%%% table_write: the owner inserts N distinct keys into a protected set.
+
+table_write(N) ->
+    in_plain_process(fun() ->
+                             T = ets:new(rotp_bench_write, [set, protected]),
+                             {Secs, ok} = timed(fun() -> insert_n(T, N) end),
+                             N = ets:info(T, size),
+                             ets:delete(T),
+                             {N, Secs, []}
+                     end).
+
+insert_n(_T, 0) ->
+    ok;
+insert_n(T, K) ->
+    ets:insert(T, {K, K}),
+    insert_n(T, K - 1).
+
+%%% read_through_server: the reads of table_read as gen_server calls to a
+%%% server holding the 100k keys in a map.
+
+read_through_server(N) ->
+    {ok, Server} = rotp_bench_store:start_link(?STORE_KEYS),
+    {Secs, Hits} = readers(N, fun(K) -> gen_server:call(Server, {get, K}, infinity) =/= undefined end),
+    Total = N div ?READERS * ?READERS,
+    Hits =:= Total orelse error({hits, Hits, Total}),
+    ok = gen_server:stop(Server),
+    {Total, Secs, [{readers, ?READERS}, {ns_per_lookup, Secs * 1.0e9 / Total}]}.
 
 timed(Fun) ->
     T0 = erlang:monotonic_time(),

@@ -37,6 +37,11 @@ case $bench in
 esac
 
 flags=(+P "$procs")
+# The registry benchmarks use Elixir's Registry: put Elixir's code on the
+# path when Elixir is installed (apt-get install elixir).
+for d in /usr/lib/elixir/lib/elixir/ebin /usr/local/lib/elixir/lib/elixir/ebin; do
+    [ -d "$d" ] && flags+=(-pa "$d") && break
+done
 [ -z "$workers" ] || flags+=(+S "$workers:$workers")
 
 exec erl -noshell "${flags[@]}" -pa "$ebin" -run rotp_bench main "$bench" $n -s init stop

@@ -2,11 +2,11 @@
 //! call_parallel.
 
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rotp::gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Init, InitResult, NoReply, Reply,
-    ServerRef, StartOptions,
+    gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef,
+    StartOptions, DEFAULT_CALL_TIMEOUT,
 };
 use rotp::runtime::{Context, Process, Runtime};
 
@@ -40,30 +40,22 @@ pub(crate) fn all() -> Vec<Bench> {
 /// A counter: casts add, a call reads.
 struct Counter(u64);
 
-impl GenServer for Counter {
-    type Args = ();
-    type Call = ();
-    type Reply = u64;
-    type Cast = u64;
-    type Info = ();
-    type Continue = ();
+/// The one call: read the count.
+struct Get(ReplyTo<u64>);
 
-    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+#[gen_server]
+impl GenServer for Counter {
+    fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Counter(0))
     }
 
-    fn handle_call(
-        &mut self,
-        _: (),
-        _caller: &mut Caller<u64>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(self.0)
+    fn handle_call(&mut self, Get(r): Get, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        r.reply(self.0)
     }
 
-    fn handle_cast(&mut self, n: u64, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_cast(&mut self, n: u64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         self.0 += n;
-        NoReply::noreply()
+        noreply()
     }
 }
 
@@ -87,7 +79,7 @@ fn cast_throughput(rt: &Runtime, n: u64) -> Line {
         if left > batch {
             ctx.addr().send(left - batch);
         } else {
-            tx.send(target.call(()).unwrap()).unwrap();
+            tx.send(target.call_timeout(Get, None).unwrap()).unwrap();
         }
     })
     .send(n);
@@ -98,9 +90,14 @@ fn cast_throughput(rt: &Runtime, n: u64) -> Line {
 }
 
 /// A client process that makes `calls` sequential calls, then reports.
+///
+/// The calls wait without a timeout, like the BEAM twin's
+/// `gen_server:call(S, R, infinity)`; `call_latency` also times the default
+/// 5 s call, which never runs the server's handler on the caller's thread.
 struct Client {
     server: ServerRef<Counter>,
     calls: u64,
+    timeout: Option<Duration>,
     done: mpsc::Sender<()>,
 }
 
@@ -110,7 +107,7 @@ impl Process for Client {
     fn handle(&mut self, _: (), ctx: &mut Context<'_, ()>) {
         let batch = self.calls.min(BATCH);
         for _ in 0..batch {
-            self.server.call(()).unwrap();
+            self.server.call_timeout(Get, self.timeout).unwrap();
         }
         self.calls -= batch;
         if self.calls > 0 {
@@ -122,44 +119,55 @@ impl Process for Client {
 }
 
 /// One client process makes n sequential calls to a server that replies at
-/// once.
+/// once: without a timeout (the BEAM twin's `infinity`), then, for the
+/// `default_ns_per_call` extra, n / 10 calls with the default 5 s timeout.
 fn call_latency(rt: &Runtime, n: u64) -> Line {
     let server = start::<Counter>(rt, (), StartOptions::new()).unwrap();
     let (tx, rx) = mpsc::channel();
-    let warm = rt.spawn(Client {
-        server: server.clone(),
-        calls: 10_000,
-        done: tx.clone(),
-    });
-    warm.send(());
-    rx.recv().unwrap();
-    let client = rt.spawn(Client {
-        server,
-        calls: n,
-        done: tx,
-    });
-    let start_at = Instant::now();
-    client.send(());
-    rx.recv().unwrap();
-    let elapsed = start_at.elapsed();
-    Line::new("call_latency", n, elapsed).extra(
-        "ns_per_call",
-        format!("{:.1}", elapsed.as_nanos() as f64 / n as f64),
-    )
+    let run = |calls: u64, timeout: Option<Duration>| {
+        let client = rt.spawn(Client {
+            server: server.clone(),
+            calls,
+            timeout,
+            done: tx.clone(),
+        });
+        let start_at = Instant::now();
+        client.send(());
+        rx.recv().unwrap();
+        start_at.elapsed()
+    };
+    run(10_000, None);
+    let elapsed = run(n, None);
+    let default_n = (n / 10).max(1);
+    let default = run(default_n, Some(DEFAULT_CALL_TIMEOUT));
+    Line::new("call_latency", n, elapsed)
+        .extra(
+            "ns_per_call",
+            format!("{:.1}", elapsed.as_nanos() as f64 / n as f64),
+        )
+        .extra(
+            "default_ns_per_call",
+            format!("{:.1}", default.as_nanos() as f64 / default_n as f64),
+        )
 }
 
-/// A plain OS thread makes n sequential calls; beside it, a raw two-thread
+/// A plain OS thread makes n sequential calls without a timeout (the BEAM
+/// twin's `infinity`), then n / 10 with the default 5 s timeout (the
+/// `default_ns_per_call` extra); beside it, a raw two-thread
 /// crossbeam-channel request/reply loop of n round trips.
 fn call_external(rt: &Runtime, n: u64) -> Line {
     let server = start::<Counter>(rt, (), StartOptions::new()).unwrap();
-    for _ in 0..10_000 {
-        server.call(()).unwrap();
-    }
-    let start_at = Instant::now();
-    for _ in 0..n {
-        server.call(()).unwrap();
-    }
-    let elapsed = start_at.elapsed();
+    let run = |calls: u64, timeout: Option<Duration>| {
+        let start_at = Instant::now();
+        for _ in 0..calls {
+            server.call_timeout(Get, timeout).unwrap();
+        }
+        start_at.elapsed()
+    };
+    run(10_000, None);
+    let elapsed = run(n, None);
+    let default_n = (n / 10).max(1);
+    let default = run(default_n, Some(DEFAULT_CALL_TIMEOUT));
 
     let (req_tx, req_rx) = crossbeam_channel::bounded::<u64>(1);
     let (rep_tx, rep_rx) = crossbeam_channel::bounded::<u64>(1);
@@ -189,6 +197,10 @@ fn call_external(rt: &Runtime, n: u64) -> Line {
             "raw_ns_per_call",
             format!("{:.1}", raw.as_nanos() as f64 / n as f64),
         )
+        .extra(
+            "default_ns_per_call",
+            format!("{:.1}", default.as_nanos() as f64 / default_n as f64),
+        )
 }
 
 /// 2 × workers client processes, each calling its own server n/clients
@@ -203,6 +215,7 @@ fn call_parallel(rt: &Runtime, n: u64) -> Line {
             rt.spawn(Client {
                 server,
                 calls: per_client,
+                timeout: None,
                 done: tx.clone(),
             })
         })

@@ -11,6 +11,7 @@
 
 mod gen_server_benches;
 mod runtime_benches;
+mod store_benches;
 mod supervisor_benches;
 
 use std::time::Duration;
@@ -74,6 +75,7 @@ fn benches() -> Vec<Bench> {
     let mut all = runtime_benches::all();
     all.extend(gen_server_benches::all());
     all.extend(supervisor_benches::all());
+    all.extend(store_benches::all());
     all
 }
 

@@ -3,7 +3,8 @@
 use std::time::Instant;
 
 use rotp::gen_server::{
-    CallError, CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions,
+    gen_server, CallError, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef,
+    StartOptions,
 };
 use rotp::runtime::{ExitReason, Runtime};
 use rotp::supervisor::{GenServerChildSpec, Strategy, Supervisor, SupervisorOptions};
@@ -22,31 +23,20 @@ pub(crate) fn all() -> Vec<Bench> {
 struct Worker;
 
 enum Request {
-    Ping,
-    Crash,
+    Ping(ReplyTo<()>),
+    Crash(ReplyTo<()>),
 }
 
+#[gen_server]
 impl GenServer for Worker {
-    type Args = ();
-    type Call = Request;
-    type Reply = ();
-    type Cast = ();
-    type Info = ();
-    type Continue = ();
-
-    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Worker)
     }
 
-    fn handle_call(
-        &mut self,
-        req: Request,
-        _caller: &mut Caller<()>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    fn handle_call(&mut self, req: Request, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match req {
-            Request::Ping => Reply::reply(()),
-            Request::Crash => Reply::stop(ExitReason::custom("crash"), ()),
+            Request::Ping(r) => r.reply(()),
+            Request::Crash(r) => r.stop(ExitReason::custom("crash"), ()),
         }
     }
 }
@@ -68,10 +58,13 @@ fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
     let start = Instant::now();
     for _ in 0..n {
         let old = worker.pid();
-        worker.call(Request::Crash).expect("crash acknowledged");
+        // Without a timeout, like the BEAM twin's calls (`infinity`).
+        worker
+            .call_timeout(Request::Crash, None)
+            .expect("crash acknowledged");
         // Wait for the restarted incarnation to answer by name.
         loop {
-            match worker.call(Request::Ping) {
+            match worker.call_timeout(Request::Ping, None) {
                 Ok(()) if worker.pid() != old => break,
                 Ok(()) | Err(CallError::NoProc) | Err(CallError::Exited(_)) => {
                     std::thread::yield_now()

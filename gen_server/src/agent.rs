@@ -2,28 +2,27 @@
 //! on it, one at a time (Elixir's `Agent`, spec rules 179-183).
 //!
 //! An agent is a [`GenServer`] ([`AgentServer`]) whose calls carry boxed
-//! closures over `&mut Option<S>` and reply with a boxed `Any`, downcast by
-//! the typed client function that built the closure. The public behaviour is
-//! documented on [`Agent`].
+//! closures over `&mut Option<S>`; each closure holds the typed reply port
+//! of its call and answers through it. The public behaviour is documented
+//! on [`Agent`].
 
-use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
 use rotp_runtime::{ExitReason, Handle, Pid};
 
-use crate::behaviour::{CallResult, CastResult, GenServer, InitResult};
-use crate::caller::Caller;
+use crate::behaviour::GenServer;
 use crate::client::{ServerRef, DEFAULT_CALL_TIMEOUT};
 use crate::context::Ctx;
 use crate::error::{CallError, StartError, StopError};
 use crate::name::ServerName;
-use crate::results::{Init, NoReply, Reply};
+use crate::reply_to::ReplyTo;
+use crate::results::{noreply, Handled, Init, InitResult};
 use crate::start::{self, StartOptions};
 
-/// A function sent to the agent by a call: it may read or replace the state
-/// and returns the (type-erased) reply.
-type CallFn<S> = Box<dyn FnOnce(&mut Option<S>) -> Box<dyn Any + Send> + Send>;
+/// A function sent to the agent by a call: it may read or replace the state,
+/// and answers its caller through the reply port it holds.
+type CallFn<S> = Box<dyn FnOnce(&mut Option<S>) + Send>;
 /// A function sent by a cast.
 type CastFn<S> = Box<dyn FnOnce(&mut Option<S>) + Send>;
 /// The init function.
@@ -39,10 +38,9 @@ struct AgentServer<S> {
 impl<S: Send + 'static> GenServer for AgentServer<S> {
     type Args = InitFn<S>;
     type Call = CallFn<S>;
-    type Reply = Box<dyn Any + Send>;
     type Cast = CastFn<S>;
-    type Info = ();
-    type Continue = ();
+    type Info = std::convert::Infallible;
+    type Continue = std::convert::Infallible;
 
     fn init(init: InitFn<S>, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         // Rule 179: the function runs inside the new process; a panic here
@@ -52,18 +50,14 @@ impl<S: Send + 'static> GenServer for AgentServer<S> {
         })
     }
 
-    fn handle_call(
-        &mut self,
-        f: CallFn<S>,
-        _caller: &mut Caller<Self::Reply>,
-        _ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(f(&mut self.state))
+    fn handle_call(&mut self, f: CallFn<S>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        f(&mut self.state);
+        noreply()
     }
 
-    fn handle_cast(&mut self, f: CastFn<S>, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_cast(&mut self, f: CastFn<S>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         f(&mut self.state);
-        NoReply::noreply()
+        noreply()
     }
 
     fn format_status(&self) -> String {
@@ -156,15 +150,16 @@ impl<S: Send + 'static> Agent<S> {
     /// A handle that finds the agent registered as `name` on every use, so
     /// it follows restarts.
     ///
-    /// The name must belong to an agent with state `S`; a process of
-    /// another kind under that name is treated as absent (`NoProc`).
+    /// The name must belong to an agent with state `S`; calls to a process
+    /// of another kind under that name fail with
+    /// [`CallError::WrongType`].
     pub fn named(handle: &Handle, name: impl Into<ServerName>) -> Self {
         Agent::wrap(ServerRef::named(handle, name))
     }
 
-    /// The agent's pid ([`Pid::ROOT`] for a handle by name when nobody
-    /// holds the name).
-    pub fn pid(&self) -> Pid {
+    /// The agent's pid (for a handle by name, whoever holds the name now;
+    /// `None` when nobody does).
+    pub fn pid(&self) -> Option<Pid> {
         self.server.pid()
     }
 
@@ -269,13 +264,14 @@ impl<S: Send + 'static> Agent<S> {
         f: impl FnOnce(&mut Option<S>) -> R + Send + 'static,
         timeout: Option<Duration>,
     ) -> Result<R, CallError> {
-        let reply = self.server.call_timeout(
-            Box::new(move |state| Box::new(f(state)) as Box<dyn Any + Send>),
+        self.server.call_timeout(
+            |reply: ReplyTo<R>| -> CallFn<S> {
+                Box::new(move |state| {
+                    reply.send(f(state));
+                })
+            },
             timeout,
-        )?;
-        Ok(*reply
-            .downcast::<R>()
-            .expect("an agent replies with the type its function returned"))
+        )
     }
 }
 

@@ -4,12 +4,13 @@ use std::fmt;
 use std::time::Duration;
 
 use rotp_runtime::{
-    reply_channel, Addr, Delivery, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
+    reply_channel, Addr, ExitReason, Handle, Pid, ReplyWait, TrySendError, WaitError,
 };
 
 use crate::behaviour::GenServer;
 use crate::error::{CallError, CastError, StopError};
 use crate::name::ServerName;
+use crate::reply_to::ReplyTo;
 use crate::server::ServerMsg;
 use crate::sys::{self, Statistics, Status, SystemOp};
 
@@ -67,41 +68,79 @@ impl<G: GenServer> ServerRef<G> {
         }
     }
 
-    /// The server holding `name` now, as a handle by pid (rule 103).
+    /// The server holding `name` now, as a handle by pid (rule 103);
+    /// `None` if nobody holds the name or its holder is not a `G` server.
     pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Self> {
         ServerRef::named(handle, name)
             .resolve()
+            .ok()
             .map(ServerRef::from_addr)
     }
 
-    fn resolve(&self) -> Option<Addr<ServerMsg<G>>> {
+    /// A handle on the server with pid `pid` — from `which_children`, a
+    /// `Down`, a message — checked: [`CallError::WrongType`] if `pid` is a
+    /// live process of another kind, [`CallError::NoProc`] if it is not
+    /// alive.
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, start, CallError, Ctx, GenServer, Init, InitResult, ServerRef, StartOptions};
+    ///
+    /// struct A;
+    /// #[gen_server]
+    /// impl GenServer for A {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(A) }
+    /// }
+    /// struct B;
+    /// #[gen_server]
+    /// impl GenServer for B {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(B) }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let a = start::<A>(&rt, (), StartOptions::new()).unwrap();
+    /// let pid = a.pid().unwrap();
+    /// assert!(ServerRef::<A>::from_pid(&rt, pid).is_ok());
+    /// assert!(matches!(ServerRef::<B>::from_pid(&rt, pid), Err(CallError::WrongType { .. })));
+    /// ```
+    pub fn from_pid(handle: &Handle, pid: Pid) -> Result<Self, CallError> {
+        handle
+            .typed_addr(pid)
+            .map(ServerRef::from_addr)
+            .map_err(CallError::from)
+    }
+
+    fn resolve(&self) -> Result<Addr<ServerMsg<G>>, CallError> {
         match &self.target {
-            Target::Addr(a) => Some(a.clone()),
-            Target::Name(handle, name) => handle.addr_of(name.whereis(handle)?),
+            Target::Addr(a) => Ok(a.clone()),
+            Target::Name(handle, name) => {
+                let pid = name.whereis(handle).ok_or(CallError::NoProc)?;
+                handle.typed_addr(pid).map_err(CallError::from)
+            }
         }
     }
 
     /// The server's address, borrowed when this handle holds it (the hot
     /// path of a call: no reference-count traffic).
-    fn with_addr<R>(&self, f: impl FnOnce(&Addr<ServerMsg<G>>) -> R) -> Option<R> {
+    fn with_addr<R>(&self, f: impl FnOnce(&Addr<ServerMsg<G>>) -> R) -> Result<R, CallError> {
         match &self.target {
-            Target::Addr(a) => Some(f(a)),
+            Target::Addr(a) => Ok(f(a)),
             Target::Name(..) => self.resolve().map(|a| f(&a)),
         }
     }
 
-    /// The server's pid; for a handle by name, the current holder's, or
-    /// [`Pid::ROOT`] when nobody holds the name.
-    pub fn pid(&self) -> Pid {
+    /// The server's pid: for a handle by pid, always that one (alive or
+    /// not, see [`is_alive`](Self::is_alive)); for a handle by name, the
+    /// pid of whoever holds the name now, or `None` when nobody does.
+    pub fn pid(&self) -> Option<Pid> {
         match &self.target {
-            Target::Addr(a) => a.pid(),
-            Target::Name(..) => self.resolve().map_or(Pid::ROOT, |a| a.pid()),
+            Target::Addr(a) => Some(a.pid()),
+            Target::Name(handle, name) => name.whereis(handle),
         }
     }
 
-    /// Whether the server is alive.
+    /// Whether a live `G` server is behind this handle now.
     pub fn is_alive(&self) -> bool {
-        self.resolve().is_some_and(|a| a.is_alive())
+        self.resolve().is_ok_and(|a| a.is_alive())
     }
 
     /// The server's exit reason, once a handle by pid's server has exited.
@@ -113,57 +152,128 @@ impl<G: GenServer> ServerRef<G> {
     }
 
     /// Calls with the default 5-second timeout (rule 58).
-    pub fn call(&self, request: G::Call) -> Result<G::Reply, CallError> {
+    ///
+    /// `request` builds the request around its reply port: pass a variant
+    /// of the server's `Call` enum that ends with a [`ReplyTo<R>`], or a
+    /// closure for one with more fields, and the call returns that
+    /// variant's `R`.
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    ///
+    /// struct Kv(std::collections::HashMap<String, i64>);
+    ///
+    /// enum Call {
+    ///     Get(String, ReplyTo<Option<i64>>),
+    ///     Put(String, i64, ReplyTo<()>),
+    ///     Len(ReplyTo<usize>),
+    /// }
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Kv {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Kv(Default::default()))
+    ///     }
+    ///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         match call {
+    ///             Call::Get(k, r) => r.reply(self.0.get(&k).copied()),
+    ///             Call::Put(k, v, r) => r.reply(drop(self.0.insert(k, v))),
+    ///             Call::Len(r) => r.reply(self.0.len()),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let kv = start::<Kv>(&rt, (), StartOptions::new()).unwrap();
+    /// kv.call(|r| Call::Put("a".into(), 1, r)).unwrap();
+    /// assert_eq!(kv.call(|r| Call::Get("a".into(), r)).unwrap(), Some(1));
+    /// assert_eq!(kv.call(Call::Len).unwrap(), 1);
+    /// ```
+    ///
+    /// A call returns [`CallError::Timeout`] when its timeout expires,
+    /// however long the handler takes; the server still handles the
+    /// request and its late reply is dropped (rules 65-66). A call refused
+    /// with `CallingSelf` or `Deadlock` never reaches the server.
+    pub fn call<R: Send + 'static>(
+        &self,
+        request: impl FnOnce(ReplyTo<R>) -> G::Call,
+    ) -> Result<R, CallError> {
         self.call_timeout(request, Some(DEFAULT_CALL_TIMEOUT))
     }
 
-    /// Calls with `timeout` on the runtime clock; `None` waits forever.
+    /// Calls with `timeout` on the runtime clock; `None` waits forever
+    /// (OTP's `infinity`).
     ///
     /// Inside a process the wait blocks that process only: the worker keeps
-    /// running others (see `docs/scheduling.md`).
-    pub fn call_timeout(
+    /// running others (see `docs/scheduling.md`). A call without a timeout
+    /// that finds the server idle runs its handler on the calling thread,
+    /// the fastest call; a call with one never does, so that the timeout
+    /// always bounds the wait (unless the server was started with
+    /// [`StartOptions::callers_run`](crate::StartOptions::callers_run)).
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    /// # struct Echo;
+    /// # struct Ping(ReplyTo<&'static str>);
+    /// # #[gen_server]
+    /// # impl GenServer for Echo {
+    /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Echo) }
+    /// #     fn handle_call(&mut self, Ping(r): Ping, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> { r.reply("pong") }
+    /// # }
+    /// use std::time::Duration;
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let echo = start::<Echo>(&rt, (), StartOptions::new()).unwrap();
+    /// assert_eq!(echo.call_timeout(Ping, Some(Duration::from_millis(100))), Ok("pong"));
+    /// assert_eq!(echo.call_timeout(Ping, None), Ok("pong"));
+    /// ```
+    pub fn call_timeout<R: Send + 'static>(
         &self,
-        request: G::Call,
+        request: impl FnOnce(ReplyTo<R>) -> G::Call,
         timeout: Option<Duration>,
-    ) -> Result<G::Reply, CallError> {
+    ) -> Result<R, CallError> {
         self.with_addr(|addr| {
-            let (mut wait, delivery) = send_call(addr, request)?;
-            wait.wait_delivered(addr, delivery, timeout)
-                .map_err(wait_error)
-        })
-        .unwrap_or(Err(CallError::NoProc))
-    }
-
-    fn request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
-        let addr = self.resolve().ok_or(CallError::NoProc)?;
-        // Dropping the delivery schedules the server: the caller goes on.
-        let (wait, _) = send_call(&addr, request)?;
-        Ok(RequestId { addr, wait })
+            let (reply, mut wait) = reply_channel();
+            let request = ServerMsg::Call(request(ReplyTo::new(reply)));
+            wait.call(addr, request, timeout).map_err(wait_error)
+        })?
     }
 
     /// Sends a request without waiting; collect the reply from the
     /// returned [`RequestId`] (rule 68).
-    pub fn send_request(&self, request: G::Call) -> Result<RequestId<G>, CallError> {
-        self.request(request)
+    pub fn send_request<R: Send + 'static>(
+        &self,
+        request: impl FnOnce(ReplyTo<R>) -> G::Call,
+    ) -> Result<RequestId<G, R>, CallError> {
+        let addr = self.resolve()?;
+        let (reply, wait) = reply_channel();
+        if reply.caller() == Some(addr.pid()) {
+            return Err(CallError::CallingSelf);
+        }
+        addr.try_send(ServerMsg::Call(request(ReplyTo::new(reply))))
+            .map_err(|e| match e {
+                TrySendError::Exited(_) => CallError::NoProc,
+                TrySendError::Full(_) => CallError::MailboxFull,
+            })?;
+        Ok(RequestId { addr, wait })
     }
 
     /// Casts: returns at once, whether or not the server exists (rule 69).
     pub fn cast(&self, request: G::Cast) {
-        self.with_addr(|addr| addr.send(ServerMsg::Cast(request)));
+        let _ = self.with_addr(|addr| addr.send(ServerMsg::Cast(request)));
     }
 
     /// Casts, but reports a full mailbox (a bounded server whose policy
     /// rejects). A missing server is still not an error (rule 69).
     pub fn try_cast(&self, request: G::Cast) -> Result<(), CastError> {
         match self.resolve().map(|a| a.try_send(ServerMsg::Cast(request))) {
-            Some(Err(TrySendError::Full(_))) => Err(CastError::MailboxFull),
+            Ok(Err(TrySendError::Full(_))) => Err(CastError::MailboxFull),
             _ => Ok(()),
         }
     }
 
     /// Sends a plain message, handled by `handle_info(Info::Msg(..))`.
     pub fn send_info(&self, msg: G::Info) {
-        if let Some(addr) = self.resolve() {
+        if let Ok(addr) = self.resolve() {
             addr.send(ServerMsg::Info(msg));
         }
     }
@@ -172,7 +282,10 @@ impl<G: GenServer> ServerRef<G> {
     /// (rule 93): `terminate` runs; `Ok` if it exited with `reason`. `None`
     /// waits forever (the OTP default).
     pub fn stop(&self, reason: ExitReason, timeout: Option<Duration>) -> Result<(), StopError> {
-        let addr = self.resolve().ok_or(StopError::NoProc)?;
+        let addr = self.resolve().map_err(|e| match e {
+            CallError::WrongType { pid, actual } => StopError::WrongType { pid, actual },
+            _ => StopError::NoProc,
+        })?;
         if rotp_runtime::self_pid() == Some(addr.pid()) {
             return Err(StopError::CallingSelf);
         }
@@ -192,17 +305,10 @@ impl<G: GenServer> ServerRef<G> {
         &self,
         op: impl FnOnce(rotp_runtime::ReplySender<R>) -> SystemOp<G>,
     ) -> Result<R, CallError> {
-        let addr = self.resolve().ok_or(CallError::NoProc)?;
-        if rotp_runtime::self_pid() == Some(addr.pid()) {
-            return Err(CallError::CallingSelf);
-        }
+        let addr = self.resolve()?;
         let (reply, mut wait) = reply_channel();
-        addr.try_send(ServerMsg::System(Box::new(op(reply))))
-            .map_err(|e| match e {
-                TrySendError::Full(_) => CallError::MailboxFull,
-                TrySendError::Exited(_) => CallError::NoProc,
-            })?;
-        wait.wait(&addr, Some(DEFAULT_CALL_TIMEOUT))
+        let request = ServerMsg::System(Box::new(op(reply)));
+        wait.call(&addr, request, Some(DEFAULT_CALL_TIMEOUT))
             .map_err(wait_error)
     }
 
@@ -234,7 +340,9 @@ impl<G: GenServer> ServerRef<G> {
     }
 
     /// Suspends the server: it serves only system requests (and `stop`)
-    /// until resumed; other messages wait, in order (`sys:suspend`).
+    /// until resumed; other messages wait, in order (`sys:suspend`). With a
+    /// mailbox limit, the messages it holds count against the limit (see
+    /// [`StartOptions::mailbox_limit`](crate::StartOptions::mailbox_limit)).
     pub fn suspend(&self) -> Result<(), CallError> {
         self.system(SystemOp::Suspend)
     }
@@ -250,24 +358,6 @@ impl<G: GenServer> ServerRef<G> {
     }
 }
 
-/// Sends a call request; the wait for its reply, and the delivery that
-/// may still have to schedule the server (see `ReplyWait::wait_delivered`).
-fn send_call<G: GenServer>(
-    addr: &Addr<ServerMsg<G>>,
-    request: G::Call,
-) -> Result<(ReplyWait<G::Reply>, Delivery), CallError> {
-    let (reply, wait) = reply_channel();
-    // The channel records the calling process (OTP's `From`).
-    if reply.caller() == Some(addr.pid()) {
-        return Err(CallError::CallingSelf);
-    }
-    match addr.try_send_deferred(ServerMsg::Call(request, reply)) {
-        Ok(delivery) => Ok((wait, delivery)),
-        Err(TrySendError::Exited(_)) => Err(CallError::NoProc),
-        Err(TrySendError::Full(_)) => Err(CallError::MailboxFull),
-    }
-}
-
 fn wait_error(e: WaitError) -> CallError {
     match e {
         WaitError::Timeout => CallError::Timeout,
@@ -275,36 +365,40 @@ fn wait_error(e: WaitError) -> CallError {
         WaitError::Exited(reason) => CallError::Exited(reason),
         WaitError::Deadlock(cycle) => CallError::Deadlock(cycle),
         WaitError::CallerExiting => CallError::CallerExiting,
+        WaitError::CallingSelf => CallError::CallingSelf,
+        WaitError::MailboxFull => CallError::MailboxFull,
         other => CallError::Exited(ExitReason::custom(other)),
     }
 }
 
-/// A request sent with [`ServerRef::send_request`] (rule 68).
-pub struct RequestId<G: GenServer> {
+/// A request sent with [`ServerRef::send_request`] (rule 68), whose reply
+/// is an `R`.
+pub struct RequestId<G: GenServer, R> {
     addr: Addr<ServerMsg<G>>,
-    wait: ReplyWait<G::Reply>,
+    wait: ReplyWait<R>,
 }
 
-impl<G: GenServer> RequestId<G> {
+impl<G: GenServer, R: Send + 'static> RequestId<G, R> {
     /// Waits for the reply; on timeout the request is abandoned and a late
-    /// reply is dropped (`receive_response`).
-    pub fn receive_response(mut self, timeout: Option<Duration>) -> Result<G::Reply, CallError> {
+    /// reply is dropped (`receive_response`). A timeout bounds the wait
+    /// however long the handler takes.
+    pub fn receive_response(mut self, timeout: Option<Duration>) -> Result<R, CallError> {
         self.wait.wait(&self.addr, timeout).map_err(wait_error)
     }
 
     /// Waits for the reply; on timeout the request stays pending and can be
     /// waited on again (`wait_response`).
-    pub fn wait_response(&mut self, timeout: Option<Duration>) -> Result<G::Reply, CallError> {
+    pub fn wait_response(&mut self, timeout: Option<Duration>) -> Result<R, CallError> {
         self.wait.wait(&self.addr, timeout).map_err(wait_error)
     }
 
     /// The reply if it has arrived, without waiting (`check_response`).
-    pub fn check_response(&mut self) -> Option<G::Reply> {
+    pub fn check_response(&mut self) -> Option<R> {
         self.wait.try_recv()
     }
 }
 
-impl<G: GenServer> fmt::Debug for RequestId<G> {
+impl<G: GenServer, R> fmt::Debug for RequestId<G, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RequestId({})", self.addr.pid())
     }

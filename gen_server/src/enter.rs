@@ -31,7 +31,7 @@ use crate::behaviour::GenServer;
 use crate::client::ServerRef;
 use crate::context::Ctx;
 use crate::name::ServerName;
-use crate::results::{next_modifiers, EventTimeout, Next};
+use crate::results::{Action, Then};
 use crate::server::ServerProcess;
 
 /// Options of [`enter_loop`] (OTP's `enter_loop` options and server name).
@@ -81,16 +81,35 @@ impl EnterOptions {
 /// What the body of [`spawn_enter`] returns: enter the server loop with a
 /// state ([`enter_loop`]), or exit without serving ([`EnterLoop::stop`]).
 ///
-/// Like a callback result it takes one next action: OTP's `enter_loop/5`
-/// timeout, `hibernate`, `{continue, C}` or an event timeout.
-#[derive(Debug)]
+/// Like a callback result it takes one next action, with the [`Then`]
+/// modifiers: OTP's `enter_loop/5` timeout, `hibernate`, `{continue, C}` or
+/// an event timeout.
 pub struct EnterLoop<G: GenServer> {
     pub(crate) kind: EnterKind<G>,
     pub(crate) options: EnterOptions,
-    pub(crate) next: Next<G::Continue, G::Info>,
+    pub(crate) action: Action<G::Continue, G::Info>,
 }
 
-#[derive(Debug)]
+impl<G: GenServer> std::fmt::Debug for EnterLoop<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.kind {
+            EnterKind::Enter(_) => "enter",
+            EnterKind::Stop(_) => "stop",
+        };
+        f.debug_struct("EnterLoop")
+            .field("kind", &kind)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<G: GenServer> Then<G> for EnterLoop<G> {
+    fn with_action(mut self, action: Action<G::Continue, G::Info>) -> Self {
+        self.action = action;
+        self
+    }
+}
+
 pub(crate) enum EnterKind<G> {
     Enter(G),
     Stop(ExitReason),
@@ -99,15 +118,13 @@ pub(crate) enum EnterKind<G> {
 impl<G: GenServer> EnterLoop<G> {
     /// Do not enter the loop: the process exits with `reason`. No
     /// `terminate` runs, since there is no server state yet.
-    pub fn stop(reason: ExitReason) -> Self {
+    pub fn stop(reason: impl Into<ExitReason>) -> Self {
         EnterLoop {
-            kind: EnterKind::Stop(reason),
+            kind: EnterKind::Stop(reason.into()),
             options: EnterOptions::new(),
-            next: Next::Wait,
+            action: Action::Wait,
         }
     }
-
-    next_modifiers!(G::Continue, G::Info);
 }
 
 /// Enters the server loop with `state` (`gen_server:enter_loop`, rule
@@ -123,7 +140,7 @@ pub fn enter_loop<G: GenServer>(state: G, options: EnterOptions) -> EnterLoop<G>
     EnterLoop {
         kind: EnterKind::Enter(state),
         options,
-        next: Next::Wait,
+        action: Action::Wait,
     }
 }
 
@@ -148,25 +165,21 @@ pub fn enter_loop<G: GenServer>(state: G, options: EnterOptions) -> EnterLoop<G>
 /// served. A panic in `body` ends the process with the panic as reason.
 ///
 /// ```
-/// use rotp_gen_server::{enter_loop, spawn_enter, CallResult, Caller, Ctx, EnterOptions, GenServer, Init, InitResult, Reply};
+/// use rotp_gen_server::{enter_loop, gen_server, spawn_enter, Ctx, EnterOptions, GenServer, Handled, Init, InitResult, ReplyTo};
 /// use rotp_runtime::{Runtime, SpawnOptions};
 ///
 /// struct Conn { greeting: String }
 ///
-/// impl GenServer for Conn {
-///     type Args = ();
-///     type Call = ();
-///     type Reply = String;
-///     type Cast = ();
-///     type Info = ();
-///     type Continue = ();
+/// struct Greet(ReplyTo<String>);
 ///
+/// #[gen_server]
+/// impl GenServer for Conn {
 ///     // Not used: the process enters the loop with a state of its own.
-///     fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-///         Init::stop("use spawn_enter".into())
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::stop("use spawn_enter")
 ///     }
-///     fn handle_call(&mut self, _: (), _caller: &mut Caller<String>, _ctx: &mut Ctx<'_, Self>) -> CallResult<Self> {
-///         Reply::reply(self.greeting.clone())
+///     fn handle_call(&mut self, Greet(r): Greet, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         r.reply(self.greeting.clone())
 ///     }
 /// }
 ///
@@ -177,7 +190,7 @@ pub fn enter_loop<G: GenServer>(state: G, options: EnterOptions) -> EnterLoop<G>
 ///     let greeting = format!("hello from {}", ctx.pid());
 ///     enter_loop(Conn { greeting }, EnterOptions::new().name("conn"))
 /// });
-/// assert!(conn.call(()).unwrap().starts_with("hello from"));
+/// assert!(conn.call(Greet).unwrap().starts_with("hello from"));
 /// ```
 pub fn spawn_enter<G, F>(
     handle: &Handle,
@@ -188,7 +201,8 @@ where
     G: GenServer,
     F: FnOnce(&mut Ctx<'_, G>) -> EnterLoop<G> + Send + 'static,
 {
-    let (addr, mref) = handle.spawn_opts(ServerProcess::<G>::entering(Box::new(body)), opts);
+    let process = ServerProcess::<G>::entering(Box::new(body), opts.get_mailbox_limit());
+    let (addr, mref) = handle.spawn_opts(process, opts);
     (ServerRef::from_addr(addr), mref)
 }
 

@@ -31,6 +31,26 @@ pub enum CallError {
     /// or an exit signal it does not trap); return so the exit can happen.
     #[error("the caller is exiting")]
     CallerExiting,
+    /// The process behind the pid or name is alive but is not a server of
+    /// the handle's type: its state is a `actual`.
+    #[error("{pid} is a {actual}, not a server of this type")]
+    WrongType {
+        /// The process.
+        pid: Pid,
+        /// The Rust type of its state.
+        actual: &'static str,
+    },
+}
+
+impl From<rotp_runtime::AddrError> for CallError {
+    fn from(e: rotp_runtime::AddrError) -> Self {
+        match e {
+            rotp_runtime::AddrError::WrongType { pid, actual } => {
+                CallError::WrongType { pid, actual }
+            }
+            _ => CallError::NoProc,
+        }
+    }
 }
 
 impl CallError {
@@ -44,6 +64,7 @@ impl CallError {
             CallError::Deadlock(_) => ExitReason::custom("deadlock"),
             CallError::MailboxFull => ExitReason::custom("mailbox_full"),
             CallError::CallerExiting => ExitReason::Killed,
+            CallError::WrongType { .. } => ExitReason::custom("wrong_type"),
         }
     }
 }
@@ -87,6 +108,15 @@ pub enum StopError {
     /// so the request to stop could not be queued.
     #[error("mailbox full")]
     MailboxFull,
+    /// The process behind the name is alive but is not a server of the
+    /// handle's type.
+    #[error("{pid} is a {actual}, not a server of this type")]
+    WrongType {
+        /// The process.
+        pid: Pid,
+        /// The Rust type of its state.
+        actual: &'static str,
+    },
 }
 
 /// A cast could not be queued (only with a mailbox limit that rejects).

@@ -2,36 +2,38 @@
 //! calls, casts and messages one at a time, with OTP's semantics.
 //!
 //! ```
-//! use rotp_gen_server::{start, CallResult, CastResult, Caller, Ctx, GenServer, Init, InitResult, NoReply, Reply, StartOptions};
+//! use rotp_gen_server::{gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
 //!
-//! /// A stack: push with a cast, pop with a call.
+//! /// A stack: push with a cast, pop and size with calls.
 //! struct Stack(Vec<String>);
 //!
-//! enum Call { Pop }
+//! /// The calls, each with the reply port of its own reply type.
+//! enum Call {
+//!     Pop(ReplyTo<Option<String>>),
+//!     Size(ReplyTo<usize>),
+//! }
 //!
+//! #[gen_server]
 //! impl GenServer for Stack {
-//!     type Args = Vec<String>;
-//!     type Call = Call;
-//!     type Reply = Option<String>;
-//!     type Cast = String;
-//!     type Info = ();
-//!     type Continue = ();
-//!
 //!     fn init(items: Vec<String>, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
 //!         Init::ok(Stack(items))
 //!     }
-//!     fn handle_call(&mut self, Call::Pop: Call, _caller: &mut Caller<Self::Reply>, _ctx: &mut Ctx<'_, Self>) -> CallResult<Self> {
-//!         Reply::reply(self.0.pop())
+//!     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+//!         match call {
+//!             Call::Pop(r) => r.reply(self.0.pop()),
+//!             Call::Size(r) => r.reply(self.0.len()),
+//!         }
 //!     }
-//!     fn handle_cast(&mut self, item: String, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+//!     fn handle_cast(&mut self, item: String, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
 //!         self.0.push(item);
-//!         NoReply::noreply()
+//!         noreply()
 //!     }
 //! }
 //!
 //! let rt = rotp_runtime::Runtime::new().unwrap();
 //! let stack = start::<Stack>(&rt, vec!["hello".into()], StartOptions::new().name("stack")).unwrap();
 //! stack.cast("world".into());
+//! assert_eq!(stack.call(Call::Size).unwrap(), 2);
 //! assert_eq!(stack.call(Call::Pop).unwrap().as_deref(), Some("world"));
 //! assert_eq!(stack.call(Call::Pop).unwrap().as_deref(), Some("hello"));
 //! ```
@@ -39,16 +41,22 @@
 //! # Concepts
 //!
 //! ```text
-//!  client ──call(req)──► mailbox ──► handle_call(&mut self, req, caller, ctx)
-//!     ▲                                   │ Reply::reply(v) / Reply::noreply()
-//!     └───────────── reply ───────────────┘   (or caller.defer() → reply later)
+//!  client ──call(Call::Get)──► mailbox ──► handle_call(&mut self, Call::Get(r), ctx)
+//!     ▲                                        │ r.reply(v)  (or keep r, noreply(),
+//!     └──────────── reply (typed) ─────────────┘   and r.send(v) later)
 //!  client ──cast(msg)──► mailbox ──► handle_cast(&mut self, msg, ctx)
 //!  links, monitors, timers ──► handle_info(&mut self, Info::{Msg, Exit, Down, Timeout}, ctx)
 //! ```
 //!
 //! - The implementing type is the state; callbacks change it in place.
-//! - Results are values ([`Reply`], [`NoReply`], [`Init`]) with optional
-//!   [`Next`] actions: inactivity timeout, hibernate, continue, and OTP 28's
+//! - Each request carries its own [`ReplyTo`], so each has its own reply
+//!   type: `stack.call(Call::Size)` is a `usize`, `stack.call(Call::Pop)`
+//!   an `Option<String>`, checked by the compiler.
+//! - [`#[gen_server]`](macro@gen_server) lets a server declare only the
+//!   message types it uses.
+//! - Handlers return [`Handled`], a `Result`: [`noreply`], `r.reply(v)`,
+//!   [`stop`], or `?` on any error (which stops the server). [`Then`]
+//!   adds an inactivity timeout, hibernate, a continue, or OTP 28's
 //!   [`EventTimeout`].
 //! - A process may do its own start-up and then become a server:
 //!   [`spawn_enter`] and [`enter_loop`] (OTP's `gen_server:enter_loop`).
@@ -62,18 +70,23 @@
 //!   ([`rotp_runtime::Report`]).
 //! - `docs/guide.md` shows each Elixir GenServer pattern beside its rotp
 //!   form.
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod agent;
 mod behaviour;
-mod caller;
 mod client;
 mod context;
 mod enter;
 mod error;
 mod name;
+mod reply_fn;
+mod reply_to;
 mod report;
 mod results;
 mod server;
@@ -82,14 +95,19 @@ mod sys;
 mod task;
 
 pub use agent::Agent;
-pub use behaviour::{CallResult, CastResult, GenServer, Info, InitResult};
-pub use caller::{reply, Caller, DeferredReply};
+pub use behaviour::{GenServer, Info};
 pub use client::{RequestId, ServerRef, DEFAULT_CALL_TIMEOUT};
 pub use context::Ctx;
 pub use enter::{enter_loop, spawn_enter, EnterLoop, EnterOptions};
 pub use error::{CallError, CastError, EnterError, StartError, StopError};
-pub use name::ServerName;
-pub use results::{Deadline, EventTimeout, Init, Next, NoReply, Reply};
+pub use name::{ServerName, ViaError, ViaKey};
+pub use reply_to::{reply, ReplyTo};
+pub use results::{
+    noreply, stop, Action, Deadline, EventTimeout, Handled, Init, InitResult, Next, Stop, Then,
+};
+/// Fills in the message types a `GenServer` impl does not declare, from
+/// its callbacks' signatures; see [`GenServer`].
+pub use rotp_macros::gen_server;
 /// The policy of a bounded mailbox ([`StartOptions::mailbox_limit`]),
 /// re-exported so that a server's options need only this crate.
 pub use rotp_runtime::Overflow;

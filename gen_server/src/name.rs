@@ -7,6 +7,43 @@ use rotp_runtime::{Handle, Name, Pid, RegisterError, ViaRegistry};
 
 use crate::error::EnterError;
 
+/// One key in a registry, bound to that registry (and to the value to
+/// register with it): the `{via, Module, Key}` of a name as one value.
+///
+/// Implement it for a registry with typed keys; a
+/// [`ServerName`] converts from any implementation, so
+/// `StartOptions::new().name(registry.via(key))` names a server. The
+/// registry should release the key itself when its holder exits (see
+/// `Handle::on_exit`); a server also releases it when its state is dropped.
+pub trait ViaKey: Send + Sync + 'static {
+    /// Binds the key to `pid`, the process being started (called from that
+    /// process, before `init`).
+    ///
+    /// # Errors
+    ///
+    /// [`ViaError::Taken`] with the holder if the key is bound to a live
+    /// process; [`ViaError::Refused`] if the registry cannot take it.
+    fn register(&self, pid: Pid) -> Result<(), ViaError>;
+    /// Releases the key if `pid` holds it.
+    fn unregister(&self, pid: Pid);
+    /// The live process bound to the key, if any.
+    fn whereis(&self) -> Option<Pid>;
+    /// The key, for logs and `Display`.
+    fn describe(&self) -> String;
+}
+
+/// Why a [`ViaKey`] was not registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ViaError {
+    /// A live process holds the key.
+    #[error("the key is registered to {0}")]
+    Taken(Pid),
+    /// The registry refused the key (it has stopped, or takes no via names).
+    #[error("the registry refused the key: {0}")]
+    Refused(String),
+}
+
 /// How a server is named.
 ///
 /// ```
@@ -20,6 +57,15 @@ pub enum ServerName {
     Local(Name),
     /// Another registry and a key in it (Erlang `{via, Module, Key}`).
     Via(Arc<dyn ViaRegistry>, String),
+    /// A key bound to its registry (a typed `{via, Module, Key}`); see
+    /// [`ViaKey`].
+    ViaKey(Arc<dyn ViaKey>),
+}
+
+impl<T: ViaKey> From<T> for ServerName {
+    fn from(key: T) -> Self {
+        ServerName::ViaKey(Arc::new(key))
+    }
 }
 
 impl ServerName {
@@ -28,23 +74,29 @@ impl ServerName {
         ServerName::Via(registry, key.into())
     }
 
-    /// Binds the name to `pid`; `Err(holder)` if taken.
-    pub(crate) fn register(&self, handle: &Handle, pid: Pid) -> Result<(), Pid> {
+    /// Binds the name to `pid`, for a behaviour starting under this name
+    /// (called from the process being started, before its `init`).
+    ///
+    /// # Errors
+    ///
+    /// [`ViaError::Taken`] with the holder if the name is taken, or
+    /// [`ViaError::Refused`] if the registry would not take it.
+    pub fn register(&self, handle: &Handle, pid: Pid) -> Result<(), ViaError> {
         match self {
             ServerName::Local(name) => match handle.register(name.clone(), pid) {
                 Ok(()) => Ok(()),
-                Err(RegisterError::NameTaken { holder, .. }) => Err(holder),
-                Err(e) => {
-                    log::error!("registering {name}: {e}");
-                    Err(pid)
-                }
+                Err(RegisterError::NameTaken { holder, .. }) => Err(ViaError::Taken(holder)),
+                Err(e) => Err(ViaError::Refused(e.to_string())),
             },
-            ServerName::Via(registry, key) => registry.register_name(key, pid),
+            ServerName::Via(registry, key) => {
+                registry.register_name(key, pid).map_err(ViaError::Taken)
+            }
+            ServerName::ViaKey(key) => key.register(pid),
         }
     }
 
     /// Releases the name if `pid` holds it.
-    pub(crate) fn unregister(&self, handle: &Handle, pid: Pid) {
+    pub fn unregister(&self, handle: &Handle, pid: Pid) {
         match self {
             ServerName::Local(name) => {
                 if handle.whereis(name.as_str()) == Some(pid) {
@@ -56,14 +108,22 @@ impl ServerName {
                     registry.unregister_name(key);
                 }
             }
+            ServerName::ViaKey(key) => key.unregister(pid),
         }
     }
 
-    /// Called as the server's state is dropped at exit: the runtime
-    /// releases local names itself; a via registry is told here.
-    pub(crate) fn release_on_exit(&self) {
-        if let ServerName::Via(registry, key) = self {
-            registry.unregister_name(key);
+    /// For behaviours: call as the process's state is dropped at its exit.
+    /// The runtime releases local names itself; a via registry is told
+    /// here, before the process's links and monitors hear of the exit.
+    pub fn release_on_exit(&self) {
+        match self {
+            ServerName::Local(_) => {}
+            ServerName::Via(registry, key) => registry.unregister_name(key),
+            ServerName::ViaKey(key) => {
+                if let Some(pid) = rotp_runtime::self_pid() {
+                    key.unregister(pid);
+                }
+            }
         }
     }
 
@@ -71,7 +131,7 @@ impl ServerName {
     pub(crate) fn not_registered(&self) -> EnterError {
         match self {
             ServerName::Local(_) => EnterError::NotRegistered,
-            ServerName::Via(..) => EnterError::NotRegisteredVia,
+            ServerName::Via(..) | ServerName::ViaKey(_) => EnterError::NotRegisteredVia,
         }
     }
 
@@ -80,6 +140,7 @@ impl ServerName {
         match self {
             ServerName::Local(name) => handle.whereis(name.as_str()),
             ServerName::Via(registry, key) => registry.whereis_name(key),
+            ServerName::ViaKey(key) => key.whereis(),
         }
     }
 }
@@ -96,6 +157,12 @@ impl From<String> for ServerName {
     }
 }
 
+impl From<&String> for ServerName {
+    fn from(name: &String) -> Self {
+        ServerName::Local(name.as_str().into())
+    }
+}
+
 impl From<Name> for ServerName {
     fn from(name: Name) -> Self {
         ServerName::Local(name)
@@ -107,6 +174,7 @@ impl fmt::Display for ServerName {
         match self {
             ServerName::Local(name) => write!(f, "{name}"),
             ServerName::Via(_, key) => write!(f, "via:{key}"),
+            ServerName::ViaKey(key) => write!(f, "via:{}", key.describe()),
         }
     }
 }
@@ -116,6 +184,7 @@ impl fmt::Debug for ServerName {
         match self {
             ServerName::Local(name) => write!(f, "Local({name:?})"),
             ServerName::Via(_, key) => write!(f, "Via({key:?})"),
+            ServerName::ViaKey(key) => write!(f, "ViaKey({})", key.describe()),
         }
     }
 }

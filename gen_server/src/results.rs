@@ -1,34 +1,118 @@
 //! What callbacks return: OTP's result tuples as types.
 //!
-//! | OTP                               | rotp                                         |
-//! |-----------------------------------|----------------------------------------------|
-//! | `{ok, State}`                     | `Init::ok(state)`                            |
-//! | `{ok, State, Timeout}`            | `Init::ok(state).timeout(d)`                 |
-//! | `ignore` / `{stop, R}`            | `Init::ignore()` / `Init::stop(r)`           |
-//! | `{error, R}` (OTP 26+)            | `Init::error(r)`                             |
-//! | `{reply, R, S}`                   | `Reply::reply(r)`                            |
-//! | `{reply, R, S, {continue, C}}`    | `Reply::reply(r).then_continue(c)`           |
-//! | `{noreply, S}`                    | `Reply::noreply()` / `NoReply::noreply()`    |
-//! | `{noreply, S, hibernate}`         | `NoReply::noreply().hibernate()`             |
-//! | `{noreply, S, {timeout, T, Msg}}` | `NoReply::noreply().event_timeout(EventTimeout::after(t, msg))` |
-//! | `{noreply, S, {hibernate, T, Msg}}` | `….event_timeout(EventTimeout::after(t, msg).hibernate())` |
-//! | `{stop, R, Reply, S}`             | `Reply::stop(r, reply)`                      |
-//! | `{stop, R, S}`                    | `Reply::stop_noreply(r)` / `NoReply::stop(r)`|
+//! | OTP                                 | rotp                                          |
+//! |-------------------------------------|-----------------------------------------------|
+//! | `{ok, State}`                       | `Init::ok(state)`                             |
+//! | `{ok, State, Timeout}`              | `Init::ok(state).timeout(d)`                  |
+//! | `ignore` / `{stop, R}`              | `Init::ignore()` / `Init::stop(r)`            |
+//! | `{error, R}` (OTP 26+)              | `Init::error(r)`, or `?` on an error in `init`|
+//! | `{reply, R, S}`                     | `reply_to.reply(r)`                           |
+//! | `{reply, R, S, {continue, C}}`      | `reply_to.reply(r).then_continue(c)`          |
+//! | `{noreply, S}`                      | `noreply()`                                   |
+//! | `{noreply, S, hibernate}`           | `noreply().hibernate()`                       |
+//! | `{noreply, S, {timeout, T, Msg}}`   | `noreply().event_timeout(EventTimeout::after(t, msg))` |
+//! | `{stop, R, Reply, S}`               | `reply_to.stop(r, reply)`                     |
+//! | `{stop, R, S}`                      | `stop(r)`, or `?` on an error in a handler    |
+//!
+//! Every handler but `init` returns [`Handled<Self>`](Handled), a
+//! `Result<Next<Self>, Stop>`: the `Ok` side says what the server does next
+//! (wait, with an optional timeout, hibernate, continue or event timeout),
+//! the `Err` side stops it. Being a `Result`, it lets a handler use `?`: any
+//! [`std::error::Error`] converts into a [`Stop`] whose reason is the error.
+//! The modifiers (`.timeout(d)`, `.hibernate()`, `.then_continue(c)`,
+//! `.event_timeout(t)`) come from the [`Then`] trait.
 //!
 //! The state is `self`, changed in place, so "forgot to return the new
 //! state" cannot happen, and an ill-formed return (`bad_return_value`, rule
 //! 76) does not compile (adaptation R3).
 
+use std::fmt;
 use std::time::Duration;
 
 use rotp_runtime::ExitReason;
 
+use crate::behaviour::GenServer;
+
+/// What a handler returns: [`Next`] to carry on, [`Stop`] to stop.
+///
+/// Build it with [`noreply`], [`ReplyTo::reply`](crate::ReplyTo::reply),
+/// [`stop`] or [`ReplyTo::stop`](crate::ReplyTo::stop); a handler may also
+/// end with `?` on any error, which stops the server with the error as its
+/// reason.
+pub type Handled<G> = Result<Next<G>, Stop>;
+
+/// What `init` returns: the state, or why the server does not start.
+///
+/// `?` on an error in `init` behaves like [`Init::error`]: the start
+/// returns [`StartError::Init`](crate::StartError::Init) with the error as
+/// the reason and the process exits `normal`, so a linked starter is not
+/// taken down with it.
+pub type InitResult<G> = Result<Init<G>, Stop>;
+
+/// Carry on and wait for the next message (`{noreply, State}`, rule 75).
+///
+/// ```
+/// use rotp_gen_server::{gen_server, noreply, Ctx, GenServer, Handled, Init, InitResult};
+///
+/// struct Log(Vec<String>);
+///
+/// #[gen_server]
+/// impl GenServer for Log {
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Log(Vec::new()))
+///     }
+///     fn handle_cast(&mut self, line: String, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         self.0.push(line);
+///         noreply()
+///     }
+/// }
+/// ```
+pub fn noreply<G: GenServer>() -> Handled<G> {
+    Ok(Next::new(Action::Wait))
+}
+
+/// Stop with `reason` (`{stop, Reason, State}`): `terminate` runs, then the
+/// server exits with `reason`. A caller whose reply is still owed gets its
+/// call failed with the reason (rule 62).
+pub fn stop<G: GenServer>(reason: impl Into<ExitReason>) -> Handled<G> {
+    Err(Stop::new(reason))
+}
+
 /// What the server does after a callback: OTP's optional last element.
+///
+/// Made by [`noreply`] and [`ReplyTo::reply`](crate::ReplyTo::reply) and
+/// changed by the [`Then`] modifiers; [`action`](Self::action) shows it.
+pub struct Next<G: GenServer> {
+    pub(crate) action: Action<G::Continue, G::Info>,
+}
+
+impl<G: GenServer> Next<G> {
+    pub(crate) fn new(action: Action<G::Continue, G::Info>) -> Self {
+        Next { action }
+    }
+
+    /// The action the server takes next.
+    pub fn action(&self) -> &Action<G::Continue, G::Info> {
+        &self.action
+    }
+}
+
+impl<G: GenServer> fmt::Debug for Next<G>
+where
+    G::Continue: fmt::Debug,
+    G::Info: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.action.fmt(f)
+    }
+}
+
+/// The actions a callback can ask for after it returns.
 ///
 /// `C` is the server's `Continue` type, `I` its `Info` type (for event
 /// timeouts).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next<C, I> {
+pub enum Action<C, I> {
     /// Wait for the next message (no timeout).
     Wait,
     /// Wait, but call `handle_info(Info::Timeout)` if nothing arrives
@@ -44,8 +128,82 @@ pub enum Next<C, I> {
     EventTimeout(EventTimeout<I>),
 }
 
+/// Why a server stops: the `Err` side of [`Handled`] and [`InitResult`].
+///
+/// Made by [`stop`], [`ReplyTo::stop`](crate::ReplyTo::stop), or by `?` from
+/// any [`std::error::Error`], whose `Display` becomes the exit reason:
+///
+/// ```
+/// use rotp_gen_server::{gen_server, noreply, Ctx, GenServer, Handled, Init, InitResult};
+///
+/// struct Parser(Vec<u32>);
+///
+/// #[gen_server]
+/// impl GenServer for Parser {
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Parser(Vec::new()))
+///     }
+///     // A cast that does not parse stops the server with the parse error.
+///     fn handle_cast(&mut self, text: String, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         self.0.push(text.parse()?);
+///         noreply()
+///     }
+/// }
+/// ```
+pub struct Stop(Box<StopInner>);
+
+struct StopInner {
+    reason: ExitReason,
+    /// A reply to send once `terminate` has run (`{stop, R, Reply, S}`).
+    reply: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Stop {
+    /// Stop with `reason`.
+    pub fn new(reason: impl Into<ExitReason>) -> Self {
+        Stop(Box::new(StopInner {
+            reason: reason.into(),
+            reply: None,
+        }))
+    }
+
+    /// Stop with `reason`, then run `reply` (which answers a caller) once
+    /// `terminate` has run.
+    pub(crate) fn with_reply(reason: ExitReason, reply: Box<dyn FnOnce() + Send>) -> Self {
+        Stop(Box::new(StopInner {
+            reason,
+            reply: Some(reply),
+        }))
+    }
+
+    /// The exit reason.
+    pub fn reason(&self) -> &ExitReason {
+        &self.0.reason
+    }
+
+    pub(crate) fn into_parts(self) -> (ExitReason, Option<Box<dyn FnOnce() + Send>>) {
+        let inner = *self.0;
+        (inner.reason, inner.reply)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Stop {
+    fn from(error: E) -> Self {
+        Stop::new(ExitReason::custom(error))
+    }
+}
+
+impl fmt::Debug for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stop")
+            .field("reason", &self.0.reason)
+            .field("reply", &self.0.reply.is_some())
+            .finish()
+    }
+}
+
 /// An event timeout (rule 81, OTP 28): like the inactivity timeout of
-/// [`Next::Timeout`] — any call, cast, info, `EXIT` or `DOWN` arriving
+/// [`Then::timeout`] — any call, cast, info, `EXIT` or `DOWN` arriving
 /// first cancels it, `sys` requests do not (rule 80) — but when it expires
 /// the server's `handle_info` gets `Info::Msg(msg)`, a message of the
 /// server's own `Info` type, instead of `Info::Timeout`.
@@ -64,33 +222,27 @@ pub enum Next<C, I> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use rotp_gen_server::{CastResult, Ctx, EventTimeout, GenServer, Info, Init, InitResult, NoReply};
+/// use rotp_gen_server::{gen_server, noreply, Ctx, EventTimeout, GenServer, Handled, Info, Init, InitResult, Then};
 ///
 /// /// Flushes its buffer once no write has arrived for 100 ms.
 /// struct Writer(Vec<u8>);
 ///
 /// enum Tick { Flush }
 ///
+/// #[gen_server]
 /// impl GenServer for Writer {
-///     type Args = ();
-///     type Call = ();
-///     type Reply = ();
-///     type Cast = Vec<u8>;
-///     type Info = Tick;
-///     type Continue = ();
-///
-///     fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
 ///         Init::ok(Writer(Vec::new()))
 ///     }
-///     fn handle_cast(&mut self, bytes: Vec<u8>, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+///     fn handle_cast(&mut self, bytes: Vec<u8>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
 ///         self.0.extend(bytes);
-///         NoReply::noreply().event_timeout(EventTimeout::after(Duration::from_millis(100), Tick::Flush))
+///         noreply().event_timeout(EventTimeout::after(Duration::from_millis(100), Tick::Flush))
 ///     }
-///     fn handle_info(&mut self, info: Info<Tick>, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+///     fn handle_info(&mut self, info: Info<Tick>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
 ///         if let Info::Msg(Tick::Flush) = info {
 ///             self.0.clear(); // written out
 ///         }
-///         NoReply::noreply()
+///         noreply()
 ///     }
 /// }
 /// # let rt = rotp_runtime::Runtime::new().unwrap();
@@ -175,175 +327,148 @@ impl<I> EventTimeout<I> {
     }
 }
 
-macro_rules! next_modifiers {
-    ($c:ty, $i:ty) => {
-        /// Also arm the inactivity timeout (rules 78-79). A century or
-        /// more waits forever, like OTP's `infinity`.
-        pub fn timeout(mut self, after: Duration) -> Self {
-            self.next = Next::Timeout(after);
-            self
-        }
+/// The modifiers of a result: OTP's optional last element of a callback's
+/// tuple. Implemented for [`Handled`], [`InitResult`] and
+/// [`EnterLoop`](crate::EnterLoop); on a result that stops the server they
+/// change nothing. Each replaces the action set before it.
+///
+/// ```
+/// use std::time::Duration;
+/// use rotp_gen_server::{gen_server, noreply, Ctx, GenServer, Handled, Info, Init, InitResult, Then};
+///
+/// /// Goes away after a minute without messages.
+/// struct Session;
+///
+/// #[gen_server]
+/// impl GenServer for Session {
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Session).timeout(Duration::from_secs(60))
+///     }
+///     fn handle_cast(&mut self, (): (), _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         noreply().timeout(Duration::from_secs(60))
+///     }
+///     fn handle_info(&mut self, info: Info<()>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         match info {
+///             Info::Timeout => rotp_gen_server::stop("idle"),
+///             _ => noreply(),
+///         }
+///     }
+/// }
+/// ```
+pub trait Then<G: GenServer>: Sized {
+    /// Replaces the action.
+    #[doc(hidden)]
+    fn with_action(self, action: Action<G::Continue, G::Info>) -> Self;
 
-        /// Also hibernate (rule 82).
-        pub fn hibernate(mut self) -> Self {
-            self.next = Next::Hibernate;
-            self
-        }
+    /// Also arm the inactivity timeout (rules 78-79): `handle_info` gets
+    /// `Info::Timeout` if nothing arrives within `after`. Zero fires once
+    /// the mailbox is empty; a century or more waits forever, like OTP's
+    /// `infinity`.
+    fn timeout(self, after: Duration) -> Self {
+        self.with_action(Action::Timeout(after))
+    }
 
-        /// Also run `handle_continue(c)` before anything else (rule 83).
-        pub fn then_continue(mut self, c: $c) -> Self {
-            self.next = Next::Continue(c);
-            self
-        }
+    /// Also hibernate: release the mailbox's spare memory (rule 82).
+    fn hibernate(self) -> Self {
+        self.with_action(Action::Hibernate)
+    }
 
-        /// Also arm an event timeout: `handle_info(Info::Msg(msg))` when it
-        /// expires before any message arrives (rule 81).
-        pub fn event_timeout(mut self, timeout: EventTimeout<$i>) -> Self {
-            self.next = Next::EventTimeout(timeout);
-            self
-        }
+    /// Also run `handle_continue(c)` before anything else (rule 83).
+    fn then_continue(self, c: G::Continue) -> Self {
+        self.with_action(Action::Continue(c))
+    }
 
-        /// What happens next.
-        pub fn next(&self) -> &Next<$c, $i> {
-            &self.next
-        }
-    };
+    /// Also arm an event timeout: `handle_info(Info::Msg(msg))` when it
+    /// expires before any message arrives (rule 81).
+    fn event_timeout(self, timeout: EventTimeout<G::Info>) -> Self {
+        self.with_action(Action::EventTimeout(timeout))
+    }
 }
 
-pub(crate) use next_modifiers;
-
-/// The result of `init`.
-#[derive(Debug)]
-pub struct Init<S, C, I> {
-    pub(crate) kind: InitKind<S>,
-    pub(crate) next: Next<C, I>,
+impl<G: GenServer> Then<G> for Handled<G> {
+    fn with_action(self, action: Action<G::Continue, G::Info>) -> Self {
+        self.map(|_| Next::new(action))
+    }
 }
 
-#[derive(Debug)]
-pub(crate) enum InitKind<S> {
-    Ok(S),
+impl<G: GenServer> Then<G> for InitResult<G> {
+    fn with_action(self, action: Action<G::Continue, G::Info>) -> Self {
+        self.map(|mut init| {
+            init.action = action;
+            init
+        })
+    }
+}
+
+/// What a successful `init` returns: the state and the first action.
+///
+/// Made by [`Init::ok`], [`Init::ignore`], [`Init::stop`] and
+/// [`Init::error`], which return an [`InitResult`] ready to be returned.
+pub struct Init<G: GenServer> {
+    pub(crate) kind: InitKind<G>,
+    pub(crate) action: Action<G::Continue, G::Info>,
+}
+
+pub(crate) enum InitKind<G> {
+    Ok(G),
     Ignore,
     Stop(ExitReason),
     Error(ExitReason),
 }
 
-impl<S, C, I> Init<S, C, I> {
-    /// Start with `state` (rule 49).
-    pub fn ok(state: S) -> Self {
-        Init {
-            kind: InitKind::Ok(state),
-            next: Next::Wait,
-        }
+impl<G: GenServer> Init<G> {
+    fn result(kind: InitKind<G>) -> InitResult<G> {
+        Ok(Init {
+            kind,
+            action: Action::Wait,
+        })
+    }
+
+    /// Start with `state` (`{ok, State}`, rule 49).
+    #[allow(clippy::self_named_constructors)] // OTP's `{ok, ...}`
+    pub fn ok(state: G) -> InitResult<G> {
+        Init::result(InitKind::Ok(state))
     }
 
     /// Do not start; the start function returns `Ignored` and the process
-    /// exits `normal` (rule 50).
-    pub fn ignore() -> Self {
-        Init {
-            kind: InitKind::Ignore,
-            next: Next::Wait,
-        }
+    /// exits `normal` (`ignore`, rule 50).
+    pub fn ignore() -> InitResult<G> {
+        Init::result(InitKind::Ignore)
     }
 
-    /// Do not start; the process exits with `reason` (linked callers see
-    /// it) and the start function returns `Init(reason)` (rule 52).
-    pub fn stop(reason: ExitReason) -> Self {
-        Init {
-            kind: InitKind::Stop(reason),
-            next: Next::Wait,
-        }
+    /// Do not start; the process exits with `reason` (a linked caller that
+    /// does not trap exits dies of it) and the start function returns
+    /// `Init(reason)` (`{stop, Reason}`, rule 52).
+    pub fn stop(reason: impl Into<ExitReason>) -> InitResult<G> {
+        Init::result(InitKind::Stop(reason.into()))
     }
 
     /// Do not start; the start function returns `Init(reason)` but the
-    /// process exits `normal`, harming no linked caller (rule 51).
-    pub fn error(reason: ExitReason) -> Self {
-        Init {
-            kind: InitKind::Error(reason),
-            next: Next::Wait,
-        }
+    /// process exits `normal`, harming no linked caller (`{error, Reason}`,
+    /// rule 51). `?` on an error in `init` does the same.
+    pub fn error(reason: impl Into<ExitReason>) -> InitResult<G> {
+        Init::result(InitKind::Error(reason.into()))
     }
 
-    next_modifiers!(C, I);
+    /// The action the server takes once started.
+    pub fn action(&self) -> &Action<G::Continue, G::Info> {
+        &self.action
+    }
+
+    /// Whether this starts the server (`Init::ok`).
+    pub fn is_ok(&self) -> bool {
+        matches!(self.kind, InitKind::Ok(_))
+    }
 }
 
-/// The result of `handle_call`.
-#[derive(Debug)]
-pub struct Reply<R, C, I> {
-    pub(crate) kind: ReplyKind<R>,
-    pub(crate) next: Next<C, I>,
-}
-
-#[derive(Debug)]
-pub(crate) enum ReplyKind<R> {
-    Reply(R),
-    NoReply,
-    Stop(ExitReason, Option<R>),
-}
-
-impl<R, C, I> Reply<R, C, I> {
-    /// Reply with `value` (rule 63).
-    #[allow(clippy::self_named_constructors)] // OTP's `{reply, ...}`
-    pub fn reply(value: R) -> Self {
-        Reply {
-            kind: ReplyKind::Reply(value),
-            next: Next::Wait,
-        }
+impl<G: GenServer> fmt::Debug for Init<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            InitKind::Ok(_) => "ok",
+            InitKind::Ignore => "ignore",
+            InitKind::Stop(_) => "stop",
+            InitKind::Error(_) => "error",
+        };
+        f.debug_struct("Init").field("kind", &kind).finish()
     }
-
-    /// Reply later: the caller keeps waiting until someone answers through
-    /// the deferred reply handle, or its timeout (rule 73).
-    pub fn noreply() -> Self {
-        Reply {
-            kind: ReplyKind::NoReply,
-            next: Next::Wait,
-        }
-    }
-
-    /// Stop with `reason`: `terminate` runs, then the caller gets `value`,
-    /// then the server exits (rule 74).
-    pub fn stop(reason: ExitReason, value: R) -> Self {
-        Reply {
-            kind: ReplyKind::Stop(reason, Some(value)),
-            next: Next::Wait,
-        }
-    }
-
-    /// Stop with `reason` without replying: the caller's call fails with
-    /// the reason (rule 62).
-    pub fn stop_noreply(reason: ExitReason) -> Self {
-        Reply {
-            kind: ReplyKind::Stop(reason, None),
-            next: Next::Wait,
-        }
-    }
-
-    next_modifiers!(C, I);
-}
-
-/// The result of `handle_cast`, `handle_info` and `handle_continue`.
-#[derive(Debug)]
-pub struct NoReply<C, I> {
-    pub(crate) stop: Option<ExitReason>,
-    pub(crate) next: Next<C, I>,
-}
-
-impl<C, I> NoReply<C, I> {
-    /// Carry on (rule 75).
-    #[allow(clippy::self_named_constructors)] // OTP's `{noreply, ...}`
-    pub fn noreply() -> Self {
-        NoReply {
-            stop: None,
-            next: Next::Wait,
-        }
-    }
-
-    /// Stop with `reason`: `terminate` runs, then the server exits.
-    pub fn stop(reason: ExitReason) -> Self {
-        NoReply {
-            stop: Some(reason),
-            next: Next::Wait,
-        }
-    }
-
-    next_modifiers!(C, I);
 }

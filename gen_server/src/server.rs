@@ -20,15 +20,18 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use rotp_runtime::{catch_panic, Context, Down, ExitReason, Pid, Process, ReplySender, TimerRef};
+use rotp_runtime::telemetry::{HandlerKind, HandlerSpan};
+use rotp_runtime::{
+    catch_panic, Context, Down, ExitReason, Overflow, Pid, Process, ProcessKind, ReplySender,
+    SystemReply, SystemRequest, SystemStatus, TimerRef,
+};
 
 use crate::behaviour::{GenServer, Info};
-use crate::caller::Caller;
 use crate::context::Ctx;
 use crate::enter::{EnterFn, EnterKind, EnterOptions};
 use crate::error::StartError;
-use crate::name::ServerName;
-use crate::results::{Deadline, InitKind, Next, ReplyKind};
+use crate::name::{ServerName, ViaError};
+use crate::results::{Action, Deadline, Handled, InitKind};
 use crate::sys::{Statistics, SystemOp};
 
 /// Timeouts this long or longer are never armed: they wait forever (a
@@ -37,8 +40,8 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// One mailbox entry of a server.
 pub(crate) enum ServerMsg<G: GenServer> {
-    /// A request; the reply channel knows the caller's pid.
-    Call(G::Call, ReplySender<G::Reply>),
+    /// A request; its reply port travels inside it.
+    Call(G::Call),
     Cast(G::Cast),
     Info(G::Info),
     /// The inactivity timer of the given generation fired.
@@ -52,6 +55,17 @@ pub(crate) enum ServerMsg<G: GenServer> {
     /// Runs the step deferred from a caller's slice, if nothing ran it
     /// first (see `ServerProcess::deferred`).
     Resume,
+}
+
+/// A timer started with [`Ctx::start_timer`](crate::Ctx::start_timer)
+/// reaches `handle_info` as the server's own `Info`.
+impl<G: GenServer, T> From<rotp_runtime::TimerFired<T>> for ServerMsg<G>
+where
+    G::Info: From<rotp_runtime::TimerFired<T>>,
+{
+    fn from(fired: rotp_runtime::TimerFired<T>) -> Self {
+        ServerMsg::Info(G::Info::from(fired))
+    }
 }
 
 /// The server's bookkeeping besides the user state.
@@ -71,6 +85,9 @@ pub(crate) struct Core {
     pub(crate) stats: Statistics,
     pub(crate) trace: bool,
     pub(crate) suspended: bool,
+    /// The process's mailbox limit, which also bounds what it holds while
+    /// suspended (see `ServerProcess::hold`).
+    mailbox_limit: Option<(u32, Overflow)>,
     /// `terminate` has run: no callback runs after it.
     stopped: bool,
 }
@@ -103,6 +120,9 @@ pub(crate) struct ServerProcess<G: GenServer> {
     event_msg: Option<G::Info>,
     /// Messages and events held while suspended.
     held: VecDeque<Step<G>>,
+    /// How many of `held` are messages (the rest are EXITs and DOWNs,
+    /// signals, which a mailbox limit does not count).
+    held_msgs: usize,
     /// A step to run at once — a continue, a zero timeout — returned while
     /// a caller waited on this thread for the reply (`Context::
     /// caller_waits`): running it there would hold the caller up until it
@@ -110,12 +130,6 @@ pub(crate) struct ServerProcess<G: GenServer> {
     /// instead before the next entry of any kind, in a slice of its own
     /// that a `Resume` sent to self guarantees (rule 83).
     deferred: Option<Step<G>>,
-}
-
-/// A callback's outcome, once the reply (if any) is separated out.
-enum Outcome<G: GenServer> {
-    Next(Next<G::Continue, G::Info>),
-    Stop(ExitReason, Option<(ReplySender<G::Reply>, G::Reply)>),
 }
 
 /// What to run next in the loop of one mailbox entry.
@@ -130,19 +144,21 @@ impl<G: GenServer> ServerProcess<G> {
         start: Start<G>,
         name: Option<ServerName>,
         hibernate_after: Option<Duration>,
+        mailbox_limit: Option<(u32, Overflow)>,
     ) -> Self {
-        ServerProcess::with_boot(Boot::Start(start), name, hibernate_after)
+        ServerProcess::with_boot(Boot::Start(start), name, hibernate_after, mailbox_limit)
     }
 
     /// A process that runs `body`, then enters the loop (rule 101).
-    pub(crate) fn entering(body: EnterFn<G>) -> Self {
-        ServerProcess::with_boot(Boot::Enter(body), None, None)
+    pub(crate) fn entering(body: EnterFn<G>, mailbox_limit: Option<(u32, Overflow)>) -> Self {
+        ServerProcess::with_boot(Boot::Enter(body), None, None, mailbox_limit)
     }
 
     fn with_boot(
         boot: Boot<G>,
         name: Option<ServerName>,
         hibernate_after: Option<Duration>,
+        mailbox_limit: Option<(u32, Overflow)>,
     ) -> Self {
         ServerProcess {
             state: None,
@@ -157,10 +173,12 @@ impl<G: GenServer> ServerProcess<G> {
                 stats: Statistics::default(),
                 trace: false,
                 suspended: false,
+                mailbox_limit,
                 stopped: false,
             },
             event_msg: None,
             held: VecDeque::new(),
+            held_msgs: 0,
             deferred: None,
         }
     }
@@ -197,46 +215,48 @@ impl<G: GenServer> ServerProcess<G> {
                 raw: ctx.reborrow(),
                 core: &mut self.core,
             };
-            let outcome: Outcome<G> = match current {
-                Step::Msg(ServerMsg::Call(request, reply)) => {
+            // Each callback is timed for telemetry: with no handler
+            // attached, a span costs one relaxed load.
+            let pid = gctx.raw.pid();
+            let module = std::any::type_name::<G>();
+            let handled: Handled<G> = match current {
+                Step::Msg(ServerMsg::Call(request)) => {
                     gctx.core.stats.calls += 1;
-                    let mut caller = Caller::new(reply);
-                    let result = state.handle_call(request, &mut caller, &mut gctx);
-                    let sender = caller.take();
-                    match result.kind {
-                        ReplyKind::Reply(value) => {
-                            match sender {
-                                Some(sender) => {
-                                    sender.send(value);
-                                }
-                                None => log::debug!(
-                                    "reply returned after the caller was deferred; dropped"
-                                ),
-                            }
-                            Outcome::Next(result.next)
-                        }
-                        ReplyKind::NoReply => Outcome::Next(result.next),
-                        ReplyKind::Stop(reason, value) => Outcome::Stop(reason, sender.zip(value)),
-                    }
+                    let span = HandlerSpan::start(HandlerKind::Call, || pid, module, &request);
+                    let handled = state.handle_call(request, &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Msg(ServerMsg::Cast(msg)) => {
                     gctx.core.stats.casts += 1;
-                    noreply(state.handle_cast(msg, &mut gctx))
+                    let span = HandlerSpan::start(HandlerKind::Cast, || pid, module, &());
+                    let handled = state.handle_cast(msg, &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Msg(ServerMsg::Info(msg)) => {
                     gctx.core.stats.infos += 1;
-                    noreply(state.handle_info(Info::Msg(msg), &mut gctx))
+                    let span = HandlerSpan::start(HandlerKind::Info, || pid, module, &());
+                    let handled = state.handle_info(Info::Msg(msg), &mut gctx);
+                    span.finish();
+                    handled
                 }
                 Step::Info(info) => {
                     gctx.core.stats.infos += 1;
-                    noreply(state.handle_info(info, &mut gctx))
+                    let span = HandlerSpan::start(HandlerKind::Info, || pid, module, &());
+                    let handled = state.handle_info(info, &mut gctx);
+                    span.finish();
+                    handled
                 }
-                Step::Continue(c) => noreply(state.handle_continue(c, &mut gctx)),
-                Step::Msg(_) => Outcome::Next(Next::Wait),
+                Step::Continue(c) => state.handle_continue(c, &mut gctx),
+                Step::Msg(_) => crate::results::noreply(),
             };
-            match outcome {
-                Outcome::Stop(reason, reply) => return self.terminate(reason, reply, ctx),
-                Outcome::Next(next) => step = self.apply(next, ctx),
+            match handled {
+                Ok(next) => step = self.apply(next.action, ctx),
+                Err(stop) => {
+                    let (reason, reply) = stop.into_parts();
+                    return self.terminate(reason, reply, ctx);
+                }
             }
         }
     }
@@ -245,7 +265,7 @@ impl<G: GenServer> ServerProcess<G> {
     /// and if no caller waits on this thread (else it is deferred).
     fn apply(
         &mut self,
-        next: Next<G::Continue, G::Info>,
+        next: Action<G::Continue, G::Info>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) -> Option<Step<G>> {
         let step = self.apply_next(next, ctx)?;
@@ -277,20 +297,20 @@ impl<G: GenServer> ServerProcess<G> {
     /// Applies a callback's `Next`; returns a step to run at once, if any.
     fn apply_next(
         &mut self,
-        next: Next<G::Continue, G::Info>,
+        next: Action<G::Continue, G::Info>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) -> Option<Step<G>> {
         match next {
-            Next::Continue(c) => return Some(Step::Continue(c)),
-            Next::Timeout(after) if after.is_zero() => return self.zero(ctx),
-            Next::Timeout(after) => self.arm(ctx, after, ServerMsg::Timeout),
-            Next::Hibernate => ctx.shrink(),
-            Next::Wait => {
+            Action::Continue(c) => return Some(Step::Continue(c)),
+            Action::Timeout(after) if after.is_zero() => return self.zero(ctx),
+            Action::Timeout(after) => self.arm(ctx, after, ServerMsg::Timeout),
+            Action::Hibernate => ctx.shrink(),
+            Action::Wait => {
                 if let Some(after) = self.core.hibernate_after {
                     self.arm(ctx, after, ServerMsg::Hibernate);
                 }
             }
-            Next::EventTimeout(timeout) => return self.event_timeout(timeout, ctx),
+            Action::EventTimeout(timeout) => return self.event_timeout(timeout, ctx),
         }
         None
     }
@@ -379,7 +399,7 @@ impl<G: GenServer> ServerProcess<G> {
     fn terminate(
         &mut self,
         reason: ExitReason,
-        reply: Option<(ReplySender<G::Reply>, G::Reply)>,
+        reply: Option<Box<dyn FnOnce() + Send>>,
         ctx: &mut Context<'_, ServerMsg<G>>,
     ) {
         self.activity(ctx);
@@ -398,8 +418,8 @@ impl<G: GenServer> ServerProcess<G> {
                 reason = crash;
             }
         }
-        if let Some((sender, value)) = reply {
-            sender.send(value);
+        if let Some(reply) = reply {
+            reply();
         }
         if !reason.is_normal_class() {
             // Rule 92: the error report names the server, its state and the
@@ -409,7 +429,7 @@ impl<G: GenServer> ServerProcess<G> {
         ctx.exit(reason);
     }
 
-    fn system(&mut self, op: SystemOp<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+    fn serve_system(&mut self, op: SystemOp<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
         crate::sys::serve(op, &mut self.state, &mut self.core, ctx.pid());
         // After a resume, what arrived while suspended runs first, in order.
         while !self.core.suspended
@@ -421,13 +441,55 @@ impl<G: GenServer> ServerProcess<G> {
                 break;
             };
             match step {
-                Step::Msg(msg) => self.message(msg, ctx),
+                Step::Msg(msg) => {
+                    self.held_msgs -= 1;
+                    self.message(msg, ctx)
+                }
                 step => {
                     self.activity(ctx);
                     self.run(step, ctx);
                 }
             }
         }
+    }
+
+    /// Sets a message aside while suspended; it runs after `resume`, in
+    /// order.
+    ///
+    /// In OTP the message would wait in the mailbox. Here the server has
+    /// taken it out of the runtime's mailbox, so a bounded server counts
+    /// what it holds against its limit itself: past the limit a message
+    /// meets the limit's policy here rather than at its sender, who was
+    /// told it was delivered — `Exit` ends the server with
+    /// `mailbox_overflow` (no `terminate`, as for a full mailbox), `Drop`
+    /// drops it, and `Reject`, which can no longer hand it back, drops it
+    /// with a warning. `sys` requests and `stop` are never held, so a full
+    /// suspended server can still be inspected, resumed and stopped.
+    fn hold(&mut self, msg: ServerMsg<G>, ctx: &mut Context<'_, ServerMsg<G>>) {
+        if let Some((limit, overflow)) = self.core.mailbox_limit {
+            if self.held_msgs >= limit as usize {
+                match overflow {
+                    Overflow::Exit => ctx.exit(ExitReason::custom("mailbox_overflow")),
+                    Overflow::Drop => {}
+                    _ => {
+                        let what = match msg {
+                            ServerMsg::Call(_) => "call",
+                            ServerMsg::Cast(_) => "cast",
+                            ServerMsg::Info(_) => "message",
+                            _ => "timeout",
+                        };
+                        log::warn!(
+                            "{}: suspended with {limit} messages held, its mailbox limit; \
+                             dropped a {what}",
+                            self.name_for_logs(ctx.pid())
+                        );
+                    }
+                }
+                return;
+            }
+        }
+        self.held_msgs += 1;
+        self.held.push_back(Step::Msg(msg));
     }
 
     /// Fires a pending zero timeout once the mailbox is empty (rules 79,
@@ -451,12 +513,12 @@ impl<G: GenServer> ServerProcess<G> {
             // What it asks for ran above, or before an earlier entry.
             ServerMsg::Resume => {}
             ServerMsg::System(op) => {
-                self.system(*op, ctx);
+                self.serve_system(*op, ctx);
                 self.zero_timeout(ctx);
             }
             // Like `sys:terminate`, a stop is served even when suspended.
             ServerMsg::Stop(reason) => self.terminate(*reason, None, ctx),
-            msg if self.core.suspended => self.held.push_back(Step::Msg(msg)),
+            msg if self.core.suspended => self.hold(msg, ctx),
             ServerMsg::Timeout(generation) => {
                 if generation == self.core.generation && self.core.timer.take().is_some() {
                     let info = self.timeout_info();
@@ -480,13 +542,6 @@ impl<G: GenServer> ServerProcess<G> {
     }
 }
 
-fn noreply<G: GenServer>(result: crate::behaviour::CastResult<G>) -> Outcome<G> {
-    match result.stop {
-        Some(reason) => Outcome::Stop(reason, None),
-        None => Outcome::Next(result.next),
-    }
-}
-
 fn describe<G: GenServer>(step: &Step<G>) -> &'static str {
     match step {
         Step::Msg(ServerMsg::Call(..)) => "call",
@@ -502,6 +557,40 @@ fn describe<G: GenServer>(step: &Step<G>) -> &'static str {
 
 impl<G: GenServer> Process for ServerProcess<G> {
     type Message = ServerMsg<G>;
+
+    fn kind() -> ProcessKind {
+        ProcessKind::new("gen_server", std::any::type_name::<G>())
+    }
+
+    /// The runtime's system requests (the observer's status, suspend and
+    /// resume), served like `sys` requests: without touching the inactivity
+    /// timeout.
+    fn system(
+        &mut self,
+        request: SystemRequest,
+        ctx: &mut Context<'_, ServerMsg<G>>,
+    ) -> SystemReply {
+        match request {
+            SystemRequest::Status => SystemReply::Status(
+                SystemStatus::new("gen_server")
+                    .state(crate::sys::shown_state(&self.state))
+                    .suspended(self.core.suspended)
+                    .detail("calls", self.core.stats.calls)
+                    .detail("casts", self.core.stats.casts)
+                    .detail("infos", self.core.stats.infos),
+            ),
+            SystemRequest::Suspend => {
+                self.core.suspended = true;
+                SystemReply::Done
+            }
+            SystemRequest::Resume => {
+                let (done, _) = rotp_runtime::reply_channel();
+                self.serve_system(SystemOp::Resume(done), ctx);
+                SystemReply::Done
+            }
+            _ => SystemReply::NotSupported,
+        }
+    }
 
     fn init(&mut self, ctx: &mut Context<'_, ServerMsg<G>>) {
         match self.boot.take() {
@@ -568,10 +657,13 @@ impl<G: GenServer> ServerProcess<G> {
         // Rule 48: the name is claimed before init runs; on a clash init
         // never runs and the process exits normal.
         if let Some(name) = &self.core.name {
-            if let Err(holder) = name.register(&ctx.handle(), ctx.pid()) {
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
                 self.core.name = None;
                 self.quiet_exit(ctx, linked);
-                ack.send(Err(StartError::AlreadyStarted(holder)));
+                ack.send(Err(match e {
+                    ViaError::Taken(holder) => StartError::AlreadyStarted(holder),
+                    ViaError::Refused(why) => StartError::Init(ExitReason::custom(why)),
+                }));
                 return;
             }
         }
@@ -586,7 +678,15 @@ impl<G: GenServer> ServerProcess<G> {
             ctx.unlink(self.core.parent);
         }
         let init = match init {
-            Ok(init) => init,
+            Ok(Ok(init)) => init,
+            // `?` in init: OTP 26's `{error, Reason}` (rule 51).
+            Ok(Err(stop)) => {
+                let (reason, _) = stop.into_parts();
+                self.release_name(ctx);
+                self.quiet_exit(ctx, linked);
+                ack.send(Err(StartError::Init(reason)));
+                return;
+            }
             Err(reason) => {
                 // Rule 53: a panicking init fails the start with its reason.
                 self.release_name(ctx);
@@ -601,7 +701,7 @@ impl<G: GenServer> ServerProcess<G> {
                 self.core.stats.started_at = ctx.handle().now();
                 // Timers are armed before start returns; a continue (or a
                 // zero timeout) runs after it has (rule 83).
-                let step = self.apply(init.next, ctx);
+                let step = self.apply(init.action, ctx);
                 ack.send(Ok(()));
                 if let Some(step) = step {
                     self.run(step, ctx);
@@ -659,7 +759,7 @@ impl<G: GenServer> ServerProcess<G> {
         self.core.hibernate_after = hibernate_after;
         self.state = Some(state);
         self.core.stats.started_at = ctx.handle().now();
-        if let Some(step) = self.apply(entered.next, ctx) {
+        if let Some(step) = self.apply(entered.action, ctx) {
             self.run(step, ctx);
         }
     }
@@ -716,27 +816,36 @@ impl<G: GenServer> Drop for ServerProcess<G> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Ctx, GenServer, InitResult};
+    use crate::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo};
 
     /// A server whose requests are one word or less.
     struct Small;
 
-    impl GenServer for Small {
-        type Args = ();
-        type Call = ();
-        type Reply = u64;
-        type Cast = u64;
-        type Info = ();
-        type Continue = ();
+    #[allow(dead_code)] // only its size matters
+    enum Call {
+        Get(ReplyTo<u64>),
+        Put(u32, ReplyTo<()>),
+    }
 
+    #[gen_server]
+    impl GenServer for Small {
         fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
-            InitResult::ok(Small)
+            Init::ok(Small)
+        }
+        fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+            match call {
+                Call::Get(r) => r.reply(0),
+                Call::Put(_, r) => r.reply(()),
+            }
+        }
+        fn handle_cast(&mut self, _: u64, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+            crate::noreply()
         }
     }
 
     /// A mailbox entry is what a flood of casts moves between cores: the
-    /// rare requests are boxed and the caller's pid rides in the reply
-    /// channel, so a one-word cast or call takes two words.
+    /// rare requests are boxed and a call's reply port is one word inside
+    /// its request, so a one-word cast or call takes two words.
     #[test]
     fn one_word_requests_make_two_word_entries() {
         assert_eq!(std::mem::size_of::<super::ServerMsg<Small>>(), 16);

@@ -55,8 +55,15 @@ impl StartOptions {
         self
     }
 
-    /// Bounds the server's mailbox; see [`Overflow`] and
-    /// [`SpawnOptions::mailbox_limit`].
+    /// Bounds the server's mailbox; see [`Overflow`].
+    ///
+    /// A suspended server ([`ServerRef::suspend`](crate::ServerRef::suspend))
+    /// keeps the messages it may not handle yet aside, and the limit bounds
+    /// them too: past it a message is dropped (`Drop`), dropped with a
+    /// warning (`Reject`: its sender was already told it was delivered), or
+    /// ends the server with `mailbox_overflow` (`Exit`). `sys` requests and
+    /// `stop` are never held back, so a full suspended server can still be
+    /// resumed or stopped.
     pub fn mailbox_limit(mut self, limit: u32, overflow: Overflow) -> Self {
         self.spawn = self.spawn.mailbox_limit(limit, overflow);
         self
@@ -66,6 +73,24 @@ impl StartOptions {
     /// it falls below half; see [`SpawnOptions::mailbox_high_water`].
     pub fn mailbox_high_water(mut self, n: u32) -> Self {
         self.spawn = self.spawn.mailbox_high_water(n);
+        self
+    }
+
+    /// Lets a caller that finds the server idle run `handle_call` on its
+    /// own thread whatever its timeout: the fastest call, with no hand-off
+    /// to a worker and back.
+    ///
+    /// By default only a call without a timeout (`call_timeout(req,
+    /// None)`) does that, because while a handler runs on the caller's
+    /// stack nothing can end the caller's wait: with a timeout the caller
+    /// always gets [`CallError::Timeout`](crate::CallError::Timeout) when it
+    /// expires (rule 65). With this option a caller's timeout bounds its
+    /// wait for a *busy* server only; a handler the caller runs itself
+    /// holds it for as long as the handler takes, and a reply made after
+    /// the deadline still fails the call with `Timeout`. For servers whose
+    /// handlers are short and never block.
+    pub fn callers_run(mut self, on: bool) -> Self {
+        self.spawn = self.spawn.callers_run(on);
         self
     }
 
@@ -155,6 +180,7 @@ fn start_with<G: GenServer>(
         },
         opts.name.clone(),
         opts.hibernate_after,
+        opts.spawn.get_mailbox_limit(),
     );
     let spawn = opts
         .spawn
@@ -166,7 +192,9 @@ fn start_with<G: GenServer>(
         Ok(Ok(())) => Ok((ServerRef::from_addr(addr), mref)),
         Ok(Err(e)) => {
             // Rule 54: when start reports a failure, the process is gone.
-            addr.await_exit(None);
+            // It answered on its way out, so this wait is short; it is
+            // bounded all the same by the start's own timeout.
+            addr.await_exit(opts.timeout);
             Err(e)
         }
         Err(WaitError::Exited(reason)) => Err(StartError::Init(reason)),
@@ -182,8 +210,10 @@ fn start_with<G: GenServer>(
 }
 
 /// Kills a server whose start failed, unlinking the caller first so the
-/// kill does not travel down the link to it (rule 55), and waits for the
-/// exit (rule 54).
+/// kill does not travel down the link to it (rule 55). Does not wait for
+/// the exit: an `init` that is still running cannot be interrupted (R1), so
+/// the process exits — releasing its name — only when `init` returns, and
+/// a start timeout must bound the starter's wait all the same.
 fn abandon<M: Send + 'static>(
     handle: &Handle,
     addr: &rotp_runtime::Addr<M>,
@@ -194,5 +224,4 @@ fn abandon<M: Send + 'static>(
         handle.unlink_pids(caller, addr.pid());
     }
     handle.kill(addr.pid());
-    addr.await_exit(None);
 }

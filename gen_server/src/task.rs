@@ -122,9 +122,10 @@ type Waker = Mutex<Option<ReplySender<()>>>;
 
 /// What a task and the handle on it share.
 ///
-/// The owner cannot remove a link from outside the task process, so the
-/// task does it: at the start of its body if the owner let go already,
-/// else when the body returns. A task stopped by its owner before it ever
+/// When the owner lets go with `ignore`, it removes the link itself at
+/// once (rule 191). When it stops the task (`shutdown`), the task removes
+/// the link: at the start of its body if the owner let go already, else
+/// when the body returns. A task stopped by its owner before it ever
 /// ran is not killed by the runtime (that would skip the unlink and hit the
 /// owner through the link): it finds `cancel` set when it starts, unlinks,
 /// and exits with that reason without running the body.
@@ -330,9 +331,16 @@ impl<T: Send + 'static> Running<T> {
         }
     }
 
-    /// Rule 191.
+    /// Rule 191: the owner lets go. The link goes at once, from the
+    /// owner's side, so that nothing the owner does from now on reaches the
+    /// task (and nothing the task does reaches the owner). `detached`, set
+    /// first under the control lock, keeps a supervised task that has not
+    /// linked yet from linking at all (see `supervised.rs`).
     fn ignore(mut self) -> Result<Option<T>, TaskError> {
         lock(&self.control).detached = true;
+        if let Some(owner) = rotp_runtime::self_pid() {
+            self.addr.handle().unlink_pids(owner, self.addr.pid());
+        }
         self.poll().transpose()
     }
 
@@ -537,12 +545,15 @@ enum State<T> {
 /// returns. A long body may poll [`Task::is_exiting`] and return early.
 /// `shutdown` waits for such a body no longer than its timeout.
 ///
-/// [`ignore`](Task::ignore) and `shutdown` detach the task from its owner,
-/// so its exit no longer reaches the owner. The runtime can only remove a
-/// link from inside one of the two processes, so the task removes it
-/// itself: at once if it had not started its body yet, otherwise when the
-/// body returns — until then, the owner's own death would still take an
-/// ignored task down with it.
+/// [`ignore`](Task::ignore) removes the link between owner and task at
+/// once, before it returns (rule 191: an ignored task is on its own). From
+/// then on the owner's `process_info` lists no link to the task, the
+/// task's exit no longer reaches the owner, and the owner's exit — normal
+/// or not — no longer reaches the task, which runs its body to the end.
+///
+/// `shutdown` detaches the task too, so its exit does not reach the owner;
+/// there the task removes the link itself: at once if it had not started
+/// its body yet, otherwise when the body returns.
 ///
 /// Dropping a `Task` abandons its result; the task keeps running, linked.
 pub struct Task<T> {
@@ -713,6 +724,10 @@ impl<T: Send + 'static> Task<T> {
     /// rule 191): `Ok(Some(result))` if it had finished, `Err(Exited(_))`
     /// if it had exited without a result, `Ok(None)` if it is still
     /// running — its result will be dropped.
+    ///
+    /// The link between owner and task is gone when this returns: the
+    /// task runs to completion whatever the owner does afterwards (even
+    /// exit abnormally), and its own exit never reaches the owner.
     pub fn ignore(mut self) -> Result<Option<T>, TaskError> {
         self.check_owner()?;
         match std::mem::replace(&mut self.state, State::Taken) {

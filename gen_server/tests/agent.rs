@@ -90,7 +90,7 @@ fn rule179_init_runs_inside_the_new_process_and_gives_the_state() {
         )
         .unwrap();
         let (init_pid, state) = agent.get(|s| s.clone()).unwrap();
-        assert_eq!(init_pid, Some(agent.pid()));
+        assert_eq!(init_pid, agent.pid());
         assert_eq!(state, vec!["init"]);
         finish(rt);
     }
@@ -132,7 +132,10 @@ fn rule179_start_link_links_and_a_trapping_caller_survives_a_failed_init_rule54(
     let h = rt.handle().clone();
     let (pid, links) = in_host(&caller, move || {
         let agent = Agent::start_link(&h, || 0u8, StartOptions::new()).unwrap();
-        (agent.pid(), h.process_info(agent.pid()).unwrap().links)
+        (
+            agent.pid().unwrap(),
+            h.process_info(agent.pid().unwrap()).unwrap().links,
+        )
     });
     assert_eq!(links, vec![caller.pid()]);
     assert!(rt.is_alive(pid));
@@ -152,7 +155,7 @@ fn rule179_a_taken_name_fails_the_start_and_named_handles_reach_the_agent() {
     let rt = runtime(2);
     let first = Agent::start(&rt, || 1, StartOptions::new().name("counter")).unwrap();
     let again = Agent::start(&rt, || 2, StartOptions::new().name("counter")).unwrap_err();
-    assert_eq!(again, StartError::AlreadyStarted(first.pid()));
+    assert_eq!(again, StartError::AlreadyStarted(first.pid().unwrap()));
     let by_name: Agent<i32> = Agent::named(&rt, "counter");
     assert_eq!(by_name.get(|n| *n).unwrap(), 1);
     // The name follows a restart.
@@ -160,9 +163,15 @@ fn rule179_a_taken_name_fails_the_start_and_named_handles_reach_the_agent() {
     assert_eq!(by_name.get(|n| *n), Err(CallError::NoProc));
     Agent::start(&rt, || 10, StartOptions::new().name("counter")).unwrap();
     assert_eq!(by_name.get(|n| *n).unwrap(), 10);
-    // A name held by an agent of another state type is not this agent.
+    // A name held by an agent of another state type is not this agent:
+    // the call says so instead of reaching it.
     let wrong: Agent<String> = Agent::named(&rt, "counter");
-    assert_eq!(wrong.get(|s| s.len()), Err(CallError::NoProc));
+    let holder = by_name.pid().unwrap();
+    assert!(
+        matches!(wrong.get(|s| s.len()), Err(CallError::WrongType { pid, .. }) if pid == holder),
+        "a call to another kind of process fails with WrongType"
+    );
+    assert!(!wrong.is_alive());
     finish(rt);
 }
 
@@ -192,7 +201,7 @@ fn rule180_get_update_and_get_and_update() {
     // The functions run inside the agent.
     assert_eq!(
         agent.get(|_| rotp_runtime::self_pid()).unwrap(),
-        Some(agent.pid())
+        agent.pid()
     );
     finish(rt);
 }
@@ -330,7 +339,7 @@ fn rule182_a_panicking_function_crashes_the_agent_and_the_caller_gets_the_reason
         assert!(!agent.is_alive());
         assert!(is_panic(&agent.exit_reason().unwrap(), "get boom"));
         // Once the exit is complete, the agent is gone.
-        if let Some(dying) = rt.process_ref(agent.pid()) {
+        if let Some(dying) = rt.process_ref(agent.pid().unwrap()) {
             dying.await_exit(Some(TIMEOUT));
         }
         assert_eq!(agent.get(|n| *n), Err(CallError::NoProc));
@@ -352,7 +361,7 @@ fn rule182_a_panicking_cast_crashes_the_agent() {
     let rt = runtime(2);
     let probe: Probe<()> = Probe::spawn(&rt);
     let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
-    let mref = probe.monitor(agent.pid());
+    let mref = probe.monitor(agent.pid().unwrap());
     agent.cast(|_| panic!("cast boom"));
     assert_receive!(probe, Received::Down(d) if d.mref == mref && is_panic(&d.reason, "cast boom"));
     finish(rt);
@@ -378,6 +387,37 @@ fn rule182_a_linked_caller_dies_with_the_agent() {
     );
     assert_receive!(probe, Received::Down(d) if d.mref == mref && is_panic(&d.reason, "agent down"));
     finish(rt);
+}
+
+/// Rule 182 with rule 2: `rotp_runtime::exit(reason)` in an agent's
+/// function ends the agent with `reason`, not a panic: a waiting caller
+/// gets it (from `update` and `get`), and so does a monitor after a cast.
+#[test]
+fn rule182_exit_in_a_function_ends_the_agent_with_its_reason() {
+    for workers in WORKER_COUNTS {
+        let rt = runtime(workers);
+        let probe: Probe<()> = Probe::spawn(&rt);
+        let reason = ExitReason::custom("agent gave up");
+
+        let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
+        let r = reason.clone();
+        let err = agent.update(move |_| rotp_runtime::exit(r)).unwrap_err();
+        assert_eq!(err, CallError::Exited(reason.clone()));
+        assert_eq!(agent.exit_reason(), Some(reason.clone()));
+
+        let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
+        let err = agent
+            .get(|_| -> u8 { rotp_runtime::exit(ExitReason::Shutdown) })
+            .unwrap_err();
+        assert_eq!(err, CallError::Exited(ExitReason::Shutdown));
+
+        let agent = Agent::start(&rt, || 1u8, StartOptions::new()).unwrap();
+        let mref = probe.monitor(agent.pid().unwrap());
+        let r = reason.clone();
+        agent.cast(move |_| rotp_runtime::exit(r));
+        assert_receive!(probe, Received::Down(d) if d.mref == mref && d.reason == reason);
+        finish(rt);
+    }
 }
 
 // ---------------------------------------------------------------------------

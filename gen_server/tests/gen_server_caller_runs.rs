@@ -1,7 +1,8 @@
 //! Calls whose handler runs on the caller's own thread (see
 //! `docs/scheduling.md`, "Calls run by their caller"): a plain thread that
-//! calls an idle server runs the handler that answers it, as a process does
-//! for the callee it has just woken. Only that one handler: a continue or a
+//! calls an idle server without a timeout runs the handler that answers it,
+//! as a process does for the callee it has just woken. A call with a
+//! timeout never does: nothing could end its wait while the handler ran. Only that one handler: a continue or a
 //! zero timeout it asks for, and whatever else is queued, goes back to the
 //! workers, so the caller has its reply as soon as the handler returns
 //! (rules 63, 79, 83).
@@ -13,25 +14,9 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{CallError, CallResult, Caller, Ctx, NoReply, Reply, ServerRef};
-use rotp_runtime::testing::{assert_eventually, Probe};
-use rotp_runtime::{Handle, Status};
-
-/// Waits until `server` is idle with an empty mailbox: the next call from a
-/// plain thread wakes it.
-#[track_caller]
-fn wait_idle(rt: &Handle, server: &ServerRef<Puppet>) {
-    let pid = server.pid();
-    assert_eventually(TIMEOUT, "the server waits for a message", || {
-        rt.process_info(pid)
-            .is_some_and(|i| i.status == Status::Waiting && i.mailbox_len == 0)
-    });
-}
-
-/// The thread a job runs on.
-fn here() -> ThreadId {
-    std::thread::current().id()
-}
+use rotp_gen_server::{noreply, CallError, Ctx, Handled, ReplyTo, ServerRef, StartOptions, Then};
+use rotp_runtime::testing::Probe;
+use rotp_runtime::Handle;
 
 /// A puppet that is idle: the next call from a plain thread wakes it.
 #[track_caller]
@@ -41,60 +26,92 @@ fn idle_puppet(rt: &Handle, probe: &Probe<Ev>) -> ServerRef<Puppet> {
     server
 }
 
-/// Calls `server` with `f` as the handler from a new plain thread, expects
-/// success, and returns that thread's id.
+/// Calls `server` without a timeout, with `f` as the handler, from a new
+/// plain thread; expects success, and returns that thread's id.
 #[track_caller]
 fn call_from_thread(
     server: &ServerRef<Puppet>,
-    f: impl FnOnce(&mut Puppet, &mut Caller<Val>, &mut Ctx<'_, Puppet>) -> CallResult<Puppet>
-        + Send
-        + 'static,
+    f: impl FnOnce(&mut Puppet, ReplyTo<Val>, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
 ) -> ThreadId {
     let s = server.clone();
     bounded(move || {
-        s.call(call_job(f)).expect("the call succeeds");
+        s.call_timeout(call_job(f), None)
+            .expect("the call succeeds");
         here()
     })
 }
 
-/// A plain thread's call to an idle server runs `handle_call` on that
-/// thread: no worker has to notice the request, and the reply needs no
-/// hand-off back.
+/// A plain thread's call without a timeout to an idle server runs
+/// `handle_call` on that thread: no worker has to notice the request, and
+/// the reply needs no hand-off back.
 #[test]
 fn a_plain_threads_call_runs_the_handler_on_the_calling_thread() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = idle_puppet(rt, &probe);
         let s = server.clone();
-        let (caller, handler) =
-            bounded(move || (here(), s.call(call_job(|_, _, _| answer(here())))));
+        let (caller, handler) = bounded(move || {
+            let handler = s.call_timeout(call_job(|_, r, _| answer(r, here())), None);
+            (here(), handler)
+        });
         assert_eq!(handler.map(unval::<ThreadId>), Ok(caller));
     });
 }
 
-/// Rule 58 with the handler on the caller's thread: the caller cannot give
-/// up while it runs the handler itself, but a reply that comes after the
-/// deadline is late all the same, and the call times out.
+/// Rule 65: a call with a timeout, from a plain thread or a process, never
+/// runs the handler on the caller's thread, so the timeout always bounds
+/// the wait.
 #[test]
-fn rule_58_a_reply_made_on_the_callers_thread_after_the_deadline_is_late() {
+fn rule_65_a_call_with_a_timeout_never_runs_on_the_callers_thread() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let client = host(rt, &probe);
+        let server = idle_puppet(rt, &probe);
+        let s = server.clone();
+        let (caller, handler) =
+            bounded(move || (here(), s.call(call_job(|_, r, _| answer(r, here())))));
+        assert_ne!(
+            handler.map(unval::<ThreadId>),
+            Ok(caller),
+            "from a plain thread"
+        );
+        wait_idle(rt, &server);
+        let s = server.clone();
+        let same = in_host(&client, move |_| {
+            let handler = s.call(call_job(|_, r, _| answer(r, here())));
+            handler.map(unval::<ThreadId>).map(|t| t == here())
+        });
+        assert_eq!(same, Ok(false), "from a process");
+    });
+}
+
+/// A server started with `callers_run` lets a caller with a timeout run its
+/// handler all the same; a reply made after the caller's deadline is late,
+/// and the call fails with `Timeout` (rule 65).
+#[test]
+fn callers_run_lets_a_caller_with_a_timeout_run_the_handler() {
     each_virtual_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let server = idle_puppet(rt, &probe);
-        let (ran, on) = mpsc::channel::<ThreadId>();
+        let opts = StartOptions::new().callers_run(true);
+        let server = rotp_gen_server::start::<Puppet>(rt, script(&probe), opts).unwrap();
+        wait_idle(rt, &server);
         let s = server.clone();
-        let (caller, result) = bounded(move || {
-            let result = s.call_timeout(
-                call_job(move |_, _, ctx| {
-                    ran.send(here()).unwrap();
-                    ctx.handle().advance(Duration::from_secs(2));
-                    answer(())
-                }),
-                Some(Duration::from_secs(1)),
-            );
-            (here(), result.map(unval::<()>))
+        let (caller, handler) = bounded(move || {
+            let handler = s.call_timeout(call_job(|_, r, _| answer(r, here())), Some(TIMEOUT));
+            (here(), handler)
         });
-        assert_eq!(on.recv_timeout(TIMEOUT), Ok(caller), "ran on the caller");
-        assert_eq!(result, Err(CallError::Timeout));
+        assert_eq!(handler.map(unval::<ThreadId>), Ok(caller));
+        wait_idle(rt, &server);
+        let s = server.clone();
+        let late = bounded(move || {
+            let job = call_job(|_, r, ctx| {
+                ctx.handle().advance(Duration::from_secs(2));
+                answer(r, here())
+            });
+            s.call_timeout(job, Some(Duration::from_secs(1)))
+                .map(unval::<ThreadId>)
+        });
+        assert_eq!(late, Err(CallError::Timeout));
         assert_eq!(ask(&server, |_, _| 7), 7, "the server goes on");
     });
 }
@@ -111,13 +128,14 @@ fn rule_83_a_continue_after_the_reply_does_not_hold_up_the_caller() {
         let (go, signal) = mpsc::channel::<()>();
         let s = server.clone();
         let caller = bounded(move || {
-            let reply = s.call(call_job(move |_, _, _| {
-                Reply::reply(val(here())).then_continue(job(move |p, _| {
+            let job = call_job(move |_, r, _| {
+                r.reply(val(here())).then_continue(job(move |p, _| {
                     signal.recv_timeout(TIMEOUT).expect("the caller goes on");
                     p.report(Ev::Mark("continue"));
-                    NoReply::noreply()
+                    noreply()
                 }))
-            }));
+            });
+            let reply = s.call_timeout(job, None);
             go.send(()).unwrap();
             (here(), reply.map(unval::<ThreadId>))
         });
@@ -135,15 +153,15 @@ fn rule_83_a_deferred_continue_runs_before_queued_messages() {
         let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
         let me = server.clone();
-        let caller = call_from_thread(&server, move |_, _, _| {
+        let caller = call_from_thread(&server, move |_, r, _| {
             cast(&me, |p, _| {
                 p.report(Ev::Mark("cast"));
-                NoReply::noreply()
+                noreply()
             });
-            Reply::reply(val(())).then_continue(job(move |p, _| {
+            r.reply(val(())).then_continue(job(move |p, _| {
                 ran.send(here()).unwrap();
                 p.report(Ev::Mark("continue"));
-                NoReply::noreply()
+                noreply()
             }))
         });
         assert_eq!(events(&probe, 2), [Ev::Mark("continue"), Ev::Mark("cast")]);
@@ -161,15 +179,15 @@ fn a_caller_runs_only_the_handler_that_answers_it() {
         let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
         let me = server.clone();
-        let caller = call_from_thread(&server, move |_, _, _| {
+        let caller = call_from_thread(&server, move |_, r, _| {
             for _ in 0..3 {
                 let ran = ran.clone();
                 cast(&me, move |_, _| {
                     ran.send(here()).unwrap();
-                    NoReply::noreply()
+                    noreply()
                 });
             }
-            Reply::reply(val(()))
+            r.reply(val(()))
         });
         for _ in 0..3 {
             let thread = on.recv_timeout(TIMEOUT).expect("handled");
@@ -186,12 +204,12 @@ fn rule_79_a_zero_timeout_after_the_reply_fires_on_a_worker() {
         let probe = Probe::spawn(rt);
         let server = idle_puppet(rt, &probe);
         let (ran, on) = mpsc::channel::<ThreadId>();
-        let caller = call_from_thread(&server, move |p, _, _| {
+        let caller = call_from_thread(&server, move |p, r, _| {
             p.after_info = Some(Box::new(move |_, _| {
                 ran.send(here()).unwrap();
-                NoReply::noreply()
+                noreply()
             }));
-            Reply::reply(val(())).timeout(Duration::ZERO)
+            r.reply(val(())).timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Timeout);
         let thread = on.recv_timeout(TIMEOUT).expect("the timeout fired");
@@ -199,8 +217,8 @@ fn rule_79_a_zero_timeout_after_the_reply_fires_on_a_worker() {
     });
 }
 
-/// The same from a process: a server called from inside a handler runs on
-/// the caller's worker, nested in that handler; the callee's continue is
+/// The same from a process: a server called without a timeout from inside
+/// a handler runs on the caller's worker, nested in that handler; the callee's continue is
 /// deferred, so the caller's handler goes on at once.
 #[test]
 fn rule_83_a_process_callers_handler_goes_on_before_the_callees_continue() {
@@ -211,13 +229,14 @@ fn rule_83_a_process_callers_handler_goes_on_before_the_callees_continue() {
         let (go, signal) = mpsc::channel::<()>();
         let s = server.clone();
         let answer = in_host(&client, move |_| {
-            let reply = s.call(call_job(move |_, _, _| {
-                Reply::reply(val(here())).then_continue(job(move |p, _| {
+            let job = call_job(move |_, r, _| {
+                r.reply(val(here())).then_continue(job(move |p, _| {
                     signal.recv_timeout(TIMEOUT).expect("the caller goes on");
                     p.report(Ev::Mark("continue"));
-                    NoReply::noreply()
+                    noreply()
                 }))
-            }));
+            });
+            let reply = s.call_timeout(job, None);
             go.send(()).unwrap();
             reply.map(unval::<ThreadId>).map(|t| t == here())
         });
@@ -239,12 +258,13 @@ fn rule_64_threads_and_processes_calling_at_once_each_get_their_own_answers() {
         let server = idle_puppet(rt, &probe);
         let echo = |server: &ServerRef<Puppet>, who: usize| -> Result<(), String> {
             for seq in 0..CALLS {
-                let answer = server
-                    .call(call_job(move |p, _, _| {
-                        p.count += 1;
-                        answer((who, seq))
-                    }))
-                    .map(unval::<(usize, u64)>);
+                let job = call_job(move |p, r, _| {
+                    p.count += 1;
+                    answer(r, (who, seq))
+                });
+                // Half the calls may run the handler on the caller's thread.
+                let timeout = (seq % 2 == 0).then_some(TIMEOUT);
+                let answer = server.call_timeout(job, timeout).map(unval::<(usize, u64)>);
                 if answer != Ok((who, seq)) {
                     return Err(format!("caller {who}, call {seq}: {answer:?}"));
                 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{start, NoReply, ServerRef, StartOptions};
+use rotp_gen_server::{noreply, start, ServerRef, StartOptions};
 use rotp_runtime::testing::Probe;
 use rotp_runtime::ExitReason;
 
@@ -54,16 +54,16 @@ fn rule_70_one_clients_requests_are_handled_in_send_order() {
                     match i % 3 {
                         0 => s.cast(job(move |p, _| {
                             entry(p);
-                            NoReply::noreply()
+                            noreply()
                         })),
                         1 => s.send_info(Note::Run(job(move |p, _| {
                             entry(p);
-                            NoReply::noreply()
+                            noreply()
                         }))),
                         _ => {
-                            s.call(call_job(move |p, _, _| {
+                            s.call(call_job(move |p, r, _| {
                                 entry(p);
-                                answer(())
+                                answer(r, ())
                             }))
                             .map(|_| ())
                             .unwrap();
@@ -106,7 +106,7 @@ fn rule_70_one_message_at_a_time() {
                             std::thread::yield_now();
                             p.count = seen + 1;
                             busy.store(false, SeqCst);
-                            NoReply::noreply()
+                            noreply()
                         }));
                     }
                 })
@@ -161,7 +161,7 @@ fn rule_71_plain_messages_reach_handle_info() {
                 Duration::from_secs(2),
                 job(|p, _| {
                     p.report(Ev::Mark("cast timer"));
-                    NoReply::noreply()
+                    noreply()
                 }),
             );
             let t = ctx.send_after(Duration::from_secs(3), Note::Tag("cancelled"));

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    enter_loop, spawn_enter, CallError, Ctx, EnterError, EnterLoop, EnterOptions, EventTimeout,
-    NoReply, ServerName, ServerRef, StopError,
+    enter_loop, noreply, spawn_enter, stop, CallError, Ctx, EnterError, EnterLoop, EnterOptions,
+    EventTimeout, ServerName, ServerRef, StopError, Then,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{ExitReason, Handle, Pid, SpawnOptions};
@@ -56,6 +56,7 @@ fn register(rt: &Handle, name: &ServerName, pid: Pid) {
         ServerName::Via(registry, key) => {
             registry.register_name(key, pid).expect("the key is free")
         }
+        other => other.register(rt, pid).expect("the key is free"),
     }
 }
 
@@ -63,7 +64,7 @@ fn register(rt: &Handle, name: &ServerName, pid: Pid) {
 fn not_registered(name: &ServerName) -> ExitReason {
     match name {
         ServerName::Local(_) => EnterError::NotRegistered.reason(),
-        ServerName::Via(..) => EnterError::NotRegisteredVia.reason(),
+        _ => EnterError::NotRegisteredVia.reason(),
     }
 }
 
@@ -71,7 +72,7 @@ fn not_registered(name: &ServerName) -> ExitReason {
 fn mark(server: &ServerRef<Puppet>, tag: &'static str) {
     cast(server, move |p, _| {
         p.report(Ev::Mark(tag));
-        NoReply::noreply()
+        noreply()
     });
 }
 
@@ -94,15 +95,15 @@ fn rule_101_the_process_becomes_a_server_after_its_body() {
         expect_event(&probe, |e| *e == Ev::Mark("body"));
         mark(&server, "queued cast");
         let s = server.clone();
-        let called = in_thread(move || s.call(call_job(|_, _, ctx| answer(ctx.pid()))));
+        let called = in_thread(move || s.call(call_job(|_, r, ctx| answer(r, ctx.pid()))));
         info(&server, "queued info");
-        wait_queued(rt, server.pid(), 3);
+        wait_queued(rt, server.pid().unwrap(), 3);
         assert_pending(&called);
         gate.open();
         let first = events(&probe, 2);
         assert_eq!(first, [Ev::Mark("queued cast"), Ev::Info("queued info")]);
         let me = finished(&called).map(unval::<Pid>);
-        assert_eq!(me, Ok(server.pid()));
+        assert_eq!(me, Ok(server.pid().unwrap()));
         refute_event(&probe, |e| matches!(e, Ev::Init(_)));
 
         let status = server.status().unwrap();
@@ -130,17 +131,17 @@ fn rule_101_a_named_process_that_registered_itself_serves_by_name() {
             });
             // spawn_enter returns before the body runs: the name appears
             // once the process has registered it.
-            let pid = server.pid();
+            let pid = server.pid().unwrap();
             rotp_runtime::testing::assert_eventually(TIMEOUT, "the body registers", || {
                 name.whereis(rt) == Some(pid)
             });
             let by_name = ServerRef::<Puppet>::named(rt, name.clone());
             let b = by_name.clone();
             let me = bounded(move || {
-                b.call(call_job(|_, _, ctx| answer(ctx.pid())))
+                b.call(call_job(|_, r, ctx| answer(r, ctx.pid())))
                     .map(unval::<Pid>)
             });
-            assert_eq!(me, Ok(server.pid()), "{kind}");
+            assert_eq!(me, Ok(server.pid().unwrap()), "{kind}");
             assert_eq!(
                 server.status().unwrap().name,
                 Some(name.to_string()),
@@ -180,8 +181,8 @@ fn rule_101_an_unregistered_name_exits_process_not_registered() {
                 });
                 expect_event(&probe, |e| *e == Ev::Mark("body"));
                 let s = server.clone();
-                let called = in_thread(move || s.call(call_job(|_, _, _| answer(()))).map(drop));
-                wait_queued(rt, server.pid(), 1);
+                let called = in_thread(move || s.call(call_job(|_, r, _| answer(r, ()))).map(drop));
+                wait_queued(rt, server.pid().unwrap(), 1);
                 gate.open();
                 let reason = not_registered(&name);
                 assert_eq!(exit_reason(&server), reason, "{kind}, {holder}");
@@ -265,7 +266,7 @@ fn rule_101_the_loop_is_entered_with_a_next_action() {
                 match action {
                     "continue" => entered.then_continue(job(|p, _| {
                         p.report(Ev::Mark("continue"));
-                        NoReply::noreply()
+                        noreply()
                     })),
                     "timeout" => entered.timeout(Duration::from_secs(10)),
                     "event_timeout" => entered.event_timeout(EventTimeout::after(
@@ -278,7 +279,7 @@ fn rule_101_the_loop_is_entered_with_a_next_action() {
             expect_event(&probe, |e| *e == Ev::Mark("body"));
             if action == "continue" {
                 mark(&server, "queued");
-                wait_queued(rt, server.pid(), 1);
+                wait_queued(rt, server.pid().unwrap(), 1);
             }
             gate.open();
             match action {
@@ -298,7 +299,7 @@ fn rule_101_the_loop_is_entered_with_a_next_action() {
                     assert_eq!(events(&probe, 1), [expected]);
                 }
             }
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
             wait_timers(rt, 0);
         }
     });
@@ -354,7 +355,7 @@ fn rule_101_spawn_options_apply() {
                 });
             (server, mref.expect("a monitor was asked for"))
         });
-        cast(&server, |_, _| NoReply::stop(ExitReason::custom("done")));
+        cast(&server, |_, _| stop(ExitReason::custom("done")));
         match expect_event(&probe, |e| matches!(e, Ev::HostDown(_))) {
             Ev::HostDown(d) => {
                 assert_eq!(d.mref, mref);

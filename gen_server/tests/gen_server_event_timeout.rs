@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, CallError, CallResult, CastResult, Deadline, EventTimeout, Init, NoReply, Reply,
-    ServerRef, StartOptions,
+    noreply, start, CallError, Deadline, EventTimeout, Handled, Init, ServerRef, StartOptions, Then,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{ExitReason, Runtime};
@@ -39,9 +38,7 @@ fn is_event(e: &Ev) -> bool {
 /// armed.
 #[track_caller]
 fn arm(rt: &Runtime, server: &ServerRef<Puppet>, timeout: EventTimeout<Note>) {
-    cast(server, move |_, _| {
-        NoReply::noreply().event_timeout(timeout)
-    });
+    cast(server, move |_, _| noreply().event_timeout(timeout));
     wait_timers(rt, 1);
 }
 
@@ -57,7 +54,7 @@ fn settle(server: &ServerRef<Puppet>) {
 fn mark(server: &ServerRef<Puppet>, tag: &'static str) {
     cast(server, move |p, _| {
         p.report(Ev::Mark(tag));
-        NoReply::noreply()
+        noreply()
     });
 }
 
@@ -68,7 +65,7 @@ fn hold_then(
     probe: &Probe<Ev>,
     server: &ServerRef<Puppet>,
     gate: &Gate,
-    result: impl FnOnce() -> CastResult<Puppet> + Send + 'static,
+    result: impl FnOnce() -> Handled<Puppet> + Send + 'static,
 ) {
     let g = gate.clone();
     cast(server, move |p, _| {
@@ -111,18 +108,19 @@ fn rule_81_event_timeout_calls_handle_info_with_its_message() {
                 _ => Init::ok(p),
             });
             let server = start::<Puppet>(rt, s, StartOptions::new()).unwrap();
-            let returns_event = || NoReply::noreply().event_timeout(event(secs(10)));
+            let returns_event = || noreply::<Puppet>().event_timeout(event(secs(10)));
             match source {
                 "init" => {}
                 "call" => {
-                    let reply: CallResult<Puppet> = Reply::reply(val(()));
-                    call_with(&server, move |_, _, _| reply.event_timeout(event(secs(10))))
-                        .unwrap();
+                    call_with(&server, move |_, r, _| {
+                        r.reply(val(())).event_timeout(event(secs(10)))
+                    })
+                    .unwrap();
                 }
                 "cast" => cast(&server, move |_, _| returns_event()),
                 "info" => server.send_info(Note::Run(job(move |_, _| returns_event()))),
                 _ => cast(&server, move |_, _| {
-                    NoReply::noreply().then_continue(job(move |_, _| returns_event()))
+                    noreply().then_continue(job(move |_, _| returns_event()))
                 }),
             }
             wait_timers(rt, 1);
@@ -132,7 +130,7 @@ fn rule_81_event_timeout_calls_handle_info_with_its_message() {
             expect_event(&probe, is_event);
             rt.advance(secs(60));
             refute_event(&probe, |e| is_event(e) || *e == Ev::Timeout);
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
         }
     });
 }
@@ -174,7 +172,7 @@ fn rule_81_any_message_cancels_the_event_timeout() {
             wait_timers(rt, 0);
             rt.advance(secs(60));
             refute_event(&probe, is_event);
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
         }
     });
 }
@@ -216,11 +214,11 @@ fn rule_81_zero_event_timeout_goes_ahead_of_queued_messages() {
         let gate = Gate::new();
         let _opener = gate.opener();
         hold_then(&probe, &server, &gate, || {
-            NoReply::noreply().event_timeout(event(Duration::ZERO))
+            noreply().event_timeout(event(Duration::ZERO))
         });
         mark(&server, "queued cast");
         info(&server, "queued info");
-        wait_queued(rt, server.pid(), 2);
+        wait_queued(rt, server.pid().unwrap(), 2);
         gate.open();
         assert_eq!(
             events(&probe, 3),
@@ -242,9 +240,9 @@ fn rule_81_zero_event_timeout_goes_ahead_of_queued_messages() {
         });
         let h = rt.handle().clone();
         let started = in_thread(move || {
-            start::<Puppet>(&h, s, StartOptions::new().name("zero")).map(|s| s.pid())
+            start::<Puppet>(&h, s, StartOptions::new().name("zero")).map(|s| s.pid().unwrap())
         });
-        let first = server.pid();
+        let first = server.pid().unwrap();
         let pid = match expect_event(&probe, |e| matches!(e, Ev::Init(p) if *p != first)) {
             Ev::Init(pid) => pid,
             _ => unreachable!(),
@@ -273,13 +271,13 @@ fn rule_81_zero_event_timeout_differs_from_plain_zero() {
             let _opener = gate.opener();
             hold_then(&probe, &server, &gate, move || {
                 if plain {
-                    NoReply::noreply().timeout(Duration::ZERO)
+                    noreply().timeout(Duration::ZERO)
                 } else {
-                    NoReply::noreply().event_timeout(event(Duration::ZERO))
+                    noreply().event_timeout(event(Duration::ZERO))
                 }
             });
             mark(&server, "queued");
-            wait_queued(rt, server.pid(), 1);
+            wait_queued(rt, server.pid().unwrap(), 1);
             gate.open();
             if plain {
                 assert_eq!(events(&probe, 1), [Ev::Mark("queued")]);
@@ -287,7 +285,7 @@ fn rule_81_zero_event_timeout_differs_from_plain_zero() {
             } else {
                 assert_eq!(events(&probe, 2), [Ev::Info("event"), Ev::Mark("queued")]);
             }
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
         }
     });
 }
@@ -303,11 +301,11 @@ fn rule_81_zero_event_timeout_is_not_cancelled_by_a_queued_system_request() {
         let gate = Gate::new();
         let _opener = gate.opener();
         hold_then(&probe, &server, &gate, || {
-            NoReply::noreply().event_timeout(event(Duration::ZERO))
+            noreply().event_timeout(event(Duration::ZERO))
         });
         let s = server.clone();
         let stats = in_thread(move || s.statistics().map(|st| st.infos));
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         gate.open();
         expect_event(&probe, is_event);
         assert_eq!(finished(&stats), Ok(1), "the event ran before the request");
@@ -329,14 +327,14 @@ fn rule_81_an_event_timeout_queued_behind_a_message_is_stale() {
             let held = hold_in_system_request(&probe, &server, &gate);
             if message_first {
                 mark(&server, "message");
-                wait_queued(rt, server.pid(), 1);
+                wait_queued(rt, server.pid().unwrap(), 1);
                 rt.advance(secs(1));
-                wait_queued(rt, server.pid(), 2);
+                wait_queued(rt, server.pid().unwrap(), 2);
             } else {
                 rt.advance(secs(1));
-                wait_queued(rt, server.pid(), 1);
+                wait_queued(rt, server.pid().unwrap(), 1);
                 mark(&server, "message");
-                wait_queued(rt, server.pid(), 2);
+                wait_queued(rt, server.pid().unwrap(), 2);
             }
             gate.open();
             assert_eq!(finished(&held), Ok(()));
@@ -346,7 +344,7 @@ fn rule_81_an_event_timeout_queued_behind_a_message_is_stale() {
             } else {
                 assert_eq!(events(&probe, 2), [Ev::Info("event"), Ev::Mark("message")]);
             }
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
         }
     });
 }
@@ -362,7 +360,7 @@ fn rule_81_hibernate_with_an_event_timeout() {
         assert!(event(secs(1)).hibernate().hibernates());
         cast(&server, |p, _| {
             p.count = 42;
-            NoReply::noreply().event_timeout(event(secs(10)).hibernate())
+            noreply().event_timeout(event(secs(10)).hibernate())
         });
         wait_timers(rt, 1);
         rt.advance(secs(10));
@@ -378,10 +376,10 @@ fn rule_81_hibernate_with_an_event_timeout() {
         let gate = Gate::new();
         let _opener = gate.opener();
         hold_then(&probe, &server, &gate, || {
-            NoReply::noreply().event_timeout(event(Duration::ZERO).hibernate())
+            noreply().event_timeout(event(Duration::ZERO).hibernate())
         });
         mark(&server, "queued");
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         gate.open();
         assert_eq!(events(&probe, 2), [Ev::Info("event"), Ev::Mark("queued")]);
         assert_eq!(ask(&server, |p, _| p.count), 42);
@@ -418,19 +416,17 @@ fn rule_81_a_passed_absolute_deadline_fires_like_an_expired_timer() {
         let server = puppet(rt, &probe);
         rt.advance(secs(5));
         let passed = || EventTimeout::at(secs(1), Note::Tag("event"));
-        cast(&server, move |_, _| {
-            NoReply::noreply().event_timeout(passed())
-        });
+        cast(&server, move |_, _| noreply().event_timeout(passed()));
         expect_event(&probe, is_event);
         assert_eq!(rt.now(), secs(5));
 
         let gate = Gate::new();
         let _opener = gate.opener();
         hold_then(&probe, &server, &gate, move || {
-            NoReply::noreply().event_timeout(passed())
+            noreply().event_timeout(passed())
         });
         mark(&server, "queued");
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         gate.open();
         assert_eq!(events(&probe, 1), [Ev::Mark("queued")]);
         refute_event(&probe, is_event);
@@ -453,7 +449,7 @@ fn rule_81_each_result_decides_afresh() {
 
         // Cancelled by a cast that arms a plain timeout instead.
         arm(rt, &server, event(secs(10)));
-        cast(&server, |_, _| NoReply::noreply().timeout(secs(10)));
+        cast(&server, |_, _| noreply().timeout(secs(10)));
         settle(&server);
         assert_eq!(rt.stats().timers, 1, "only the plain timeout is armed");
         rt.advance(secs(10));
@@ -461,10 +457,8 @@ fn rule_81_each_result_decides_afresh() {
         refute_event(&probe, is_event);
 
         // And the other way round: an event timeout replaces a plain one.
-        cast(&server, |_, _| NoReply::noreply().timeout(secs(10)));
-        cast(&server, |_, _| {
-            NoReply::noreply().event_timeout(event(secs(10)))
-        });
+        cast(&server, |_, _| noreply().timeout(secs(10)));
+        cast(&server, |_, _| noreply().event_timeout(event(secs(10))));
         settle(&server);
         assert_eq!(rt.stats().timers, 1, "only the event timeout is armed");
         rt.advance(secs(10));
@@ -481,14 +475,14 @@ fn rule_81_a_timeout_too_long_for_the_clock_waits_forever() {
     each_virtual_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        cast(&server, |_, _| NoReply::noreply().timeout(Duration::MAX));
+        cast(&server, |_, _| noreply().timeout(Duration::MAX));
         settle(&server);
         cast(&server, |_, _| {
-            NoReply::noreply().event_timeout(event(Duration::MAX))
+            noreply().event_timeout(event(Duration::MAX))
         });
         settle(&server);
         cast(&server, |_, _| {
-            NoReply::noreply().event_timeout(EventTimeout::at(Duration::MAX, Note::Tag("event")))
+            noreply().event_timeout(EventTimeout::at(Duration::MAX, Note::Tag("event")))
         });
         settle(&server);
         assert!(server.is_alive());

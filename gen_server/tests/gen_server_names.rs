@@ -36,19 +36,19 @@ fn rule_37_servers_are_reachable_by_local_and_via_names() {
             let server =
                 start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()))
                     .unwrap();
-            assert_eq!(holder(rt, &name), Some(server.pid()), "{kind}");
+            assert_eq!(holder(rt, &name), server.pid(), "{kind}");
             let by_name = ServerRef::<Puppet>::named(rt, name.clone());
             assert_eq!(by_name.pid(), server.pid());
             assert!(by_name.is_alive());
             let me = bounded(move || {
                 by_name
-                    .call(call_job(|_, _, ctx| answer(ctx.pid())))
+                    .call(call_job(|_, r, ctx| answer(r, ctx.pid())))
                     .map(unval::<rotp_runtime::Pid>)
             });
-            assert_eq!(me, Ok(server.pid()), "{kind}");
+            assert_eq!(me, Ok(server.pid().unwrap()), "{kind}");
             assert_eq!(
-                ServerRef::<Puppet>::whereis(rt, name.clone()).map(|s| s.pid()),
-                Some(server.pid())
+                ServerRef::<Puppet>::whereis(rt, name.clone()).and_then(|s| s.pid()),
+                server.pid()
             );
             assert_eq!(server.status().unwrap().name, Some(name.to_string()));
         }
@@ -66,18 +66,18 @@ fn rule_48_already_started_for_local_and_via_names() {
         for (kind, name) in names(&registry, "r48") {
             let first = start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()))
                 .unwrap();
-            expect_event(&probe, |e| *e == Ev::Init(first.pid()));
+            expect_event(&probe, |e| *e == Ev::Init(first.pid().unwrap()));
             let second =
                 start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()));
             assert_eq!(
                 second.unwrap_err(),
-                StartError::AlreadyStarted(first.pid()),
+                StartError::AlreadyStarted(first.pid().unwrap()),
                 "{kind}"
             );
             refute_event(&probe, |e| matches!(e, Ev::Init(_)));
             assert_eq!(
                 holder(rt, &name),
-                Some(first.pid()),
+                first.pid(),
                 "{kind}: the name stays with the first"
             );
         }
@@ -91,8 +91,8 @@ fn rule_54_the_name_is_released_when_start_fails() {
     type Failing = fn(Puppet) -> InitResult<Puppet>;
     let failures: [(&str, Failing); 4] = [
         ("ignore", |_| Init::ignore()),
-        ("error", |_| Init::error("foobar".into())),
-        ("stop", |_| Init::stop("stopped".into())),
+        ("error", |_| Init::error("foobar")),
+        ("stop", |_| Init::stop("stopped")),
         ("panic", |_| panic!("init exploded")),
     ];
     each_runtime(|rt| {
@@ -125,21 +125,19 @@ fn rule_16_the_name_is_free_when_the_down_arrives() {
                 let server =
                     start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()))
                         .unwrap();
-                let mref = probe.monitor(server.pid());
+                let mref = probe.monitor(server.pid().unwrap());
                 match how {
-                    "stop" => cast(&server, |_, _| {
-                        rotp_gen_server::NoReply::stop(ExitReason::Shutdown)
-                    }),
+                    "stop" => cast(&server, |_, _| rotp_gen_server::stop(ExitReason::Shutdown)),
                     "crash" => cast(&server, |_, _| panic!("crash")),
-                    _ => rt.kill(server.pid()),
+                    _ => rt.kill(server.pid().unwrap()),
                 }
                 down_reason(&probe, mref);
                 assert_eq!(holder(rt, &name), None, "{kind}, {how}");
                 let successor =
                     start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.clone()));
                 let successor = successor.unwrap_or_else(|e| panic!("{kind}, {how}: {e}"));
-                rt.kill(successor.pid());
-                let m = probe.monitor(successor.pid());
+                rt.kill(successor.pid().unwrap());
+                let m = probe.monitor(successor.pid().unwrap());
                 down_reason(&probe, m);
             }
         }
@@ -165,10 +163,10 @@ fn a_handle_by_name_follows_restarts() {
                 .unwrap();
             let b = by_name.clone();
             let reached = bounded(move || {
-                b.call(call_job(|_, _, ctx| answer(ctx.pid())))
+                b.call(call_job(|_, r, ctx| answer(r, ctx.pid())))
                     .map(unval::<rotp_runtime::Pid>)
             });
-            assert_eq!(reached, Ok(new.pid()), "{kind}");
+            assert_eq!(reached, Ok(new.pid().unwrap()), "{kind}");
             assert_eq!(err(try_ask(&old, |_, _| ())), CallError::NoProc, "{kind}");
         }
     });
@@ -199,5 +197,88 @@ fn calls_and_stop_through_a_via_name() {
             Err(StopError::NoProc)
         );
         assert_eq!(err(try_ask(&by_name, |_, _| ())), CallError::NoProc);
+    });
+}
+
+/// `ServerRef::from_pid` checks the process behind a pid: a live server of
+/// the handle's type gives a handle that reaches it; a live process of
+/// another kind — a raw process, a server of another type — gives
+/// `WrongType` naming it; a pid that is no longer alive gives `NoProc`.
+#[test]
+fn from_pid_checks_the_kind_of_process() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let server = puppet(rt, &probe);
+        let pid = server.pid().unwrap();
+        let by_pid = ServerRef::<Puppet>::from_pid(rt, pid).expect("a puppet");
+        assert_eq!(by_pid.pid(), Some(pid));
+        assert_eq!(try_ask(&by_pid, |_, ctx| ctx.pid()), Ok(pid));
+
+        let raw = host(rt, &probe);
+        match ServerRef::<Puppet>::from_pid(rt, raw.pid()) {
+            Err(CallError::WrongType { pid, actual }) => {
+                assert_eq!(pid, raw.pid());
+                assert!(actual.contains("Host"), "{actual}");
+            }
+            other => panic!("expected WrongType, got {other:?}"),
+        }
+        let agent = rotp_gen_server::Agent::start(rt, || 0_u8, StartOptions::new()).unwrap();
+        let agent_pid = agent.pid().unwrap();
+        assert!(matches!(
+            ServerRef::<Puppet>::from_pid(rt, agent_pid),
+            Err(CallError::WrongType { pid, .. }) if pid == agent_pid
+        ));
+
+        server.stop(ExitReason::Normal, None).unwrap();
+        assert_eq!(
+            ServerRef::<Puppet>::from_pid(rt, pid).unwrap_err(),
+            CallError::NoProc
+        );
+    });
+}
+
+/// A handle by name whose name — local or via — is held by a process of
+/// another kind: calls and `sys` requests fail with `WrongType` naming the
+/// holder, `stop` too, casts and infos go nowhere, `pid()` is the holder's
+/// and `is_alive()` is false. On a name nobody holds, `pid()` is `None`.
+#[test]
+fn a_named_handle_on_another_kind_of_process() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let registry = TestRegistry::new();
+        for (kind, name) in names(&registry, "other-kind") {
+            let raw = host(rt, &probe);
+            name.register(rt, raw.pid()).unwrap();
+            let by_name = ServerRef::<Puppet>::named(rt, name.clone());
+            let wrong =
+                |e: &CallError| matches!(e, CallError::WrongType { pid, .. } if *pid == raw.pid());
+            let e = err(try_ask(&by_name, |_, _| ()));
+            assert!(wrong(&e), "{kind}: {e:?}");
+            let e = by_name.get_state(|p| p.count).unwrap_err();
+            assert!(wrong(&e), "{kind}: {e:?}");
+            let b = by_name.clone();
+            let e = err(bounded(move || b.send_request(call_job(defer_call))));
+            assert!(wrong(&e), "{kind}: {e:?}");
+            assert!(matches!(
+                by_name.stop(ExitReason::Normal, None),
+                Err(StopError::WrongType { pid, .. }) if pid == raw.pid()
+            ));
+            by_name.cast(job(|_, _| unreachable!("nobody handles this")));
+            by_name.send_info(Note::Tag("lost"));
+            assert_eq!(by_name.pid(), Some(raw.pid()), "{kind}");
+            assert!(!by_name.is_alive(), "{kind}");
+            assert!(ServerRef::<Puppet>::whereis(rt, name.clone()).is_none());
+            assert!(raw.is_alive());
+            if let ServerName::Via(reg, key) = &name {
+                reg.unregister_name(key);
+            }
+            rt.kill(raw.pid());
+        }
+        let nobody = ServerRef::<Puppet>::named(rt, "nobody-holds-this");
+        assert_eq!(nobody.pid(), None);
+        assert!(!nobody.is_alive());
+        let nobody = ServerRef::<Puppet>::named(rt, registry.name("nobody-holds-this"));
+        assert_eq!(nobody.pid(), None);
+        assert!(!nobody.is_alive());
     });
 }

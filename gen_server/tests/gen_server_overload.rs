@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, CallError, CastError, Init, NoReply, ServerRef, StartOptions, StopError,
+    noreply, start, CallError, CastError, Init, ServerRef, StartOptions, StopError,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{ExitReason, Overflow, Runtime};
@@ -34,7 +34,7 @@ fn flooded(
     for _ in 0..LIMIT {
         let counted = job(|p, _| {
             p.count += 1;
-            NoReply::noreply()
+            noreply()
         });
         assert_eq!(server.try_cast(counted), Ok(()));
     }
@@ -45,7 +45,7 @@ fn flooded(
 /// so that the next request fits.
 fn catch_up(rt: &Runtime, server: &ServerRef<Puppet>, gate: &Gate) {
     gate.open();
-    let pid = server.pid();
+    let pid = server.pid().unwrap();
     rotp_runtime::testing::assert_eventually(TIMEOUT, "the server catches up", || {
         rt.process_info(pid).is_some_and(|i| i.mailbox_len == 0)
     });
@@ -55,7 +55,7 @@ fn catch_up(rt: &Runtime, server: &ServerRef<Puppet>, gate: &Gate) {
 fn counting() -> Job {
     job(|p, _| {
         p.count += 1;
-        NoReply::noreply()
+        noreply()
     })
 }
 
@@ -141,7 +141,7 @@ fn exit_ends_the_server_on_overflow() {
         let gate = Gate::new();
         let _opener = gate.opener();
         let server = flooded(rt, &probe, Overflow::Exit, &gate, true);
-        let mref = probe.monitor(server.pid());
+        let mref = probe.monitor(server.pid().unwrap());
         server.cast(counting());
         // The kill takes effect when the held handler returns (R1).
         gate.open();
@@ -170,8 +170,8 @@ fn exit_fails_a_pending_call() {
         let _opener = gate.opener();
         hold(&server, &probe, &gate);
         let srv = server.clone();
-        let call = in_thread(move || srv.call(call_job(|_, _, _| answer(()))).map(|_| ()));
-        wait_queued(rt, server.pid(), 1);
+        let call = in_thread(move || srv.call(call_job(|_, r, _| answer(r, ()))).map(|_| ()));
+        wait_queued(rt, server.pid().unwrap(), 1);
         for _ in 0..LIMIT {
             server.cast(counting());
         }
@@ -180,5 +180,105 @@ fn exit_fails_a_pending_call() {
             finished(&call),
             Err(CallError::Exited(ExitReason::custom("mailbox_overflow")))
         );
+    });
+}
+
+/// A cast that logs `i`.
+fn logging(i: usize) -> Job {
+    job(move |p, _| {
+        p.log.push(i.to_string());
+        noreply()
+    })
+}
+
+/// Casts `LIMIT + 2` logging casts to a suspended `server`, each once the
+/// server has taken the one before (a `sys` request queues behind it), so
+/// that its own mailbox never holds more than one; stops early if the
+/// server exits. Every cast is accepted by the mailbox.
+fn flood_suspended(server: &ServerRef<Puppet>) {
+    for i in 0..LIMIT as usize + 2 {
+        assert_eq!(server.try_cast(logging(i)), Ok(()), "cast {i}");
+        if server.status().is_err() {
+            return;
+        }
+    }
+}
+
+/// A suspended server holds what it may not handle yet, and with a mailbox
+/// limit what it holds counts against it: past the limit a message meets
+/// the policy — `Drop` drops it, `Reject` drops it with a warning (its
+/// sender was already told it was delivered), `Exit` ends the server with
+/// `mailbox_overflow` without `terminate`. `sys` requests and `resume` are
+/// never held: a full suspended server still answers them, and once
+/// resumed handles the messages it kept, in order.
+#[test]
+fn a_suspended_server_honours_its_mailbox_limit() {
+    each_runtime(|rt| {
+        let log = LogCapture::install();
+        let probe = Probe::spawn(rt);
+        for overflow in [Overflow::Reject, Overflow::Drop, Overflow::Exit] {
+            let name = format!("suspended-{overflow:?}-{}", rt.workers());
+            let opts = StartOptions::new()
+                .name(name.as_str())
+                .mailbox_limit(LIMIT, overflow);
+            let server = start::<Puppet>(rt, script(&probe), opts).unwrap();
+            let mref = probe.monitor(server.pid().unwrap());
+            server.suspend().unwrap();
+            flood_suspended(&server);
+            if overflow == Overflow::Exit {
+                assert_eq!(
+                    down_reason(&probe, mref),
+                    ExitReason::custom("mailbox_overflow")
+                );
+                refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
+                continue;
+            }
+            assert!(server.status().unwrap().suspended);
+            assert_eq!(server.get_state(|p| p.log.len()), Ok(0), "{overflow:?}");
+            server.resume().unwrap();
+            assert_eq!(
+                ask(&server, |p, _| p.log.clone()),
+                ["0", "1", "2"],
+                "{overflow:?}: only the first {LIMIT} were kept"
+            );
+            let warnings = log
+                .lines(|l| {
+                    l.starts_with("WARN")
+                        && l.contains(&format!("{name} ("))
+                        && l.contains("dropped a cast")
+                })
+                .len();
+            let expected = if overflow == Overflow::Reject { 2 } else { 0 };
+            assert_eq!(warnings, expected, "{overflow:?}");
+            server.stop(ExitReason::Normal, None).unwrap();
+            expect_event(&probe, |e| *e == Ev::Terminate(ExitReason::Normal));
+        }
+    });
+}
+
+/// The same bound for a server that entered the loop with `spawn_enter`:
+/// its spawn options' mailbox limit bounds what it holds while suspended.
+#[test]
+fn a_suspended_entered_server_honours_its_mailbox_limit() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let ev = probe.addr().clone();
+        let opts = rotp_runtime::SpawnOptions::new().mailbox_limit(LIMIT, Overflow::Drop);
+        let (server, _) = rotp_gen_server::spawn_enter::<Puppet, _>(rt, &opts, move |_| {
+            let puppet = Puppet {
+                ev,
+                count: 0,
+                log: Vec::new(),
+                deferred: Vec::new(),
+                after_info: None,
+                on_terminate: None,
+                shown: "entered".to_owned(),
+            };
+            rotp_gen_server::enter_loop(puppet, rotp_gen_server::EnterOptions::new())
+        });
+        server.suspend().unwrap();
+        flood_suspended(&server);
+        server.resume().unwrap();
+        assert_eq!(ask(&server, |p, _| p.log.clone()), ["0", "1", "2"]);
     });
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use rotp_gen_server::{start, NoReply, StartOptions};
+use rotp_gen_server::{noreply, start, StartOptions};
 use rotp_runtime::testing::{is_child_test, run_child_test, Probe};
 use rotp_runtime::Runtime;
 
@@ -33,7 +33,7 @@ fn crash_named_servers() {
             rotp_gen_server::Init::ok(p)
         });
         let server = start::<Puppet>(&rt, s, StartOptions::new().name(name.as_str())).unwrap();
-        println!("crashed {} {name}", server.pid());
+        println!("crashed {} {name}", server.pid().unwrap());
         cast(&server, |_, _| panic!("r92 boom"));
         exit_reason(&server);
         rt.shutdown(TIMEOUT).unwrap();
@@ -128,13 +128,16 @@ fn mailbox_high_water_warns_naming_the_server() {
             })
         };
         for _ in 0..4 {
-            cast(&server, |_, _| NoReply::noreply());
+            cast(&server, |_, _| noreply());
         }
         assert!(warned().is_empty());
-        cast(&server, |_, _| NoReply::noreply());
+        cast(&server, |_, _| noreply());
         let warned = warned();
         assert_eq!(warned.len(), 1, "{warned:?}");
-        assert_eq!(warned[0].kv("pid"), Some(server.pid().to_string().as_str()));
+        assert_eq!(
+            warned[0].kv("pid"),
+            Some(server.pid().unwrap().to_string().as_str())
+        );
         assert_eq!(warned[0].kv("len"), Some("5"));
         gate.open();
     });

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{CallError, NoReply, Reply};
+use rotp_gen_server::{noreply, stop, CallError, Ctx, Handled, Then};
 use rotp_runtime::testing::Probe;
 use rotp_runtime::ExitReason;
 
-/// Rule 72: `Reply::reply(v)` with each follow-up: none, an inactivity
+/// Rule 72: `reply_to.reply(v)` with each follow-up: none, an inactivity
 /// timeout, hibernate, a continue. The caller gets `v` in each case and the
 /// follow-up happens.
 #[test]
@@ -22,25 +22,25 @@ fn rule_72_reply_with_each_follow_up() {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
         assert_eq!(
-            unval::<u8>(call_with(&server, |_, _, _| answer(1_u8)).unwrap()),
+            unval::<u8>(call_with(&server, |_, r, _| answer(r, 1_u8)).unwrap()),
             1
         );
 
-        let r = call_with(&server, |_, _, _| {
-            Reply::reply(val(2_u8)).timeout(Duration::from_secs(1))
+        let r = call_with(&server, |_, r, _| {
+            r.reply(val(2_u8)).timeout(Duration::from_secs(1))
         });
         assert_eq!(unval::<u8>(r.unwrap()), 2);
         wait_timers(rt, 1);
         rt.advance(Duration::from_secs(1));
         expect_event(&probe, |e| *e == Ev::Timeout);
 
-        let r = call_with(&server, |_, _, _| Reply::reply(val(3_u8)).hibernate());
+        let r = call_with(&server, |_, r, _| r.reply(val(3_u8)).hibernate());
         assert_eq!(unval::<u8>(r.unwrap()), 3);
 
-        let r = call_with(&server, |_, _, _| {
-            Reply::reply(val(4_u8)).then_continue(job(|p, _| {
+        let r = call_with(&server, |_, r, _| {
+            r.reply(val(4_u8)).then_continue(job(|p, _| {
                 p.report(Ev::Mark("continued"));
-                NoReply::noreply()
+                noreply()
             }))
         });
         assert_eq!(unval::<u8>(r.unwrap()), 4);
@@ -49,7 +49,7 @@ fn rule_72_reply_with_each_follow_up() {
     });
 }
 
-/// Rule 72: `Reply::noreply()` with a timeout follow-up: the reply comes
+/// Rule 72: `noreply()` with a timeout follow-up: the reply comes
 /// from `handle_info(Timeout)` (OTP's delayed answer).
 #[test]
 fn rule_72_noreply_with_a_timeout_then_a_deferred_answer() {
@@ -59,16 +59,16 @@ fn rule_72_noreply_with_a_timeout_then_a_deferred_answer() {
         ask(&server, |p, _| {
             p.after_info = Some(Box::new(|p, _| {
                 for d in p.deferred.drain(..) {
-                    d.reply(val("delayed answer"));
+                    d.send(val("delayed answer"));
                 }
-                NoReply::noreply()
+                noreply()
             }))
         });
         let s = server.clone();
         let pending = in_thread(move || {
-            s.call(call_job(|p, caller, _| {
-                p.deferred.push(caller.defer().unwrap());
-                Reply::noreply().timeout(Duration::from_secs(2))
+            s.call(call_job(|p, r, _| {
+                p.deferred.push(r);
+                noreply().timeout(Duration::from_secs(2))
             }))
             .map(unval::<&str>)
         });
@@ -79,29 +79,29 @@ fn rule_72_noreply_with_a_timeout_then_a_deferred_answer() {
     });
 }
 
-/// Rule 72: `Reply::stop(r, v)` answers `v` and exits with `r`;
-/// `Reply::stop_noreply(r)` fails the call with `r`.
+/// Rule 72: `reply_to.stop(reason, v)` answers `v` and exits with
+/// `reason`; `stop(reason)` fails the call with `reason`.
 #[test]
 fn rule_72_stop_with_and_without_a_reply() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        let r = call_with(&server, |_, _, _| Reply::stop("done".into(), val("bye")));
+        let r = call_with(&server, |_, r, _| r.stop("done", val("bye")));
         assert_eq!(unval::<&str>(r.unwrap()), "bye");
         expect_event(&probe, |e| *e == Ev::Terminate(ExitReason::custom("done")));
         assert_eq!(exit_reason(&server), ExitReason::custom("done"));
 
         let server = puppet(rt, &probe);
-        let r = call_with(&server, |_, _, _| Reply::stop_noreply("done".into()));
+        let r = call_with(&server, |_, _, _| stop("done"));
         assert_eq!(err(r), CallError::Exited(ExitReason::custom("done")));
         expect_event(&probe, |e| *e == Ev::Terminate(ExitReason::custom("done")));
         assert_eq!(exit_reason(&server), ExitReason::custom("done"));
     });
 }
 
-/// Rule 73: a handler that neither replies nor keeps the reply handle
+/// Rule 73: a handler that neither replies nor keeps the reply port
 /// leaves the caller to time out — at the timeout, not before; so does a
-/// deferred handle dropped unanswered.
+/// reply port kept and later dropped unanswered.
 #[test]
 fn rule_73_no_reply_means_the_caller_times_out() {
     each_virtual_runtime(|rt| {
@@ -110,15 +110,23 @@ fn rule_73_no_reply_means_the_caller_times_out() {
         for keep_and_drop in [false, true] {
             let s = server.clone();
             let pending = in_thread(move || {
-                s.call(call_job(move |_, caller, _| {
+                s.call(call_job(move |p, r, _| {
                     if keep_and_drop {
-                        drop(caller.defer());
+                        p.deferred.push(r);
                     }
-                    Reply::noreply()
+                    noreply()
                 }))
                 .map(|_| ())
             });
             wait_timers(rt, 1);
+            if keep_and_drop {
+                // Queued behind the call: the kept port is dropped unanswered.
+                cast(&server, |p, _| {
+                    p.deferred.clear();
+                    noreply()
+                });
+                assert_eq!(ask(&server, |p, _| p.deferred.len()), 0);
+            }
             rt.advance(Duration::from_millis(4999));
             assert_pending(&pending);
             rt.advance(Duration::from_millis(1));
@@ -128,8 +136,9 @@ fn rule_73_no_reply_means_the_caller_times_out() {
     });
 }
 
-/// Rule 73: once the handler took the reply handle, the deferred reply is
-/// the answer — a value returned with `Reply::reply` as well is dropped.
+/// Rule 73: a handler that keeps the reply port and returns `noreply()`
+/// leaves the caller waiting; the deferred reply is the answer. (A handler
+/// cannot also return a reply: answering consumes the port.)
 #[test]
 fn rule_73_a_deferred_call_is_answered_by_the_deferred_reply() {
     each_runtime(|rt| {
@@ -137,9 +146,9 @@ fn rule_73_a_deferred_call_is_answered_by_the_deferred_reply() {
         let server = puppet(rt, &probe);
         let s = server.clone();
         let pending = in_thread(move || {
-            s.call(call_job(|p, caller, _| {
-                p.deferred.push(caller.defer().unwrap());
-                answer("returned")
+            s.call(call_job(|p, r, _| {
+                p.deferred.push(r);
+                noreply()
             }))
             .map(unval::<&str>)
         });
@@ -148,22 +157,22 @@ fn rule_73_a_deferred_call_is_answered_by_the_deferred_reply() {
         });
         assert_pending(&pending);
         cast(&server, |p, _| {
-            p.deferred.pop().unwrap().reply(val("deferred"));
-            NoReply::noreply()
+            p.deferred.pop().unwrap().send(val("deferred"));
+            noreply()
         });
         assert_eq!(finished(&pending), Ok("deferred"));
     });
 }
 
-/// Rule 74: for `Reply::stop(r, v)` the server runs `terminate` first; the
-/// caller gets `v` only after `terminate` returned; then the server exits
-/// with `r`.
+/// Rule 74: for `reply_to.stop(reason, v)` the server runs `terminate`
+/// first; the caller gets `v` only after `terminate` returned; then the
+/// server exits with `reason`.
 #[test]
 fn rule_74_stop_with_reply_runs_terminate_before_the_reply() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        let mref = probe.monitor(server.pid());
+        let mref = probe.monitor(server.pid().unwrap());
         let order = Arc::new(Mutex::new(Vec::new()));
         let gate = Gate::new();
         let _opener = gate.opener();
@@ -171,12 +180,12 @@ fn rule_74_stop_with_reply_runs_terminate_before_the_reply() {
         let s = server.clone();
         let o2 = order.clone();
         let pending = in_thread(move || {
-            let r = s.call(call_job(move |p, _, _| {
+            let r = s.call(call_job(move |p, r, _| {
                 p.on_terminate = Some(Box::new(move |_, _| {
                     g.wait_blocking();
                     o.lock().unwrap().push("terminate returned");
                 }));
-                Reply::stop("done".into(), val("reply"))
+                r.stop("done", val("reply"))
             }));
             o2.lock().unwrap().push("reply received");
             r.map(unval::<&str>)
@@ -193,17 +202,17 @@ fn rule_74_stop_with_reply_runs_terminate_before_the_reply() {
     });
 }
 
-/// Rules 74 and 90: the reply of `Reply::stop` is sent even if `terminate`
+/// Rules 74 and 90: the reply of `ReplyTo::stop` is sent even if `terminate`
 /// panics; the server then exits with the panic.
 #[test]
 fn rule_74_the_reply_is_sent_even_if_terminate_panics() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        let mref = probe.monitor(server.pid());
-        let r = call_with(&server, |p, _, _| {
+        let mref = probe.monitor(server.pid().unwrap());
+        let r = call_with(&server, |p, r, _| {
             p.on_terminate = Some(Box::new(|_, _| panic!("terminate exploded")));
-            Reply::stop("done".into(), val("reply"))
+            r.stop("done", val("reply"))
         });
         assert_eq!(unval::<&str>(r.unwrap()), "reply");
         let reason = down_reason(&probe, mref);
@@ -225,7 +234,7 @@ fn rule_75_cast_info_and_continue_results() {
             |server: &rotp_gen_server::ServerRef<Puppet>, via: &str, result: Job| match via {
                 "cast" => server.cast(result),
                 "info" => server.send_info(Note::Run(result)),
-                _ => server.cast(job(move |_, _| NoReply::noreply().then_continue(result))),
+                _ => server.cast(job(move |_, _| noreply().then_continue(result))),
             };
         for via in ["cast", "info", "continue"] {
             let server = puppet(rt, &probe);
@@ -234,7 +243,7 @@ fn rule_75_cast_info_and_continue_results() {
                 via,
                 job(|p, _| {
                     p.count += 1;
-                    NoReply::noreply()
+                    noreply()
                 }),
             );
             assert_eq!(ask(&server, |p, _| p.count), 1, "{via}: noreply");
@@ -242,26 +251,26 @@ fn rule_75_cast_info_and_continue_results() {
             deliver(
                 &server,
                 via,
-                job(|_, _| NoReply::noreply().timeout(Duration::from_secs(1))),
+                job(|_, _| noreply().timeout(Duration::from_secs(1))),
             );
             wait_timers(rt, 1);
             rt.advance(Duration::from_secs(1));
             expect_event(&probe, |e| *e == Ev::Timeout);
 
-            deliver(&server, via, job(|_, _| NoReply::noreply().hibernate()));
+            deliver(&server, via, job(|_, _| noreply().hibernate()));
             deliver(
                 &server,
                 via,
                 job(|_, _| {
-                    NoReply::noreply().then_continue(job(|p, _| {
+                    noreply().then_continue(job(|p, _| {
                         p.report(Ev::Mark("continued"));
-                        NoReply::noreply()
+                        noreply()
                     }))
                 }),
             );
             expect_event(&probe, |e| *e == Ev::Mark("continued"));
 
-            deliver(&server, via, job(|_, _| NoReply::stop("stopped".into())));
+            deliver(&server, via, job(|_, _| stop("stopped")));
             expect_event(&probe, |e| {
                 *e == Ev::Terminate(ExitReason::custom("stopped"))
             });
@@ -279,7 +288,7 @@ fn rule_77_a_panicking_callback_runs_terminate_and_exits_with_the_panic() {
         let probe = Probe::spawn(rt);
         for via in ["call", "cast", "info", "continue"] {
             let server = puppet(rt, &probe);
-            let mref = probe.monitor(server.pid());
+            let mref = probe.monitor(server.pid().unwrap());
             match via {
                 "call" => {
                     let e = err(call_with(&server, |_, _, _| panic!("callback exploded")));
@@ -291,7 +300,7 @@ fn rule_77_a_panicking_callback_runs_terminate_and_exits_with_the_panic() {
                 "cast" => cast(&server, |_, _| panic!("callback exploded")),
                 "info" => server.send_info(Note::Run(job(|_, _| panic!("callback exploded")))),
                 _ => cast(&server, |_, _| {
-                    NoReply::noreply().then_continue(job(|_, _| panic!("callback exploded")))
+                    noreply().then_continue(job(|_, _| panic!("callback exploded")))
                 }),
             }
             let Ev::Terminate(reason) = expect_event(&probe, |e| matches!(e, Ev::Terminate(_)))
@@ -304,6 +313,40 @@ fn rule_77_a_panicking_callback_runs_terminate_and_exits_with_the_panic() {
                 "{via}: {reason}"
             );
             assert_eq!(down_reason(&probe, mref), reason, "{via}");
+        }
+    });
+}
+
+/// `?` in a handler (rule 75's stop, written as an error): an error stops
+/// the server with the error's text as the reason; `terminate` runs with
+/// it, and a caller waiting on the call gets it — from `handle_call`,
+/// `handle_cast`, `handle_info` and `handle_continue`.
+#[test]
+fn question_mark_in_a_handler_stops_the_server_with_the_error() {
+    let reason = ExitReason::custom("300".parse::<u8>().unwrap_err());
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        for via in ["call", "cast", "info", "continue"] {
+            let server = puppet(rt, &probe);
+            let failing = |p: &mut Puppet, _: &mut Ctx<'_, Puppet>| -> Handled<Puppet> {
+                let small: u8 = "300".parse()?;
+                p.count = i64::from(small);
+                noreply()
+            };
+            match via {
+                "call" => {
+                    let e = call_with(&server, move |p, r, ctx| {
+                        failing(p, ctx)?;
+                        answer(r, ())
+                    });
+                    assert_eq!(err(e), CallError::Exited(reason.clone()));
+                }
+                "cast" => cast(&server, failing),
+                "info" => server.send_info(Note::Run(job(failing))),
+                _ => cast(&server, move |_, _| noreply().then_continue(job(failing))),
+            }
+            expect_event(&probe, |e| *e == Ev::Terminate(reason.clone()));
+            assert_eq!(exit_reason(&server), reason, "{via}");
         }
     });
 }

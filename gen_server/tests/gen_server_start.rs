@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, start_link, start_monitor, Init, NoReply, ServerRef, StartError, StartOptions,
+    noreply, start, start_link, start_monitor, Init, ServerRef, StartError, StartOptions, Then,
 };
-use rotp_runtime::testing::Probe;
+use rotp_runtime::testing::{Probe, Received};
 use rotp_runtime::{ExitReason, Pid};
 
 /// Rule 46: `start`, `start_link` and `start_monitor` all return only
@@ -34,9 +34,9 @@ fn rule_46_every_start_variant_waits_for_init() {
                 let h = ctx.handle();
                 let opts = StartOptions::new();
                 match variant {
-                    "start" => start::<Puppet>(&h, s, opts).map(|s| s.pid()),
-                    "start_link" => start_link::<Puppet>(&h, s, opts).map(|s| s.pid()),
-                    _ => start_monitor::<Puppet>(&h, s, opts).map(|(s, _)| s.pid()),
+                    "start" => start::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()),
+                    "start_link" => start_link::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()),
+                    _ => start_monitor::<Puppet>(&h, s, opts).map(|(s, _)| s.pid().unwrap()),
                 }
             });
             let pid = init_pid(&probe);
@@ -63,14 +63,14 @@ fn rule_46_start_link_links_and_start_monitor_monitors() {
         let alone = in_host(&parent, move |ctx| {
             start::<Puppet>(&ctx.handle(), s, StartOptions::new()).unwrap()
         });
-        let info = rt.process_info(alone.pid()).unwrap();
+        let info = rt.process_info(alone.pid().unwrap()).unwrap();
         assert!(info.links.is_empty() && info.monitored_by.is_empty());
 
         let s = script(&probe);
         let linked = in_host(&parent, move |ctx| {
             start_link::<Puppet>(&ctx.handle(), s, StartOptions::new()).unwrap()
         });
-        let info = rt.process_info(linked.pid()).unwrap();
+        let info = rt.process_info(linked.pid().unwrap()).unwrap();
         assert_eq!(info.links, vec![me]);
         assert!(info.monitored_by.is_empty());
 
@@ -78,18 +78,22 @@ fn rule_46_start_link_links_and_start_monitor_monitors() {
         let (monitored, mref) = in_host(&parent, move |ctx| {
             start_monitor::<Puppet>(&ctx.handle(), s, StartOptions::new()).unwrap()
         });
-        let info = rt.process_info(monitored.pid()).unwrap();
+        let info = rt.process_info(monitored.pid().unwrap()).unwrap();
         assert!(info.links.is_empty());
         assert_eq!(info.monitored_by, vec![me]);
         monitored.stop(ExitReason::custom("bye"), None).unwrap();
         let down = expect_event(&probe, |e| matches!(e, Ev::HostDown(_)));
         assert!(
-            matches!(down, Ev::HostDown(d) if d.mref == mref && d.pid == monitored.pid()
+            matches!(down, Ev::HostDown(d) if d.mref == mref && d.pid == monitored.pid().unwrap()
             && d.reason == ExitReason::custom("bye"))
         );
         // `start` and `stop` from a plain thread: nothing to link with.
         let free = start_link::<Puppet>(rt, script(&probe), StartOptions::new()).unwrap();
-        assert!(rt.process_info(free.pid()).unwrap().links.is_empty());
+        assert!(rt
+            .process_info(free.pid().unwrap())
+            .unwrap()
+            .links
+            .is_empty());
     });
 }
 
@@ -103,7 +107,7 @@ fn rule_47_start_results() {
         assert!(ok.is_alive());
         assert_eq!(
             start::<Puppet>(rt, script(&probe), StartOptions::new().name("r47")).unwrap_err(),
-            StartError::AlreadyStarted(ok.pid())
+            StartError::AlreadyStarted(ok.pid().unwrap())
         );
         assert_eq!(
             start::<Puppet>(
@@ -117,7 +121,7 @@ fn rule_47_start_results() {
         assert_eq!(
             start::<Puppet>(
                 rt,
-                script_with(&probe, |_, _| Init::error("foobar".into())),
+                script_with(&probe, |_, _| Init::error("foobar")),
                 StartOptions::new()
             )
             .unwrap_err(),
@@ -126,7 +130,7 @@ fn rule_47_start_results() {
         assert_eq!(
             start::<Puppet>(
                 rt,
-                script_with(&probe, |_, _| Init::stop("stopped".into())),
+                script_with(&probe, |_, _| Init::stop("stopped")),
                 StartOptions::new()
             )
             .unwrap_err(),
@@ -142,7 +146,7 @@ fn rule_48_already_started_does_not_run_init() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let first = start::<Puppet>(rt, script(&probe), StartOptions::new().name("r48")).unwrap();
-        expect_event(&probe, |e| *e == Ev::Init(first.pid()));
+        expect_event(&probe, |e| *e == Ev::Init(first.pid().unwrap()));
         for mode in 0..3 {
             let s = script(&probe);
             let opts = StartOptions::new().name("r48");
@@ -156,10 +160,10 @@ fn rule_48_already_started_does_not_run_init() {
                     })
                 }
             };
-            assert_eq!(err, Err(StartError::AlreadyStarted(first.pid())));
+            assert_eq!(err, Err(StartError::AlreadyStarted(first.pid().unwrap())));
         }
         refute_event(&probe, |e| matches!(e, Ev::Init(_)));
-        assert_eq!(rt.whereis("r48"), Some(first.pid()));
+        assert_eq!(rt.whereis("r48"), first.pid());
     });
 }
 
@@ -182,7 +186,8 @@ fn rule_48_concurrent_starts_under_one_name_have_one_winner() {
                     })
                 };
                 in_thread(move || {
-                    start::<Puppet>(&h, s, StartOptions::new().name("r48-race")).map(|s| s.pid())
+                    start::<Puppet>(&h, s, StartOptions::new().name("r48-race"))
+                        .map(|s| s.pid().unwrap())
                 })
             })
             .map(|rx| finished(&rx))
@@ -253,7 +258,11 @@ fn rule_50_init_ignore() {
         let (result, registered, processes) = in_host(&parent, move |ctx| {
             let h = ctx.handle();
             let r = start_link::<Puppet>(&h, s, StartOptions::new().name("r50"));
-            (r.map(|s| s.pid()), h.whereis("r50"), h.processes().len())
+            (
+                r.map(|s| s.pid().unwrap()),
+                h.whereis("r50"),
+                h.processes().len(),
+            )
         });
         assert_eq!(result, Err(StartError::Ignored));
         assert_eq!(
@@ -276,7 +285,7 @@ fn rule_51_init_error_exits_normal() {
         let probe = Probe::spawn(rt);
         // Seen by a monitor: the exit reason is normal.
         let watcher = host(rt, &probe);
-        let s = script_with(&probe, |_, _| Init::error("foobar".into()));
+        let s = script_with(&probe, |_, _| Init::error("foobar"));
         let result = in_host(&watcher, move |ctx| {
             start_monitor::<Puppet>(&ctx.handle(), s, StartOptions::new())
         });
@@ -291,7 +300,7 @@ fn rule_51_init_error_exits_normal() {
 
         // A linked, non-trapping caller survives; a trapping one gets no EXIT.
         for parent in [host(rt, &probe), trapping_host(rt, &probe)] {
-            let s = script_with(&probe, |_, _| Init::error("foobar".into()));
+            let s = script_with(&probe, |_, _| Init::error("foobar"));
             let result = in_host(&parent, move |ctx| {
                 start_link::<Puppet>(&ctx.handle(), s, StartOptions::new())
             });
@@ -313,7 +322,7 @@ fn rule_52_init_stop_exits_with_the_reason_and_kills_a_linked_caller() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let watcher = host(rt, &probe);
-        let s = script_with(&probe, |_, _| Init::stop("stopped".into()));
+        let s = script_with(&probe, |_, _| Init::stop("stopped"));
         let result = in_host(&watcher, move |ctx| {
             start_monitor::<Puppet>(&ctx.handle(), s, StartOptions::new())
         });
@@ -328,7 +337,7 @@ fn rule_52_init_stop_exits_with_the_reason_and_kills_a_linked_caller() {
 
         let parent = host(rt, &probe);
         let mref = probe.monitor(parent.pid());
-        let s = script_with(&probe, |_, _| Init::stop("stopped".into()));
+        let s = script_with(&probe, |_, _| Init::stop("stopped"));
         let result = in_host(&parent, move |ctx| {
             start_link::<Puppet>(&ctx.handle(), s, StartOptions::new())
         });
@@ -400,8 +409,8 @@ fn rule_54_failed_starts_leave_nothing_behind() {
     type Failing = fn(Puppet) -> rotp_gen_server::InitResult<Puppet>;
     let failures: [(&str, Failing); 5] = [
         ("ignore", |_| Init::ignore()),
-        ("error", |_| Init::error("foobar".into())),
-        ("stop", |_| Init::stop("stopped".into())),
+        ("error", |_| Init::error("foobar")),
+        ("stop", |_| Init::stop("stopped")),
         ("stop normal", |_| Init::stop(ExitReason::Normal)),
         ("panic", |_| panic!("init exploded")),
     ];
@@ -413,7 +422,7 @@ fn rule_54_failed_starts_leave_nothing_behind() {
             let (result, holder) = in_host(&parent, move |ctx| {
                 let h = ctx.handle();
                 let r = start_link::<Puppet>(&h, s, StartOptions::new().name("r54"));
-                (r.map(|s| s.pid()), h.whereis("r54"))
+                (r.map(|s| s.pid().unwrap()), h.whereis("r54"))
             });
             assert!(result.is_err(), "{what}");
             assert_eq!(holder, None, "{what}: the name is free when start returns");
@@ -443,7 +452,7 @@ fn rule_55_start_timeout_kills_a_slow_init() {
             .name("r55")
             .timeout(Duration::from_secs(1));
         let h = rt.handle().clone();
-        let started = in_thread(move || start::<Puppet>(&h, s, opts).map(|s| s.pid()));
+        let started = in_thread(move || start::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()));
         let pid = init_pid(&probe);
         expect_slow_init_killed(rt, &probe, &gate, pid, &started);
     });
@@ -466,15 +475,17 @@ fn rule_55_start_timeout_spares_a_linked_caller() {
             let s = slow_init(&probe, &gate);
             let opts = StartOptions::new().timeout(Duration::from_secs(1));
             let started = host_spawn(&parent, move |ctx| {
-                start_link::<Puppet>(&ctx.handle(), s, opts).map(|s| s.pid())
+                start_link::<Puppet>(&ctx.handle(), s, opts).map(|s| s.pid().unwrap())
             });
             let pid = init_pid(&probe);
             rt.advance(Duration::from_millis(999));
             assert_pending(&started);
             rt.advance(Duration::from_millis(1));
-            gate.open();
             assert_eq!(finished(&started), Err(StartError::Timeout));
-            assert!(rt.process_info(pid).is_none());
+            gate.open();
+            rotp_runtime::testing::assert_eventually(TIMEOUT, "the server is gone", || {
+                rt.process_info(pid).is_none()
+            });
             // The caller survives and holds no EXIT.
             assert_eq!(in_host(&parent, |ctx| ctx.pid()), parent.pid());
             refute_event(&probe, |e| matches!(e, Ev::HostExit(..)));
@@ -522,11 +533,16 @@ fn expect_slow_init_killed(
     assert_pending(started);
     assert!(rt.is_alive(pid));
     rt.advance(Duration::from_millis(1));
-    rotp_runtime::testing::assert_eventually(TIMEOUT, "the server is killed", || !rt.is_alive(pid));
-    gate.open();
+    // The start returns while init still runs: its timeout bounds it.
     assert_eq!(finished(started), Err(StartError::Timeout));
+    assert!(!rt.is_alive(pid), "the server is killed");
+    assert!(!gate.is_open());
+    // Once init returns the kill takes effect and the name is released.
+    gate.open();
     expect_event(probe, |e| *e == Ev::Mark("init saw the kill"));
-    assert!(rt.process_info(pid).is_none());
+    rotp_runtime::testing::assert_eventually(TIMEOUT, "the server is gone", || {
+        rt.process_info(pid).is_none()
+    });
     assert_eq!(rt.whereis("r55"), None);
 }
 
@@ -544,8 +560,9 @@ fn rule_55_default_start_timeout_is_infinite() {
             Init::ok(p)
         });
         let h = rt.handle().clone();
-        let started =
-            in_thread(move || start::<Puppet>(&h, s, StartOptions::new()).map(|s| s.pid()));
+        let started = in_thread(move || {
+            start::<Puppet>(&h, s, StartOptions::new()).map(|s| s.pid().unwrap())
+        });
         expect_event(&probe, |e| matches!(e, Ev::Init(_)));
         rt.advance(Duration::from_secs(24 * 3600));
         assert_pending(&started);
@@ -567,8 +584,8 @@ fn rule_56_spawn_options_apply_to_the_server() {
         let gate = Gate::new();
         let _opener = gate.opener();
         hold(&server, &probe, &gate);
-        assert!(server.try_cast(job(|_, _| NoReply::noreply())).is_ok());
-        assert!(server.try_cast(job(|_, _| NoReply::noreply())).is_err());
+        assert!(server.try_cast(job(|_, _| noreply())).is_ok());
+        assert!(server.try_cast(job(|_, _| noreply())).is_err());
     });
 }
 
@@ -582,7 +599,7 @@ fn rule_57_parent_by_start_variant() {
         let me = parent.pid();
         let parents = in_host(&parent, move |ctx| {
             let h = ctx.handle();
-            let parent_of = |s: ServerRef<Puppet>| (s.pid(), s.status().unwrap().parent);
+            let parent_of = |s: ServerRef<Puppet>| (s.pid().unwrap(), s.status().unwrap().parent);
             [
                 parent_of(start::<Puppet>(&h, script(&probe), StartOptions::new()).unwrap()),
                 parent_of(start_link::<Puppet>(&h, script(&probe), StartOptions::new()).unwrap()),
@@ -623,7 +640,7 @@ fn rule_57_parent_exit_signal_without_a_link() {
                     start::<Puppet>(&h, s, StartOptions::new()).unwrap()
                 }
             });
-            let pid = server.pid();
+            let pid = server.pid().unwrap();
             in_host(&parent, move |ctx| {
                 ctx.send_exit(pid, ExitReason::custom("go away"))
             });
@@ -640,5 +657,83 @@ fn rule_57_parent_exit_signal_without_a_link() {
                 refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
             }
         }
+    });
+}
+
+/// Rule 55 from a process, for `start`, `start_link` and `start_monitor`:
+/// with a start timeout, an init that waits on a gate makes the start
+/// return `Timeout` once the timeout has passed, while init still runs;
+/// the server is killed, and when init returns it exits and its name is
+/// released. The calling process lives on.
+#[test]
+fn rule_55_every_start_variant_times_out_from_a_process() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let parent = host(rt, &probe);
+        for variant in ["start", "start_link", "start_monitor"] {
+            let gate = Gate::new();
+            let _opener = gate.opener();
+            let s = slow_init(&probe, &gate);
+            let opts = StartOptions::new()
+                .name("r55")
+                .timeout(Duration::from_secs(1));
+            let started = host_spawn(&parent, move |ctx| {
+                let h = ctx.handle();
+                match variant {
+                    "start" => start::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()),
+                    "start_link" => start_link::<Puppet>(&h, s, opts).map(|s| s.pid().unwrap()),
+                    _ => start_monitor::<Puppet>(&h, s, opts).map(|(s, _)| s.pid().unwrap()),
+                }
+            });
+            let pid = init_pid(&probe);
+            expect_slow_init_killed(rt, &probe, &gate, pid, &started);
+            assert_eq!(
+                in_host(&parent, |ctx| ctx.pid()),
+                parent.pid(),
+                "{variant}: the caller lives on"
+            );
+        }
+    });
+}
+
+/// Rule 51 by `?`: an error returned with `?` from `init` fails the start
+/// with `Init(reason)`, the error's text as the reason, and the process
+/// exits `normal` (a monitor sees `normal`; a linked caller that does not
+/// trap exits lives on); `terminate` does not run.
+#[test]
+fn rule_51_question_mark_in_init_fails_the_start_and_exits_normal() {
+    let text = "300".parse::<u8>().unwrap_err().to_string();
+    let failing = |probe: &Probe<Ev>| {
+        script_with(probe, |p, _| {
+            let _small: u8 = "300".parse()?;
+            Init::ok(p)
+        })
+    };
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let expected = StartError::Init(ExitReason::custom(&text));
+
+        let watcher = host(rt, &probe);
+        let s = failing(&probe);
+        let result = in_host(&watcher, move |ctx| {
+            start_monitor::<Puppet>(&ctx.handle(), s, StartOptions::new()).map(drop)
+        });
+        assert_eq!(result, Err(expected.clone()));
+        expect_event(
+            &probe,
+            |e| matches!(e, Ev::HostDown(d) if d.reason == ExitReason::Normal),
+        );
+
+        let parent = host(rt, &probe);
+        let mref = probe.monitor(parent.pid());
+        let s = failing(&probe);
+        let result = in_host(&parent, move |ctx| {
+            start_link::<Puppet>(&ctx.handle(), s, StartOptions::new().name("r51-q")).map(drop)
+        });
+        assert_eq!(result, Err(expected));
+        assert_eq!(rt.whereis("r51-q"), None);
+        assert_eq!(in_host(&parent, |ctx| ctx.pid()), parent.pid());
+        probe.refute_receive(QUIET, |r| matches!(r, Received::Down(d) if d.mref == mref));
+        refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
     });
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, start_link, CastResult, Ctx, GenServer, Init, InitResult, NoReply, ServerRef,
-    StartOptions, StopError,
+    gen_server, noreply, start, start_link, stop, CallError, Ctx, GenServer, Handled, Init,
+    InitResult, ReplyTo, ServerRef, StartOptions, StopError,
 };
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{Addr, ExitReason, Runtime};
@@ -40,7 +40,7 @@ fn rule_85_terminate_runs_on_stop_results_panics_and_stop() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        cast(&server, |_, _| NoReply::stop("by result".into()));
+        cast(&server, |_, _| stop("by result"));
         expect_event(&probe, |e| {
             *e == Ev::Terminate(ExitReason::custom("by result"))
         });
@@ -128,7 +128,7 @@ fn rule_86_no_terminate_on_kill() {
                 Init::ok(p)
             });
             let server = start::<Puppet>(rt, s, StartOptions::new()).unwrap();
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
             assert_eq!(exit_reason(&server), ExitReason::Killed);
         }
         refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
@@ -143,7 +143,7 @@ fn rule_86_no_terminate_on_an_untrapped_exit_signal() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        rt.send_exit(server.pid(), ExitReason::custom("shot"));
+        rt.send_exit(server.pid().unwrap(), ExitReason::custom("shot"));
         assert_eq!(exit_reason(&server), ExitReason::custom("shot"));
 
         let parent = host(rt, &probe);
@@ -207,13 +207,13 @@ fn rule_89_the_parents_exit_is_handled_in_mailbox_order() {
         let mark = |tag: &'static str| {
             cast(&server, move |p, _| {
                 p.report(Ev::Mark(tag));
-                NoReply::noreply()
+                noreply()
             })
         };
         mark("before 1");
         mark("before 2");
         host_cast(&parent, |ctx| ctx.exit(ExitReason::Shutdown));
-        wait_queued(rt, server.pid(), 3);
+        wait_queued(rt, server.pid().unwrap(), 3);
         mark("after");
         gate.open();
         assert_eq!(
@@ -253,20 +253,14 @@ fn rule_90_a_panicking_terminate_replaces_the_reason() {
 /// A server without `terminate`.
 struct Plain;
 
+#[gen_server]
 impl GenServer for Plain {
-    type Args = ();
-    type Call = ();
-    type Reply = ();
-    type Cast = ExitReason;
-    type Info = ();
-    type Continue = ();
-
-    fn init(_: (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         Init::ok(Plain)
     }
 
-    fn handle_cast(&mut self, reason: ExitReason, _ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
-        NoReply::stop(reason)
+    fn handle_cast(&mut self, reason: ExitReason, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        stop(reason)
     }
 }
 
@@ -349,7 +343,7 @@ fn rule_93_stop_runs_terminate_and_waits_for_the_exit() {
             assert_eq!(target.stop(reason.clone(), None), Ok(()));
             expect_event(&probe, |e| *e == Ev::Terminate(reason.clone()));
             // Exited, and the name is free, when stop returns.
-            assert!(rt.process_info(server.pid()).is_none());
+            assert!(rt.process_info(server.pid().unwrap()).is_none());
             assert_eq!(rt.whereis("r93"), None);
         }
     });
@@ -409,17 +403,17 @@ fn rule_94_links_see_the_final_reason() {
         let probe = Probe::spawn(rt);
         let parent = trapping_host(rt, &probe);
         let server = child(&parent, &probe);
-        cast(&server, |_, _| NoReply::stop("final".into()));
+        cast(&server, |_, _| stop("final"));
         expect_event(&probe, |e| {
-            *e == Ev::HostExit(server.pid(), ExitReason::custom("final"))
+            *e == Ev::HostExit(server.pid().unwrap(), ExitReason::custom("final"))
         });
 
         let server = child(&parent, &probe);
         cast(&server, |p, _| {
             p.on_terminate = Some(Box::new(|_, _| panic!("terminate exploded")));
-            NoReply::stop("final".into())
+            stop("final")
         });
-        let pid = server.pid();
+        let pid = server.pid().unwrap();
         let Ev::HostExit(_, reason) =
             expect_event(&probe, |e| matches!(e, Ev::HostExit(p, _) if *p == pid))
         else {
@@ -429,5 +423,138 @@ fn rule_94_links_see_the_final_reason() {
             matches!(&reason, ExitReason::Panic(p) if p.message == "terminate exploded"),
             "{reason}"
         );
+    });
+}
+
+/// Rule 93 bounded by its timeout (as rule 65 bounds a call): `stop(r,
+/// Some(t))` against a server stuck in a handler returns `Timeout` once
+/// `t` has passed, from a plain thread and from a process, while the
+/// handler still waits on a gate; once the handler returns, the server
+/// serves the stop: `terminate(r)` runs and it exits with `r`.
+#[test]
+fn rule_93_stop_times_out_against_a_server_stuck_in_a_handler() {
+    each_virtual_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let client = host(rt, &probe);
+        for in_process in [false, true] {
+            let server = puppet(rt, &probe);
+            let gate = Gate::new();
+            let _opener = gate.opener();
+            hold(&server, &probe, &gate);
+            let s = server.clone();
+            let stop = move || s.stop(ExitReason::custom("late"), Some(Duration::from_secs(1)));
+            let stopping = if in_process {
+                host_spawn(&client, move |_| stop())
+            } else {
+                in_thread(stop)
+            };
+            wait_timers(rt, 1);
+            rt.advance(Duration::from_millis(999));
+            assert_pending(&stopping);
+            rt.advance(Duration::from_millis(1));
+            assert_eq!(
+                finished(&stopping),
+                Err(StopError::Timeout),
+                "in a process: {in_process}"
+            );
+            assert!(!gate.is_open());
+            assert!(server.is_alive(), "still in its handler");
+            refute_event(&probe, |e| matches!(e, Ev::Terminate(_)));
+            gate.open();
+            expect_event(&probe, |e| *e == Ev::Terminate(ExitReason::custom("late")));
+            assert_eq!(exit_reason(&server), ExitReason::custom("late"));
+        }
+        assert_eq!(in_host(&client, |ctx| ctx.pid()), client.pid());
+    });
+}
+
+/// Rule 2 in a server: `rotp_runtime::exit(reason)` from a callback ends
+/// the server with `reason` at once — the rest of the callback does not
+/// run — `terminate` runs with it, a waiting caller gets it, and it is not
+/// reported as a panic. From a call handler run by a worker, from one run
+/// on the calling thread, and from a cast; `exit(normal)` logs nothing.
+#[test]
+fn rule_2_exit_from_a_callback_ends_the_server_with_its_reason() {
+    each_runtime(|rt| {
+        let log = LogCapture::install();
+        let probe = Probe::spawn(rt);
+        let named = |tag: &str| {
+            let name = format!("exit-{tag}-{}", rt.workers());
+            let server =
+                start::<Puppet>(rt, script(&probe), StartOptions::new().name(name.as_str()))
+                    .unwrap();
+            (server, name)
+        };
+        let expect_exit = |server: &ServerRef<Puppet>, name: &str, reason: &ExitReason| {
+            expect_event(&probe, |e| *e == Ev::Terminate(reason.clone()));
+            assert_eq!(exit_reason(server), *reason);
+            refute_event(&probe, |e| *e == Ev::Mark("after exit"));
+            let lines = log.lines(|l| l.contains(&format!("{name} (")));
+            assert!(
+                lines.iter().all(|l| !l.contains("panic")),
+                "{name}: {lines:?}"
+            );
+            if reason.is_normal_class() {
+                assert!(lines.is_empty(), "{name}: {lines:?}");
+            } else {
+                assert_eq!(lines.len(), 1, "{name}: {lines:?}");
+                assert!(lines[0].contains(&format!("terminating: {reason}")));
+            }
+        };
+        // Exits, unless told otherwise by a count the tests never set.
+        let exiting = |reason: ExitReason| {
+            move |p: &mut Puppet, _: ReplyTo<Val>, _: &mut Ctx<'_, Puppet>| -> Handled<Puppet> {
+                if p.count == 0 {
+                    rotp_runtime::exit(reason);
+                }
+                p.report(Ev::Mark("after exit"));
+                noreply()
+            }
+        };
+
+        let (server, name) = named("call");
+        let reason = ExitReason::custom("by call");
+        let e = call_with(&server, exiting(reason.clone()));
+        assert_eq!(err(e), CallError::Exited(reason.clone()));
+        expect_exit(&server, &name, &reason);
+
+        // Without a timeout, to an idle server: the handler runs on the
+        // calling thread, and the exit unwinds from there.
+        let (server, name) = named("inline");
+        wait_idle(rt, &server);
+        let reason = ExitReason::shutdown_with("by an inline call");
+        let (ran, on) = std::sync::mpsc::channel();
+        let s = server.clone();
+        let exit = exiting(reason.clone());
+        let (caller, result) = bounded(move || {
+            let job = call_job(move |p, r, ctx| {
+                ran.send(here()).unwrap();
+                exit(p, r, ctx)
+            });
+            (here(), s.call_timeout(job, None).map(drop))
+        });
+        assert_eq!(
+            on.recv_timeout(TIMEOUT).unwrap(),
+            caller,
+            "ran on the caller"
+        );
+        assert_eq!(result, Err(CallError::Exited(reason.clone())));
+        expect_exit(&server, &name, &reason);
+
+        let (server, name) = named("cast");
+        let reason = ExitReason::custom("by cast");
+        let r = reason.clone();
+        cast(&server, move |p, _| {
+            if p.count == 0 {
+                rotp_runtime::exit(r);
+            }
+            p.report(Ev::Mark("after exit"));
+            noreply()
+        });
+        expect_exit(&server, &name, &reason);
+
+        let (server, name) = named("normal");
+        cast(&server, |_, _| rotp_runtime::exit(ExitReason::Normal));
+        expect_exit(&server, &name, &ExitReason::Normal);
     });
 }

@@ -8,7 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use common::*;
-use rotp_gen_server::{start, CallError, Init, NoReply, ServerRef, StartOptions};
+use rotp_gen_server::{noreply, start, CallError, Init, ServerRef, StartOptions, Then};
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{ExitReason, Runtime};
 
@@ -24,7 +24,7 @@ fn ms(n: u64) -> Duration {
 /// waits until the timer is armed.
 #[track_caller]
 fn arm_timeout(rt: &Runtime, server: &ServerRef<Puppet>, after: Duration) {
-    cast(server, move |_, _| NoReply::noreply().timeout(after));
+    cast(server, move |_, _| noreply().timeout(after));
     wait_timers(rt, 1);
 }
 
@@ -51,7 +51,7 @@ fn hold_in_system_request(
 fn mark(server: &ServerRef<Puppet>, tag: &'static str) {
     cast(server, move |p, _| {
         p.report(Ev::Mark(tag));
-        NoReply::noreply()
+        noreply()
     });
 }
 
@@ -107,7 +107,7 @@ fn rule_78_any_message_cancels_the_timeout() {
             wait_timers(rt, 0);
             rt.advance(secs(60));
             refute_event(&probe, |e| *e == Ev::Timeout);
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
         }
     });
 }
@@ -129,7 +129,7 @@ fn rule_78_each_result_decides_the_timeout_afresh() {
         // Re-armed at t0 + 5 s for 10 s: fires at t0 + 15 s, not at t0 + 10 s.
         arm_timeout(rt, &server, secs(10));
         rt.advance(secs(5));
-        cast(&server, |_, _| NoReply::noreply().timeout(secs(10)));
+        cast(&server, |_, _| noreply().timeout(secs(10)));
         rotp_runtime::testing::assert_eventually(TIMEOUT, "the timer is re-armed", || {
             server.get_state(|_| ()).is_ok() && rt.stats().timers == 1
         });
@@ -142,7 +142,7 @@ fn rule_78_each_result_decides_the_timeout_afresh() {
 
         // handle_info(Timeout) returning a timeout again keeps it going.
         ask(&server, |p, _| {
-            p.after_info = Some(Box::new(|_, _| NoReply::noreply().timeout(secs(1))))
+            p.after_info = Some(Box::new(|_, _| noreply().timeout(secs(1))))
         });
         arm_timeout(rt, &server, secs(1));
         for _ in 0..3 {
@@ -168,14 +168,14 @@ fn rule_78_a_timeout_queued_behind_a_message_is_stale() {
             let held = hold_in_system_request(&probe, &server, &gate);
             if message_first {
                 mark(&server, "message");
-                wait_queued(rt, server.pid(), 1);
+                wait_queued(rt, server.pid().unwrap(), 1);
                 rt.advance(secs(1));
-                wait_queued(rt, server.pid(), 2);
+                wait_queued(rt, server.pid().unwrap(), 2);
             } else {
                 rt.advance(secs(1));
-                wait_queued(rt, server.pid(), 1);
+                wait_queued(rt, server.pid().unwrap(), 1);
                 mark(&server, "message");
-                wait_queued(rt, server.pid(), 2);
+                wait_queued(rt, server.pid().unwrap(), 2);
             }
             gate.open();
             assert_eq!(finished(&held), Ok(()));
@@ -186,7 +186,7 @@ fn rule_78_a_timeout_queued_behind_a_message_is_stale() {
             } else {
                 assert_eq!(seen, [Ev::Timeout, Ev::Mark("message")]);
             }
-            rt.kill(server.pid());
+            rt.kill(server.pid().unwrap());
         }
     });
 }
@@ -198,7 +198,7 @@ fn rule_79_timeout_zero_fires_at_once_with_an_empty_mailbox() {
     each_virtual_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let server = puppet(rt, &probe);
-        cast(&server, |_, _| NoReply::noreply().timeout(Duration::ZERO));
+        cast(&server, |_, _| noreply().timeout(Duration::ZERO));
         expect_event(&probe, |e| *e == Ev::Timeout);
         let s = script_with(&probe, |p, _| Init::ok(p).timeout(Duration::ZERO));
         start::<Puppet>(rt, s, StartOptions::new()).unwrap();
@@ -218,7 +218,7 @@ fn rule_79_timeout_zero_yields_to_a_queued_message() {
         cast(&server, |_, ctx| {
             ctx.server_ref()
                 .send_info(Note::Tag("queued by the callback"));
-            NoReply::noreply().timeout(Duration::ZERO)
+            noreply().timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Info("queued by the callback"));
         refute_event(&probe, |e| *e == Ev::Timeout);
@@ -229,11 +229,11 @@ fn rule_79_timeout_zero_yields_to_a_queued_message() {
         cast(&server, move |p, _| {
             p.report(Ev::Mark("held"));
             g.wait_blocking();
-            NoReply::noreply().timeout(Duration::ZERO)
+            noreply().timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));
         mark(&server, "arrived meanwhile");
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         gate.open();
         expect_event(&probe, |e| *e == Ev::Mark("arrived meanwhile"));
         refute_event(&probe, |e| *e == Ev::Timeout);
@@ -254,12 +254,12 @@ fn rule_79_timeout_zero_survives_a_queued_system_request() {
         cast(&server, move |p, _| {
             p.report(Ev::Mark("held"));
             g.wait_blocking();
-            NoReply::noreply().timeout(Duration::ZERO)
+            noreply().timeout(Duration::ZERO)
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));
         let s = server.clone();
         let status = in_thread(move || s.statistics().map(|st| st.casts));
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         gate.open();
         assert_eq!(finished(&status), Ok(1));
         expect_event(&probe, |e| *e == Ev::Timeout);
@@ -283,11 +283,11 @@ fn rule_79_timeout_zero_is_not_discarded_by_a_stale_timer_message() {
         // zero timeout of its own.
         cast(&server, |p, _| {
             p.report(Ev::Mark("zero"));
-            NoReply::noreply().timeout(Duration::ZERO)
+            noreply().timeout(Duration::ZERO)
         });
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         rt.advance(secs(1));
-        wait_queued(rt, server.pid(), 2);
+        wait_queued(rt, server.pid().unwrap(), 2);
         gate.open();
         assert_eq!(finished(&held), Ok(()));
         assert_eq!(events(&probe, 2), [Ev::Mark("zero"), Ev::Timeout]);
@@ -344,14 +344,14 @@ fn rule_82_hibernate_changes_nothing_observable() {
             p.count = 42;
             p.report(Ev::Mark("held"));
             g.wait_blocking();
-            NoReply::noreply().hibernate()
+            noreply().hibernate()
         });
         expect_event(&probe, |e| *e == Ev::Mark("held"));
         mark(&server, "waiting");
-        wait_queued(rt, server.pid(), 1);
+        wait_queued(rt, server.pid().unwrap(), 1);
         gate.open();
         expect_event(&probe, |e| *e == Ev::Mark("waiting"));
-        cast(&server, |_, _| NoReply::noreply().hibernate());
+        cast(&server, |_, _| noreply().hibernate());
         assert_eq!(ask(&server, |p, _| p.count), 42);
         assert_eq!(rt.now(), Duration::ZERO);
     });

@@ -199,6 +199,33 @@ fn rule185_panic_reaches_the_awaiting_thread_as_a_value() {
     finish(rt);
 }
 
+/// Rule 185 with rule 2: `rotp_runtime::exit(reason)` in a task body ends
+/// the task with `reason`, not a panic: the awaiter gets it, from a plain
+/// thread and from a trapping owner process, which also receives the
+/// task's EXIT with it.
+#[test]
+fn rule185_exit_in_the_body_reaches_the_awaiter_with_its_reason() {
+    for workers in WORKER_COUNTS {
+        let rt = runtime(workers);
+        let reason = ExitReason::custom("task gave up");
+        let r = reason.clone();
+        let task = Task::run(&rt, move || -> u32 { rotp_runtime::exit(r) });
+        assert_eq!(task.await_result(), Err(TaskError::Exited(reason.clone())));
+
+        let (host, exits) = owner(&rt, true);
+        let h = rt.handle().clone();
+        let r = reason.clone();
+        let (pid, result) = in_owner(&host, move || {
+            let task = Task::run(&h, move || -> u32 { rotp_runtime::exit(r) });
+            (task.pid().unwrap(), task.await_result())
+        });
+        assert_eq!(result, Err(TaskError::Exited(reason.clone())));
+        assert_eq!(exits.recv_timeout(TIMEOUT).unwrap(), (pid, reason));
+        assert!(host.is_alive());
+        finish(rt);
+    }
+}
+
 #[test]
 fn rule185_panic_kills_a_non_trapping_owner_which_still_gets_the_error() {
     for workers in WORKER_COUNTS {
@@ -850,6 +877,52 @@ fn rule191_ignore_lets_the_task_run_detached_from_the_owner() {
         assert_eventually(TIMEOUT, "the task crashes", || !rt.is_alive(pid));
         // Its crash no longer reaches the (non-trapping) owner.
         assert_eq!(in_owner(&host, || "still here"), "still here");
+        finish(rt);
+    }
+}
+
+/// Rule 191: `ignore` unlinks at once. The owner's `process_info` shows no
+/// link to the task as soon as `ignore` returns, and an owner that then
+/// exits abnormally does not take the task with it: the task's body runs
+/// to the end and reports.
+#[test]
+fn rule191_ignore_unlinks_at_once_and_the_task_outlives_an_abnormal_owner() {
+    for workers in WORKER_COUNTS {
+        let rt = runtime(workers);
+        let (host, _) = owner(&rt, false);
+        let owner_pid = host.pid();
+        let probe: Probe<&'static str> = Probe::spawn(&rt);
+        let gate = Gate::default();
+        let (h, g, report) = (rt.handle().clone(), gate.clone(), probe.addr().clone());
+        let (pid, result) = in_owner(&host, move || {
+            let task = Task::run(&h, move || {
+                assert!(g.wait(), "the test never opened the gate");
+                report.send("task finished");
+            });
+            (task.pid().unwrap(), task.ignore())
+        });
+        assert_eq!(result, Ok(None));
+        let owner_info = rt.process_info(owner_pid).expect("the owner is alive");
+        assert!(
+            !owner_info.links.contains(&pid),
+            "{workers} worker(s): the owner still links the ignored task: {:?}",
+            owner_info.links
+        );
+        let task_info = rt.process_info(pid).expect("the task runs");
+        assert!(
+            !task_info.links.contains(&owner_pid),
+            "{workers} worker(s): the ignored task still links its owner: {:?}",
+            task_info.links
+        );
+        rt.send_exit(owner_pid, ExitReason::custom("owner_crashed"));
+        assert_eventually(TIMEOUT, "the owner exits", || gone(&rt, owner_pid));
+        assert!(
+            rt.is_alive(pid),
+            "the owner's exit reached the ignored task"
+        );
+        gate.open();
+        assert_eq!(probe.assert_message(TIMEOUT), "task finished");
+        assert_eventually(TIMEOUT, "the task exits", || gone(&rt, pid));
         finish(rt);
     }
 }

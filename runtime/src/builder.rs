@@ -101,6 +101,15 @@ impl Builder {
     /// How long one handler may run before the watchdog logs a
     /// `long_schedule` warning and lets a spare take over the worker's
     /// queue; `None` disables the watchdog.
+    ///
+    /// What holds once the watchdog has declared a worker stuck: every
+    /// process queued on that worker runs elsewhere within about half the
+    /// threshold — its deque, and the process its handler woke last (the
+    /// worker's LIFO slot, which no other worker takes from otherwise).
+    /// Only the stuck handler's own process waits for it: a handler cannot
+    /// be interrupted. Wrap known slow work in
+    /// [`blocking`](crate::blocking) instead, which hands the queue over at
+    /// once.
     pub fn watchdog_threshold(mut self, threshold: Option<Duration>) -> Self {
         self.config.watchdog = threshold;
         self

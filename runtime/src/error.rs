@@ -57,6 +57,25 @@ impl<T> TrySendError<T> {
 #[error("no process {0}")]
 pub struct NoProc(pub Pid);
 
+/// Why [`Handle::typed_addr`](crate::Handle::typed_addr) found no typed
+/// handle.
+#[derive(Debug, PartialEq, Eq, Clone, Copy, Error)]
+#[non_exhaustive]
+pub enum AddrError {
+    /// No live process has this pid.
+    #[error("no process {0}")]
+    NoProc(Pid),
+    /// A live process has this pid, but it takes other messages: its state
+    /// is a `actual`.
+    #[error("{pid} is a {actual}, which takes other messages")]
+    WrongType {
+        /// The process.
+        pid: Pid,
+        /// The Rust type of its state.
+        actual: &'static str,
+    },
+}
+
 /// Registering a name failed (rule 35).
 #[derive(Debug, PartialEq, Eq, Clone, Error)]
 #[non_exhaustive]
@@ -101,6 +120,18 @@ impl<T> fmt::Debug for NamedSendError<T> {
             NamedSendError::WrongType(n, _) => write!(f, "WrongType({n:?})"),
         }
     }
+}
+
+/// Why [`Handle::try_spawn`](crate::Handle::try_spawn) started nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The runtime is stopping or has stopped ([`Runtime::shutdown`] is in
+    /// its kill phase or done): no new process would ever run.
+    ///
+    /// [`Runtime::shutdown`]: crate::Runtime::shutdown
+    #[error("the runtime is stopping: no process can be spawned")]
+    RuntimeStopped,
 }
 
 /// The runtime did not stop every process within the shutdown timeout.

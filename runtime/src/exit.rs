@@ -57,6 +57,23 @@ impl ExitReason {
         ExitReason::ShutdownWith(payload.to_string().into())
     }
 
+    /// The reason of a process spawned once the runtime is stopping
+    /// (`{shutdown, runtime_stopped}`): such a process never runs, and is
+    /// already gone when the spawn returns (see
+    /// [`Handle::spawn`](crate::Handle::spawn)). A shutdown, so no crash
+    /// report.
+    ///
+    /// ```
+    /// use rotp_runtime::{ExitReason, Runtime};
+    /// let rt = Runtime::new().unwrap();
+    /// rt.shutdown(std::time::Duration::from_secs(1)).unwrap();
+    /// let p = rt.spawn_fn(|_: (), _ctx| {});
+    /// assert_eq!(p.exit_reason(), Some(ExitReason::runtime_stopped()));
+    /// ```
+    pub fn runtime_stopped() -> Self {
+        ExitReason::shutdown_with("runtime_stopped")
+    }
+
     /// Only `Normal` is harmless over a link (rule 4).
     pub fn is_normal(&self) -> bool {
         matches!(self, ExitReason::Normal)
@@ -72,6 +89,10 @@ impl ExitReason {
 
     /// Builds a `Panic` reason from a caught panic payload.
     pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> Self {
+        let payload = match payload.downcast::<ExitUnwind>() {
+            Ok(exit) => return exit.0,
+            Err(payload) => payload,
+        };
         let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
             (*s).to_owned()
         } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -82,6 +103,42 @@ impl ExitReason {
         let location = crate::panic::take_location();
         ExitReason::Panic(Arc::new(PanicReason { message, location }))
     }
+}
+
+/// What [`exit`] unwinds with: the reason, not a panic.
+struct ExitUnwind(ExitReason);
+
+/// Ends the calling process at once with `reason`, from anywhere in its
+/// code: Erlang's `exit(Reason)` (rule 2), for a raw process's handler, a
+/// gen_server callback, an Agent function or a Task body.
+///
+/// The handler unwinds to the runtime, which exits the process with
+/// `reason` exactly as [`Context::exit`](crate::Context::exit) would have
+/// after the handler returned — links and monitors get `reason`, and it is
+/// not reported as a panic (a gen_server still runs `terminate` with it, as
+/// OTP's does). Values on the handler's stack are dropped as the stack
+/// unwinds, so locks held there are released; build with `panic = "unwind"`
+/// (the default).
+///
+/// Outside a process it unwinds the calling thread like a panic whose
+/// payload is the reason; [`catch_panic`](crate::catch_panic) turns it back
+/// into `reason`.
+///
+/// ```
+/// use rotp_runtime::{exit, ExitReason, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// let worker = rt.spawn_fn(|n: u32, _ctx| {
+///     if n == 0 {
+///         exit("division by zero");
+///     }
+/// });
+/// worker.send(0);
+/// assert_eq!(worker.await_exit(None), Some(ExitReason::custom("division by zero")));
+/// ```
+pub fn exit(reason: impl Into<ExitReason>) -> ! {
+    crate::panic::install_hook();
+    std::panic::resume_unwind(Box::new(ExitUnwind(reason.into())))
 }
 
 /// The payload of [`ExitReason::Panic`].

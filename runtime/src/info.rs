@@ -60,15 +60,51 @@ pub struct ProcessInfo {
     /// How long its current handler has been running, when the watchdog has
     /// seen it running (resolution: half the watchdog threshold).
     pub current_handler_time: Option<Duration>,
-    /// The Rust type of its state.
+    /// The Rust type it runs: its state's type, or for a behaviour the
+    /// user's type it wraps (see [`Process::kind`](crate::Process::kind)).
     pub type_name: &'static str,
+    /// What kind of process it is: `"process"`, `"gen_server"`,
+    /// `"supervisor"`, ...
+    pub behaviour: &'static str,
+    /// The runtime's memory for it, in bytes: control block, mailbox
+    /// buffers and relations; not what its state owns on the heap (an
+    /// estimate, like `process_info(pid, memory)`).
+    pub memory: usize,
+}
+
+/// How introspection names a kind of process; see
+/// [`Process::kind`](crate::Process::kind).
+///
+/// ```
+/// use rotp_runtime::ProcessKind;
+/// let kind = ProcessKind::new("gen_server", "my_app::Stack");
+/// assert_eq!(kind.behaviour, "gen_server");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ProcessKind {
+    /// The behaviour: `"process"`, `"gen_server"`, `"supervisor"`, ...
+    pub behaviour: &'static str,
+    /// The Rust type a user recognises.
+    pub type_name: &'static str,
+}
+
+impl ProcessKind {
+    /// A kind.
+    pub const fn new(behaviour: &'static str, type_name: &'static str) -> Self {
+        ProcessKind {
+            behaviour,
+            type_name,
+        }
+    }
 }
 
 /// Counters of one worker.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct WorkerStats {
-    /// Slices run.
+    /// Slices run. A slice that finds new mail just as it was about to go
+    /// idle, and goes on, counts twice.
     pub slices: u64,
     /// Mailbox entries handled (one per handler run).
     pub handled: u64,

@@ -53,6 +53,10 @@
 //!   [`Report`]s: structured `log` records when a logger is set, one line
 //!   on stderr when none is, so a crash is never silent
 //!   ([`set_report_route`] to choose).
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![cfg_attr(not(loom), warn(missing_docs))]
 
@@ -62,14 +66,18 @@ mod builder;
 mod current;
 mod error;
 mod exit;
+mod exit_hook;
+mod extensions;
 mod info;
 mod link;
 mod lock_word;
 mod loom;
 mod mailbox;
 mod monitor;
+mod monitor_fire;
 mod panic;
 mod pid;
+mod pid_parts;
 mod process;
 mod process_ref;
 mod registry;
@@ -77,25 +85,34 @@ mod reply;
 mod report;
 mod runtime;
 mod scheduler;
+mod system;
 mod table;
+pub mod telemetry;
 pub mod testing;
 mod timer;
 
 pub use addr::{Addr, Delivery};
 pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
-pub use error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, TrySendError};
-pub use exit::{ExitReason, PanicReason};
-pub use info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
+pub use error::{
+    AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, SpawnError,
+    TrySendError,
+};
+pub use exit::{exit, ExitReason, PanicReason};
+pub use exit_hook::ExitHookRef;
+pub use info::{ProcessInfo, ProcessKind, RuntimeStats, Status, WorkerStats};
 pub use mailbox::Overflow;
 pub use monitor::{Down, MonitorRef};
 pub use panic::catch_panic;
-pub use pid::Pid;
+pub use pid::{ParsePidError, Pid};
 pub use process::{Context, FnProcess, Process};
 pub use process_ref::ProcessRef;
 pub use registry::{Name, ViaRegistry};
 pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
 pub use report::{report_route, set_report_route, Report, ReportKind, ReportRoute};
-pub use runtime::{Handle, Runtime, SpawnOptions};
+pub use runtime::{Handle, Runtime, SpawnOptions, ADVANCE_SETTLE_LIMIT};
 pub use scheduler::blocking::blocking;
+pub use system::{
+    PendingSystem, SupervisedChild, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 pub use timer::{TimerFired, TimerRef};

@@ -49,6 +49,9 @@ pub(crate) struct Relations {
     /// The reason of a pending kill or exit signal; once `closed`, the
     /// reason the process exited with.
     pub(crate) exit_reason: Option<Box<ExitReason>>,
+    /// Clean-up to run at the exit (see `exit_hook.rs`); boxed so that a
+    /// process without hooks pays one pointer.
+    pub(crate) exit_hooks: Option<Box<crate::exit_hook::ExitHooks>>,
 }
 
 impl Relations {
@@ -208,9 +211,7 @@ pub(crate) fn notify_exit(
                         pid,
                         reason: reason.clone(),
                     };
-                    if target.push_down(down) {
-                        scheduler::wake(Task::new(&*target));
-                    }
+                    crate::monitor::deliver_down(&*target, down);
                 }
             }
             Relation::Monitoring(mref, watched) => {

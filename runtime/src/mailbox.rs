@@ -86,6 +86,7 @@ use crate::loom::{AtomicU32, UnsafeCell};
 use crate::monitor::Down;
 use crate::pid::Pid;
 use crate::process::state::{Locked, Notify, State, TransitionToIdle};
+use crate::system::SystemCall;
 
 /// A mailbox buffer holding more than this many bytes is released at a
 /// batch boundary once it is no longer needed (see the module docs).
@@ -102,6 +103,8 @@ pub(crate) enum Envelope<M> {
     Exit(Box<(Pid, ExitReason)>),
     /// A monitor notification, `{'DOWN', ref, process, pid, reason}`.
     Down(Box<Down>),
+    /// A system request (see `system.rs`).
+    System(Box<SystemCall>),
 }
 
 /// What a mailbox does with a message that arrives when it is full.

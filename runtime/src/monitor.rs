@@ -2,10 +2,18 @@
 //!
 //! `monitor` records the monitor on both sides (the target's
 //! `MonitoredBy`, the watcher's `Monitoring`). When the target exits it
-//! appends a [`Down`] to each watcher's mailbox. The watcher honours a `Down`
-//! only while it still holds the `Monitoring` entry, which `demonitor`
-//! removes first, so after `demonitor` returns no `Down` for that reference
-//! is ever handled (rule 32).
+//! delivers a [`Down`] to each watcher ([`deliver_down`]): under the
+//! watcher's relations lock it takes the watcher's `Monitoring` entry and
+//! appends the `Down` to the watcher's mailbox, in one step. So a monitor
+//! is in exactly one of two states, as in OTP:
+//!
+//! - **active**: the watcher holds the entry and no `Down` is queued;
+//!   `demonitor` removes the entry, returns `true`, and no `Down` for it
+//!   will ever arrive (rule 32);
+//! - **fired**: the entry is gone and the `Down` is in the mailbox;
+//!   `demonitor` returns `false` and leaves the `Down` there, to be
+//!   handled like any message. Only `demonitor_flush` (rule 33) removes
+//!   it.
 
 use std::fmt;
 use std::sync::atomic::Ordering::Relaxed;
@@ -13,7 +21,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::exit::ExitReason;
 use crate::link::Relation;
 use crate::pid::Pid;
-use crate::process::pcb::{Header, Task};
+use crate::process::pcb::{AnyProcess, Header, Task};
 use crate::scheduler;
 
 /// A monitor reference, unique within its runtime.
@@ -71,17 +79,39 @@ pub(crate) fn monitor(me: &Header, target: Pid) -> MonitorRef {
                 pid: target,
                 reason: ExitReason::NoProc,
             };
-            if this.push_down(down) {
-                scheduler::wake(Task::new(&*this));
-            }
+            deliver_down(&*this, down);
         }
     }
     mref
 }
 
-/// Removes monitor `mref` held by `me`. Returns true iff it was still active
-/// on the target and was removed there, i.e. no `Down` was or will be sent
-/// (rule 33 `info`).
+/// Delivers `down` to `watcher` if the watcher still holds the monitor:
+/// takes its `Monitoring` entry and appends the `Down` under the watcher's
+/// relations lock, so that `demonitor` sees the monitor either active (and
+/// no `Down` ever arrives) or fired (and the `Down` already queued, where
+/// `demonitor_flush` finds it). A monitor removed before it fired gets
+/// nothing.
+pub(crate) fn deliver_down(watcher: &dyn AnyProcess, down: Down) {
+    let header = watcher.header();
+    let wake = {
+        let mut rel = header.relations.lock();
+        if !rel.remove(Relation::Monitoring(down.mref, down.pid)) {
+            return;
+        }
+        // The mailbox lock (the state word) is taken inside the relations
+        // lock here; nothing takes them the other way round.
+        watcher.push_down(down)
+    };
+    if wake {
+        scheduler::wake(Task::new(watcher));
+    }
+}
+
+/// Removes monitor `mref` held by `me`. Returns true iff it was still
+/// active — it had not fired — so no `Down` for it was or will be
+/// delivered (`erlang:demonitor/2` with `info`). False if it had fired (its
+/// `Down` is queued or was handled), was removed before, or is unknown; a
+/// `Down` already queued stays queued (rule 32).
 pub(crate) fn demonitor(me: &Header, mref: MonitorRef) -> bool {
     let target = {
         let mut rel = me.relations.lock();
@@ -97,20 +127,13 @@ pub(crate) fn demonitor(me: &Header, mref: MonitorRef) -> bool {
             None => return false,
         }
     };
-    match me.shared.table.get(target) {
-        Some(t) => t
-            .header()
+    // The target's side, if it is still there: it would otherwise try to
+    // deliver a `Down` that `deliver_down` drops.
+    if let Some(t) = me.shared.table.get(target) {
+        t.header()
             .relations
             .lock()
-            .remove(Relation::MonitoredBy(mref, me.pid)),
-        None => false,
+            .remove(Relation::MonitoredBy(mref, me.pid));
     }
-}
-
-/// Whether `me` still holds monitor `mref` (consumes it if so): a `Down` is
-/// handled only when this returns true.
-pub(crate) fn accept_down(me: &Header, down: &Down) -> bool {
-    me.relations
-        .lock()
-        .remove(Relation::Monitoring(down.mref, down.pid))
+    true
 }

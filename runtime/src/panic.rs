@@ -19,6 +19,9 @@ thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
     /// The location of the last panic caught on this thread.
     static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The message of the last panic caught on this thread, for telemetry
+    /// spans that end while it unwinds (see [`current_message`]).
+    static MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 static HOOK: Once = Once::new();
@@ -31,6 +34,12 @@ pub(crate) fn install_hook() {
             if DEPTH.with(Cell::get) > 0 || crate::current::in_process() {
                 let location = info.location().map(PanicReason::location_of);
                 LOCATION.with(|l| *l.borrow_mut() = location);
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned());
+                MESSAGE.with(|m| *m.borrow_mut() = message);
             } else {
                 previous(info);
             }
@@ -67,6 +76,23 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
 pub fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
     install_hook();
     catch(f)
+}
+
+/// `catch` for code that may run while another panic unwinds on this
+/// thread (a telemetry handler called from a span's drop): the location
+/// recorded for that panic is kept for its own conversion.
+pub(crate) fn catch_nested<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
+    install_hook();
+    let saved = LOCATION.with(|l| l.borrow_mut().take());
+    let result = catch(f);
+    LOCATION.with(|l| *l.borrow_mut() = saved);
+    result
+}
+
+/// The message of the panic unwinding through a process's handler now (the
+/// last one the hook recorded on this thread).
+pub(crate) fn current_message() -> Option<String> {
+    MESSAGE.with(|m| m.borrow().clone())
 }
 
 /// The location recorded by the hook for the panic being converted.

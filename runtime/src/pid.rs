@@ -43,12 +43,19 @@ impl Pid {
         self.generation
     }
 
-    /// Packs the pid into one word (for atomics and compact storage).
-    pub(crate) const fn to_bits(self) -> u64 {
+    /// Packs the pid into one word (for atomics and compact storage);
+    /// [`from_bits`](Pid::from_bits) unpacks it.
+    ///
+    /// ```
+    /// use rotp_runtime::Pid;
+    /// assert_eq!(Pid::from_bits(Pid::ROOT.to_bits()), Pid::ROOT);
+    /// ```
+    pub const fn to_bits(self) -> u64 {
         ((self.index as u64) << 32) | self.generation as u64
     }
 
-    pub(crate) const fn from_bits(bits: u64) -> Self {
+    /// The pid packed by [`to_bits`](Pid::to_bits).
+    pub const fn from_bits(bits: u64) -> Self {
         Pid {
             index: (bits >> 32) as u32,
             generation: bits as u32,
@@ -70,6 +77,45 @@ impl fmt::Display for Pid {
         }
     }
 }
+
+/// Reads a pid as it prints, `<0.42.1>`, or without the brackets,
+/// `0.42.1` (as in a URL). The pid need not be alive.
+///
+/// ```
+/// use rotp_runtime::Pid;
+/// let rt = rotp_runtime::Runtime::builder().workers(1).build().unwrap();
+/// let pid = rt.spawn_fn(|_msg: (), _ctx| {}).pid();
+/// assert_eq!(pid.to_string().parse::<Pid>(), Ok(pid));
+/// assert_eq!("<0.0.0>".parse::<Pid>(), Ok(Pid::ROOT));
+/// assert!("0.x.1".parse::<Pid>().is_err());
+/// ```
+impl std::str::FromStr for Pid {
+    type Err = ParsePidError;
+
+    fn from_str(s: &str) -> Result<Self, ParsePidError> {
+        let inner = s
+            .strip_prefix('<')
+            .and_then(|s| s.strip_suffix('>'))
+            .unwrap_or(s);
+        let mut parts = inner.split('.');
+        let (Some("0"), Some(index), Some(generation), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParsePidError(()));
+        };
+        let index: u32 = index.parse().map_err(|_| ParsePidError(()))?;
+        let generation: u32 = generation.parse().map_err(|_| ParsePidError(()))?;
+        if index == 0 && generation == 0 {
+            return Ok(Pid::ROOT);
+        }
+        Ok(Pid::new(index, generation))
+    }
+}
+
+/// Text that is not a pid; see [`Pid`]'s `FromStr`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a pid (expected `<0.N.G>`)")]
+pub struct ParsePidError(());
 
 impl fmt::Debug for Pid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

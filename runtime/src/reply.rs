@@ -7,23 +7,30 @@
 //! matching [`ReplyWait`]. The wait is where a synchronous runtime earns its
 //! speed, so it escalates:
 //!
-//! 1. **Inline.** Inside a process, if the callee is the process this worker
-//!    just woke (its LIFO slot), the worker runs the callee's slice right
-//!    here, nested in the caller's handler. A process-to-process call then
-//!    costs two sends and two function calls — no thread switch. On a plain
-//!    thread, a request sent with [`Addr::try_send_deferred`] that woke the
-//!    callee is run the same way by [`ReplyWait::wait_delivered`]. Such a
-//!    slice is one handler long (`Context::caller_waits`): the caller
-//!    resumes as soon as the handler that answers it returns.
+//! 1. **Inline, when the caller waits without a limit.** Inside a process,
+//!    if the callee is the process this worker just woke, the worker runs
+//!    the callee's slice right here, nested in the caller's handler: a
+//!    process-to-process call then costs two sends and two function calls,
+//!    with no thread switch. A plain thread whose request woke the callee
+//!    ([`ReplyWait::call`], or [`Addr::try_send_deferred`] with
+//!    [`ReplyWait::wait_delivered`]) runs it the same way. Such a slice is
+//!    one handler long (`Context::caller_waits`): the caller resumes as
+//!    soon as the handler that answers it returns. A caller with a timeout
+//!    never does this: while a handler runs on the caller's stack nothing
+//!    can end the caller's wait, so a slow handler would hold the caller
+//!    past its timeout. Its callee is queued where any worker can take it.
 //! 2. **Spin.** If the callee runs on another thread, spin briefly: the
 //!    reply usually comes within a microsecond.
 //! 3. **Block.** Otherwise block — inside a process through a blocking
 //!    cover (a spare thread keeps this worker's queue running), so a
-//!    one-worker runtime never deadlocks on nested calls.
+//!    one-worker runtime never deadlocks on nested calls. A timeout ends
+//!    the block when it expires, on the runtime clock.
 //!
-//! Before blocking, a waiter inside a process records whom it waits on; a
-//! chain of waits that leads back to the waiter is a call cycle and fails
-//! at once with [`WaitError::Deadlock`] instead of waiting out the timeout.
+//! A waiter inside a process records whom it waits on; a chain of waits
+//! that leads back to the waiter is a call cycle and fails at once with
+//! [`WaitError::Deadlock`] instead of waiting out the timeout.
+//! [`ReplyWait::call`] records the edge and looks for the cycle *before* it
+//! sends, so a call refused as a deadlock leaves no request behind.
 //!
 //! Dropping the `ReplyWait` abandons the request: a reply sent later is
 //! dropped, never delivered to a later request (spec rules 34, 66). A
@@ -42,9 +49,11 @@ use std::thread::Thread;
 use std::time::Duration;
 
 use crate::addr::{Addr, Delivery};
+use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::lock_word::{LockWord, WordGuard};
 use crate::pid::Pid;
+use crate::process::pcb::Task;
 use crate::runtime::Shared;
 use crate::scheduler::{self, blocking, worker};
 
@@ -86,11 +95,23 @@ pub enum WaitError {
     /// Waiting would close a cycle of processes waiting on each other.
     #[error("call cycle: {}", fmt_cycle(.0))]
     Deadlock(Vec<Pid>),
+    /// A process called itself: it would wait for itself forever (nothing
+    /// was sent).
+    #[error("calling self")]
+    CallingSelf,
+    /// The callee's bounded mailbox refused the request (nothing was sent).
+    #[error("mailbox full")]
+    MailboxFull,
     /// The waiting process itself was told to exit (a kill, or an exit
     /// signal it does not trap): the wait ends so its handler can return
     /// and the exit take effect (R1).
     #[error("the waiting process is exiting")]
     CallerExiting,
+    /// The runtime has stopped ([`Runtime::shutdown`](crate::Runtime::shutdown)
+    /// returned) and the reply had not come: nothing runs any more, so it
+    /// never will. The wait ends at once, whatever its timeout.
+    #[error("the runtime has stopped")]
+    RuntimeStopped,
 }
 
 fn fmt_cycle(cycle: &[Pid]) -> String {
@@ -129,6 +150,9 @@ unsafe impl<T: Send> Sync for Slot<T> {}
 
 struct SlotInner<T> {
     value: Option<T>,
+    /// Where a sender made by [`ReplySender::from_fn`] delivers, instead
+    /// of `value`.
+    deliver: Option<Box<dyn FnOnce(T) + Send>>,
     /// Bumped at the end of every blocking wait: a virtual-clock timer armed
     /// by an earlier wait that fires late is recognised and ignored.
     wait_generation: u64,
@@ -200,6 +224,7 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
         caller: crate::current::self_pid(),
         inner: UnsafeCell::new(SlotInner {
             value: None,
+            deliver: None,
             wait_generation: 0,
             waiter: None,
         }),
@@ -213,6 +238,33 @@ pub fn reply_channel<T: Send>() -> (ReplySender<T>, ReplyWait<T>) {
             taken: AtomicBool::new(false),
         },
     )
+}
+
+impl<T: Send + 'static> ReplySender<T> {
+    /// A sender whose value goes to `deliver` rather than to a waiting
+    /// [`ReplyWait`]: for bridges that answer requests from elsewhere
+    /// (another node) through the same reply handles. It has no caller and
+    /// is never abandoned; dropped unsent, it drops `deliver` uncalled.
+    ///
+    /// ```
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let sender = rotp_runtime::ReplySender::from_fn(move |v: u32| tx.send(v).unwrap());
+    /// assert!(sender.send(5));
+    /// assert_eq!(rx.recv().unwrap(), 5);
+    /// ```
+    pub fn from_fn(deliver: impl FnOnce(T) + Send + 'static) -> Self {
+        let slot = Arc::new(Slot {
+            word: LockWord::new(0),
+            caller: None,
+            inner: UnsafeCell::new(SlotInner {
+                value: None,
+                deliver: Some(Box::new(deliver)),
+                wait_generation: 0,
+                waiter: None,
+            }),
+        });
+        ReplySender { slot: Some(slot) }
+    }
 }
 
 impl<T> ReplySender<T> {
@@ -229,6 +281,11 @@ impl<T> ReplySender<T> {
     pub fn send(mut self, value: T) -> bool {
         let slot = self.slot.take().expect("a ReplySender sends once");
         let guard = slot.lock();
+        if let Some(deliver) = guard.inner.deliver.take() {
+            drop(guard);
+            deliver(value);
+            return true;
+        }
         if guard.word.bits & ABANDONED != 0 {
             drop(guard);
             drop(value);
@@ -292,6 +349,70 @@ impl<T: Send + 'static> ReplyWait<T> {
         }
     }
 
+    /// Makes a call: sends `request` — which carries this wait's
+    /// [`ReplySender`] — to `callee`, then waits for the reply up to
+    /// `timeout` on the runtime clock (`None`: no limit).
+    ///
+    /// Unlike a send followed by [`wait`](Self::wait), a call that fails
+    /// with [`WaitError::CallingSelf`] or [`WaitError::Deadlock`] has no
+    /// effect: inside a process, the caller publishes whom it is about to
+    /// wait on and looks for a cycle of waits *before* the request is
+    /// queued, so a refused request is never handled later. (Two processes
+    /// that start calling each other at once both publish first and then
+    /// look, so at least one of them sees the cycle; a request that was
+    /// queued is therefore never part of one.) A request the callee's
+    /// mailbox refuses is dropped: [`WaitError::MailboxFull`], or
+    /// [`WaitError::Exited`] with `NoProc` for a process that is gone.
+    ///
+    /// The callee's handler runs on the calling thread — the fastest way to
+    /// answer — only when the caller waits without a timeout; a caller with
+    /// a timeout always gets [`WaitError::Timeout`] when it expires, however
+    /// long the handler takes (see the module docs).
+    ///
+    /// ```
+    /// use rotp_runtime::{reply_channel, ReplySender, Runtime, WaitError};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let doubler = rt.spawn_fn(|(n, reply): (u32, ReplySender<u32>), _ctx| {
+    ///     reply.send(n * 2);
+    /// });
+    /// let (reply, mut wait) = reply_channel();
+    /// assert_eq!(wait.call(&doubler, (21, reply), None), Ok(42));
+    /// ```
+    pub fn call<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        request: M,
+        timeout: Option<Duration>,
+    ) -> Result<T, WaitError> {
+        let shared = &callee.header().shared;
+        crate::current::with_header(|me| match me {
+            None => {
+                let delivery = send_request(callee, request)?;
+                self.wait_on_thread(callee, shared, timeout, Inline::Delivered(delivery))
+            }
+            Some(me) => {
+                if me.pid == callee.pid() {
+                    return Err(WaitError::CallingSelf);
+                }
+                // Publish the edge, then look for a cycle: of two processes
+                // doing this at once, the later by the fences' order sees the
+                // other's edge.
+                me.waiting_on.store(callee.pid().to_bits(), Release);
+                fence(SeqCst);
+                let result = match find_cycle(shared, me.pid, callee) {
+                    Some(cycle) => Err(WaitError::Deadlock(cycle)),
+                    None => send_request(callee, request).and_then(|delivery| {
+                        let inline = Inline::Delivered(delivery);
+                        self.wait_in_process(me.pid, callee, shared, timeout, inline, false)
+                    }),
+                };
+                me.waiting_on.store(0, Release);
+                result
+            }
+        })
+    }
+
     /// Waits for the reply from `callee`, up to `timeout` on the runtime
     /// clock (`None`: no limit). See the module docs for how it waits.
     ///
@@ -306,12 +427,14 @@ impl<T: Send + 'static> ReplyWait<T> {
     }
 
     /// Like [`wait`](Self::wait), for a request sent with
-    /// [`Addr::try_send_deferred`]: if the send woke the callee, runs the
-    /// callee's slice right here before waiting — on a plain thread too,
-    /// where [`wait`](Self::wait) never does, and inside a process straight
-    /// from the delivery rather than through the worker's LIFO slot. The
-    /// reply is then usually ready when the slice returns, with no hand-off
-    /// to a worker and back.
+    /// [`Addr::try_send_deferred`]: if the send woke the callee and the
+    /// wait has no timeout, runs the callee's slice right here before
+    /// waiting — on a plain thread too, where [`wait`](Self::wait) never
+    /// does, and inside a process straight from the delivery rather than
+    /// through the worker's LIFO slot. The reply is then usually ready when
+    /// the slice returns, with no hand-off to a worker and back.
+    /// [`call`](Self::call) sends and waits in one step, and also keeps a
+    /// request that would close a call cycle from being queued.
     pub fn wait_delivered<M: Send + 'static>(
         &mut self,
         callee: &Addr<M>,
@@ -349,40 +472,57 @@ impl<T: Send + 'static> ReplyWait<T> {
                 // run included: a callee run inline that calls us back must
                 // find the edge (a cycle on one thread would never resolve).
                 me.waiting_on.store(callee.pid().to_bits(), Release);
-                let result = self.wait_in_process(me.pid, callee, shared, timeout, inline);
+                let result = self.wait_in_process(me.pid, callee, shared, timeout, inline, true);
                 me.waiting_on.store(0, Release);
                 result
             }
-            None => {
-                // As in a process: a long timeout is marked on the coarse
-                // clock, and a reply caught while spinning costs no more.
-                let mark = timeout.map(|t| (shared.timers.mark(t), t));
-                if let Inline::Delivered(mut delivery) = inline {
-                    if let Some(task) = delivery.take() {
-                        // As inside a process: a reply produced here after
-                        // the deadline is still late.
-                        let late = || mark.is_some_and(|(m, t)| shared.timers.expired(m, t));
-                        match scheduler::run_on_caller(task, late) {
-                            Err(task) => scheduler::schedule(task),
-                            Ok(true) => return Err(WaitError::Timeout),
-                            Ok(false) => {}
-                        }
-                        if let Peek::Value(v) = self.peek() {
-                            return Ok(v);
-                        }
+            None => self.wait_on_thread(callee, shared, timeout, inline),
+        })
+    }
+
+    /// The wait of a plain thread: no call cycle can pass through it.
+    fn wait_on_thread<M: Send + 'static>(
+        &mut self,
+        callee: &Addr<M>,
+        shared: &Arc<Shared>,
+        timeout: Option<Duration>,
+        inline: Inline,
+    ) -> Result<T, WaitError> {
+        // A long timeout is marked on the coarse clock, and a reply caught
+        // while spinning costs no more.
+        let mark = timeout.map(|t| (shared.timers.mark(t), t));
+        if let Inline::Delivered(mut delivery) = inline {
+            match delivery.take() {
+                // Only a caller that waits without a limit may run the
+                // handler itself (while it runs, nothing could end the
+                // wait), or one the callee lets do so (`callers_run`).
+                Some(task) if timeout.is_none() || callee.header().callers_run() => {
+                    // A reply produced here after the deadline is late.
+                    let late = || mark.is_some_and(|(m, t)| shared.timers.expired(m, t));
+                    match scheduler::run_on_caller(task, late) {
+                        Err(task) => scheduler::schedule(task),
+                        Ok(true) => return Err(WaitError::Timeout),
+                        Ok(false) => {}
                     }
-                }
-                if crate::backoff::spin_until(|| self.slot.is_ready()) {
                     if let Peek::Value(v) = self.peek() {
                         return Ok(v);
                     }
                 }
-                let deadline = mark.map(|(m, t)| shared.timers.now() + shared.timers.left(m, t));
-                self.block(callee, deadline)
+                Some(task) => scheduler::schedule(task),
+                None => {}
             }
-        })
+        }
+        if crate::backoff::spin_until(|| self.slot.is_ready()) {
+            if let Peek::Value(v) = self.peek() {
+                return Ok(v);
+            }
+        }
+        let deadline = mark.map(|(m, t)| shared.timers.now() + shared.timers.left(m, t));
+        self.block(callee, deadline)
     }
 
+    /// The wait of a process. `check_cycles`: whether to look for a call
+    /// cycle here ([`call`](Self::call) looked before it sent).
     fn wait_in_process<M: Send + 'static>(
         &mut self,
         me: Pid,
@@ -390,31 +530,43 @@ impl<T: Send + 'static> ReplyWait<T> {
         shared: &Arc<Shared>,
         timeout: Option<Duration>,
         inline: Inline,
+        check_cycles: bool,
     ) -> Result<T, WaitError> {
         // (A delivery dropped on the way out schedules the callee.)
-        if let Some(cycle) = find_cycle(shared, me, callee) {
-            return Err(WaitError::Deadlock(cycle));
+        if check_cycles {
+            if let Some(cycle) = find_cycle(shared, me, callee) {
+                return Err(WaitError::Deadlock(cycle));
+            }
         }
-        // A long timeout is measured on the coarse clock: the common call,
-        // answered inline, then reads no clock at all.
+        // A long timeout is measured on the coarse clock: a reply caught
+        // while spinning then costs no clock read.
         let mark = timeout.map(|t| (shared.timers.mark(t), t));
-        let room = INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH;
+        // Only a caller that waits without a limit runs the callee on its
+        // own stack: while the callee's handler runs there, nothing could
+        // end the caller's wait.
+        let inline_ok = (timeout.is_none() || callee.header().callers_run())
+            && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH;
         let task = match inline {
-            Inline::FromLifo if room => worker::take_lifo_if(callee.pid()),
-            Inline::Delivered(mut delivery) if room => delivery.take(),
-            // Without room, dropping the delivery schedules the callee
-            // before this thread waits.
-            Inline::Delivered(delivery) => {
-                drop(delivery);
+            Inline::FromLifo if inline_ok => worker::take_lifo_if(callee.pid()),
+            Inline::Delivered(mut delivery) if inline_ok => delivery.take(),
+            // Not run here: queued where another worker can take it while
+            // this one waits (the LIFO slot is this worker's alone).
+            Inline::FromLifo => {
+                queue_stealable(worker::take_lifo_if(callee.pid()));
                 None
             }
-            _ => None,
+            Inline::Delivered(mut delivery) => {
+                queue_stealable(delivery.take());
+                None
+            }
+            Inline::No => None,
         };
         if let Some(task) = task {
             INLINE_DEPTH.with(|d| d.set(d.get() + 1));
             worker::with_ticks(|ticks| task.run_for_caller(ticks));
             INLINE_DEPTH.with(|d| d.set(d.get() - 1));
-            // A reply produced inline after the deadline is still late.
+            // A reply produced inline after the deadline (a callee that
+            // lets callers run it) is still late.
             if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) {
                 return Err(WaitError::Timeout);
             }
@@ -427,12 +579,14 @@ impl<T: Send + 'static> ReplyWait<T> {
                 return Ok(v);
             }
         }
-        // About to block: look again with a full fence, so that of two
-        // processes on different threads starting to wait on each other at
-        // once, at least one sees the other's edge.
-        fence(SeqCst);
-        if let Some(cycle) = find_cycle(shared, me, callee) {
-            return Err(WaitError::Deadlock(cycle));
+        if check_cycles {
+            // About to block: look again with a full fence, so that of two
+            // processes on different threads starting to wait on each other
+            // at once, at least one sees the other's edge.
+            fence(SeqCst);
+            if let Some(cycle) = find_cycle(shared, me, callee) {
+                return Err(WaitError::Deadlock(cycle));
+            }
         }
         let deadline = mark.map(|(m, t)| shared.timers.now() + shared.timers.left(m, t));
         blocking::cover_wait(shared, || self.block(callee, deadline))
@@ -493,6 +647,16 @@ impl<T: Send + 'static> ReplyWait<T> {
                 shared.wait_until_gone(callee.header());
                 break Err(WaitError::Exited(reason));
             }
+            if shared.scheduler.is_stopping() {
+                // Nothing runs the callee any more, and a virtual clock
+                // no longer moves: neither a reply nor the deadline would
+                // ever come. (Only a handler stuck at shutdown, on its
+                // detached thread, could still answer: it answers nobody.)
+                if let Peek::Value(v) = self.peek() {
+                    break Ok(v);
+                }
+                break Err(WaitError::RuntimeStopped);
+            }
             let now = shared.timers.now();
             if deadline.is_some_and(|d| now >= d) {
                 break Err(WaitError::Timeout);
@@ -544,6 +708,23 @@ impl<T> Drop for ReplyWait<T> {
         let late = guard.inner.value.take();
         drop(guard);
         drop(late);
+    }
+}
+
+/// Queues a request for [`ReplyWait::call`]; the delivery schedules the
+/// callee unless the wait runs it.
+fn send_request<M: Send + 'static>(callee: &Addr<M>, request: M) -> Result<Delivery, WaitError> {
+    callee.try_send_deferred(request).map_err(|e| match e {
+        TrySendError::Exited(_) => WaitError::Exited(ExitReason::NoProc),
+        TrySendError::Full(_) => WaitError::MailboxFull,
+    })
+}
+
+/// Queues a callee woken by a request this thread will not run: behind the
+/// worker's waiting processes, where the other workers can steal it.
+fn queue_stealable(task: Option<Task>) {
+    if let Some(task) = task {
+        scheduler::yield_now(task);
     }
 }
 

@@ -2,7 +2,9 @@
 //! [`Handle`].
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{
+    fence, AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,8 +14,11 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::addr::Addr;
 use crate::builder::{Builder, Config};
-use crate::error::{BuildError, NamedSendError, NoProc, RegisterError, ShutdownError};
+use crate::error::{
+    AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, SpawnError,
+};
 use crate::exit::ExitReason;
+use crate::exit_hook::ExitHookRef;
 use crate::info::{ProcessInfo, RuntimeStats, Status, WorkerStats};
 use crate::link::{self, Relation, Via};
 use crate::mailbox::Overflow;
@@ -26,9 +31,15 @@ use crate::registry::{Name, Registry};
 use crate::report::{Report, ReportKind};
 use crate::scheduler::watchdog::period as watchdog_period;
 use crate::scheduler::{self, Parker, Scheduler};
+use crate::system::{
+    PendingSystem, SystemCall, SystemError, SystemReply, SystemRequest, SystemStatus,
+};
 use crate::table::Table;
 use crate::timer::clock::Clock;
 use crate::timer::Timers;
+
+/// What a spawn made: the new process and the monitor asked for, if any.
+pub(crate) type Spawned<M> = (Addr<M>, Option<MonitorRef>);
 
 /// Runtime-wide counters.
 #[derive(Debug, Default)]
@@ -48,16 +59,28 @@ pub(crate) struct Shared {
     pub(crate) stats: Counters,
     pub(crate) next_ref: AtomicU64,
     pub(crate) watchdog_parker: Parker,
-    started: Instant,
+    /// Per-runtime values of libraries (`Handle::extension`).
+    extensions: crate::extensions::Extensions,
+    /// When the runtime started (real time): the origin of the workers'
+    /// busy-time accounting.
+    pub(crate) started: Instant,
     /// Processes spawned from outside any process, in spawn order: the roots
     /// that shutdown stops first, last one first.
     roots: Mutex<Vec<Pid>>,
     /// Threads waiting for processes to exit (shutdown).
     exit_waiters: AtomicUsize,
+    /// Set when shutdown starts its kill phase: from then on a spawn
+    /// creates a process that is dead on arrival (see `spawn_with`).
+    closing: AtomicBool,
     exit_signal: (Mutex<()>, Condvar),
 }
 
 impl Shared {
+    /// Whether spawns are refused: shutdown is in its kill phase or done.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Relaxed)
+    }
+
     pub(crate) fn new_ref(&self) -> MonitorRef {
         MonitorRef(self.next_ref.fetch_add(1, Relaxed))
     }
@@ -102,6 +125,29 @@ impl Shared {
         }
     }
 
+    /// Waits, until `limit` at the latest, for the runtime to settle:
+    /// nothing queued, every worker (or the spare covering a blocked one)
+    /// asleep, no slice running on a plain caller's thread. Returns at once
+    /// on a runtime thread, which would wait for itself, and once the
+    /// runtime is stopping.
+    pub(crate) fn settle(&self, limit: Instant) {
+        if scheduler::worker::on_runtime_thread() {
+            return;
+        }
+        let settled = || {
+            self.scheduler.is_stopping()
+                || (self.scheduler.caller_slices.load(SeqCst) == 0
+                    && self.scheduler.idle.sleeping() >= self.scheduler.workers.len()
+                    && !self.scheduler.has_work())
+        };
+        if crate::backoff::spin_until(settled) {
+            return;
+        }
+        while !settled() && Instant::now() < limit {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
     /// Called by a worker about to park: with an auto-advancing virtual
     /// clock, the last worker to go idle moves time to the next timer.
     pub(crate) fn on_idle(&self) {
@@ -122,12 +168,17 @@ impl Shared {
     /// Spawns a process. `parent` is the spawning process, if any: the link
     /// or monitor that `opts` asks for is recorded on its side before the
     /// child can run (rule 22). Without a parent the child is a root.
+    ///
+    /// Once the runtime is closing the child never runs: it exits at once,
+    /// here, with [`ExitReason::runtime_stopped`], telling the link or
+    /// monitor just made, and the `Addr` returned is that of a dead
+    /// process. `Err` then, for `try_spawn`.
     pub(crate) fn spawn_with<P: Process>(
         self: &Arc<Self>,
         process: P,
         opts: &SpawnOptions,
         parent: Option<&Header>,
-    ) -> (Addr<P::Message>, Option<MonitorRef>) {
+    ) -> Result<Spawned<P::Message>, Spawned<P::Message>> {
         let parent_pid = parent.map_or(Pid::ROOT, |h| h.pid);
         let link = opts.link && parent.is_some();
         let monitor = (opts.monitor && parent.is_some()).then(|| self.new_ref());
@@ -140,12 +191,18 @@ impl Shared {
                 monitor,
                 trap_exit: opts.trap_exit,
                 budget: opts.reductions.unwrap_or(self.config.reductions),
+                callers_run: opts.callers_run,
                 mailbox_limit: opts.mailbox_limit,
                 high_water: opts.high_water,
                 overflow: opts.overflow,
             },
         );
         let child = pcb.header_ref().pid;
+        // Either shutdown's kill phase, which sets `closing` and then
+        // takes its snapshot of the table, sees this process (inserted
+        // above) and kills it, or we see `closing` here (both sides fence).
+        fence(SeqCst);
+        let closing = self.closing.load(Relaxed);
         match parent {
             Some(parent) => {
                 let mut rel = parent.relations.lock();
@@ -156,6 +213,7 @@ impl Shared {
                     rel.entries.push(Relation::Monitoring(mref, child));
                 }
             }
+            None if closing => {}
             None => {
                 let mut roots = self.roots.lock();
                 if roots.len() >= 64 && roots.len().is_power_of_two() {
@@ -164,8 +222,26 @@ impl Shared {
                 roots.push(child);
             }
         }
+        if closing {
+            self.dead_on_arrival(&*pcb);
+            return Err((Addr::from_inner(pcb), monitor));
+        }
+        if crate::telemetry::enabled(crate::telemetry::family::PROCESS) {
+            crate::telemetry::emit::process_spawn(child, parent_pid, P::kind());
+        }
         scheduler::schedule(Task::new(&*pcb));
-        (Addr::from_inner(pcb), monitor)
+        Ok((Addr::from_inner(pcb), monitor))
+    }
+
+    /// Ends a process that was just created and will never run: the
+    /// creator holds its run right (it is scheduled, not queued), so the
+    /// exit runs here, as a kill's would on a worker.
+    #[cold]
+    fn dead_on_arrival(&self, process: &(dyn crate::process::pcb::AnyProcess + 'static)) {
+        let header = process.header();
+        header.relations.lock().exit_reason = Some(Box::new(ExitReason::runtime_stopped()));
+        let _ = header.mark_exiting();
+        Task::new(process).run(None, crate::scheduler::lifo::SliceMark(None));
     }
 
     /// The header of the process running on this thread, if it belongs to
@@ -174,6 +250,10 @@ impl Shared {
         self.table.get(crate::current::self_pid()?)
     }
 }
+
+/// The longest [`Handle::advance`] waits, in real time, for the processes
+/// to handle what its steps delivered, over all of its steps.
+pub const ADVANCE_SETTLE_LIMIT: Duration = Duration::from_secs(1);
 
 /// How to spawn a process; see [`Handle::spawn_opts`].
 ///
@@ -187,6 +267,7 @@ pub struct SpawnOptions {
     monitor: bool,
     trap_exit: bool,
     reductions: Option<u32>,
+    callers_run: bool,
     mailbox_limit: u32,
     high_water: u32,
     overflow: Overflow,
@@ -219,6 +300,22 @@ impl SpawnOptions {
     /// Reductions per slice for this process.
     pub fn reductions(mut self, n: u32) -> Self {
         self.reductions = Some(n.max(1));
+        self
+    }
+
+    /// Lets a caller whose call wakes this process run the handler that
+    /// answers it on the caller's own thread, whatever the caller's timeout
+    /// — the fastest call, with no hand-off to a worker and back.
+    ///
+    /// By default only a caller that waits without a timeout does that
+    /// (see [`ReplyWait::call`](crate::ReplyWait::call)): while a handler
+    /// runs on the caller's stack nothing can end the caller's wait. With
+    /// this option a caller's timeout bounds its wait for a *busy* process
+    /// only; a handler it runs itself holds it for as long as the handler
+    /// takes (a reply made after the deadline is still refused as late).
+    /// Meant for processes whose handlers are short and never block.
+    pub fn callers_run(mut self, on: bool) -> Self {
+        self.callers_run = on;
         self
     }
 
@@ -260,6 +357,20 @@ impl SpawnOptions {
     pub fn mailbox_high_water(mut self, n: u32) -> Self {
         self.high_water = n;
         self
+    }
+
+    /// The mailbox limit and its policy, if one is set: for a behaviour
+    /// that keeps messages aside itself (a suspended gen_server) and must
+    /// bound them the same way.
+    ///
+    /// ```
+    /// use rotp_runtime::{Overflow, SpawnOptions};
+    /// assert_eq!(SpawnOptions::new().get_mailbox_limit(), None);
+    /// let opts = SpawnOptions::new().mailbox_limit(8, Overflow::Drop);
+    /// assert_eq!(opts.get_mailbox_limit(), Some((8, Overflow::Drop)));
+    /// ```
+    pub fn get_mailbox_limit(&self) -> Option<(u32, Overflow)> {
+        (self.mailbox_limit > 0).then_some((self.mailbox_limit, self.overflow))
     }
 }
 
@@ -310,7 +421,9 @@ impl Handle {
     }
 
     /// Spawns a process (not linked to anyone). Called inside a process, the
-    /// new process's parent is the caller; otherwise [`Pid::ROOT`].
+    /// new process's parent is the caller; otherwise [`Pid::ROOT`]. Once
+    /// the runtime is stopping the process never runs and is gone on return
+    /// (see [`spawn_opts`](Handle::spawn_opts), [`try_spawn`](Handle::try_spawn)).
     pub fn spawn<P: Process>(&self, process: P) -> Addr<P::Message> {
         self.spawn_opts(process, &SpawnOptions::new()).0
     }
@@ -324,14 +437,71 @@ impl Handle {
     /// Spawns with options; links and monitors are made with the calling
     /// process (see [`SpawnOptions`]). Returns the monitor reference when a
     /// monitor was made.
+    ///
+    /// Once the runtime is stopping (see [`try_spawn_opts`]) the process
+    /// never runs: it is gone when this returns, with exit reason
+    /// [`ExitReason::runtime_stopped`], and every wait on it says so at
+    /// once (`await_exit`, a monitor's `Down`, a link's exit signal, a
+    /// reply wait's [`WaitError::Exited`](crate::WaitError::Exited)).
+    ///
+    /// [`try_spawn_opts`]: Handle::try_spawn_opts
     pub fn spawn_opts<P: Process>(
         &self,
         process: P,
         opts: &SpawnOptions,
     ) -> (Addr<P::Message>, Option<MonitorRef>) {
         let parent = self.shared.current_process();
+        match self
+            .shared
+            .spawn_with(process, opts, parent.as_ref().map(|t| t.header()))
+        {
+            Ok(spawned) | Err(spawned) => spawned,
+        }
+    }
+
+    /// Spawns a process, or fails with [`SpawnError::RuntimeStopped`] once
+    /// the runtime is stopping: from the kill phase of
+    /// [`Runtime::shutdown`] on, and after it. (While the roots stop, in the
+    /// first phase, spawning still works: a `terminate` may start a task.)
+    ///
+    /// ```
+    /// use rotp_runtime::{Runtime, SpawnError};
+    /// let rt = Runtime::new().unwrap();
+    /// assert!(rt.try_spawn(rotp_runtime::FnProcess::new(|_: (), _ctx| {})).is_ok());
+    /// rt.shutdown(std::time::Duration::from_secs(1)).unwrap();
+    /// let refused = rt.try_spawn(rotp_runtime::FnProcess::new(|_: (), _ctx| {}));
+    /// assert_eq!(refused.unwrap_err(), SpawnError::RuntimeStopped);
+    /// ```
+    pub fn try_spawn<P: Process>(&self, process: P) -> Result<Addr<P::Message>, SpawnError> {
+        self.try_spawn_opts(process, &SpawnOptions::new())
+            .map(|(addr, _)| addr)
+    }
+
+    /// [`spawn_opts`](Handle::spawn_opts), or
+    /// [`SpawnError::RuntimeStopped`] once the runtime is stopping (see
+    /// [`try_spawn`](Handle::try_spawn)). A process created in the race
+    /// with the start of the kill phase is ended before this returns the
+    /// error; a link or monitor asked for tells the caller as usual.
+    pub fn try_spawn_opts<P: Process>(
+        &self,
+        process: P,
+        opts: &SpawnOptions,
+    ) -> Result<(Addr<P::Message>, Option<MonitorRef>), SpawnError> {
+        if self.shared.is_closing() {
+            return Err(SpawnError::RuntimeStopped);
+        }
+        let parent = self.shared.current_process();
         self.shared
             .spawn_with(process, opts, parent.as_ref().map(|t| t.header()))
+            .map_err(|_| SpawnError::RuntimeStopped)
+    }
+
+    /// Whether the runtime is stopping or has stopped: [`Runtime::shutdown`]
+    /// has reached its kill phase (or finished). Spawns then make processes
+    /// that never run ([`spawn_opts`](Handle::spawn_opts)), and
+    /// [`try_spawn`](Handle::try_spawn) fails.
+    pub fn is_stopping(&self) -> bool {
+        self.shared.is_closing()
     }
 
     /// Waits until the process behind `addr` has exited — its name
@@ -340,6 +510,10 @@ impl Handle {
     /// (on the runtime clock) passes first, or if the waiting process is
     /// itself told to exit meanwhile. Inside a process the wait does not
     /// hold up the worker.
+    ///
+    /// On a runtime that has stopped ([`Runtime::shutdown`] returned) it
+    /// does not wait: the exit reason if the process is gone, else `None`
+    /// (nothing runs any more, so it never will be).
     pub fn await_exit<M: Send + 'static>(
         &self,
         addr: &Addr<M>,
@@ -398,6 +572,11 @@ impl Handle {
             }
             // A waiter that is itself told to exit stops waiting (R1).
             if crate::current::with_header(|me| me.is_some_and(|h| h.is_exiting())) {
+                return None;
+            }
+            // A stopped runtime runs nothing any more, and its clock may
+            // not move again (virtual): the process will not exit.
+            if shared.scheduler.is_stopping() {
                 return None;
             }
             let left = match timeout {
@@ -488,6 +667,93 @@ impl Handle {
         }
     }
 
+    /// Adds a clean-up function to run when process `pid` exits, after its
+    /// state is dropped and its local name released and before its links
+    /// and monitors hear of the exit (rule 16), on the thread that runs the
+    /// exit. Hooks run in the order they were added, each once; a panic in
+    /// one is logged and does not stop the others. A hook must be short and
+    /// must not wait for other processes: the exit, and everyone linked to
+    /// the process, waits for it.
+    ///
+    /// This is how a structure that keeps entries per process (a key
+    /// registry, a table owned by a process) forgets a process as the
+    /// runtime forgets its name. A process that adds no hook pays nothing
+    /// for the mechanism.
+    ///
+    /// # Errors
+    ///
+    /// [`NoProc`] if `pid` has exited (or its exit has begun): the hook
+    /// would never run.
+    ///
+    /// ```
+    /// use rotp_runtime::{ExitReason, Runtime};
+    /// use std::sync::mpsc;
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: (), ctx| ctx.exit(ExitReason::custom("bye")));
+    /// let (tx, rx) = mpsc::channel();
+    /// rt.on_exit(p.pid(), move |pid, reason| tx.send((pid, reason.clone())).unwrap())
+    ///     .unwrap();
+    /// p.send(());
+    /// assert_eq!(rx.recv().unwrap(), (p.pid(), ExitReason::custom("bye")));
+    /// assert!(rt.on_exit(p.pid(), |_, _| {}).is_err()); // gone
+    /// ```
+    pub fn on_exit(
+        &self,
+        pid: Pid,
+        hook: impl FnOnce(Pid, &ExitReason) + Send + 'static,
+    ) -> Result<ExitHookRef, NoProc> {
+        let process = self.shared.table.get(pid).ok_or(NoProc(pid))?;
+        let mut rel = process.header().relations.lock();
+        if rel.closed {
+            return Err(NoProc(pid));
+        }
+        let id = self.shared.next_ref.fetch_add(1, Relaxed);
+        rel.exit_hooks
+            .get_or_insert_with(Default::default)
+            .push(id, Box::new(hook));
+        Ok(ExitHookRef(id))
+    }
+
+    /// This runtime's value of type `T`, created with `T::default()` on
+    /// first use and kept until the runtime is dropped: a library's
+    /// runtime-wide state (its named tables, say), one per runtime.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// #[derive(Default)]
+    /// struct Counter(AtomicU64);
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// rt.extension::<Counter>().0.fetch_add(1, Ordering::Relaxed);
+    /// assert_eq!(rt.extension::<Counter>().0.load(Ordering::Relaxed), 1);
+    /// let other = rotp_runtime::Runtime::new().unwrap();
+    /// assert_eq!(other.extension::<Counter>().0.load(Ordering::Relaxed), 0);
+    /// ```
+    pub fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        self.shared.extensions.get::<T>()
+    }
+
+    /// Removes an exit hook added with [`on_exit`](Handle::on_exit) before
+    /// it runs; whether it was still there (`false` once the process has
+    /// exited: the hook ran).
+    pub fn cancel_exit_hook(&self, pid: Pid, hook: ExitHookRef) -> bool {
+        let Some(process) = self.shared.table.get(pid) else {
+            return false;
+        };
+        let mut rel = process.header().relations.lock();
+        match rel.exit_hooks.as_mut() {
+            Some(hooks) => {
+                let removed = hooks.remove(hook.0);
+                if hooks.is_empty() {
+                    rel.exit_hooks = None;
+                }
+                removed
+            }
+            None => false,
+        }
+    }
+
     /// Registers `pid` under `name` (rule 35).
     pub fn register(&self, name: impl Into<Name>, pid: Pid) -> Result<(), RegisterError> {
         self.shared
@@ -517,9 +783,25 @@ impl Handle {
 
     /// A typed handle on live process `pid`, if its messages are `M`.
     pub fn addr_of<M: Send + 'static>(&self, pid: Pid) -> Option<Addr<M>> {
+        self.typed_addr(pid).ok()
+    }
+
+    /// A typed handle on live process `pid`, or why there is none: no such
+    /// process, or one that takes other messages than `M`.
+    ///
+    /// ```
+    /// use rotp_runtime::{AddrError, Runtime};
+    /// let rt = Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: u32, _ctx| {});
+    /// assert!(rt.typed_addr::<u32>(p.pid()).is_ok());
+    /// assert!(matches!(rt.typed_addr::<String>(p.pid()), Err(AddrError::WrongType { .. })));
+    /// ```
+    pub fn typed_addr<M: Send + 'static>(&self, pid: Pid) -> Result<Addr<M>, AddrError> {
+        let process = self.shared.table.get(pid).ok_or(AddrError::NoProc(pid))?;
+        let actual = process.kind().type_name;
         let mut addr = None;
-        self.shared.table.get(pid)?.addr_into(&mut addr);
-        addr
+        process.addr_into(&mut addr);
+        addr.ok_or(AddrError::WrongType { pid, actual })
     }
 
     /// A typed handle on the process registered as `name`.
@@ -562,9 +844,37 @@ impl Handle {
         self.shared.timers.clock.is_virtual()
     }
 
-    /// Virtual clock: moves time forward by `by` and fires every timer due,
-    /// in deadline order, before returning (their messages are queued; the
-    /// processes handle them as usual).
+    /// Virtual clock: moves time forward by `by`, stopping at every
+    /// deadline on the way: at each, the timers due fire (in deadline
+    /// order) and the processes handle what they delivered — and whatever
+    /// that handling set off — before time moves on. So a server that
+    /// re-arms a one-second timer on each tick ticks three times in
+    /// `advance(3 s)`, and a test sees the state of each step.
+    ///
+    /// "Handled" means the runtime has settled: nothing queued, every
+    /// worker idle, no handler running on a plain thread. A handler that
+    /// blocks (say, on a gate the test opens later) does not hold the
+    /// advance up: its worker is covered by a spare, which idles. The
+    /// waiting is bounded all the same, by [`ADVANCE_SETTLE_LIMIT`] of
+    /// real time per call, for a process that never stops working; and it
+    /// is skipped when `advance` is called from inside a process, which
+    /// cannot wait for the runtime it keeps busy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::testing::virtual_runtime;
+    ///
+    /// let rt = virtual_runtime(1);
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// // Each tick re-arms the next one, a second later.
+    /// let ticker = rt.spawn_fn(move |n: u32, ctx| {
+    ///     tx.send(n).unwrap();
+    ///     ctx.send_after_self(Duration::from_secs(1), n + 1);
+    /// });
+    /// ticker.send(0);
+    /// rt.advance(Duration::from_secs(3));
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    /// ```
     ///
     /// # Panics
     ///
@@ -575,17 +885,24 @@ impl Handle {
             "Handle::advance needs a runtime built with virtual_clock()"
         );
         let target = self.now() + by;
+        let settle_by = Instant::now() + ADVANCE_SETTLE_LIMIT;
+        let timers = &self.shared.timers;
+        // What was sent before the advance is handled at the old time.
+        self.shared.settle(settle_by);
         // Step through the deadlines so that an interval firing several
         // times fires in order and re-arms relative to each tick.
-        while let Some(next) = self.shared.timers.next_deadline() {
+        while let Some(next) = timers.next_deadline() {
             if next > target {
                 break;
             }
-            self.shared.timers.clock.advance_to(next.max(self.now()));
-            self.shared.timers.fire_due();
+            timers.clock.advance_to(next.max(self.now()));
+            timers.fire_due();
+            self.shared.settle(settle_by);
         }
-        self.shared.timers.clock.advance_to(target);
-        self.shared.timers.fire_due();
+        timers.clock.advance_to(target);
+        if timers.fire_due() > 0 {
+            self.shared.settle(settle_by);
+        }
     }
 
     /// A snapshot of process `pid` (`process_info/1`), or `None` if it is not
@@ -638,8 +955,79 @@ impl Handle {
             monitored_by,
             trap_exit: h.trap_exit.load(Relaxed),
             current_handler_time,
-            type_name: task.type_name(),
+            type_name: task.kind().type_name,
+            behaviour: task.kind().behaviour,
+            memory: task.memory(),
         })
+    }
+
+    /// Sends system request `request` to process `pid` (see
+    /// [`Process::system`]); collect the answer from the returned
+    /// [`PendingSystem`]. Many requests can be sent before any answer is
+    /// awaited.
+    pub fn system_request(
+        &self,
+        pid: Pid,
+        request: SystemRequest,
+    ) -> Result<PendingSystem, SystemError> {
+        if crate::current::self_pid() == Some(pid) {
+            return Err(SystemError::CallingSelf);
+        }
+        let task = self.shared.table.get(pid).ok_or(SystemError::NoProc)?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if task.push_system(SystemCall { request, reply: tx }) {
+            scheduler::wake(Task::new(&*task));
+        }
+        Ok(PendingSystem {
+            pid,
+            rx,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// What process `pid` says about itself (`sys:get_status` for any
+    /// kind of process): its behaviour, a state summary, facts, and for a
+    /// supervisor its children. Waits up to `timeout`, real time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let p = rt.spawn_fn(|_: (), _ctx| {});
+    /// let status = rt.system_status(p.pid(), Duration::from_secs(5)).unwrap();
+    /// assert_eq!(status.behaviour, "process");
+    /// ```
+    pub fn system_status(&self, pid: Pid, timeout: Duration) -> Result<SystemStatus, SystemError> {
+        match self
+            .system_request(pid, SystemRequest::Status)?
+            .wait(timeout)?
+        {
+            SystemReply::Status(status) => Ok(status),
+            _ => Err(SystemError::NotSupported),
+        }
+    }
+
+    /// Suspends process `pid` (`sys:suspend`): it serves only system
+    /// requests until resumed. Behaviours that support it (a gen_server)
+    /// keep other messages queued, in order.
+    pub fn suspend(&self, pid: Pid, timeout: Duration) -> Result<(), SystemError> {
+        self.system_done(pid, SystemRequest::Suspend, timeout)
+    }
+
+    /// Resumes a suspended process (`sys:resume`).
+    pub fn resume(&self, pid: Pid, timeout: Duration) -> Result<(), SystemError> {
+        self.system_done(pid, SystemRequest::Resume, timeout)
+    }
+
+    fn system_done(
+        &self,
+        pid: Pid,
+        request: SystemRequest,
+        timeout: Duration,
+    ) -> Result<(), SystemError> {
+        match self.system_request(pid, request)?.wait(timeout)? {
+            SystemReply::Done => Ok(()),
+            _ => Err(SystemError::NotSupported),
+        }
     }
 
     /// Every process in the table (`processes/0`).
@@ -671,8 +1059,7 @@ impl Handle {
                     handled: ws.ticks.load(Relaxed),
                     steals: ws.stats.steals.load(Relaxed),
                     parks: ws.stats.parks.load(Relaxed),
-                    busy: uptime
-                        .saturating_sub(Duration::from_nanos(ws.stats.parked_ns.load(Relaxed))),
+                    busy: ws.busy(uptime),
                 })
                 .collect(),
             spawned: self.shared.stats.spawned.load(Relaxed),
@@ -726,7 +1113,9 @@ impl Handle {
 pub struct Runtime {
     handle: Handle,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    shut_down: AtomicBool,
+    /// The outcome of the one shutdown, once it has run; held locked while
+    /// it runs, so that a concurrent call waits for it.
+    outcome: Mutex<Option<Result<(), ShutdownError>>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -783,16 +1172,18 @@ impl Runtime {
             stats: Counters::default(),
             next_ref: AtomicU64::new(1),
             watchdog_parker: Parker::new(),
+            extensions: Default::default(),
             started: Instant::now(),
             roots: Mutex::new(Vec::new()),
             exit_waiters: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
             exit_signal: (Mutex::new(()), Condvar::new()),
             config,
         });
         let runtime = Runtime {
             handle: Handle::from_shared(shared.clone()),
             threads: Mutex::new(Vec::new()),
-            shut_down: AtomicBool::new(false),
+            outcome: Mutex::new(None),
         };
         let name = &shared.config.thread_name;
         let stack = shared.config.stack_size;
@@ -833,10 +1224,36 @@ impl Runtime {
     /// killed; then the threads are joined. Processes still running at the
     /// deadline (stuck in a handler) are reported in the error and left
     /// behind; nothing waits forever.
+    ///
+    /// From the kill phase on the runtime refuses new processes: a spawn
+    /// returns the `Addr` of a process that is already gone, with reason
+    /// [`ExitReason::runtime_stopped`], and [`Handle::try_spawn`] fails with
+    /// [`SpawnError::RuntimeStopped`]; so a behaviour's start after shutdown
+    /// fails at once. Once this returns, waits do not wait: a reply wait
+    /// ends with [`WaitError::RuntimeStopped`](crate::WaitError) unless its
+    /// reply is there, `await_exit` returns at once. Timers armed on a
+    /// stopped runtime never fire.
+    ///
+    /// A handler stuck past the deadline keeps its thread, which is
+    /// detached: it is not joined, and the shutdown returns. What that
+    /// handler does later — sends, replies, spawns, timers — is harmless and
+    /// goes nowhere: nothing runs the messages, spawns are dead on arrival,
+    /// and its thread ends when the handler returns.
+    ///
+    /// Calling it again (or dropping the runtime after it) does nothing
+    /// more and returns the first call's outcome; a call made while
+    /// another runs waits for it.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
-        if self.shut_down.swap(true, SeqCst) {
-            return Ok(());
+        let mut outcome = self.outcome.lock();
+        if let Some(outcome) = &*outcome {
+            return outcome.clone();
         }
+        let result = self.shutdown_once(timeout);
+        *outcome = Some(result.clone());
+        result
+    }
+
+    fn shutdown_once(&self, timeout: Duration) -> Result<(), ShutdownError> {
         let shared = &self.handle.shared;
         let start = Instant::now();
         let deadline = start + timeout;
@@ -850,6 +1267,9 @@ impl Runtime {
                 shared.wait_exits(roots_deadline, || shared.table.get(pid).is_none());
             }
         }
+        // The kill phase: no new process from here on (see `spawn_with`).
+        shared.closing.store(true, SeqCst);
+        fence(SeqCst);
         for task in shared.table.snapshot() {
             link::kill(task);
         }
@@ -909,6 +1329,9 @@ fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if self.outcome.lock().is_some() {
+            return;
+        }
         if let Err(e) = self.shutdown(DROP_SHUTDOWN_TIMEOUT) {
             Report::error(ReportKind::Runtime, format_args!("runtime dropped: {e}")).emit();
         }

@@ -149,27 +149,26 @@ fn control_without_watchdog_a_spinning_handler_holds_the_worker() {
 }
 
 /// The watchdog watches *handlers*: a slice of many short handlers (each
-/// 1 ms, far below the 20 ms threshold, 100 ms in all) is not a long
-/// schedule. Counting it as one spawns spare threads for busy but healthy
+/// 5 ms, far below the threshold, 600 ms in all) is not a long schedule. Counting it as one spawns spare threads for busy but healthy
 /// workers (seen on 2 cores with 8 workers: 75 warnings and 14 spares per
 /// second with only trivial handlers).
 #[test]
 fn watchdog_does_not_flag_a_slice_of_short_handlers() {
     let _serial = serial();
     with_runtime(
-        // A threshold well above one handler (1 ms) but well below the
-        // slice (120 handlers): the slice trips a slice-based watchdog,
-        // while OS preemption of a loaded machine rarely stalls one handler
-        // for 60 ms.
+        // A threshold well above one handler (5 ms) but well below the
+        // slice (120 handlers, 600 ms): the slice trips a slice-based
+        // watchdog, while even a heavily loaded machine does not stall one
+        // handler's thread for 400 ms.
         Builder::new()
             .workers(1)
             .reductions(200)
-            .watchdog_threshold(Some(Duration::from_millis(60))),
+            .watchdog_threshold(Some(Duration::from_millis(400))),
         |rt| {
             let (tx, rx) = mpsc::channel();
             let worker = rt.spawn_fn(move |n: u32, _ctx| {
                 let start = std::time::Instant::now();
-                while start.elapsed() < Duration::from_millis(1) {
+                while start.elapsed() < Duration::from_millis(5) {
                     std::hint::spin_loop();
                 }
                 if n == 119 {
@@ -185,6 +184,44 @@ fn watchdog_does_not_flag_a_slice_of_short_handlers() {
             assert_eq!(rt.stats().spare_threads, 0);
         },
     );
+}
+
+/// The watchdog's cover takes the LIFO slot too. The everyday case: a
+/// handler sends to B — which wakes B into its worker's LIFO slot, to run
+/// next on that worker — and then makes a slow call without `blocking`.
+/// Once the watchdog declares the worker stuck, B runs elsewhere and
+/// answers a probe while the handler still spins; before, B waited in the
+/// slot for the whole handler, at every worker count (no other worker can
+/// take from a slot).
+#[test]
+fn watchdog_frees_the_process_a_stuck_handler_woke_last() {
+    let _serial = serial();
+    each_runtime(|rt| {
+        let gate = Gate::new();
+        let _open = gate.opener();
+        let b = puppet(rt);
+        assert_answers(&b);
+        // Idle, so that the next message wakes it (into the waker's slot).
+        assert!(wait_until(TIMEOUT, || rt
+            .process_info(b.pid())
+            .is_some_and(|i| i.status == rotp_runtime::Status::Waiting)));
+        let probe: rotp_runtime::testing::Probe<&'static str> =
+            rotp_runtime::testing::Probe::spawn(rt);
+        let a = puppet(rt);
+        let (woke, woken) = mpsc::channel();
+        let (g, b2) = (gate.clone(), b.clone());
+        cast(&a, move |_| {
+            b2.send(Job::new(|_| {})); // into this worker's LIFO slot
+            woke.send(()).unwrap();
+            g.spin(); // a long handler, as far as the runtime can tell
+        });
+        woken.recv_timeout(TIMEOUT).expect("the handler runs");
+        let report = probe.addr().clone();
+        cast(&b, move |_| report.send("b answers"));
+        assert_eq!(probe.assert_message(TIMEOUT), "b answers");
+        assert!(rt.stats().long_schedules >= 1, "the watchdog stepped in");
+        assert!(!gate.is_open(), "the handler still spins");
+    });
 }
 
 /// `blocking` outside any runtime thread simply runs the closure.

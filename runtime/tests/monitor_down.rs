@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use rotp_runtime::testing::{wait_until, Probe, Received};
-use rotp_runtime::{assert_receive, Context, Down, ExitReason, MonitorRef, Pid, Process};
+use rotp_runtime::{assert_receive, Addr, Context, Down, ExitReason, MonitorRef, Pid, Process};
 
 /// The `DOWN` a puppet observed for `mref`.
 #[track_caller]
@@ -203,10 +203,10 @@ fn rule_32_demonitor_of_an_active_monitor() {
     });
 }
 
-/// Rules 32-33: `demonitor` while the target is exiting and its `DOWN` is
-/// in flight (relations closed, not yet notified): it reports false (the
-/// `DOWN` was sent), and the `DOWN` that lands afterwards is never
-/// handled.
+/// Rule 32: `demonitor` while the target is exiting and its `DOWN` is in
+/// flight (the target's relations closed, its watchers not yet told): the
+/// `DOWN` has not arrived, so the monitor is still active — `demonitor`
+/// reports true, and the `DOWN` is never delivered.
 #[test]
 fn rule_32_demonitor_while_the_down_is_in_flight() {
     each_runtime(|rt| {
@@ -232,51 +232,125 @@ fn rule_32_demonitor_while_the_down_is_in_flight() {
             gate.open();
         });
         target.send(());
-        assert_eq!(rx.recv_timeout(TIMEOUT), Ok(false));
+        assert_eq!(rx.recv_timeout(TIMEOUT), Ok(true));
         assert_receive!(outer, Received::Down(d) if d.mref == m_outer);
-        assert!(wait_until(TIMEOUT, || rt.process_info(wp).unwrap().handled >= 3));
+        // Gone: every watcher still holding a monitor has its DOWN queued.
+        assert!(rt.await_exit(&target, Some(TIMEOUT)).is_some());
+        assert_eq!(rt.process_info(wp).unwrap().mailbox_len, 0);
+        assert_answers(&watcher);
         events.refute_receive(QUIET, is_down(mref));
     });
 }
 
-/// Rules 32-33: a `DOWN` already queued when `demonitor` is called is never
-/// handled afterwards, and `demonitor` reports false (a flush was needed).
-/// Plain `demonitor` leaves the entry in the mailbox; `demonitor_flush`
-/// removes it.
+/// Holds `watcher` in a job until `gate` opens, kills a target it
+/// monitors, and waits until the target's `DOWN` is queued behind the job;
+/// then runs `then` in the watcher, which sees the `DOWN` already arrived.
+/// Returns the monitor and what `then` returned.
+fn with_down_queued<R: Send + 'static>(
+    rt: &rotp_runtime::Runtime,
+    watcher: &Addr<Job>,
+    then: impl FnOnce(&mut Context<'_, Job>, MonitorRef) -> R + Send + 'static,
+) -> (MonitorRef, R) {
+    let wp = watcher.pid();
+    let target = puppet(rt);
+    let tp = target.pid();
+    let mref = call(watcher, move |ctx| ctx.monitor(tp));
+    let gate = Gate::new();
+    let _open = gate.opener();
+    let (tx, rx) = std::sync::mpsc::channel();
+    hold_then(watcher, &gate, Hold::Block, move |ctx| {
+        tx.send(then(ctx, mref)).unwrap();
+    });
+    rt.kill(tp);
+    assert!(wait_until(TIMEOUT, || rt
+        .process_info(wp)
+        .is_some_and(|i| i.mailbox_len == 1)));
+    gate.open();
+    (mref, rx.recv_timeout(TIMEOUT).unwrap())
+}
+
+/// Rule 32: a `DOWN` that has already arrived when `demonitor` is called
+/// stays in the mailbox and is handled. `demonitor` reports false: the
+/// monitor had fired. (Only the flush variant, rule 33, drops the `DOWN`.)
 #[test]
-fn rule_33_demonitor_with_a_down_already_queued() {
+fn rule_32_demonitor_keeps_a_down_already_queued() {
     each_runtime(|rt| {
         let events: Probe<Event> = Probe::spawn(rt);
-        for flush in [false, true] {
-            let watcher = observed_puppet(rt, &events);
-            let wp = watcher.pid();
-            let target = puppet(rt);
-            let tp = target.pid();
-            let mref = call(&watcher, move |ctx| ctx.monitor(tp));
-            let gate = Gate::new();
-            let _open = gate.opener();
-            let (tx, rx) = std::sync::mpsc::channel();
-            hold_then(&watcher, &gate, Hold::Block, move |ctx| {
-                let before = ctx.mailbox_len();
-                let active = if flush {
-                    ctx.demonitor_flush(mref)
-                } else {
-                    ctx.demonitor(mref)
-                };
-                tx.send((before, active, ctx.mailbox_len())).unwrap();
-            });
-            rt.kill(tp);
-            assert!(wait_until(TIMEOUT, || rt
-                .process_info(wp)
-                .is_some_and(|i| i.mailbox_len == 1)));
-            gate.open();
-            let (before, active, after) = rx.recv_timeout(TIMEOUT).unwrap();
-            assert_eq!(before, 1);
-            assert!(!active, "the DOWN had been sent: demonitor reports false");
-            assert_eq!(after, if flush { 0 } else { 1 }, "flush = {flush}");
-            events.refute_receive(QUIET, is_down(mref));
-            assert_answers(&watcher);
-        }
+        let watcher = observed_puppet(rt, &events);
+        let (mref, (before, active, after)) = with_down_queued(rt, &watcher, |ctx, mref| {
+            let before = ctx.mailbox_len();
+            let active = ctx.demonitor(mref);
+            (before, active, ctx.mailbox_len())
+        });
+        assert_eq!(before, 1);
+        assert!(!active, "the monitor had fired: demonitor reports false");
+        assert_eq!(after, 1, "a plain demonitor leaves the DOWN queued");
+        let down = await_down(&events, mref);
+        assert_eq!(down.reason, ExitReason::Killed);
+        assert_answers(&watcher);
+    });
+}
+
+/// Rule 32: a `DOWN` already taken into the watcher's current batch (queued
+/// behind the message being handled) is handled too after a plain
+/// `demonitor`.
+#[test]
+fn rule_32_demonitor_keeps_a_down_behind_the_current_message() {
+    each_runtime(|rt| {
+        let events: Probe<Event> = Probe::spawn(rt);
+        let watcher = observed_puppet(rt, &events);
+        let wp = watcher.pid();
+        let target = puppet(rt);
+        let tp = target.pid();
+        let mref = call(&watcher, move |ctx| ctx.monitor(tp));
+        let gate = Gate::new();
+        let _open = gate.opener();
+        hold_then(&watcher, &gate, Hold::Block, |_| {});
+        let (tx, rx) = std::sync::mpsc::channel();
+        cast(&watcher, move |ctx| {
+            tx.send(ctx.demonitor(mref)).unwrap();
+        });
+        rt.kill(tp);
+        assert!(wait_until(TIMEOUT, || rt
+            .process_info(wp)
+            .is_some_and(|i| i.mailbox_len == 2)));
+        gate.open();
+        assert_eq!(rx.recv_timeout(TIMEOUT), Ok(false));
+        await_down(&events, mref);
+    });
+}
+
+/// Rule 33 `flush`: a `DOWN` already queued is removed and never handled;
+/// the call reports false (the monitor had fired, a flush was needed).
+#[test]
+fn rule_33_demonitor_flush_removes_a_down_already_queued() {
+    each_runtime(|rt| {
+        let events: Probe<Event> = Probe::spawn(rt);
+        let watcher = observed_puppet(rt, &events);
+        let (mref, (before, active, after)) = with_down_queued(rt, &watcher, |ctx, mref| {
+            let before = ctx.mailbox_len();
+            let active = ctx.demonitor_flush(mref);
+            (before, active, ctx.mailbox_len())
+        });
+        assert_eq!((before, active, after), (1, false, 0));
+        events.refute_receive(QUIET, is_down(mref));
+        assert_answers(&watcher);
+    });
+}
+
+/// Rule 33 `flush` on an active monitor: nothing to flush, true; no `DOWN`
+/// ever follows.
+#[test]
+fn rule_33_demonitor_flush_of_an_active_monitor() {
+    each_runtime(|rt| {
+        let events: Probe<Event> = Probe::spawn(rt);
+        let watcher = observed_puppet(rt, &events);
+        let target = puppet(rt);
+        let tp = target.pid();
+        let mref = call(&watcher, move |ctx| ctx.monitor(tp));
+        assert!(call(&watcher, move |ctx| ctx.demonitor_flush(mref)));
+        rt.kill(tp);
+        events.refute_receive(QUIET, is_down(mref));
     });
 }
 

@@ -1,13 +1,14 @@
 //! Requests to a supervisor process: send a message carrying a
 //! [`ReplySender`], wait on the matching
-//! [`ReplyWait`](rotp_runtime::ReplyWait) without a timeout (rule 146). The wait is the runtime's: blocking-aware inside a process,
-//! failing fast on call cycles, ended by the supervisor's exit.
+//! [`ReplyWait`](rotp_runtime::ReplyWait) without a timeout (rule 146). The
+//! wait is the runtime's: blocking-aware inside a process, failing fast on call cycles, ended by the supervisor's exit.
 
 use std::time::Duration;
 
-use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, ReplySender, WaitError};
+use rotp_gen_server::CallError;
+use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, ReplySender, TrySendError, WaitError};
 
-use crate::error::{CallError, StopError};
+use crate::error::StopError;
 
 /// Sends the request `make` builds around a reply handle and waits for the
 /// answer.
@@ -31,26 +32,50 @@ where
     M: Send + 'static,
     T: Send + 'static,
 {
+    call_timeout(handle, addr, make, None)
+}
+
+/// [`call`] with a limit on the wait, on the runtime clock: for requests
+/// the supervisor answers later (`await_child`), never for the management
+/// API (rule 146).
+pub(crate) fn call_timeout<M, T>(
+    handle: &Handle,
+    addr: &Addr<M>,
+    make: impl FnOnce(ReplySender<T>) -> M,
+    timeout: Option<Duration>,
+) -> Result<T, CallError>
+where
+    M: Send + 'static,
+    T: Send + 'static,
+{
     // A process told to exit sends nothing more: in OTP it would be gone.
     if handle.self_is_exiting() {
         return Err(CallError::CallerExiting);
     }
     let (reply, mut wait) = reply_channel();
-    if addr.try_send(make(reply)).is_err() {
-        return Err(CallError::NoProc);
+    if reply.caller() == Some(addr.pid()) {
+        return Err(CallError::CallingSelf);
     }
-    wait.wait_not_inline(addr, None).map_err(call_error)
+    match addr.try_send(make(reply)) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => return Err(CallError::MailboxFull),
+        Err(_) => return Err(CallError::NoProc),
+    }
+    wait.wait_not_inline(addr, timeout).map_err(call_error)
 }
 
-/// Maps the runtime's wait error.
+/// Maps the runtime's wait error to the call error of
+/// [`rotp_gen_server`], which supervisor requests share.
 pub(crate) fn call_error(e: WaitError) -> CallError {
     match e {
         WaitError::Exited(ExitReason::NoProc) => CallError::NoProc,
         WaitError::Exited(reason) => CallError::Exited(reason),
         WaitError::Deadlock(cycle) => CallError::Deadlock(cycle),
         WaitError::CallerExiting => CallError::CallerExiting,
-        // No timeout was given; keep the mapping total for future variants.
-        WaitError::Timeout => CallError::Exited(ExitReason::Timeout),
+        WaitError::Timeout => CallError::Timeout,
+        WaitError::CallingSelf => CallError::CallingSelf,
+        WaitError::MailboxFull => CallError::MailboxFull,
+        // Keep the mapping total for future variants.
         _ => CallError::Exited(ExitReason::custom(e)),
     }
 }

@@ -354,10 +354,7 @@ impl<E> ChildSpec<E> {
     /// [`ChildStartError::Failed`] with [`ExitReason::Panic`] (rule 111:
     /// an exception counts as an error).
     pub(crate) fn start_with(&self, extra: &E) -> StartResult {
-        match rotp_runtime::catch_panic(|| (self.start)(extra)) {
-            Ok(result) => result,
-            Err(reason) => Err(ChildStartError::Failed(reason)),
-        }
+        run_start(&self.start, extra)
     }
 }
 
@@ -386,9 +383,37 @@ impl<E> fmt::Debug for ChildSpec<E> {
     }
 }
 
+/// Runs a start function with `extra`, a panic being a start error (rule
+/// 111).
+pub(crate) fn run_start<E>(start: &StartFn<E>, extra: &E) -> StartResult {
+    match rotp_runtime::catch_panic(|| start(extra)) {
+        Ok(result) => result,
+        Err(reason) => Err(ChildStartError::Failed(reason)),
+    }
+}
+
+/// `my_app::cache::Cache<K>` → `Cache<K>`: the default child id of a
+/// GenServer or a module-based supervisor (rule 102: the module name).
+pub(crate) fn short_type_name<T: ?Sized>() -> ChildId {
+    let full = std::any::type_name::<T>();
+    let (path, generics) = full.split_at(full.find('<').unwrap_or(full.len()));
+    let short = path.rsplit("::").next().unwrap_or(path);
+    format!("{short}{generics}").into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Plain;
+    #[allow(dead_code)]
+    struct Generic<T>(T);
+
+    #[test]
+    fn ids_are_short_type_names_rule_102() {
+        assert_eq!(short_type_name::<Plain>(), "Plain");
+        assert_eq!(short_type_name::<Generic<u8>>(), "Generic<u8>");
+    }
 
     #[test]
     fn defaults_follow_rule_104() {

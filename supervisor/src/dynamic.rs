@@ -4,13 +4,16 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Name, Pid, SpawnOptions, WaitError};
+use rotp_gen_server::ServerName;
+use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Pid, SpawnOptions, WaitError};
 
 use crate::call::{self, call, call_error};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
 use crate::dynamic_server::{DynRequest, DynamicServer};
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{
-    CallError, ChildSpecError, StartChildError, StartError, StopError, TerminateChildError,
+    CallError, ChildSpecError, StartChildError, StopError, SupervisorStartError,
+    TerminateChildError,
 };
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, DynamicChildInfo};
@@ -43,7 +46,7 @@ pub struct DynamicSupervisorOptions<E = ()> {
     /// child's start function on start and restart (rule 156).
     pub extra: E,
     /// The name to register the supervisor under, if any.
-    pub name: Option<Name>,
+    pub name: Option<ServerName>,
 }
 
 impl DynamicSupervisorOptions<()> {
@@ -102,7 +105,7 @@ impl<E> DynamicSupervisorOptions<E> {
     }
 
     /// Registers the supervisor under `name`.
-    pub fn name(mut self, name: impl Into<Name>) -> Self {
+    pub fn name(mut self, name: impl Into<ServerName>) -> Self {
         self.name = Some(name.into());
         self
     }
@@ -115,7 +118,7 @@ impl<E> DynamicSupervisorOptions<E> {
 ///
 /// ```
 /// use rotp_runtime::{Context, Process, Runtime};
-/// use rotp_supervisor::{ChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
+/// use rotp_supervisor::{DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
 ///
 /// struct Session;
 /// impl Process for Session {
@@ -125,9 +128,9 @@ impl<E> DynamicSupervisorOptions<E> {
 ///
 /// let rt = Runtime::new().unwrap();
 /// let sup = DynamicSupervisor::start_link(&rt, DynamicSupervisorOptions::new().max_children(2)).unwrap();
-/// let a = sup.start_child(ChildSpec::process("session", || Session)).unwrap().unwrap();
-/// sup.start_child(ChildSpec::process("session", || Session)).unwrap();
-/// assert!(sup.start_child(ChildSpec::process("session", || Session)).is_err()); // max_children
+/// let a = sup.start_child(DynamicChildSpec::process(|| Session)).unwrap().unwrap();
+/// sup.start_child(DynamicChildSpec::process(|| Session)).unwrap();
+/// assert!(sup.start_child(DynamicChildSpec::process(|| Session)).is_err()); // max_children
 /// sup.terminate_child(a).unwrap();
 /// assert_eq!(sup.count_children().unwrap().active, 1);
 /// ```
@@ -143,15 +146,15 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     ///
     /// # Errors
     ///
-    /// [`StartError::InvalidFlags`] for a zero period,
-    /// [`StartError::AlreadyStarted`] if the name is taken.
+    /// [`SupervisorStartError::InvalidFlags`] for a zero period,
+    /// [`SupervisorStartError::AlreadyStarted`] if the name is taken.
     pub fn start_link(
         handle: &Handle,
         opts: DynamicSupervisorOptions<E>,
-    ) -> Result<Self, StartError> {
+    ) -> Result<Self, SupervisorStartError> {
         opts.intensity.validate()?;
-        if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
-            return Err(StartError::AlreadyStarted(pid));
+        if let Some(pid) = opts.name.as_ref().and_then(|n| n.whereis(handle)) {
+            return Err(SupervisorStartError::AlreadyStarted(pid));
         }
         let (reply, mut wait) = reply_channel();
         let server = DynamicServer::new(
@@ -164,8 +167,10 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
         let (addr, _) = handle.spawn_opts(server, &SpawnOptions::new().link(true).trap_exit(true));
         let result = match wait.wait(&addr, None) {
             Ok(result) => result,
-            Err(WaitError::Exited(reason)) => Err(StartError::Exited(reason)),
-            Err(e) => Err(StartError::Exited(ExitReason::custom(call_error(e)))),
+            Err(WaitError::Exited(reason)) => Err(SupervisorStartError::Exited(reason)),
+            Err(e) => Err(SupervisorStartError::Exited(ExitReason::custom(
+                call_error(e),
+            ))),
         };
         match result {
             Ok(()) => Ok(DynamicSupervisor {
@@ -181,15 +186,35 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     }
 
     /// A child spec that starts a DynamicSupervisor with `opts` under a
-    /// parent supervisor (rule 163: type supervisor, shutdown infinity).
-    pub fn child_spec(id: impl Into<ChildId>, opts: DynamicSupervisorOptions<E>) -> ChildSpec
+    /// parent supervisor, like Elixir's `{DynamicSupervisor, opts}` (rule
+    /// 163): type supervisor, shutdown infinity, and as id the local name
+    /// of `opts`, or `"DynamicSupervisor"` without one (set another with
+    /// [`ChildSpec::id`]).
+    ///
+    /// ```
+    /// use rotp_supervisor::{DynamicSupervisor, DynamicSupervisorOptions, Supervisor, SupervisorOptions};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let spec = DynamicSupervisor::<()>::child_spec(DynamicSupervisorOptions::new().name("workers"));
+    /// assert_eq!(spec.id.to_string(), "workers");
+    /// let app = Supervisor::start_link(&rt, vec![spec], SupervisorOptions::new()).unwrap();
+    /// assert!(DynamicSupervisor::<()>::whereis(&rt, "workers").is_some());
+    /// # drop(app);
+    /// ```
+    pub fn child_spec(opts: DynamicSupervisorOptions<E>) -> ChildSpec
     where
         E: Clone + Sync,
     {
+        let id = match &opts.name {
+            Some(ServerName::Local(name)) => ChildId::from(name.as_str()),
+            _ => ChildId::from("DynamicSupervisor"),
+        };
         ChildSpec::supervisor(id, move || {
             match DynamicSupervisor::start_link(&Handle::current(), opts.clone()) {
                 Ok(sup) => Ok(Some(sup.pid())),
-                Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
+                Err(SupervisorStartError::AlreadyStarted(pid)) => {
+                    Err(ChildStartError::AlreadyStarted(pid))
+                }
                 Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
             }
         })
@@ -197,8 +222,8 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
 
     /// The DynamicSupervisor (with extra argument type `E`) registered as
     /// `name`, if any.
-    pub fn whereis(handle: &Handle, name: &str) -> Option<Self> {
-        DynamicSupervisor::from_pid(handle, handle.whereis(name)?)
+    pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Self> {
+        DynamicSupervisor::from_pid(handle, name.into().whereis(handle)?)
     }
 
     /// The DynamicSupervisor (with extra argument type `E`) with pid `pid`.
@@ -221,8 +246,9 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     }
 
     /// Starts a child with the supervisor's extra argument (rules 155-158).
-    /// The spec's id is ignored. `Ok(None)` if the start function ignored
-    /// the start (nothing is kept).
+    /// `spec` is a [`DynamicChildSpec`], or any [`ChildSpec`] (a GenServer's
+    /// `child_spec(args)`, say) whose id is then ignored. `Ok(None)` if the
+    /// start function ignored the start (nothing is kept).
     ///
     /// # Errors
     ///
@@ -230,9 +256,13 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     /// without contacting the supervisor), [`StartChildError::MaxChildren`],
     /// [`StartChildError::AlreadyStarted`] / [`StartChildError::Failed`]
     /// from the start function (not wrapped).
-    pub fn start_child(&self, spec: ChildSpec<E>) -> Result<Option<Pid>, StartChildError> {
-        if spec.significant {
-            return Err(ChildSpecError::InvalidSignificant(spec.id.clone()).into());
+    pub fn start_child(
+        &self,
+        spec: impl Into<DynamicChildSpec<E>>,
+    ) -> Result<Option<Pid>, StartChildError> {
+        let spec = spec.into();
+        if let Some(id) = spec.significant.clone() {
+            return Err(ChildSpecError::InvalidSignificant(id).into());
         }
         call(&self.handle, &self.addr, |r| {
             DynRequest::StartChild(spec, r)

@@ -10,11 +10,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
+use rotp_runtime::{
+    Context, ExitReason, Pid, Process, ProcessKind, ReplySender, SupervisedChild, SystemReply,
+    SystemRequest, SystemStatus,
+};
 
 use crate::child::{self, Running};
-use crate::child_spec::{ChildSpec, ChildStartError, Restart, Shutdown};
-use crate::error::{StartChildError, StartError, TerminateChildError};
+use crate::child_spec::{ChildStartError, Restart, Shutdown};
+use crate::dynamic_spec::DynamicChildSpec;
+use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
+use crate::events;
 use crate::flags::Intensity;
 use crate::info::{ChildCounts, ChildStatus, DynamicChildInfo};
 use crate::report::{self, ChildName, SupName};
@@ -23,7 +28,7 @@ use crate::restart::{Admit, RestartWindow};
 /// The messages of a DynamicSupervisor process.
 pub(crate) enum DynRequest<E> {
     StartChild(
-        ChildSpec<E>,
+        DynamicChildSpec<E>,
         ReplySender<Result<Option<Pid>, StartChildError>>,
     ),
     /// Stop child `pid`, at the request of the second pid (if any).
@@ -45,17 +50,22 @@ enum State {
 }
 
 struct DynChild<E> {
-    spec: ChildSpec<E>,
+    spec: DynamicChildSpec<E>,
     state: State,
+    /// Automatic restarts of this child so far.
+    restarts: u64,
 }
 
 /// What `start_link` waits for.
-pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+pub(crate) type InitReply = ReplySender<Result<(), SupervisorStartError>>;
 
 /// The DynamicSupervisor process.
 pub(crate) struct DynamicServer<E> {
     extra: E,
     max_children: Option<usize>,
+    intensity: Intensity,
+    /// Automatic restarts so far, all children together.
+    restarts: u64,
     window: RestartWindow,
     me: SupName,
     children: BTreeMap<u64, DynChild<E>>,
@@ -70,12 +80,14 @@ impl<E: Send + 'static> DynamicServer<E> {
         extra: E,
         intensity: Intensity,
         max_children: Option<usize>,
-        name: Option<rotp_runtime::Name>,
+        name: Option<rotp_gen_server::ServerName>,
         reply: InitReply,
     ) -> Self {
         DynamicServer {
             extra,
             max_children,
+            intensity,
+            restarts: 0,
             window: RestartWindow::new(intensity),
             me: SupName {
                 pid: Pid::ROOT,
@@ -102,7 +114,7 @@ impl<E: Send + 'static> DynamicServer<E> {
     /// Rules 155-158 (validation is done by the client).
     fn start_child(
         &mut self,
-        spec: ChildSpec<E>,
+        spec: DynamicChildSpec<E>,
         ctx: &mut Context<'_, DynRequest<E>>,
     ) -> Result<Option<Pid>, StartChildError> {
         if self
@@ -121,14 +133,21 @@ impl<E: Send + 'static> DynamicServer<E> {
                     DynChild {
                         spec,
                         state: State::Running(running),
+                        restarts: 0,
                     },
                 );
                 self.by_pid.insert(pid, key);
+                events::child_started(self.me.pid, None, pid);
                 Ok(Some(pid))
             }
             Ok(None) => Ok(None),
-            Err(ChildStartError::AlreadyStarted(pid)) => Err(StartChildError::AlreadyStarted(pid)),
-            Err(ChildStartError::Failed(reason)) => Err(StartChildError::Failed(reason)),
+            Err(e) => {
+                events::start_failed(self.me.pid, None, &e);
+                Err(match e {
+                    ChildStartError::AlreadyStarted(pid) => StartChildError::AlreadyStarted(pid),
+                    ChildStartError::Failed(reason) => StartChildError::Failed(reason),
+                })
+            }
         }
     }
 
@@ -144,13 +163,17 @@ impl<E: Send + 'static> DynamicServer<E> {
         let key = *self.by_pid.get(&pid).ok_or(TerminateChildError::NotFound)?;
         let child = &self.children[&key];
         if let State::Running(running) = &child.state {
-            if requester == Some(running.pid) {
+            let result = if requester == Some(running.pid) {
                 child::signal(ctx, running, child.spec.shutdown);
-            } else if let Err(reason) =
+                Ok(())
+            } else {
                 child::shutdown(ctx, running, child.spec.shutdown, child.spec.restart)
-            {
-                report::shutdown_error(&self.me, ChildName(None), running.pid, &reason);
+            };
+            if let Err(reason) = &result {
+                report::shutdown_error(&self.me, ChildName(None), running.pid, reason);
             }
+            let reason = events::stopped_reason(&result, child.spec.shutdown);
+            events::child_terminated(self.me.pid, None, running.pid, &reason, true);
         }
         self.remove(key);
         Ok(())
@@ -173,6 +196,7 @@ impl<E: Send + 'static> DynamicServer<E> {
             let restarts = self.window.recent(ctx.handle().now());
             report::child_terminated(&self.me, ChildName(None), pid, &reason, restarts);
         }
+        events::child_terminated(self.me.pid, None, pid, &reason, false);
         if restart {
             self.restart(key, pid, ctx);
         } else {
@@ -190,6 +214,7 @@ impl<E: Send + 'static> DynamicServer<E> {
                 self.window.recent(now),
                 self.window.intensity(),
             );
+            events::max_intensity(self.me.pid, None, self.intensity);
             self.remove(key);
             self.shut_down(ExitReason::Shutdown, None, ctx);
             return;
@@ -201,6 +226,9 @@ impl<E: Send + 'static> DynamicServer<E> {
         match child.spec.start_with(&self.extra) {
             Ok(Some(pid)) => {
                 child.state = State::Running(Running::new(&ctx.handle(), pid));
+                child.restarts += 1;
+                self.restarts += 1;
+                events::child_restarted(self.me.pid, None, pid, Some(old), child.restarts);
                 self.by_pid.remove(&old);
                 self.by_pid.insert(pid, key);
             }
@@ -208,6 +236,7 @@ impl<E: Send + 'static> DynamicServer<E> {
             Ok(None) => self.remove(key),
             Err(reason) => {
                 report::start_error(&self.me, ChildName(None), &reason);
+                events::start_failed(self.me.pid, None, &reason);
                 self.next_attempt += 1;
                 let attempt = self.next_attempt;
                 child.state = State::Restarting {
@@ -289,6 +318,10 @@ impl<E: Send + 'static> DynamicServer<E> {
     fn check(&self, r: &Running, reason: Option<ExitReason>, shutdown: Shutdown, restart: Restart) {
         if let Err(reason) = child::check(reason, shutdown, restart) {
             report::shutdown_error(&self.me, ChildName(None), r.pid, &reason);
+            events::child_terminated(self.me.pid, None, r.pid, &reason, true);
+        } else {
+            let reason = events::stopped_reason(&Ok(()), shutdown);
+            events::child_terminated(self.me.pid, None, r.pid, &reason, true);
         }
     }
 
@@ -326,19 +359,70 @@ impl<E: Send + 'static> DynamicServer<E> {
     }
 }
 
+impl<E: Send + 'static> DynamicServer<E> {
+    /// What the supervisor tells introspection tools: its children in
+    /// start order, with their restarts.
+    fn status(&self) -> SystemStatus {
+        let mut status = SystemStatus::new("supervisor")
+            .state(format!("{} children, one_for_one", self.children.len()))
+            .detail("strategy", "one_for_one")
+            .detail("intensity", events::intensity_text(self.intensity))
+            .detail("restarts", self.restarts);
+        if let Some(max) = self.max_children {
+            status = status.detail("max_children", max);
+        }
+        if let Some(name) = &self.me.name {
+            status = status.detail("name", name);
+        }
+        for c in self.children.values() {
+            let (pid, state) = match &c.state {
+                State::Running(r) => (Some(r.pid), "running"),
+                State::Restarting { .. } => (None, "restarting"),
+            };
+            status = status.child(SupervisedChild::new(
+                None,
+                pid,
+                events::is_supervisor(c.spec.child_type),
+                events::restart_name(c.spec.restart),
+                state,
+                c.restarts,
+            ));
+        }
+        status
+    }
+}
+
 impl<E: Send + 'static> Process for DynamicServer<E> {
     type Message = DynRequest<E>;
+
+    fn kind() -> ProcessKind {
+        ProcessKind::new("supervisor", "rotp_supervisor::DynamicSupervisor")
+    }
+
+    fn system(
+        &mut self,
+        request: SystemRequest,
+        _ctx: &mut Context<'_, DynRequest<E>>,
+    ) -> SystemReply {
+        match request {
+            SystemRequest::Status => SystemReply::Status(self.status()),
+            _ => SystemReply::NotSupported,
+        }
+    }
 
     fn init(&mut self, ctx: &mut Context<'_, DynRequest<E>>) {
         let reply = self.init.take().expect("init runs once");
         self.me.pid = ctx.pid();
         if let Some(name) = self.me.name.clone() {
-            if let Err(e) = ctx.register(name) {
-                let holder = match e {
-                    rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
-                    _ => ctx.pid(),
-                };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
+                // Not ours: nothing to release at the exit.
+                self.me.name = None;
+                reply.send(Err(match e {
+                    rotp_gen_server::ViaError::Taken(holder) => {
+                        SupervisorStartError::AlreadyStarted(holder)
+                    }
+                    other => SupervisorStartError::Exited(ExitReason::custom(other)),
+                }));
                 ctx.exit(ExitReason::Normal);
                 return;
             }
@@ -375,6 +459,15 @@ impl<E: Send + 'static> Process for DynamicServer<E> {
         };
         if matches!(&self.children[&key].state, State::Running(r) if r.pid == from) {
             self.child_exited(key, from, reason, ctx);
+        }
+    }
+}
+
+impl<E> Drop for DynamicServer<E> {
+    fn drop(&mut self) {
+        // As for `SupervisorServer`: a via name is released with the state.
+        if let Some(name) = &self.me.name {
+            name.release_on_exit();
         }
     }
 }

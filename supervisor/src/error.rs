@@ -2,31 +2,11 @@
 
 use std::time::Duration;
 
+pub(crate) use rotp_gen_server::CallError;
 use rotp_runtime::{ExitReason, Pid};
 use thiserror::Error;
 
 use crate::child_spec::{ChildId, ChildStartError};
-
-/// A request could not reach the supervisor or got no answer (rule 146:
-/// requests never time out, so these are the only ways to fail).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum CallError {
-    /// The supervisor does not exist (`noproc`).
-    #[error("no such supervisor (noproc)")]
-    NoProc,
-    /// The supervisor exited before answering; carries its exit reason.
-    #[error("the supervisor exited: {0}")]
-    Exited(ExitReason),
-    /// The supervisor is, directly or indirectly, waiting on the caller.
-    #[error("call cycle: {0:?}")]
-    Deadlock(Vec<Pid>),
-    /// The calling process was told to exit while it waited (typically a
-    /// child whose request made its supervisor stop it); it should return
-    /// from its callback so that the exit can take effect.
-    #[error("the calling process is exiting")]
-    CallerExiting,
-}
 
 /// Invalid supervisor flags (rule 108, `{supervisor_data, ...}`). The other
 /// OTP flag errors cannot happen: the types rule them out.
@@ -57,10 +37,13 @@ pub enum ChildSpecError {
     InvalidSignificant(ChildId),
 }
 
-/// Starting a supervisor failed (rules 106, 108, 113).
+/// Starting a supervisor failed (rules 106, 108, 113, 114).
+///
+/// Named apart from [`rotp_gen_server::StartError`] (a GenServer's start
+/// error) so that both fit in one scope, as in `rotp::prelude`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
-pub enum StartError {
+pub enum SupervisorStartError {
     /// Invalid flags (`{supervisor_data, _}`); nothing was started.
     #[error("invalid supervisor flags: {0}")]
     InvalidFlags(#[from] FlagsError),
@@ -83,6 +66,16 @@ pub enum StartError {
     /// The supervisor process exited during its start (killed, say).
     #[error("the supervisor exited while starting: {0}")]
     Exited(ExitReason),
+    /// A [`SupervisorModule`](crate::SupervisorModule)'s `init` returned
+    /// [`SupervisorInit::Ignore`](crate::SupervisorInit::Ignore): the
+    /// supervisor exited `normal` without starting anything (rule 114,
+    /// OTP's `ignore`). As a child, it is a child whose start was ignored.
+    #[error("init ignored the start")]
+    Ignored,
+    /// A [`SupervisorModule`](crate::SupervisorModule)'s `init` panicked;
+    /// the supervisor exited with this reason (rule 114).
+    #[error("init failed: {0}")]
+    Init(ExitReason),
 }
 
 /// `start_child` failed (rules 139, 155, 157-158).
@@ -192,6 +185,24 @@ pub enum GetChildSpecError {
     /// The supervisor could not be reached.
     #[error(transparent)]
     Call(#[from] CallError),
+}
+
+/// [`Supervisor::await_child`](crate::Supervisor::await_child) got no
+/// running child.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AwaitChildError {
+    /// No child has this id, or it was removed while waited for (a
+    /// temporary child that exited, a deleted spec).
+    #[error("no such child")]
+    NotFound,
+    /// The child was not running within the timeout (on the runtime clock).
+    #[error("the child was not running in time")]
+    Timeout,
+    /// The supervisor is gone (`NoProc`), exited while the caller waited
+    /// (`Exited`), or could not be asked.
+    #[error(transparent)]
+    Call(CallError),
 }
 
 /// `stop` failed (rule 148, like `GenServer.stop`, rule 93).

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rotp_runtime::Name;
+use rotp_gen_server::ServerName;
 
 use crate::child_spec::{ChildSpec, Restart};
 use crate::error::{ChildSpecError, FlagsError};
@@ -96,7 +96,7 @@ pub struct SupervisorOptions {
     /// Auto-shutdown; default [`AutoShutdown::Never`].
     pub auto_shutdown: AutoShutdown,
     /// The name to register the supervisor under, if any.
-    pub name: Option<Name>,
+    pub name: Option<ServerName>,
 }
 
 impl SupervisorOptions {
@@ -138,8 +138,9 @@ impl SupervisorOptions {
         self
     }
 
-    /// Registers the supervisor under `name`.
-    pub fn name(mut self, name: impl Into<Name>) -> Self {
+    /// Registers the supervisor under `name`: a local name, or a via name
+    /// such as a key in a `Registry` (rule 37).
+    pub fn name(mut self, name: impl Into<ServerName>) -> Self {
         self.name = Some(name.into());
         self
     }

@@ -4,28 +4,26 @@
 //! `Task.Supervisor`, for synchronous Rust.
 //!
 //! ```
-//! use rotp_gen_server::{CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions};
+//! use std::time::Duration;
+//! use rotp_gen_server::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions};
 //! use rotp_runtime::Runtime;
 //! use rotp_supervisor::{GenServerChildSpec, Strategy, Supervisor, SupervisorOptions};
 //!
-//! /// Counts calls; panics on a negative increment.
+//! /// Counts; panics on a negative increment.
 //! struct Counter(i64);
 //!
-//! impl GenServer for Counter {
-//!     type Args = i64;
-//!     type Call = i64;
-//!     type Reply = i64;
-//!     type Cast = ();
-//!     type Info = ();
-//!     type Continue = ();
+//! /// Add `n`, answer the new total.
+//! struct Add(i64, ReplyTo<i64>);
 //!
+//! #[gen_server]
+//! impl GenServer for Counter {
 //!     fn init(start: i64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
 //!         Init::ok(Counter(start))
 //!     }
-//!     fn handle_call(&mut self, by: i64, _: &mut Caller<i64>, _: &mut Ctx<'_, Self>) -> CallResult<Self> {
-//!         assert!(by >= 0, "negative increment");
-//!         self.0 += by;
-//!         Reply::reply(self.0)
+//!     fn handle_call(&mut self, Add(n, r): Add, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+//!         assert!(n >= 0, "negative increment");
+//!         self.0 += n;
+//!         r.reply(self.0)
 //!     }
 //! }
 //!
@@ -38,14 +36,13 @@
 //! .unwrap();
 //!
 //! let counter = ServerRef::<Counter>::named(&rt, "counter");
-//! assert_eq!(counter.call(5).unwrap(), 5);
-//! assert!(counter.call(-1).is_err()); // the counter panics and exits...
+//! assert_eq!(counter.call(|r| Add(5, r)).unwrap(), 5);
+//! assert!(counter.call(|r| Add(-1, r)).is_err()); // the counter panics and exits...
 //!
 //! // ...and its supervisor starts it again, from its child spec.
-//! let restarted = rotp_runtime::testing::wait_until(std::time::Duration::from_secs(5), || {
-//!     counter.call(1).is_ok_and(|n| n == 1)
-//! });
-//! assert!(restarted);
+//! let pid = sup.await_child("counter", Duration::from_secs(5)).unwrap();
+//! assert_eq!(counter.pid(), Some(pid));
+//! assert_eq!(counter.call(|r| Add(1, r)).unwrap(), 1);
 //! assert_eq!(sup.count_children().unwrap().active, 1);
 //! ```
 //!
@@ -59,9 +56,17 @@
 //! [`Process`](rotp_runtime::Process) (started like a GenServer: the start
 //! returns once its `init` has run; see [`start_link_process`]),
 //! [`GenServerChildSpec::child_spec`]
-//! for a GenServer, [`Supervisor::child_spec`] for a nested supervisor, or
+//! for a GenServer (its id is the type's short name, or the server's name
+//! when it has one), [`Supervisor::child_spec`] for a nested supervisor,
+//! [`SupervisorModule::child_spec`] for a module-based one, or
 //! [`ChildSpec::worker`] with any start function. Defaults are Elixir's:
 //! permanent, 5 s shutdown for workers, infinity for supervisors.
+//!
+//! **Module-based supervisors** ([`SupervisorModule`], Elixir's
+//! `use Supervisor`): a type whose `init(args)` returns the children and
+//! options ([`SupervisorInit::ok`]) or ignores the start
+//! ([`SupervisorInit::Ignore`]); `App::start_link(&rt, args)` starts it,
+//! `App::child_spec(args)` nests it.
 //!
 //! **Strategies** ([`Strategy`]) decide which children restart when one
 //! must:
@@ -109,10 +114,16 @@
 //! own — for trees that do one job and go away.
 //!
 //! **DynamicSupervisor** ([`DynamicSupervisor`]) starts with no children and
-//! adds them on demand, one_for_one, optionally bounded by `max_children`;
+//! adds them on demand ([`DynamicChildSpec`]: a spec without an id, which a
+//! DynamicSupervisor would ignore), one_for_one, optionally bounded by
+//! `max_children`;
 //! each child's start function receives the supervisor's extra argument
 //! (Elixir's `extra_arguments`), on start and on every restart. It stops its
 //! children all at once.
+//!
+//! **PartitionSupervisor** ([`PartitionSupervisor`]) starts N copies of
+//! one child spec and routes to them by key
+//! ([`via`](PartitionSupervisor::via)): a sharded server in one line.
 //!
 //! **TaskSupervisor** ([`TaskSupervisor`]) is a DynamicSupervisor whose
 //! children are closures run as tasks, temporary with a 5 s shutdown:
@@ -139,7 +150,12 @@
 //! [`count_children`](Supervisor::count_children),
 //! [`get_childspec`](Supervisor::get_childspec),
 //! [`stop`](Supervisor::stop)) never times out; errors are values, one type
-//! per operation.
+//! per operation. [`await_child`](Supervisor::await_child) waits, up to a
+//! timeout, for a child to be running again after a crash.
+//!
+//! Rule numbers in these docs ("rule 65", "R1") refer to the table of OTP
+//! rules rotp follows: [`docs/rules.md`](https://github.com/rotp-rs/rotp/blob/main/docs/rules.md),
+//! also the `rotp::rules` page of the facade crate's documentation.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -149,10 +165,14 @@ mod child;
 mod child_spec;
 mod dynamic;
 mod dynamic_server;
+mod dynamic_spec;
 mod error;
+mod events;
 mod flags;
 mod gen_server;
 mod info;
+mod module;
+mod partition;
 mod report;
 mod restart;
 mod server;
@@ -165,15 +185,25 @@ pub use child_spec::{
     DEFAULT_WORKER_SHUTDOWN,
 };
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
+pub use dynamic_spec::DynamicChildSpec;
 pub use error::{
-    CallError, ChildSpecError, DeleteChildError, FlagsError, GetChildSpecError, RestartChildError,
-    StartChildError, StartError, StopError, TaskRunError, TerminateChildError,
+    AwaitChildError, ChildSpecError, DeleteChildError, FlagsError, GetChildSpecError,
+    RestartChildError, StartChildError, StopError, SupervisorStartError, TaskRunError,
+    TerminateChildError,
 };
 pub use flags::{
     AutoShutdown, Intensity, Strategy, SupervisorOptions, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS,
 };
 pub use gen_server::GenServerChildSpec;
 pub use info::{ChildCounts, ChildInfo, ChildStatus, DynamicChildInfo};
+pub use module::{SupervisorInit, SupervisorModule};
+pub use partition::{PartitionOptions, PartitionSupervisor, PartitionVia};
+/// Why a request to a supervisor failed: the call error of
+/// [`rotp_gen_server`], shared so that one `CallError` covers servers and
+/// supervisors. Supervisor requests never time out (rule 146), so they
+/// fail only with `NoProc`, `Exited`, `Deadlock`, `CallingSelf` or
+/// `CallerExiting`.
+pub use rotp_gen_server::CallError;
 pub use spawn::start_link_process;
 pub use supervisor::Supervisor;
 pub use task_supervisor::{

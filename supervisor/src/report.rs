@@ -12,7 +12,8 @@
 
 use std::fmt;
 
-use rotp_runtime::{ExitReason, Name, Pid, Report, ReportKind};
+use rotp_gen_server::ServerName;
+use rotp_runtime::{ExitReason, Pid, Report, ReportKind};
 
 use crate::child_spec::{ChildId, ChildStartError};
 use crate::flags::Intensity;
@@ -22,7 +23,7 @@ use crate::flags::Intensity;
 #[derive(Debug, Clone)]
 pub(crate) struct SupName {
     pub(crate) pid: Pid,
-    pub(crate) name: Option<Name>,
+    pub(crate) name: Option<ServerName>,
 }
 
 impl fmt::Display for SupName {

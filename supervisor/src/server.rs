@@ -15,16 +15,23 @@
 
 use std::time::Duration;
 
-use rotp_runtime::{Context, ExitReason, Pid, Process, ReplySender};
+use rotp_runtime::{
+    Context, ExitReason, Pid, Process, ProcessKind, ReplySender, SupervisedChild, SystemReply,
+    SystemRequest, SystemStatus,
+};
 
 use crate::child::{self, Running};
 use crate::child_spec::{ChildId, ChildSpec, ChildStartError, Restart};
 use crate::error::{
-    DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StartError,
+    DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, SupervisorStartError,
     TerminateChildError,
 };
-use crate::flags::{check_significant, AutoShutdown, Strategy, SupervisorOptions};
+use crate::events;
+use crate::flags::{
+    check_children, check_significant, AutoShutdown, Intensity, Strategy, SupervisorOptions,
+};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus};
+use crate::module::SupervisorInit;
 use crate::report::{self, ChildName, SupName};
 use crate::restart::{Admit, RestartWindow};
 
@@ -52,6 +59,9 @@ pub(crate) enum Request {
     WhichChildren(ReplySender<Vec<ChildInfo>>),
     CountChildren(ReplySender<ChildCounts>),
     GetChildSpec(ChildId, ReplySender<Result<ChildSpec, GetChildSpecError>>),
+    /// `await_child`: answered with the pid once the child runs, `None`
+    /// if there is no such child (or it is removed meanwhile).
+    AwaitChild(ChildId, ReplySender<Option<Pid>>),
     /// `stop(reason)`: stop the children, then exit with `reason`.
     Stop(ExitReason, Option<Pid>),
     /// Retry a failed restart (rule 130).
@@ -69,6 +79,8 @@ enum State {
 struct Child {
     spec: ChildSpec,
     state: State,
+    /// Automatic restarts of this child so far.
+    restarts: u64,
 }
 
 impl Child {
@@ -82,17 +94,30 @@ impl Child {
 }
 
 /// What the start function of `start_link` waits for.
-pub(crate) type InitReply = ReplySender<Result<(), StartError>>;
+pub(crate) type InitReply = ReplySender<Result<(), SupervisorStartError>>;
+
+/// Where a supervisor's flags and initial children come from.
+pub(crate) enum Setup {
+    /// Given to `Supervisor::start_link`, already validated.
+    Given(SupervisorOptions, Vec<ChildSpec>),
+    /// A [`SupervisorModule`](crate::SupervisorModule)'s `init`, run in
+    /// the supervisor process before anything else (rule 114).
+    Module(Box<dyn FnOnce() -> SupervisorInit + Send>),
+}
 
 /// The supervisor process.
 pub(crate) struct SupervisorServer {
     strategy: Strategy,
+    intensity: Intensity,
+    /// Automatic restarts so far, all children together.
+    restarts: u64,
     auto_shutdown: AutoShutdown,
     window: RestartWindow,
     me: SupName,
     children: Vec<Child>,
-    /// The initial children and the starter's reply handle, until `init`.
-    init: Option<(Vec<ChildSpec>, InitReply)>,
+    /// The flags and initial children, and the starter's reply handle,
+    /// until `init`.
+    init: Option<(Setup, InitReply)>,
     next_attempt: u64,
     /// The process whose request is being served. It waits for the answer
     /// — possibly with this supervisor running nested on its own thread
@@ -104,23 +129,95 @@ pub(crate) struct SupervisorServer {
     /// waited for before its id starts again, so incarnations never
     /// overlap.
     exiting: Vec<(ChildId, Running)>,
+    /// `await_child` requests waiting for their child to run.
+    waiters: Vec<(ChildId, ReplySender<Option<Pid>>)>,
 }
 
 impl SupervisorServer {
-    pub(crate) fn new(opts: SupervisorOptions, children: Vec<ChildSpec>, reply: InitReply) -> Self {
+    pub(crate) fn new(setup: Setup, reply: InitReply) -> Self {
+        let opts = SupervisorOptions::new();
         SupervisorServer {
             strategy: opts.strategy,
+            intensity: opts.intensity,
+            restarts: 0,
             auto_shutdown: opts.auto_shutdown,
             window: RestartWindow::new(opts.intensity),
             me: SupName {
                 pid: Pid::ROOT,
-                name: opts.name,
+                name: None,
             },
             children: Vec::new(),
-            init: Some((children, reply)),
+            init: Some((setup, reply)),
             next_attempt: 0,
             requester: None,
             exiting: Vec::new(),
+            waiters: Vec::new(),
+        }
+    }
+
+    /// Takes the flags and name of `opts`.
+    fn configure(&mut self, opts: SupervisorOptions) {
+        self.strategy = opts.strategy;
+        self.auto_shutdown = opts.auto_shutdown;
+        self.window = RestartWindow::new(opts.intensity);
+        self.me.name = opts.name;
+    }
+
+    /// The flags and initial children of `setup`: a module's `init` runs
+    /// here, and what it returns is checked like `start_link`'s arguments.
+    /// `Err` is the start's error and the reason to exit with.
+    fn setup(
+        setup: Setup,
+    ) -> Result<(SupervisorOptions, Vec<ChildSpec>), (SupervisorStartError, ExitReason)> {
+        let init = match setup {
+            Setup::Given(opts, children) => return Ok((opts, children)),
+            Setup::Module(init) => init,
+        };
+        match rotp_runtime::catch_panic(init) {
+            // Rule 114: `ignore` ends the supervisor quietly.
+            Ok(SupervisorInit::Ignore) => Err((SupervisorStartError::Ignored, ExitReason::Normal)),
+            Ok(SupervisorInit::Start { children, options }) => {
+                let checked = options
+                    .validate()
+                    .map_err(SupervisorStartError::from)
+                    .and_then(|()| {
+                        check_children(&children, options.auto_shutdown)
+                            .map_err(SupervisorStartError::from)
+                    });
+                match checked {
+                    Ok(()) => Ok((options, children)),
+                    Err(e) => {
+                        let reason = ExitReason::custom(&e);
+                        Err((e, reason))
+                    }
+                }
+            }
+            // Rule 114: a crash in init fails the start with its reason.
+            Err(reason) => Err((SupervisorStartError::Init(reason.clone()), reason)),
+        }
+    }
+
+    /// Answers the `await_child` requests whose child runs now, or is gone;
+    /// forgets those whose caller gave up.
+    fn serve_waiters(&mut self) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        for (id, reply) in std::mem::take(&mut self.waiters) {
+            if reply.is_abandoned() {
+                continue;
+            }
+            match self.position(&id).map(|i| &self.children[i].state) {
+                None => {
+                    reply.send(None);
+                }
+                // A child whose EXIT is not handled yet is not running: its
+                // restart is still to come.
+                Some(State::Running(r)) if r.is_alive() => {
+                    reply.send(Some(r.pid));
+                }
+                Some(_) => self.waiters.push((id, reply)),
+            }
         }
     }
 
@@ -133,24 +230,30 @@ impl SupervisorServer {
         &mut self,
         specs: Vec<ChildSpec>,
         ctx: &mut Context<'_, Request>,
-    ) -> Result<(), StartError> {
+    ) -> Result<(), SupervisorStartError> {
         let handle = ctx.handle();
         for spec in specs {
             match spec.start_with(&()) {
-                Ok(Some(pid)) => self.children.push(Child {
-                    spec,
-                    state: State::Running(Running::new(&handle, pid)),
-                }),
+                Ok(Some(pid)) => {
+                    events::child_started(self.me.pid, Some(&spec.id), pid);
+                    self.children.push(Child {
+                        spec,
+                        state: State::Running(Running::new(&handle, pid)),
+                        restarts: 0,
+                    })
+                }
                 // Rule 112: ignored children are kept, temporary ones dropped.
                 Ok(None) if spec.restart == Restart::Temporary => {}
                 Ok(None) => self.children.push(Child {
                     spec,
                     state: State::Stopped,
+                    restarts: 0,
                 }),
                 Err(reason) => {
                     report::start_error(&self.me, ChildName(Some(&spec.id)), &reason);
+                    events::start_failed(self.me.pid, Some(&spec.id), &reason);
                     self.terminate_all(ctx);
-                    return Err(StartError::FailedToStartChild {
+                    return Err(SupervisorStartError::FailedToStartChild {
                         id: spec.id,
                         reason,
                     });
@@ -168,15 +271,33 @@ impl SupervisorServer {
         if let State::Running(running) = std::mem::replace(&mut child.state, State::Stopped) {
             if Some(running.pid) == self.requester {
                 child::signal(ctx, &running, child.spec.shutdown);
-                self.exiting.push((child.spec.id.clone(), running));
-            } else if let Err(reason) =
-                child::shutdown(ctx, &running, child.spec.shutdown, child.spec.restart)
-            {
-                report::shutdown_error(
-                    &self.me,
-                    ChildName(Some(&child.spec.id)),
+                let reason = events::stopped_reason(&Ok(()), child.spec.shutdown);
+                events::child_terminated(
+                    self.me.pid,
+                    Some(&child.spec.id),
                     running.pid,
                     &reason,
+                    true,
+                );
+                self.exiting.push((child.spec.id.clone(), running));
+            } else {
+                let result =
+                    child::shutdown(ctx, &running, child.spec.shutdown, child.spec.restart);
+                if let Err(reason) = &result {
+                    report::shutdown_error(
+                        &self.me,
+                        ChildName(Some(&child.spec.id)),
+                        running.pid,
+                        reason,
+                    );
+                }
+                let reason = events::stopped_reason(&result, child.spec.shutdown);
+                events::child_terminated(
+                    self.me.pid,
+                    Some(&child.spec.id),
+                    running.pid,
+                    &reason,
+                    true,
                 );
             }
         }
@@ -243,6 +364,7 @@ impl SupervisorServer {
                 restarts,
             );
         }
+        events::child_terminated(self.me.pid, Some(&child.spec.id), pid, &reason, false);
         if restart {
             self.restart(i, ctx);
             return;
@@ -285,6 +407,7 @@ impl SupervisorServer {
                 self.window.recent(now),
                 self.window.intensity(),
             );
+            events::max_intensity(self.me.pid, Some(&self.children[i].spec.id), self.intensity);
             self.children[i].state = State::Stopped;
             self.shut_down(ExitReason::Shutdown, ctx);
             return;
@@ -325,10 +448,22 @@ impl SupervisorServer {
             let _ = self.settle(&id);
             let child = &mut self.children[j];
             match child.spec.start_with(&()) {
-                Ok(Some(pid)) => child.state = State::Running(Running::new(&handle, pid)),
+                Ok(Some(pid)) => {
+                    child.state = State::Running(Running::new(&handle, pid));
+                    child.restarts += 1;
+                    self.restarts += 1;
+                    events::child_restarted(
+                        self.me.pid,
+                        Some(&child.spec.id),
+                        pid,
+                        None,
+                        child.restarts,
+                    );
+                }
                 Ok(None) => child.state = State::Stopped,
                 Err(reason) => {
                     report::start_error(&self.me, ChildName(Some(&child.spec.id)), &reason);
+                    events::start_failed(self.me.pid, Some(&child.spec.id), &reason);
                     self.next_attempt += 1;
                     child.state = State::Restarting(self.next_attempt);
                     ctx.addr()
@@ -365,10 +500,12 @@ impl SupervisorServer {
             .map_err(StartChildError::AlreadyStarted)?;
         match spec.start_with(&()) {
             Ok(Some(pid)) => {
+                events::child_started(self.me.pid, Some(&spec.id), pid);
                 let running = Running::new(&ctx.handle(), pid);
                 self.children.push(Child {
                     spec,
                     state: State::Running(running),
+                    restarts: 0,
                 });
                 Ok(Some(pid))
             }
@@ -377,15 +514,20 @@ impl SupervisorServer {
                     self.children.push(Child {
                         spec,
                         state: State::Stopped,
+                        restarts: 0,
                     });
                 }
                 Ok(None)
             }
-            Err(ChildStartError::AlreadyStarted(pid)) => Err(StartChildError::AlreadyStarted(pid)),
-            Err(ChildStartError::Failed(reason)) => Err(StartChildError::Failed(reason)),
+            Err(e) => {
+                events::start_failed(self.me.pid, Some(&spec.id), &e);
+                Err(match e {
+                    ChildStartError::AlreadyStarted(pid) => StartChildError::AlreadyStarted(pid),
+                    ChildStartError::Failed(reason) => StartChildError::Failed(reason),
+                })
+            }
         }
     }
-
     /// Rule 140: stops the child, keeps the spec (not for temporary ones);
     /// aborts a retry loop; no restart, no intensity, no auto-shutdown.
     fn terminate_child(
@@ -421,11 +563,15 @@ impl SupervisorServer {
         let child = &mut self.children[i];
         match child.spec.start_with(&()) {
             Ok(Some(pid)) => {
+                events::child_started(self.me.pid, Some(&id), pid);
                 child.state = State::Running(Running::new(&ctx.handle(), pid));
                 Ok(Some(pid))
             }
             Ok(None) => Ok(None),
-            Err(e) => Err(RestartChildError::Start(e)),
+            Err(e) => {
+                events::start_failed(self.me.pid, Some(&id), &e);
+                Err(RestartChildError::Start(e))
+            }
         }
     }
 
@@ -466,19 +612,79 @@ impl SupervisorServer {
     }
 }
 
+impl SupervisorServer {
+    /// What the supervisor tells introspection tools: strategy, intensity,
+    /// restarts, and its children in start order.
+    fn status(&self) -> SystemStatus {
+        let mut status = SystemStatus::new("supervisor")
+            .state(format!(
+                "{} children, {}",
+                self.children.len(),
+                events::strategy_name(self.strategy)
+            ))
+            .detail("strategy", events::strategy_name(self.strategy))
+            .detail("intensity", events::intensity_text(self.intensity))
+            .detail("restarts", self.restarts);
+        if let Some(name) = &self.me.name {
+            status = status.detail("name", name);
+        }
+        for c in &self.children {
+            let (pid, state) = match &c.state {
+                State::Running(r) => (Some(r.pid), "running"),
+                State::Restarting(_) => (None, "restarting"),
+                State::Stopped => (None, "undefined"),
+            };
+            status = status.child(SupervisedChild::new(
+                Some(c.spec.id.to_string()),
+                pid,
+                events::is_supervisor(c.spec.child_type),
+                events::restart_name(c.spec.restart),
+                state,
+                c.restarts,
+            ));
+        }
+        status
+    }
+}
+
 impl Process for SupervisorServer {
     type Message = Request;
 
+    fn kind() -> ProcessKind {
+        ProcessKind::new("supervisor", "rotp_supervisor::Supervisor")
+    }
+
+    fn system(&mut self, request: SystemRequest, _ctx: &mut Context<'_, Request>) -> SystemReply {
+        match request {
+            SystemRequest::Status => SystemReply::Status(self.status()),
+            _ => SystemReply::NotSupported,
+        }
+    }
+
     fn init(&mut self, ctx: &mut Context<'_, Request>) {
-        let (specs, reply) = self.init.take().expect("init runs once");
+        let (setup, reply) = self.init.take().expect("init runs once");
         self.me.pid = ctx.pid();
+        let specs = match SupervisorServer::setup(setup) {
+            Ok((opts, specs)) => {
+                self.configure(opts);
+                specs
+            }
+            Err((e, reason)) => {
+                reply.send(Err(e));
+                ctx.exit(reason);
+                return;
+            }
+        };
         if let Some(name) = self.me.name.clone() {
-            if let Err(e) = ctx.register(name) {
-                let holder = match e {
-                    rotp_runtime::RegisterError::NameTaken { holder, .. } => holder,
-                    _ => ctx.pid(),
-                };
-                reply.send(Err(StartError::AlreadyStarted(holder)));
+            if let Err(e) = name.register(&ctx.handle(), ctx.pid()) {
+                // Not ours: nothing to release at the exit.
+                self.me.name = None;
+                reply.send(Err(match e {
+                    rotp_gen_server::ViaError::Taken(holder) => {
+                        SupervisorStartError::AlreadyStarted(holder)
+                    }
+                    other => SupervisorStartError::Exited(ExitReason::custom(other)),
+                }));
                 ctx.exit(ExitReason::Normal); // rule 48
                 return;
             }
@@ -489,7 +695,7 @@ impl Process for SupervisorServer {
             }
             Err(e) => {
                 let reason = match &e {
-                    StartError::FailedToStartChild { id, reason } => {
+                    SupervisorStartError::FailedToStartChild { id, reason } => {
                         ExitReason::shutdown_with(format!("failed_to_start_child {id}: {reason}"))
                     }
                     other => ExitReason::shutdown_with(other),
@@ -531,9 +737,11 @@ impl Process for SupervisorServer {
                 self.requester = requester;
                 self.shut_down(reason, ctx);
             }
+            Request::AwaitChild(id, reply) => self.waiters.push((id, reply)),
             Request::TryAgain(id, attempt) => self.try_again(&id, attempt, ctx),
         }
         self.requester = None;
+        self.serve_waiters();
     }
 
     fn handle_exit(&mut self, from: Pid, reason: ExitReason, ctx: &mut Context<'_, Request>) {
@@ -550,6 +758,18 @@ impl Process for SupervisorServer {
         // stopped or replaced, changes nothing.
         if let Some(i) = child {
             self.child_exited(i, from, reason, ctx);
+            self.serve_waiters();
+        }
+    }
+}
+
+impl Drop for SupervisorServer {
+    fn drop(&mut self) {
+        // A local name dies with the process in the runtime; a via name is
+        // released here, before the supervisor's links and monitors hear of
+        // its exit (the runtime drops the state first).
+        if let Some(name) = &self.me.name {
+            name.release_on_exit();
         }
     }
 }

@@ -9,7 +9,8 @@
 //! "successful" start.
 
 use rotp_runtime::{
-    reply_channel, Context, Down, ExitReason, Handle, Pid, Process, ReplySender, SpawnOptions,
+    reply_channel, Context, Down, ExitReason, Handle, Pid, Process, ProcessKind, ReplySender,
+    SpawnOptions, SystemReply, SystemRequest,
 };
 
 use crate::child_spec::{ChildStartError, StartResult};
@@ -41,17 +42,31 @@ impl<P: Process> Process for Supervised<P> {
     fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, P::Message>) {
         self.inner.handle_down(down, ctx)
     }
+
+    fn handle_panic(&mut self, reason: &ExitReason, ctx: &mut Context<'_, P::Message>) {
+        self.inner.handle_panic(reason, ctx)
+    }
+
+    fn system(&mut self, request: SystemRequest, ctx: &mut Context<'_, P::Message>) -> SystemReply {
+        self.inner.system(request, ctx)
+    }
+
+    /// The wrapped process's kind: the wrapper is invisible.
+    fn kind() -> ProcessKind {
+        P::kind()
+    }
 }
 
 /// Starts a raw process as a child: spawns `process` linked to the calling
 /// process (the supervisor, inside a start function) and returns
 /// `Ok(Some(pid))` once its `init` has returned. The building block of
-/// [`ChildSpec::process`](crate::ChildSpec::process), for start functions
+/// [`ChildSpec::process`](crate::ChildSpec::process) and
+/// [`DynamicChildSpec::process`](crate::DynamicChildSpec::process), for start functions
 /// that need more, such as a DynamicSupervisor's extra argument.
 ///
 /// ```
 /// use rotp_runtime::{Context, Process, Runtime};
-/// use rotp_supervisor::{start_link_process, ChildSpec, ChildType, DynamicSupervisor, DynamicSupervisorOptions};
+/// use rotp_supervisor::{start_link_process, ChildType, DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions};
 ///
 /// struct Conn { url: String }
 /// impl Process for Conn {
@@ -62,7 +77,7 @@ impl<P: Process> Process for Supervised<P> {
 /// let rt = Runtime::new().unwrap();
 /// let opts = DynamicSupervisorOptions::new().extra_arguments(String::from("db://local"));
 /// let sup = DynamicSupervisor::start_link(&rt, opts).unwrap();
-/// let spec = ChildSpec::new("conn", ChildType::Worker, |url: &String| {
+/// let spec = DynamicChildSpec::new(ChildType::Worker, |url: &String| {
 ///     start_link_process(Conn { url: url.clone() })
 /// });
 /// assert!(sup.start_child(spec).unwrap().is_some());

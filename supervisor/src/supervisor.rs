@@ -4,17 +4,18 @@
 use std::fmt;
 use std::time::Duration;
 
+use rotp_gen_server::ServerName;
 use rotp_runtime::{reply_channel, Addr, ExitReason, Handle, Pid, SpawnOptions, WaitError};
 
 use crate::call::{self, call, call_error};
-use crate::child_spec::{ChildId, ChildSpec, ChildStartError};
+use crate::child_spec::{ChildId, ChildSpec, ChildStartError, StartResult};
 use crate::error::{
-    CallError, DeleteChildError, GetChildSpecError, RestartChildError, StartChildError, StartError,
-    StopError, TerminateChildError,
+    AwaitChildError, CallError, DeleteChildError, GetChildSpecError, RestartChildError,
+    StartChildError, StopError, SupervisorStartError, TerminateChildError,
 };
 use crate::flags::{check_children, SupervisorOptions};
 use crate::info::{ChildCounts, ChildInfo};
-use crate::server::{Request, SupervisorServer};
+use crate::server::{Request, Setup, SupervisorServer};
 
 /// A handle on a running supervisor: a process that starts children,
 /// restarts them by strategy when they exit, and stops them in reverse
@@ -65,8 +66,8 @@ impl Supervisor {
     ///
     /// - invalid options or specs (rules 106, 108, 149), duplicate ids:
     ///   nothing is started;
-    /// - [`StartError::AlreadyStarted`] if the name is taken;
-    /// - [`StartError::FailedToStartChild`] if a child fails to start: the
+    /// - [`SupervisorStartError::AlreadyStarted`] if the name is taken;
+    /// - [`SupervisorStartError::FailedToStartChild`] if a child fails to start: the
     ///   children already started are stopped in reverse order and the
     ///   supervisor exits with `{shutdown, failed_to_start_child}` before
     ///   this returns (rule 113). Like OTP, that exit reaches a linked
@@ -75,20 +76,27 @@ impl Supervisor {
         handle: &Handle,
         children: impl IntoIterator<Item = ChildSpec>,
         opts: SupervisorOptions,
-    ) -> Result<Supervisor, StartError> {
+    ) -> Result<Supervisor, SupervisorStartError> {
         let children: Vec<ChildSpec> = children.into_iter().collect();
         opts.validate()?;
         check_children(&children, opts.auto_shutdown)?;
-        if let Some(pid) = opts.name.as_ref().and_then(|n| handle.whereis(n.as_str())) {
-            return Err(StartError::AlreadyStarted(pid)); // rule 48
+        if let Some(pid) = opts.name.as_ref().and_then(|n| n.whereis(handle)) {
+            return Err(SupervisorStartError::AlreadyStarted(pid)); // rule 48
         }
+        Supervisor::spawn(handle, Setup::Given(opts, children))
+    }
+
+    /// Spawns the supervisor process and waits for its `init`.
+    pub(crate) fn spawn(handle: &Handle, setup: Setup) -> Result<Supervisor, SupervisorStartError> {
         let (reply, mut wait) = reply_channel();
-        let server = SupervisorServer::new(opts, children, reply);
+        let server = SupervisorServer::new(setup, reply);
         let (addr, _) = handle.spawn_opts(server, &SpawnOptions::new().link(true).trap_exit(true));
         let result = match wait.wait(&addr, None) {
             Ok(result) => result,
-            Err(WaitError::Exited(reason)) => Err(StartError::Exited(reason)),
-            Err(e) => Err(StartError::Exited(ExitReason::custom(call_error(e)))),
+            Err(WaitError::Exited(reason)) => Err(SupervisorStartError::Exited(reason)),
+            Err(e) => Err(SupervisorStartError::Exited(ExitReason::custom(
+                call_error(e),
+            ))),
         };
         match result {
             Ok(()) => Ok(Supervisor {
@@ -133,17 +141,17 @@ impl Supervisor {
         opts: SupervisorOptions,
     ) -> ChildSpec {
         ChildSpec::supervisor(id, move || {
-            match Supervisor::start_link(&Handle::current(), children.clone(), opts.clone()) {
-                Ok(sup) => Ok(Some(sup.pid())),
-                Err(StartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
-                Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
-            }
+            child_start_result(Supervisor::start_link(
+                &Handle::current(),
+                children.clone(),
+                opts.clone(),
+            ))
         })
     }
 
-    /// The supervisor registered as `name`, if any.
-    pub fn whereis(handle: &Handle, name: &str) -> Option<Supervisor> {
-        Supervisor::from_pid(handle, handle.whereis(name)?)
+    /// The supervisor registered as `name` (local or via), if any.
+    pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Supervisor> {
+        Supervisor::from_pid(handle, name.into().whereis(handle)?)
     }
 
     /// The supervisor with pid `pid`, if `pid` is a live supervisor.
@@ -222,6 +230,65 @@ impl Supervisor {
         call(&self.handle, &self.addr, |r| Request::GetChildSpec(id, r))?
     }
 
+    /// Waits until child `id` is running and returns its pid: at once if it
+    /// runs now, else once the supervisor has (re)started it — after a
+    /// crash, the new incarnation. Waits at most `timeout` on the runtime
+    /// clock.
+    ///
+    /// A child counts as running once its start has returned and while its
+    /// process is alive; a child that has died but whose exit the
+    /// supervisor has not handled yet is not, so after a crash this returns
+    /// the restarted incarnation, never the dead one. What the test kit's
+    /// `wait_until` does by polling, without polling: the supervisor
+    /// answers when the child starts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{Context, ExitReason, Process, Runtime};
+    /// use rotp_supervisor::{AwaitChildError, ChildSpec, Supervisor, SupervisorOptions};
+    ///
+    /// struct Worker;
+    /// impl Process for Worker {
+    ///     type Message = ExitReason;
+    ///     fn handle(&mut self, reason: ExitReason, ctx: &mut Context<'_, ExitReason>) {
+    ///         ctx.exit(reason);
+    ///     }
+    /// }
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let sup = Supervisor::start_link(&rt, vec![ChildSpec::process("w", || Worker)], SupervisorOptions::new()).unwrap();
+    /// let first = sup.await_child("w", Duration::from_secs(5)).unwrap();
+    /// let worker = rt.addr_of::<ExitReason>(first).unwrap();
+    /// worker.send(ExitReason::custom("crash"));
+    /// worker.await_exit(Some(Duration::from_secs(5))).unwrap();
+    /// let second = sup.await_child("w", Duration::from_secs(5)).unwrap();
+    /// assert_ne!(first, second);
+    /// assert!(rt.is_alive(second));
+    /// assert_eq!(sup.await_child("nope", Duration::from_secs(5)), Err(AwaitChildError::NotFound));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`AwaitChildError::NotFound`] if there is no child `id` or it is
+    /// removed meanwhile (a temporary child that exits, a deleted spec);
+    /// [`AwaitChildError::Timeout`] if it is not running within `timeout`;
+    /// [`AwaitChildError::Call`] if the supervisor is gone or exits
+    /// meanwhile.
+    pub fn await_child(
+        &self,
+        id: impl Into<ChildId>,
+        timeout: Duration,
+    ) -> Result<Pid, AwaitChildError> {
+        let id = id.into();
+        let request = |r| Request::AwaitChild(id, r);
+        match call::call_timeout(&self.handle, &self.addr, request, Some(timeout)) {
+            Ok(Some(pid)) => Ok(pid),
+            Ok(None) => Err(AwaitChildError::NotFound),
+            Err(CallError::Timeout) => Err(AwaitChildError::Timeout),
+            Err(e) => Err(AwaitChildError::Call(e)),
+        }
+    }
+
     /// Stops the children in reverse order, then the supervisor, with
     /// `reason`, waiting as long as it takes (rule 148; Elixir's default
     /// reason is [`ExitReason::Normal`]).
@@ -244,6 +311,18 @@ impl Supervisor {
             &reason,
             timeout,
         )
+    }
+}
+
+/// A supervisor's start as a child's start result: an ignored start is an
+/// ignored child (rule 112), a taken name `already_started` (rule 139).
+pub(crate) fn child_start_result(r: Result<Supervisor, SupervisorStartError>) -> StartResult {
+    match r {
+        Ok(sup) => Ok(Some(sup.pid())),
+        Err(SupervisorStartError::Ignored) => Ok(None),
+        Err(SupervisorStartError::AlreadyStarted(pid)) => Err(ChildStartError::AlreadyStarted(pid)),
+        Err(SupervisorStartError::Init(reason)) => Err(ChildStartError::Failed(reason)),
+        Err(e) => Err(ChildStartError::Failed(ExitReason::custom(e))),
     }
 }
 

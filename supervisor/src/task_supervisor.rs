@@ -25,13 +25,14 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use rotp_gen_server::{Ctx, GenServer, Task};
+use rotp_gen_server::{Ctx, GenServer, ServerName, Task};
 use rotp_runtime::{ExitReason, Handle, MonitorRef, Pid};
 
-use crate::child_spec::{ChildId, ChildSpec, Restart, Shutdown};
+use crate::child_spec::{ChildSpec, Restart, Shutdown};
 use crate::dynamic::{DynamicSupervisor, DynamicSupervisorOptions};
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{
-    CallError, StartChildError, StartError, StopError, TaskRunError, TerminateChildError,
+    CallError, StartChildError, StopError, SupervisorStartError, TaskRunError, TerminateChildError,
 };
 use crate::info::{ChildCounts, ChildStatus};
 
@@ -188,10 +189,13 @@ impl TaskSupervisor {
     ///
     /// # Errors
     ///
-    /// As [`DynamicSupervisor::start_link`]: [`StartError::InvalidFlags`]
-    /// for a zero `max_seconds`, [`StartError::AlreadyStarted`] if the name
+    /// As [`DynamicSupervisor::start_link`]: [`SupervisorStartError::InvalidFlags`]
+    /// for a zero `max_seconds`, [`SupervisorStartError::AlreadyStarted`] if the name
     /// is taken.
-    pub fn start_link(handle: &Handle, opts: TaskSupervisorOptions) -> Result<Self, StartError> {
+    pub fn start_link(
+        handle: &Handle,
+        opts: TaskSupervisorOptions,
+    ) -> Result<Self, SupervisorStartError> {
         Ok(TaskSupervisor {
             sup: DynamicSupervisor::start_link(handle, opts)?,
             handle: handle.clone(),
@@ -199,7 +203,9 @@ impl TaskSupervisor {
     }
 
     /// A child spec that starts a task supervisor under a parent supervisor
-    /// (type supervisor, shutdown infinity), like `{Task.Supervisor, opts}`.
+    /// (type supervisor, shutdown infinity), like `{Task.Supervisor, opts}`:
+    /// its id is the local name of `opts`, or `"TaskSupervisor"` without
+    /// one (set another with [`ChildSpec::id`]).
     ///
     /// ```
     /// use rotp_supervisor::{Supervisor, SupervisorOptions, TaskSupervisor, TaskSupervisorOptions};
@@ -208,15 +214,21 @@ impl TaskSupervisor {
     /// let opts = TaskSupervisorOptions::new().name("app.tasks");
     /// let _app = Supervisor::start_link(
     ///     &rt,
-    ///     vec![TaskSupervisor::child_spec("tasks", opts)],
+    ///     vec![TaskSupervisor::child_spec(opts)],
     ///     SupervisorOptions::new(),
     /// )
     /// .unwrap();
     /// let tasks = TaskSupervisor::whereis(&rt, "app.tasks").unwrap();
     /// assert_eq!(tasks.run(|| 1 + 1).unwrap().await_result(), Ok(2));
     /// ```
-    pub fn child_spec(id: impl Into<ChildId>, opts: TaskSupervisorOptions) -> ChildSpec {
-        DynamicSupervisor::child_spec(id, opts)
+    pub fn child_spec(opts: TaskSupervisorOptions) -> ChildSpec {
+        let named = matches!(opts.name, Some(ServerName::Local(_)));
+        let spec = DynamicSupervisor::child_spec(opts);
+        if named {
+            spec
+        } else {
+            spec.id("TaskSupervisor")
+        }
     }
 
     /// The task supervisor registered as `name`, if any.
@@ -269,12 +281,9 @@ impl TaskSupervisor {
     /// [`StartChildError::MaxChildren`] (nothing started),
     /// [`StartChildError::Call`] if the supervisor is gone.
     pub fn start_child(&self, f: impl FnOnce() + Send + 'static) -> Result<Pid, StartChildError> {
-        let spec = ChildSpec::worker(
-            "task",
-            once(Box::new(f) as Box<dyn FnOnce() + Send>, |f| {
-                Task::start_link(&Handle::current(), f)
-            }),
-        );
+        let spec = DynamicChildSpec::worker(once(Box::new(f) as Box<dyn FnOnce() + Send>, |f| {
+            Task::start_link(&Handle::current(), f)
+        }));
         self.start_task(spec, TaskOptions::new())
     }
 
@@ -310,14 +319,18 @@ impl TaskSupervisor {
         F: Fn() + Send + Sync + 'static,
     {
         let f = std::sync::Arc::new(f);
-        let spec = ChildSpec::worker("task", move || {
+        let spec = DynamicChildSpec::worker(move || {
             let f = f.clone();
             Ok(Some(Task::start_link(&Handle::current(), move || f())))
         });
         self.start_task(spec, opts)
     }
 
-    fn start_task(&self, spec: ChildSpec, opts: TaskOptions) -> Result<Pid, StartChildError> {
+    fn start_task(
+        &self,
+        spec: DynamicChildSpec,
+        opts: TaskOptions,
+    ) -> Result<Pid, StartChildError> {
         let spec = spec.restart(opts.restart).shutdown(opts.shutdown);
         match self.sup.start_child(spec)? {
             Some(pid) => Ok(pid),
@@ -424,10 +437,8 @@ impl TaskSupervisor {
         shutdown: Shutdown,
     ) -> Result<Task<T>, TaskRunError> {
         let (pending, child) = Task::prepare(&self.handle, f, link);
-        let spec = ChildSpec::worker(
-            "task",
-            once(child, |child| child.spawn_link(&Handle::current())),
-        );
+        let spec =
+            DynamicChildSpec::worker(once(child, |child| child.spawn_link(&Handle::current())));
         self.start_task(spec, TaskOptions::new().shutdown(shutdown))
             .map_err(TaskRunError::from)?;
         pending
@@ -456,26 +467,23 @@ impl TaskSupervisor {
     /// time, it exits `timeout`.
     ///
     /// ```
-    /// use rotp_gen_server::{CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply};
+    /// use rotp_gen_server::{gen_server, noreply, Ctx, GenServer, Handled, Info, Init, InitResult};
     /// use rotp_runtime::MonitorRef;
     /// use rotp_supervisor::{TaskSupervisor, TaskSupervisorOptions};
     ///
     /// struct Fetcher { tasks: TaskSupervisor, pending: Option<MonitorRef>, done: std::sync::mpsc::Sender<u32> }
     /// enum Msg { Fetched(MonitorRef, u32) }
     ///
+    /// #[gen_server]
     /// impl GenServer for Fetcher {
-    ///     type Args = (TaskSupervisor, std::sync::mpsc::Sender<u32>);
-    ///     type Call = ();
-    ///     type Reply = ();
-    ///     type Cast = ();
-    ///     type Info = Msg;
-    ///     type Continue = ();
-    ///
-    ///     fn init((tasks, done): Self::Args, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///     fn init(
+    ///         (tasks, done): (TaskSupervisor, std::sync::mpsc::Sender<u32>),
+    ///         ctx: &mut Ctx<'_, Self>,
+    ///     ) -> InitResult<Self> {
     ///         let pending = tasks.run_nolink_info(ctx, || 42, Msg::Fetched).ok();
     ///         Init::ok(Fetcher { tasks, pending, done })
     ///     }
-    ///     fn handle_info(&mut self, info: Info<Msg>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    ///     fn handle_info(&mut self, info: Info<Msg>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
     ///         match info {
     ///             Info::Msg(Msg::Fetched(mref, n)) if Some(mref) == self.pending => {
     ///                 ctx.demonitor_flush(mref); // no DOWN for a task that answered
@@ -487,7 +495,7 @@ impl TaskSupervisor {
     ///             }
     ///             _ => {}
     ///         }
-    ///         NoReply::noreply()
+    ///         noreply()
     ///     }
     /// }
     ///
@@ -518,10 +526,7 @@ impl TaskSupervisor {
         let (task, job) = handshake::HandshakeTask::new(ctx.pid(), f, move |mref, value| {
             server.send_info(wrap(mref, value))
         });
-        let spec = ChildSpec::worker(
-            "task",
-            once(task, |task| task.spawn_link(&Handle::current())),
-        );
+        let spec = DynamicChildSpec::worker(once(task, |task| task.spawn_link(&Handle::current())));
         let pid = self
             .start_task(spec, TaskOptions::new())
             .map_err(TaskRunError::from)?;

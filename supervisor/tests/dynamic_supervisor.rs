@@ -11,8 +11,9 @@ use rotp_runtime::testing::{Probe, Received};
 use rotp_runtime::{assert_receive, Addr, ExitReason};
 use rotp_supervisor::{
     start_link_process, CallError, ChildSpec, ChildSpecError, ChildStartError, ChildStatus,
-    ChildType, DynamicSupervisor, DynamicSupervisorOptions, FlagsError, Restart, Shutdown,
-    StartChildError, StartError, Supervisor, SupervisorOptions, TerminateChildError,
+    ChildType, DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions, FlagsError, Restart,
+    Shutdown, StartChildError, Supervisor, SupervisorOptions, SupervisorStartError,
+    TerminateChildError,
 };
 
 fn start(rt: &rotp_runtime::Runtime) -> DynamicSupervisor {
@@ -31,7 +32,7 @@ fn rule_154_defaults_and_flag_validation() {
         let r = DynamicSupervisor::start_link(rt, DynamicSupervisorOptions::new().max_seconds(0));
         assert_eq!(
             r.unwrap_err(),
-            StartError::InvalidFlags(FlagsError::InvalidPeriod(Duration::ZERO))
+            SupervisorStartError::InvalidFlags(FlagsError::InvalidPeriod(Duration::ZERO))
         );
     });
 }
@@ -64,6 +65,43 @@ fn rule_155_ids_are_ignored() {
         let b = sup.start_child(worker("same", &probe)).unwrap().unwrap();
         assert_ne!(a, b);
         assert_eq!(sup.count_children().unwrap().active, 2);
+    });
+}
+
+#[test]
+fn rule_155_start_child_takes_a_spec_without_an_id() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let sup = start(rt);
+        let spec = dynamic_worker("w", &probe).restart(Restart::Transient);
+        let a = sup.start_child(spec.clone()).unwrap().unwrap();
+        let b = sup.start_child(spec).unwrap().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(started(&probe, "w"), a);
+        assert_eq!(started(&probe, "w"), b);
+        // Transient (rule 159): restarted after a crash, not after `normal`.
+        crash(rt, a);
+        let a2 = started(&probe, "w");
+        assert_ne!(a2, a);
+        exit_child(rt, b, ExitReason::Normal);
+        refute_start(&probe);
+        // A supervisor child without an id: counted as a supervisor.
+        let nested = DynamicChildSpec::supervisor(|| {
+            let inner = DynamicSupervisor::start_link(
+                &rotp_runtime::Handle::current(),
+                DynamicSupervisorOptions::new(),
+            )
+            .map_err(|e| ChildStartError::Failed(ExitReason::custom(e)))?;
+            Ok(Some(inner.pid()))
+        });
+        assert_eq!(nested.shutdown, Shutdown::Infinity);
+        sup.start_child(nested).unwrap().unwrap();
+        let counts = sup.count_children().unwrap();
+        assert_eq!((counts.workers, counts.supervisors), (1, 1));
+        assert_eq!(
+            sup.which_children().unwrap()[0].status,
+            ChildStatus::Running(a2)
+        );
     });
 }
 
@@ -116,6 +154,30 @@ fn rule_156_the_extra_argument_reaches_every_start_and_restart() {
         // Looking it up by name checks the extra type.
         assert!(DynamicSupervisor::<()>::from_pid(rt, sup.pid()).is_none());
         assert!(DynamicSupervisor::<Extra>::from_pid(rt, sup.pid()).is_some());
+    });
+}
+
+#[test]
+fn rule_156_a_spec_without_an_id_gets_the_extra_argument_too() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let extra = Extra {
+            events: probe.addr().clone(),
+            tag: "conn",
+        };
+        let opts = DynamicSupervisorOptions::new().extra_arguments(extra);
+        let sup: DynamicSupervisor<Extra> = DynamicSupervisor::start_link(rt, opts).unwrap();
+        let starts = Arc::new(AtomicUsize::new(0));
+        // The same start function as `tagged`, without the id.
+        let spec = DynamicChildSpec::new(ChildType::Worker, {
+            let inner = tagged(3, &starts);
+            move |extra: &Extra| (inner.start_fn())(extra)
+        });
+        let pid = sup.start_child(spec).unwrap().unwrap();
+        assert_eq!(started(&probe, "conn-3"), pid);
+        crash(rt, pid);
+        assert_ne!(started(&probe, "conn-3"), pid);
+        assert_eq!(starts.load(SeqCst), 2);
     });
 }
 
@@ -377,8 +439,7 @@ fn rule_162_which_children_and_count_children() {
 fn rule_163_a_dynamic_supervisor_under_a_supervisor() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let spec =
-            DynamicSupervisor::child_spec("dyn", DynamicSupervisorOptions::new().name("dyn_sup"));
+        let spec = DynamicSupervisor::child_spec(DynamicSupervisorOptions::new().name("dyn_sup"));
         assert_eq!(spec.child_type, ChildType::Supervisor);
         assert_eq!(spec.shutdown, Shutdown::Infinity);
         let root = Supervisor::start_link(rt, vec![spec], SupervisorOptions::new()).unwrap();
@@ -471,7 +532,10 @@ fn rule_154_restart_period_sets_only_the_window() {
         assert_eq!(opts.intensity.max_restarts, 9);
         assert_eq!(opts.max_children, Some(4));
         assert_eq!(opts.extra, 7);
-        assert_eq!(opts.name.as_ref().map(|n| n.as_str()), Some("conns"));
+        assert_eq!(
+            opts.name.as_ref().map(|n| n.to_string()),
+            Some("conns".to_owned())
+        );
     }
 }
 

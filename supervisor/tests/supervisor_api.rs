@@ -10,7 +10,8 @@ use rotp_runtime::ExitReason;
 use rotp_supervisor::{
     AutoShutdown, CallError, ChildSpec, ChildSpecError, ChildStartError, ChildStatus, ChildType,
     DeleteChildError, FlagsError, GetChildSpecError, Restart, RestartChildError, Shutdown,
-    StartChildError, StartError, StopError, Supervisor, SupervisorOptions, TerminateChildError,
+    StartChildError, StopError, Supervisor, SupervisorOptions, SupervisorStartError,
+    TerminateChildError,
 };
 
 #[test]
@@ -19,6 +20,9 @@ fn auto_traits_are_pinned() {
     send_sync::<Supervisor>();
     send_sync::<ChildSpec>();
     send_sync::<rotp_supervisor::DynamicSupervisor<String>>();
+    send_sync::<rotp_supervisor::DynamicChildSpec<String>>();
+    fn send<T: Send>() {}
+    send::<rotp_supervisor::SupervisorInit>();
 }
 
 #[test]
@@ -62,7 +66,7 @@ fn rule_106_duplicate_ids_are_rejected_and_nothing_starts() {
         );
         assert_eq!(
             r.unwrap_err(),
-            StartError::InvalidSpec(ChildSpecError::DuplicateId("a".into()))
+            SupervisorStartError::InvalidSpec(ChildSpecError::DuplicateId("a".into()))
         );
         assert_eq!(rt.process_count(), before);
         assert!(probe.is_empty());
@@ -75,7 +79,7 @@ fn rule_108_invalid_flags_are_rejected() {
         let r = Supervisor::start_link(rt, vec![], SupervisorOptions::new().max_seconds(0));
         assert_eq!(
             r.unwrap_err(),
-            StartError::InvalidFlags(FlagsError::InvalidPeriod(Duration::ZERO))
+            SupervisorStartError::InvalidFlags(FlagsError::InvalidPeriod(Duration::ZERO))
         );
     });
 }
@@ -91,7 +95,7 @@ fn rule_149_bad_significant_combinations_are_rejected() {
         );
         assert_eq!(
             r.unwrap_err(),
-            StartError::InvalidSpec(ChildSpecError::SignificantPermanent("p".into()))
+            SupervisorStartError::InvalidSpec(ChildSpecError::SignificantPermanent("p".into()))
         );
         let r = Supervisor::start_link(
             rt,
@@ -102,7 +106,9 @@ fn rule_149_bad_significant_combinations_are_rejected() {
         );
         assert_eq!(
             r.unwrap_err(),
-            StartError::InvalidSpec(ChildSpecError::SignificantWithoutAutoShutdown("t".into()))
+            SupervisorStartError::InvalidSpec(ChildSpecError::SignificantWithoutAutoShutdown(
+                "t".into()
+            ))
         );
         // start_child validates too.
         let sup = Supervisor::start_link(rt, vec![], SupervisorOptions::new()).unwrap();
@@ -142,7 +148,10 @@ fn rule_48_a_taken_name_fails_the_start_without_starting_children() {
             vec![worker("a", &probe)],
             SupervisorOptions::new().name("the_sup"),
         );
-        assert_eq!(r.unwrap_err(), StartError::AlreadyStarted(first.pid()));
+        assert_eq!(
+            r.unwrap_err(),
+            SupervisorStartError::AlreadyStarted(first.pid())
+        );
         assert!(probe.is_empty());
         first.stop(ExitReason::Normal).unwrap();
         assert_eq!(Supervisor::whereis(rt, "the_sup"), None);

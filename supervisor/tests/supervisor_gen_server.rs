@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    CallResult, Caller, Ctx, GenServer, Init, InitResult, Reply, ServerRef, StartOptions,
+    gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions,
 };
 use rotp_runtime::{ExitReason, Pid};
 use rotp_supervisor::{
     ChildStartError, ChildStatus, DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec,
-    Restart, Shutdown, StartChildError, StartError, Strategy, Supervisor, SupervisorOptions,
+    Restart, Shutdown, StartChildError, Strategy, Supervisor, SupervisorOptions,
+    SupervisorStartError,
 };
 
 /// A counter that can be told to crash, and reports its `terminate`.
@@ -31,18 +32,12 @@ enum Start {
 }
 
 enum Call {
-    Incr,
-    Crash,
+    Incr(ReplyTo<u64>),
+    Crash(ReplyTo<u64>),
 }
 
+#[gen_server]
 impl GenServer for Counter {
-    type Args = Start;
-    type Call = Call;
-    type Reply = u64;
-    type Cast = ();
-    type Info = ();
-    type Continue = ();
-
     fn init(start: Start, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         match start {
             Start::At(n, terminated) => {
@@ -56,18 +51,13 @@ impl GenServer for Counter {
         }
     }
 
-    fn handle_call(
-        &mut self,
-        call: Call,
-        _: &mut Caller<u64>,
-        _: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
+    fn handle_call(&mut self, call: Call, _: &mut Ctx<'_, Self>) -> Handled<Self> {
         match call {
-            Call::Incr => {
+            Call::Incr(r) => {
                 self.n += 1;
-                Reply::reply(self.n)
+                r.reply(self.n)
             }
-            Call::Crash => panic!("counter crashed at {}", self.n),
+            Call::Crash(_r) => panic!("counter crashed at {}", self.n),
         }
     }
 
@@ -102,15 +92,64 @@ fn restarted_servers_are_reachable_through_their_name_with_fresh_state() {
         let counter = ServerRef::<Counter>::named(rt, "counter");
         assert_eq!(counter.call(Call::Incr).unwrap(), 11);
         assert_eq!(counter.call(Call::Incr).unwrap(), 12);
-        let before = pid_of(&sup, "Counter");
+        let before = pid_of(&sup, "counter");
         assert!(counter.call(Call::Crash).is_err());
         // The restart re-registers the name; no stale handle in between.
         eventually(
             "restarted",
-            || matches!(status(&sup, "Counter"), Some(ChildStatus::Running(p)) if p != before),
+            || matches!(status(&sup, "counter"), Some(ChildStatus::Running(p)) if p != before),
         );
         assert_eq!(counter.call(Call::Incr).unwrap(), 11);
-        assert_eq!(counter.pid(), pid_of(&sup, "Counter"));
+        assert_eq!(counter.pid(), Some(pid_of(&sup, "counter")));
+    });
+}
+
+#[test]
+fn a_named_servers_child_id_is_its_name() {
+    each_runtime(|rt| {
+        let named = |name: &str| {
+            Counter::child_spec_opts(Start::At(0, None), StartOptions::new().name(name))
+        };
+        assert_eq!(named("a").id, "a");
+        // Two named servers of one type need no `.id(...)` to share a
+        // supervisor.
+        let sup =
+            Supervisor::start_link(rt, vec![named("a"), named("b")], SupervisorOptions::new())
+                .unwrap();
+        let a = ServerRef::<Counter>::named(rt, "a");
+        let b = ServerRef::<Counter>::named(rt, "b");
+        assert_eq!(a.pid(), Some(pid_of(&sup, "a")));
+        assert_eq!(b.pid(), Some(pid_of(&sup, "b")));
+        sup.terminate_child("a").unwrap();
+        assert!(!a.is_alive());
+        assert_eq!(b.call(Call::Incr).unwrap(), 1);
+    });
+}
+
+#[test]
+fn await_child_returns_the_restarted_server_reachable_by_its_name() {
+    each_runtime(|rt| {
+        let sup = Supervisor::start_link(
+            rt,
+            vec![Counter::child_spec_opts(
+                Start::At(7, None),
+                StartOptions::new().name("counter"),
+            )],
+            SupervisorOptions::new(),
+        )
+        .unwrap();
+        let counter = ServerRef::<Counter>::named(rt, "counter");
+        for _ in 0..3 {
+            let first = counter.pid().unwrap();
+            assert_eq!(counter.call(Call::Incr).unwrap(), 8);
+            assert!(counter.call(Call::Crash).is_err());
+            // The call failed once the server was gone; the supervisor may
+            // not have seen its exit yet: await_child waits for the restart.
+            let pid = sup.await_child("counter", TIMEOUT).unwrap();
+            assert_ne!(pid, first);
+            assert_eq!(counter.pid(), Some(pid));
+        }
+        assert_eq!(counter.call(Call::Incr).unwrap(), 8);
     });
 }
 
@@ -150,7 +189,7 @@ fn rule_112_139_init_ignore_and_init_failure() {
             vec![Counter::child_spec(Start::Fail)],
             SupervisorOptions::new(),
         ) {
-            Err(StartError::FailedToStartChild { id, reason }) => {
+            Err(SupervisorStartError::FailedToStartChild { id, reason }) => {
                 assert_eq!(id, "Counter");
                 assert_eq!(
                     reason,
@@ -177,7 +216,7 @@ fn rule_139_a_name_clash_passes_already_started_through() {
                 Start::At(0, None),
                 StartOptions::new().name("taken")
             )),
-            Err(StartChildError::AlreadyStarted(outside.pid()))
+            Err(StartChildError::AlreadyStarted(outside.pid().unwrap()))
         );
         outside.stop(ExitReason::Normal, Some(TIMEOUT)).unwrap();
     });
@@ -220,13 +259,7 @@ fn rule_156_gen_servers_under_a_dynamic_supervisor_get_the_extra_argument() {
     });
 }
 
-/// A handle on the Counter with pid `pid`. The gen_server crate has no
-/// `ServerRef` from a pid (what `which_children` gives), so this goes
-/// through a temporary name.
+/// A handle on the Counter with pid `pid` (what `which_children` gives).
 fn server_at(rt: &rotp_runtime::Runtime, pid: Pid) -> ServerRef<Counter> {
-    let name = format!("counter-{pid}");
-    rt.register(name.as_str(), pid).unwrap();
-    let server = ServerRef::<Counter>::whereis(rt, name.as_str()).unwrap();
-    rt.unregister(&name);
-    server
+    ServerRef::<Counter>::from_pid(rt, pid).unwrap()
 }

@@ -214,7 +214,10 @@ fn rule_134_restart_period_sets_only_the_window() {
         assert_eq!(opts.intensity.max_restarts, 7);
         assert_eq!(opts.strategy, Strategy::RestForOne);
         assert_eq!(opts.auto_shutdown, AutoShutdown::AnySignificant);
-        assert_eq!(opts.name.as_ref().map(|n| n.as_str()), Some("app_sup"));
+        assert_eq!(
+            opts.name.as_ref().map(|n| n.to_string()),
+            Some("app_sup".to_owned())
+        );
     }
     // `max_seconds` and `restart_period` set the same window: the last wins.
     let opts = SupervisorOptions::new()

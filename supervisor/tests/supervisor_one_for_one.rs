@@ -8,7 +8,8 @@ use common::*;
 use rotp_runtime::testing::Probe;
 use rotp_runtime::ExitReason;
 use rotp_supervisor::{
-    ChildStartError, ChildStatus, Restart, StartError, Strategy, Supervisor, SupervisorOptions,
+    ChildStartError, ChildStatus, Restart, Strategy, Supervisor, SupervisorOptions,
+    SupervisorStartError,
 };
 
 fn opts() -> SupervisorOptions {
@@ -244,7 +245,7 @@ fn rule_113_a_failing_child_stops_the_started_ones_and_fails_the_start() {
             opts().name("failing_sup"),
         );
         match result {
-            Err(StartError::FailedToStartChild { id, reason }) => {
+            Err(SupervisorStartError::FailedToStartChild { id, reason }) => {
                 assert_eq!(id, "bad");
                 assert_eq!(
                     reason,
@@ -268,7 +269,7 @@ fn rule_113_a_panicking_start_function_counts_as_a_failure() {
     each_runtime(|rt| {
         let spec = rotp_supervisor::ChildSpec::worker("p", || panic!("cannot start"));
         match Supervisor::start_link(rt, vec![spec], opts()) {
-            Err(StartError::FailedToStartChild {
+            Err(SupervisorStartError::FailedToStartChild {
                 reason: ChildStartError::Failed(ExitReason::Panic(p)),
                 ..
             }) => assert_eq!(p.message, "cannot start"),

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use rotp_runtime::testing::{is_child_test, run_child_test, Probe};
 use rotp_runtime::{ExitReason, Pid};
-use rotp_supervisor::{StartError, Supervisor, SupervisorOptions};
+use rotp_supervisor::{Supervisor, SupervisorOptions, SupervisorStartError};
 
 /// Under a supervisor named `name` (3 restarts in 5 s) whose child `w`
 /// exits normal once, then crashes three times: the third crash is one
@@ -99,7 +99,10 @@ fn r14_a_start_error_names_the_child_and_the_failure() {
             vec![controlled("c", &probe, &ctl)],
             SupervisorOptions::new().name(name.as_str()),
         );
-        assert!(matches!(r, Err(StartError::FailedToStartChild { .. })));
+        assert!(matches!(
+            r,
+            Err(SupervisorStartError::FailedToStartChild { .. })
+        ));
         let reports =
             logs.records(|r| r.kv("kind") == Some("start_error") && r.kv("name") == Some(&name));
         assert_eq!(reports.len(), 1, "{reports:?}");

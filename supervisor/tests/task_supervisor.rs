@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_gen_server::{
-    start, CallResult, Caller, CastResult, Ctx, GenServer, Info, Init, InitResult, NoReply, Reply,
+    gen_server, noreply, start, Ctx, GenServer, Handled, Info, Init, InitResult, ReplyTo,
     ServerRef, StartOptions, StreamOptions, Task, TaskChild, TaskError,
 };
 use rotp_runtime::testing::{wait_until, Gate, Probe, Received};
@@ -16,8 +16,8 @@ use rotp_runtime::{
     assert_receive, Context, ExitReason, Handle, MonitorRef, Pid, Process, Runtime, SpawnOptions,
 };
 use rotp_supervisor::{
-    ChildStatus, ChildType, Restart, Shutdown, StartChildError, StartError, Supervisor,
-    SupervisorOptions, TaskOptions, TaskRunError, TaskSupervisor, TaskSupervisorOptions,
+    ChildStatus, ChildType, Restart, Shutdown, StartChildError, Supervisor, SupervisorOptions,
+    SupervisorStartError, TaskOptions, TaskRunError, TaskSupervisor, TaskSupervisorOptions,
     TerminateChildError, DEFAULT_TASK_SHUTDOWN,
 };
 
@@ -120,11 +120,11 @@ fn rule_195_a_dynamic_supervisor_with_task_defaults() {
         );
         assert_eq!(
             TaskSupervisor::start_link(rt, TaskSupervisorOptions::new().name("tasks")).unwrap_err(),
-            StartError::AlreadyStarted(sup.pid())
+            SupervisorStartError::AlreadyStarted(sup.pid())
         );
         assert!(matches!(
             TaskSupervisor::start_link(rt, TaskSupervisorOptions::new().max_seconds(0)),
-            Err(StartError::InvalidFlags(_))
+            Err(SupervisorStartError::InvalidFlags(_))
         ));
         let gate = Gate::new();
         let _open = gate.opener();
@@ -187,7 +187,7 @@ fn rule_195_max_restarts_bounds_restarting_tasks() {
 #[test]
 fn rule_195_a_task_supervisor_under_a_supervisor() {
     each_runtime(|rt| {
-        let spec = TaskSupervisor::child_spec("tasks", TaskSupervisorOptions::new().name("t"));
+        let spec = TaskSupervisor::child_spec(TaskSupervisorOptions::new().name("t"));
         assert_eq!(spec.child_type, ChildType::Supervisor);
         assert_eq!(spec.shutdown, Shutdown::Infinity);
         let app = Supervisor::start_link(rt, vec![spec], SupervisorOptions::new()).unwrap();
@@ -571,28 +571,23 @@ enum OwnerInfo {
 
 type Job = Box<dyn FnOnce() -> u32 + Send>;
 
-impl GenServer for Owner {
-    type Args = (TaskSupervisor, rotp_runtime::Addr<Seen>, bool);
-    type Call = Job;
-    type Reply = Result<MonitorRef, TaskRunError>;
-    type Cast = ();
-    type Info = OwnerInfo;
-    type Continue = ();
+/// Starts a job: answered with the task's monitor reference.
+struct RunJob(Job, ReplyTo<Result<MonitorRef, TaskRunError>>);
 
-    fn init((tasks, seen, flush): Self::Args, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+#[gen_server]
+impl GenServer for Owner {
+    fn init(
+        (tasks, seen, flush): (TaskSupervisor, rotp_runtime::Addr<Seen>, bool),
+        _ctx: &mut Ctx<'_, Self>,
+    ) -> InitResult<Self> {
         Init::ok(Owner { tasks, seen, flush })
     }
 
-    fn handle_call(
-        &mut self,
-        job: Job,
-        _caller: &mut Caller<Self::Reply>,
-        ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        Reply::reply(self.tasks.run_nolink_info(ctx, job, OwnerInfo::Done))
+    fn handle_call(&mut self, RunJob(job, r): RunJob, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        r.reply(self.tasks.run_nolink_info(ctx, job, OwnerInfo::Done))
     }
 
-    fn handle_info(&mut self, info: Info<OwnerInfo>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_info(&mut self, info: Info<OwnerInfo>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match info {
             Info::Msg(OwnerInfo::Done(mref, n)) => {
                 if self.flush {
@@ -603,7 +598,7 @@ impl GenServer for Owner {
             Info::Down(d) => self.seen.send(Seen::Down(d.mref, d.reason)),
             _ => {}
         }
-        NoReply::noreply()
+        noreply()
     }
 }
 
@@ -627,13 +622,16 @@ fn rule_199_a_gen_server_gets_the_result_then_the_down_in_handle_info() {
         let sup = start_sup(rt);
         let seen = Probe::spawn(rt);
         let server = owner(rt, &sup, &seen, false);
-        let mref = server.call(Box::new(|| 21 * 2)).unwrap().unwrap();
+        let mref = server
+            .call(|r| RunJob(Box::new(|| 21 * 2), r))
+            .unwrap()
+            .unwrap();
         // The result first, then the DOWN with the same reference.
         assert_receive!(seen, Received::Message(Seen::Result(m, 42)) if *m == mref);
         assert_receive!(seen, Received::Message(Seen::Down(m, ExitReason::Normal)) if *m == mref);
         // A crash: only the DOWN, and the server lives on.
         let mref = server
-            .call(Box::new(|| -> u32 { panic!("task failure") }))
+            .call(|r| RunJob(Box::new(|| -> u32 { panic!("task failure") }), r))
             .unwrap()
             .unwrap();
         match assert_receive!(seen, Received::Message(_)) {
@@ -651,11 +649,11 @@ fn rule_199_demonitor_with_flush_after_the_result_drops_the_down() {
         let sup = start_sup(rt);
         let seen = Probe::spawn(rt);
         let server = owner(rt, &sup, &seen, true);
-        let mref = server.call(Box::new(|| 7)).unwrap().unwrap();
+        let mref = server.call(|r| RunJob(Box::new(|| 7), r)).unwrap().unwrap();
         assert_receive!(seen, Received::Message(Seen::Result(m, 7)) if *m == mref);
         // A later task's DOWN would come after this one's: none in between.
         let crash = server
-            .call(Box::new(|| -> u32 { panic!("task failure") }))
+            .call(|r| RunJob(Box::new(|| -> u32 { panic!("task failure") }), r))
             .unwrap()
             .unwrap();
         match assert_receive!(seen, Received::Message(_)) {
@@ -680,7 +678,7 @@ fn rule_199_max_children_is_an_error_for_the_gen_server_form_too() {
         let seen = Probe::spawn(rt);
         let server = owner(rt, &sup, &seen, false);
         assert_eq!(
-            server.call(Box::new(|| 1)).unwrap(),
+            server.call(|r| RunJob(Box::new(|| 1), r)).unwrap(),
             Err(TaskRunError::MaxChildren)
         );
         gate.open();

@@ -180,11 +180,18 @@ impl<T> SupervisedTask<T> {
         if !owner.is_alive() {
             return gone(owner.exit_reason());
         }
-        if self.link_owner && !lock(&self.inner.control).detached {
-            if ctx.link(owner.pid()).is_err() {
-                return gone(owner.exit_reason());
+        if self.link_owner {
+            // Linked under the control lock: an owner that lets go
+            // (`ignore`) sets `detached` under it and then unlinks, so the
+            // link is either never made or removed by the owner.
+            let control = lock(&self.inner.control);
+            if !control.detached {
+                if ctx.link(owner.pid()).is_err() {
+                    drop(control);
+                    return gone(owner.exit_reason());
+                }
+                self.inner.linked_to = Some(owner.pid());
             }
-            self.inner.linked_to = Some(owner.pid());
         }
         Ok(())
     }

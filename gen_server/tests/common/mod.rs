@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rotp_gen_server::{
-    CallError, CallResult, Caller, CastResult, Ctx, DeferredReply, GenServer, Info, Init,
-    InitResult, NoReply, Reply, ServerRef, StartOptions,
+    noreply, CallError, Ctx, GenServer, Handled, Info, Init, InitResult, ReplyTo, ServerRef,
+    StartOptions,
 };
 use rotp_runtime::testing::{assert_eventually, wait_until, Probe, Received};
 use rotp_runtime::{Addr, Builder, Context, Down, ExitReason, Handle, Pid, Process, Runtime};
@@ -141,6 +141,22 @@ pub(crate) fn wait_queued(rt: &Handle, pid: Pid, n: usize) {
     });
 }
 
+/// Waits until `server` is idle with an empty mailbox: the next call from a
+/// plain thread wakes it (and, without a timeout, runs its handler).
+#[track_caller]
+pub(crate) fn wait_idle<G: GenServer>(rt: &Handle, server: &ServerRef<G>) {
+    let pid = server.pid().expect("a handle by pid");
+    assert_eventually(TIMEOUT, "the server waits for a message", || {
+        rt.process_info(pid)
+            .is_some_and(|i| i.status == rotp_runtime::Status::Waiting && i.mailbox_len == 0)
+    });
+}
+
+/// The thread a closure runs on.
+pub(crate) fn here() -> std::thread::ThreadId {
+    std::thread::current().id()
+}
+
 // ---------------------------------------------------------------------------
 // Events
 // ---------------------------------------------------------------------------
@@ -225,19 +241,19 @@ pub(crate) fn unval<T: 'static>(v: Val) -> T {
     *v.downcast::<T>().expect("a reply of the expected type")
 }
 
-/// `Reply::reply` with a boxed value.
-pub(crate) fn answer<T: Send + 'static>(v: T) -> CallResult<Puppet> {
-    Reply::reply(val(v))
+/// Replies to a puppet's call with a boxed value: the tail of a call job.
+pub(crate) fn answer<T: Send + 'static>(r: ReplyTo<Val>, v: T) -> Handled<Puppet> {
+    r.reply(val(v))
 }
 
-type CallFn =
-    dyn FnOnce(&mut Puppet, &mut Caller<Val>, &mut Ctx<'_, Puppet>) -> CallResult<Puppet> + Send;
-type JobFn = dyn FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> CastResult<Puppet> + Send;
+type CallFn = dyn FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send;
+type JobFn = dyn FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send;
 type InitFn = dyn FnOnce(Puppet, &mut Ctx<'_, Puppet>) -> InitResult<Puppet> + Send;
-type HookFn = dyn FnMut(&mut Puppet, &mut Ctx<'_, Puppet>) -> CastResult<Puppet> + Send;
+type HookFn = dyn FnMut(&mut Puppet, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send;
 type TerminateFn = dyn FnOnce(&mut Puppet, &ExitReason) + Send;
 
-/// A request for a puppet: a closure run by `handle_call`.
+/// A request for a puppet: a closure run by `handle_call`, holding the
+/// request's reply port.
 pub(crate) struct CallJob(Box<CallFn>);
 
 /// A closure run by `handle_cast`, `handle_info` or `handle_continue`.
@@ -245,18 +261,25 @@ pub(crate) struct Job(Box<JobFn>);
 
 /// Wraps a closure as a [`Job`] (e.g. for `then_continue`).
 pub(crate) fn job(
-    f: impl FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> CastResult<Puppet> + Send + 'static,
+    f: impl FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
 ) -> Job {
     Job(Box::new(f))
 }
 
-/// Wraps a closure as a [`CallJob`].
+/// A call request for a puppet, to pass to `call`, `call_timeout` or
+/// `send_request`: `f` runs as `handle_call` with the request's reply
+/// port, whose replies are boxed [`Val`]s.
 pub(crate) fn call_job(
-    f: impl FnOnce(&mut Puppet, &mut Caller<Val>, &mut Ctx<'_, Puppet>) -> CallResult<Puppet>
-        + Send
-        + 'static,
-) -> CallJob {
-    CallJob(Box::new(f))
+    f: impl FnOnce(&mut Puppet, ReplyTo<Val>, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
+) -> impl FnOnce(ReplyTo<Val>) -> CallJob {
+    call_as(f)
+}
+
+/// [`call_job`] with a reply of type `R` instead of a boxed value.
+pub(crate) fn call_as<R: Send + 'static>(
+    f: impl FnOnce(&mut Puppet, ReplyTo<R>, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
+) -> impl FnOnce(ReplyTo<R>) -> CallJob {
+    move |r| CallJob(Box::new(move |p, ctx| f(p, r, ctx)))
 }
 
 /// A plain message for a puppet's `handle_info`.
@@ -281,8 +304,8 @@ pub(crate) struct Puppet {
     pub(crate) count: i64,
     /// A log for tests.
     pub(crate) log: Vec<String>,
-    /// Deferred replies kept by tests.
-    pub(crate) deferred: Vec<DeferredReply<Val>>,
+    /// Reply ports kept by tests, to answer later.
+    pub(crate) deferred: Vec<ReplyTo<Val>>,
     /// What `handle_info` returns after reporting a non-`Run` info.
     pub(crate) after_info: Option<Box<HookFn>>,
     /// Run by `terminate` after it reported [`Ev::Terminate`].
@@ -298,14 +321,8 @@ impl Puppet {
     }
 }
 
+#[rotp_gen_server::gen_server]
 impl GenServer for Puppet {
-    type Args = Script;
-    type Call = CallJob;
-    type Reply = Val;
-    type Cast = Job;
-    type Info = Note;
-    type Continue = Job;
-
     fn init(script: Script, ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
         script.probe.send(Ev::Init(ctx.pid()));
         let puppet = Puppet {
@@ -320,20 +337,15 @@ impl GenServer for Puppet {
         (script.init)(puppet, ctx)
     }
 
-    fn handle_call(
-        &mut self,
-        request: CallJob,
-        caller: &mut Caller<Val>,
-        ctx: &mut Ctx<'_, Self>,
-    ) -> CallResult<Self> {
-        (request.0)(self, caller, ctx)
-    }
-
-    fn handle_cast(&mut self, request: Job, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_call(&mut self, request: CallJob, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         (request.0)(self, ctx)
     }
 
-    fn handle_info(&mut self, info: Info<Note>, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_cast(&mut self, request: Job, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+        (request.0)(self, ctx)
+    }
+
+    fn handle_info(&mut self, info: Info<Note>, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         match info {
             Info::Msg(Note::Run(job)) => return (job.0)(self, ctx),
             Info::Msg(Note::Tag(t)) => self.report(Ev::Info(t)),
@@ -347,11 +359,11 @@ impl GenServer for Puppet {
                 self.after_info = Some(hook);
                 result
             }
-            None => NoReply::noreply(),
+            None => noreply(),
         }
     }
 
-    fn handle_continue(&mut self, cont: Job, ctx: &mut Ctx<'_, Self>) -> CastResult<Self> {
+    fn handle_continue(&mut self, cont: Job, ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
         (cont.0)(self, ctx)
     }
 
@@ -396,9 +408,7 @@ pub(crate) fn puppet(rt: &Handle, probe: &Probe<Ev>) -> ServerRef<Puppet> {
 #[track_caller]
 pub(crate) fn call_with(
     s: &ServerRef<Puppet>,
-    f: impl FnOnce(&mut Puppet, &mut Caller<Val>, &mut Ctx<'_, Puppet>) -> CallResult<Puppet>
-        + Send
-        + 'static,
+    f: impl FnOnce(&mut Puppet, ReplyTo<Val>, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
 ) -> Result<Val, CallError> {
     let s = s.clone();
     bounded(move || s.call(call_job(f)))
@@ -410,7 +420,7 @@ pub(crate) fn try_ask<T: Send + 'static>(
     s: &ServerRef<Puppet>,
     f: impl FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> T + Send + 'static,
 ) -> Result<T, CallError> {
-    call_with(s, move |p, _caller, ctx| answer(f(p, ctx))).map(unval::<T>)
+    call_with(s, move |p, r, ctx| answer(r, f(p, ctx))).map(unval::<T>)
 }
 
 /// [`try_ask`], expecting success.
@@ -425,7 +435,7 @@ pub(crate) fn ask<T: Send + 'static>(
 /// Casts `f` to the puppet.
 pub(crate) fn cast(
     s: &ServerRef<Puppet>,
-    f: impl FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> CastResult<Puppet> + Send + 'static,
+    f: impl FnOnce(&mut Puppet, &mut Ctx<'_, Puppet>) -> Handled<Puppet> + Send + 'static,
 ) {
     s.cast(job(f));
 }
@@ -535,7 +545,7 @@ pub(crate) fn hold(s: &ServerRef<Puppet>, probe: &Probe<Ev>, gate: &Gate) {
     cast(s, move |p, _ctx| {
         p.report(Ev::Mark("held"));
         g.wait_blocking();
-        NoReply::noreply()
+        noreply()
     });
     expect_event(probe, |e| *e == Ev::Mark("held"));
 }
@@ -658,15 +668,15 @@ pub(crate) fn err<T>(r: Result<T, CallError>) -> CallError {
     }
 }
 
-/// A call handler that keeps the caller waiting: its reply handle goes to
+/// A call handler that keeps the caller waiting: its reply port goes to
 /// `Puppet::deferred`.
 pub(crate) fn defer_call(
     p: &mut Puppet,
-    caller: &mut Caller<Val>,
+    r: ReplyTo<Val>,
     _ctx: &mut Ctx<'_, Puppet>,
-) -> CallResult<Puppet> {
-    p.deferred.push(caller.defer().expect("not deferred yet"));
-    Reply::noreply()
+) -> Handled<Puppet> {
+    p.deferred.push(r);
+    noreply()
 }
 
 /// A `{via, Module, Key}` registry for tests: a plain map that trusts the

@@ -85,7 +85,7 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         unsafe { self.this.batch().with(f) }
     }
 
-    fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         self.this.header()
     }
 
@@ -185,7 +185,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     ) -> Addr<P::Message> {
         let opts = SpawnOptions::new().link(link).monitor(monitor.is_some());
         let header = self.header();
-        header.shared.spawn_with(process, &opts, Some(header)).0
+        match header.shared.spawn_with(process, &opts, Some(header)) {
+            Ok(spawned) | Err(spawned) => spawned.0,
+        }
     }
 
     /// Spawns with options, linked or monitored from this process.
@@ -195,7 +197,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         opts: &SpawnOptions,
     ) -> (Addr<P::Message>, Option<MonitorRef>) {
         let header = self.header();
-        header.shared.spawn_with(process, opts, Some(header))
+        match header.shared.spawn_with(process, opts, Some(header)) {
+            Ok(spawned) | Err(spawned) => spawned,
+        }
     }
 
     /// A shorter-lived copy of this context, for behaviours that wrap it in
@@ -232,16 +236,53 @@ impl<'a, M: Send + 'static> Context<'a, M> {
         self.monitor(pid.unwrap_or(Pid::ROOT))
     }
 
-    /// Removes monitor `mref`. Returns true iff the monitor was still active
-    /// (so no `Down` was or will be delivered); false if it had fired, was
-    /// removed before, or is unknown (rules 32-33). After this call no
-    /// `Down` for `mref` is handled.
+    /// Removes monitor `mref` (`erlang:demonitor/2` with `info`, rule 32).
+    ///
+    /// Returns `true` if the monitor was still active: it is removed before
+    /// it fired, and no `Down` for it was or will ever be delivered.
+    /// Returns `false` if it had already fired, was removed before, or is
+    /// unknown. A monitor fires when its `Down` arrives in the mailbox; a
+    /// `Down` that has arrived stays there and is handled by
+    /// [`Process::handle_down`](crate::Process::handle_down) like any
+    /// message. To drop it as well, use
+    /// [`demonitor_flush`](Self::demonitor_flush).
+    ///
+    /// ```
+    /// use rotp_runtime::{Context, Down, Process, Runtime};
+    ///
+    /// struct Watcher(std::sync::mpsc::Sender<Down>);
+    /// impl Process for Watcher {
+    ///     type Message = rotp_runtime::Pid;
+    ///     fn handle(&mut self, target: rotp_runtime::Pid, ctx: &mut Context<'_, Self::Message>) {
+    ///         // A target that does not exist fires at once (rule 28) ...
+    ///         let mref = ctx.monitor(target);
+    ///         // ... so the monitor is no longer active, and its Down stays.
+    ///         assert!(!ctx.demonitor(mref));
+    ///     }
+    ///     fn handle_down(&mut self, down: Down, _ctx: &mut Context<'_, Self::Message>) {
+    ///         self.0.send(down).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let gone = rt.spawn_fn(|_: (), ctx| ctx.exit(rotp_runtime::ExitReason::Normal));
+    /// gone.send(());
+    /// rt.await_exit(&gone, None);
+    /// rt.spawn(Watcher(tx)).send(gone.pid());
+    /// assert_eq!(rx.recv().unwrap().reason, rotp_runtime::ExitReason::NoProc);
+    /// ```
     pub fn demonitor(&mut self, mref: MonitorRef) -> bool {
         monitor::demonitor(self.header(), mref)
     }
 
-    /// `demonitor` plus removal of an already queued `Down` for `mref`
-    /// (rule 33 `flush`). Returns the same as [`demonitor`](Self::demonitor).
+    /// Removes monitor `mref` and, if it had already fired, its `Down` from
+    /// the mailbox (`erlang:demonitor(Ref, [flush, info])`, rule 33): after
+    /// this call no `Down` for `mref` is ever handled.
+    ///
+    /// Returns `true` if the monitor was still active (removed before it
+    /// fired: there was nothing to flush), `false` if it was not — it had
+    /// fired and its `Down`, if still queued, is gone now.
     pub fn demonitor_flush(&mut self, mref: MonitorRef) -> bool {
         let active = self.demonitor(mref);
         let is_down = |e: &Envelope<M>| matches!(e, Envelope::Down(d) if d.mref == mref);

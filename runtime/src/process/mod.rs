@@ -15,8 +15,10 @@ pub(crate) mod state;
 pub use context::Context;
 
 use crate::exit::ExitReason;
+use crate::info::ProcessKind;
 use crate::monitor::Down;
 use crate::pid::Pid;
+use crate::system::{SystemReply, SystemRequest, SystemStatus};
 
 /// The behaviour of a raw process.
 ///
@@ -84,6 +86,41 @@ pub trait Process: Send + 'static {
     fn handle_panic(&mut self, reason: &ExitReason, ctx: &mut Context<'_, Self::Message>) {
         let _ = (reason, ctx);
     }
+
+    /// Answers a system request from an introspection tool
+    /// ([`Handle::system_status`](crate::Handle::system_status), the
+    /// observer). It runs like a handler, between two of them, on the
+    /// process's own thread, but it is not a message: a behaviour should
+    /// not count it as activity (OTP's rule for `sys` requests). A panic
+    /// here is a panic of the process.
+    ///
+    /// The default answers `Status` with [`Process::kind`]'s behaviour and
+    /// nothing else, and does not support `Suspend` or `Resume`.
+    fn system(
+        &mut self,
+        request: SystemRequest,
+        ctx: &mut Context<'_, Self::Message>,
+    ) -> SystemReply
+    where
+        Self: Sized,
+    {
+        let _ = ctx;
+        match request {
+            SystemRequest::Status => SystemReply::Status(SystemStatus::new(Self::kind().behaviour)),
+            _ => SystemReply::NotSupported,
+        }
+    }
+
+    /// How introspection names this kind of process: its behaviour and the
+    /// type a user recognises. The default is `"process"` and this type; a
+    /// behaviour that wraps a user's type names that type instead (a
+    /// gen_server: `("gen_server", type_name::<G>())`).
+    fn kind() -> ProcessKind
+    where
+        Self: Sized,
+    {
+        ProcessKind::new("process", std::any::type_name::<Self>())
+    }
 }
 
 /// A process made from a closure; see [`Handle::spawn_fn`](crate::Handle::spawn_fn).
@@ -115,6 +152,11 @@ where
 
     fn handle(&mut self, msg: M, ctx: &mut Context<'_, M>) {
         (self.f)(msg, ctx)
+    }
+
+    /// `"process"` and the closure's type.
+    fn kind() -> ProcessKind {
+        ProcessKind::new("process", std::any::type_name::<F>())
     }
 }
 

@@ -43,15 +43,19 @@ use super::Process;
 use crate::addr::{Addr, Deliver};
 use crate::error::TrySendError;
 use crate::exit::ExitReason;
+use crate::info::ProcessKind;
 use crate::link::{self, Relations};
 use crate::loom::AtomicU32;
 use crate::mailbox::{Batch, BatchCell, Envelope, Mailbox, Mark, Overflow, Refused};
-use crate::monitor::{self, Down};
+use crate::monitor::Down;
 use crate::panic;
 use crate::pid::Pid;
 use crate::report::{Report, ReportKind};
 use crate::runtime::Shared;
 use crate::scheduler;
+use crate::scheduler::lifo::SliceMark;
+use crate::system::SystemCall;
+use crate::telemetry;
 use crate::timer::TimerList;
 
 /// A process as the table and untyped handles own it.
@@ -91,10 +95,10 @@ impl Task {
 
     /// Runs one slice of the process (see [`AnyProcess::run`]), consuming
     /// the entry.
-    pub(crate) fn run(self, ticks: Option<&AtomicU64>) {
+    pub(crate) fn run(self, ticks: Option<&AtomicU64>, mark: SliceMark<'_>) {
         // SAFETY: as in `header`; the reference is dead once `run` returns,
         // before the table's reference it hands back is dropped.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, false);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, mark, false);
         drop(owned);
     }
 
@@ -102,7 +106,7 @@ impl Task {
     /// for the process's answer (see `Pcb::slice`), consuming the entry.
     pub(crate) fn run_for_caller(self, ticks: Option<&AtomicU64>) {
         // SAFETY: as in `run`.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, true);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, SliceMark(None), true);
         drop(owned);
     }
 }
@@ -116,8 +120,15 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// from a slice of many short ones. `for_caller`: the thread is a
     /// caller waiting for the process's answer, and the slice ends after
     /// one handler. When the process exits, returns the table's reference
-    /// to it, for the caller to drop after the call.
-    fn run(&self, ticks: Option<&AtomicU64>, for_caller: bool) -> Option<ProcessArc>;
+    /// to it, for the caller to drop after the call. `mark` is the running
+    /// worker's slice counter, which the slice marks over before its last
+    /// acquisition of the state lock (`scheduler/lifo.rs`, rule 3).
+    fn run(
+        &self,
+        ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
+        for_caller: bool,
+    ) -> Option<ProcessArc>;
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
     /// Appends a monitor notification; true if the caller must wake it.
@@ -126,12 +137,16 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// `Option<Addr<M>>` of the process's message type `M`: a typed lookup
     /// by pid or name, without allocating.
     fn addr_into(self: Arc<Self>, slot: &mut dyn Any);
+    /// Appends a system request; true if the caller must wake the process.
+    fn push_system(&self, call: SystemCall) -> bool;
     /// Entries waiting in the mailbox.
     fn mailbox_len(&self) -> usize;
     /// Bytes held by the mailbox's buffers.
     fn mailbox_memory(&self) -> usize;
-    /// The Rust type of the process state, for introspection.
-    fn type_name(&self) -> &'static str;
+    /// How introspection names the process.
+    fn kind(&self) -> ProcessKind;
+    /// The runtime's memory for the process (see `ProcessInfo::memory`).
+    fn memory(&self) -> usize;
 }
 
 /// The part of a process every thread may read.
@@ -146,8 +161,12 @@ pub(crate) struct Header {
     pub(crate) state: State,
     /// The timers aimed at this process, dropped at its exit (rule 39).
     pub(crate) timers: TimerList,
-    /// Reductions per slice before the process yields.
-    pub(crate) budget: u32,
+    /// Reductions per slice before the process yields (the low 31 bits),
+    /// and in the top bit whether a caller that wakes the process may run
+    /// its handler whatever the caller's timeout
+    /// (`SpawnOptions::callers_run`): one word for both keeps the header
+    /// small.
+    slice: u32,
     /// The capacity of the runner's batch buffer (see `mailbox::Batch`),
     /// which the runner publishes at batch boundaries, under the state
     /// word's lock: beside the word.
@@ -171,7 +190,23 @@ pub(crate) struct Header {
     batched: AtomicU32,
 }
 
+/// The top bit of `Header::slice`.
+const CALLERS_RUN: u32 = 1 << 31;
+/// The largest reduction budget: the bits below [`CALLERS_RUN`].
+const MAX_BUDGET: u32 = CALLERS_RUN - 1;
+
 impl Header {
+    /// Reductions per slice before the process yields.
+    pub(crate) fn budget(&self) -> u32 {
+        self.slice & MAX_BUDGET
+    }
+
+    /// Whether a caller whose call wakes the process may run its handler
+    /// whatever the caller's timeout.
+    pub(crate) fn callers_run(&self) -> bool {
+        self.slice & CALLERS_RUN != 0
+    }
+
     /// Marks the process exiting (see [`State::mark_exiting`]). The
     /// runner's copy is set first, so no handler starts after the state
     /// says exiting.
@@ -221,6 +256,13 @@ impl Header {
             .count("high_water", u64::from(mark)),
         };
         report.pid(pid).name(name).emit();
+        if telemetry::enabled(telemetry::family::MAILBOX) {
+            let (len, mark, crossed) = match mark {
+                Mark::Above { len, mark } => (len, mark, true),
+                Mark::Below { len, mark } => (len, mark, false),
+            };
+            telemetry::emit::mailbox_high_water(pid, len, mark as usize, crossed);
+        }
     }
 
     /// Whether the process has been told to exit; the runner's check.
@@ -298,6 +340,7 @@ pub(crate) struct Spawn {
     pub(crate) monitor: Option<crate::monitor::MonitorRef>,
     pub(crate) trap_exit: bool,
     pub(crate) budget: u32,
+    pub(crate) callers_run: bool,
     pub(crate) mailbox_limit: u32,
     pub(crate) high_water: u32,
     pub(crate) overflow: Overflow,
@@ -331,7 +374,8 @@ impl<P: Process> Pcb<P> {
                         relations: Mutex::new(relations),
                         reductions: AtomicU64::new(0),
                         handled: AtomicU64::new(0),
-                        budget: opts.budget,
+                        slice: opts.budget.min(MAX_BUDGET)
+                            | if opts.callers_run { CALLERS_RUN } else { 0 },
                         waiting_on: AtomicU64::new(0),
                         shared: shared.clone(),
                         exiting: AtomicBool::new(false),
@@ -386,7 +430,13 @@ impl<P: Process> Pcb<P> {
     /// this process's answer, and ends after one handler (or `init`):
     /// whatever else is queued goes back to the workers, so the caller
     /// resumes as soon as the handler that answers it returns.
-    fn slice(&self, inner: &mut Inner<P>, ticks: Option<&AtomicU64>, for_caller: bool) -> SliceEnd {
+    fn slice(
+        &self,
+        inner: &mut Inner<P>,
+        ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
+        for_caller: bool,
+    ) -> SliceEnd {
         let mut flags = SliceFlags {
             for_caller,
             ..SliceFlags::default()
@@ -394,7 +444,7 @@ impl<P: Process> Pcb<P> {
         let mut handled = 0u64;
         let mut spent = 0u64;
         let result = panic::catch_slice(|| {
-            self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks)
+            self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks, mark)
         });
         // Only the runner writes these counters: a plain load and store
         // publishes them without a locked instruction.
@@ -435,6 +485,7 @@ impl<P: Process> Pcb<P> {
         handled: &mut u64,
         spent: &mut u64,
         ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
     ) -> SliceEnd {
         let Inner {
             process,
@@ -447,7 +498,7 @@ impl<P: Process> Pcb<P> {
         let state = &self.port.header.state;
         let mut budget = match flags.for_caller {
             true => 1,
-            false => i64::from(self.port.header.budget),
+            false => i64::from(self.port.header.budget()),
         };
         if !*started {
             *started = true;
@@ -457,7 +508,7 @@ impl<P: Process> Pcb<P> {
                 return SliceEnd::Exit(reason);
             }
             if flags.for_caller {
-                return self.out_of_budget();
+                return self.out_of_budget(mark);
             }
         }
         loop {
@@ -466,7 +517,9 @@ impl<P: Process> Pcb<P> {
             let Some(envelope) = (unsafe { self.port.batch().pop() }) else {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
-                // or what arrived moves to the batch.
+                // or what arrived moves to the batch. The slice is marked
+                // over first (`scheduler/lifo.rs`, rule 3).
+                mark.end();
                 // SAFETY: as for `pop`; the run right ends with `Ok`.
                 match unsafe {
                     self.port
@@ -477,6 +530,7 @@ impl<P: Process> Pcb<P> {
                 } {
                     TransitionToIdle::Ok => return SliceEnd::Idle,
                     TransitionToIdle::Notified => {
+                        mark.resume();
                         // We keep running: whatever we woke into this
                         // worker's LIFO slot will not run soon here, so let
                         // an idle worker take it (a producer and its
@@ -495,10 +549,13 @@ impl<P: Process> Pcb<P> {
                     let (from, reason) = *exit;
                     process.handle_exit(from, reason, &mut ctx)
                 }
-                Envelope::Down(down) => {
-                    if monitor::accept_down(&self.port.header, &down) {
-                        process.handle_down(*down, &mut ctx)
-                    }
+                // The monitor was consumed when the `Down` arrived (see
+                // `monitor::deliver_down`): a queued `Down` is always
+                // handled, even after a plain `demonitor` (rule 32).
+                Envelope::Down(down) => process.handle_down(*down, &mut ctx),
+                Envelope::System(call) => {
+                    let reply = process.system(call.request, &mut ctx);
+                    call.answer(reply);
                 }
             }
             if let Some(ticks) = ticks {
@@ -518,7 +575,7 @@ impl<P: Process> Pcb<P> {
             *spent += cost;
             budget -= cost as i64;
             if budget <= 0 {
-                return self.out_of_budget();
+                return self.out_of_budget(mark);
             }
         }
     }
@@ -526,9 +583,18 @@ impl<P: Process> Pcb<P> {
     /// Ends a slice whose budget is spent: idle if nothing is left, else a
     /// yield. A yield keeps the process SCHEDULED: the run right passes to
     /// the queue entry `run` creates for it.
-    fn out_of_budget(&self) -> SliceEnd {
+    fn out_of_budget(&self, mark: SliceMark<'_>) -> SliceEnd {
+        // The slice ends here whatever follows: marked over before the
+        // state lock's last acquisition (`scheduler/lifo.rs`, rule 3).
+        mark.end();
         // The count is exact for the holder of the run right: this thread.
         if self.port.batch().len() != 0 {
+            if mark.0.is_some() {
+                // No transition on this path: take the lock once anyway,
+                // so a watchdog stealing from this worker's LIFO slot
+                // (under this lock) is done before the worker takes it.
+                drop(self.port.header.state.lock());
+            }
             return SliceEnd::Yield;
         }
         // SAFETY: this thread holds the run right (invariant 1); it ends
@@ -547,8 +613,8 @@ impl<P: Process> Pcb<P> {
     }
 
     /// Ends the process: drop its state and mailbox, close its relations,
-    /// release its name, leave the table, then notify links and monitors
-    /// (rule 16), in that order. Returns the table's reference, which keeps
+    /// release its name, run its exit hooks, leave the table, then notify
+    /// links and monitors (rule 16), in that order. Returns the table's reference, which keeps
     /// the process alive until the caller's slice is over.
     #[must_use]
     fn exit(&self, inner: &mut Inner<P>, reason: ExitReason) -> Option<ProcessArc> {
@@ -558,12 +624,26 @@ impl<P: Process> Pcb<P> {
         // Close the relations and record the reason first: a caller whose
         // pending reply is dropped below then already sees why (rule 62).
         // A kill or exit signal that arrived first decides the reason.
-        let (reason, relations, registered) = {
+        let (reason, relations, registered, hooks) = {
             let mut rel = header.relations.lock();
             let reason = rel.exit_reason.take().map_or(reason, |r| *r);
             rel.closed = true;
             rel.exit_reason = Some(Box::new(reason.clone()));
-            (reason, std::mem::take(&mut rel.entries), rel.registered)
+            (
+                reason,
+                std::mem::take(&mut rel.entries),
+                rel.registered,
+                rel.exit_hooks.take(),
+            )
+        };
+        // The name, for the exit event and a crash report: look it up
+        // while it is held.
+        let name = if registered
+            && (!reason.is_normal_class() || telemetry::enabled(telemetry::family::PROCESS))
+        {
+            shared.registry.name_of(header.pid)
+        } else {
+            None
         };
         let state = inner.process.take();
         // SAFETY: the exit runs in the slice, under the run right.
@@ -573,16 +653,20 @@ impl<P: Process> Pcb<P> {
         // down, and its failure changes nothing: the process is gone.
         let _ = panic::catch(move || drop((state, batch, queued)));
 
-        // The name, for a crash report, before it is released.
-        let name = (registered && !reason.is_normal_class())
-            .then(|| shared.registry.name_of(header.pid))
-            .flatten();
         if registered {
             shared.registry.release(header.pid);
+        }
+        // Entries other registries keep for this process go now, with its
+        // name, before anyone hears of the exit (`exit_hook.rs`).
+        if let Some(hooks) = hooks {
+            hooks.run(header.pid, &reason);
         }
         shared.timers.cancel_all_for(header);
         let owned = shared.table.remove(header.pid);
         let observed = link::notify_exit(shared, header.pid, relations, &reason);
+        if telemetry::enabled(telemetry::family::PROCESS) {
+            telemetry::emit::process_exit(header, P::kind(), &reason, name.as_ref());
+        }
         header.state.transition_to_dead();
         shared.stats.exited.fetch_add(1, Relaxed);
         shared.notify_exit_watchers();
@@ -623,7 +707,12 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self.port.header
     }
 
-    fn run(&self, ticks: Option<&AtomicU64>, for_caller: bool) -> Option<ProcessArc> {
+    fn run(
+        &self,
+        ticks: Option<&AtomicU64>,
+        mark: SliceMark<'_>,
+        for_caller: bool,
+    ) -> Option<ProcessArc> {
         let _current = crate::current::enter_process(&self.port.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
@@ -639,9 +728,11 @@ impl<P: Process> AnyProcess for Pcb<P> {
             let end = if self.port.header.is_exiting() {
                 SliceEnd::Exit(ExitReason::Killed)
             } else {
-                self.slice(inner, ticks, for_caller)
+                self.slice(inner, ticks, mark, for_caller)
             };
             if let SliceEnd::Exit(reason) = end {
+                // The exit takes the state lock: marked over first.
+                mark.end();
                 return self.exit(inner, reason);
             }
             end
@@ -671,6 +762,11 @@ impl<P: Process> AnyProcess for Pcb<P> {
         }
     }
 
+    fn push_system(&self, call: SystemCall) -> bool {
+        let entry = Envelope::System(Box::new(call));
+        self.port.push_signal(entry)
+    }
+
     fn mailbox_len(&self) -> usize {
         self.port.mailbox.len(&self.port.header.state) + self.port.batch().len()
     }
@@ -681,8 +777,19 @@ impl<P: Process> AnyProcess for Pcb<P> {
         capacity * std::mem::size_of::<Envelope<P::Message>>()
     }
 
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<P>()
+    fn kind(&self) -> ProcessKind {
+        P::kind()
+    }
+
+    fn memory(&self) -> usize {
+        let h = &self.port.header;
+        let entries = self.port.mailbox.capacity(&h.state) + self.port.batch().capacity();
+        let relations = h.relations.lock().entries.capacity();
+        // The `Arc`'s two counts, the entries' buffers, the relations'.
+        2 * std::mem::size_of::<usize>()
+            + std::mem::size_of::<Self>()
+            + entries * std::mem::size_of::<Envelope<P::Message>>()
+            + relations * std::mem::size_of::<link::Relation>()
     }
 }
 

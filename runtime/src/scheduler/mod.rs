@@ -9,6 +9,7 @@
 
 pub(crate) mod blocking;
 mod idle;
+pub(crate) mod lifo;
 mod park;
 pub(crate) mod watchdog;
 pub(crate) mod worker;
@@ -69,6 +70,10 @@ pub(crate) struct WorkerShared {
     pub(crate) ticks: AtomicU64,
     /// The pid (as bits) of the process in the current slice.
     pub(crate) running: AtomicU64,
+    /// The process this worker woke last, run next for locality; written by
+    /// the worker on every hop, taken by the watchdog when the worker is
+    /// stuck (see `lifo.rs`).
+    pub(crate) lifo: lifo::LifoSlot<Task>,
     /// The watchdog's compensation for a stuck slice, if any.
     pub(crate) watchdog_cover: Mutex<Option<blocking::CoverGuard>>,
     pub(crate) watchdog_flag: AtomicBool,
@@ -78,6 +83,23 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
+    /// Time this worker spent not parked in the first `uptime` of the
+    /// runtime (`uptime` read by the caller from the runtime's start).
+    pub(crate) fn busy(&self, uptime: std::time::Duration) -> std::time::Duration {
+        let uptime_ns = uptime.as_nanos() as u64;
+        // Read the open park first: a worker waking meanwhile adds it to
+        // `parked_ns` before clearing it, so this can only overcount the
+        // park (a busy time briefly low), never count it twice as busy.
+        let since = self.stats.parked_since_ns.load(Relaxed);
+        let open = if since == 0 {
+            0
+        } else {
+            uptime_ns.saturating_sub(since)
+        };
+        let parked = self.stats.parked_ns.load(Relaxed) + open;
+        std::time::Duration::from_nanos(uptime_ns.saturating_sub(parked))
+    }
+
     /// How long the slice numbered `slices` has been running, if the
     /// watchdog has seen it.
     pub(crate) fn running_since(&self, slices: u64) -> Option<std::time::Duration> {
@@ -92,6 +114,9 @@ pub(crate) struct WorkerStats {
     pub(crate) steals: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) parked_ns: AtomicU64,
+    /// When the current park began (nanoseconds since the runtime's
+    /// start, at least 1); 0 while not parked.
+    pub(crate) parked_since_ns: AtomicU64,
 }
 
 impl Scheduler {
@@ -106,6 +131,7 @@ impl Scheduler {
                     slices: AtomicU64::new(0),
                     ticks: AtomicU64::new(0),
                     running: AtomicU64::new(0),
+                    lifo: lifo::LifoSlot::new(),
                     watchdog_cover: Mutex::new(None),
                     watchdog_flag: AtomicBool::new(false),
                     seen: Mutex::new((0, std::time::Instant::now())),

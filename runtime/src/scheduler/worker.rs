@@ -3,12 +3,13 @@
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::rc::Rc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_deque::{Steal, Worker};
 
+use super::lifo::{LifoSlot, SliceMark};
 use super::park::Parker;
 use crate::process::pcb::Task;
 use crate::runtime::Shared;
@@ -32,17 +33,21 @@ pub(crate) struct WorkerCx {
     /// The thread is inside `blocking`: what it makes runnable goes where
     /// other threads can run it, not to its own queues.
     pub(crate) blocked: std::cell::Cell<bool>,
+    /// This thread's LIFO slot (see [`WorkerCx::lifo`]): a worker's, in its
+    /// `WorkerShared` inside `shared`, or the spare's own in `spare_lifo`.
+    lifo: NonNull<LifoSlot<Task>>,
+    /// A spare's LIFO slot (a worker's is in its `WorkerShared`, where the
+    /// watchdog can reach it; nobody steals a spare's). Boxed so that
+    /// `lifo` can point at it.
+    _spare_lifo: Option<Box<LifoSlot<Task>>>,
 }
 
-/// What only the thread's own code touches. A spare has a LIFO slot (so a
-/// process it runs gets the same inline calls and locality as on a worker)
-/// but no deque: nobody could steal from it.
+/// What only the thread's own code touches. A spare has a LIFO slot too
+/// (so a process it runs gets the same inline calls and locality as on a
+/// worker) but no deque: nobody could steal from it.
 struct Core {
     local: Option<Worker<Task>>,
-    /// The process woken last by this worker, run next for locality.
-    /// Private to the worker: nobody can steal it, so `blocking` moves it to
-    /// the deque before the thread blocks.
-    lifo: Option<Task>,
+    /// Consecutive runs from the LIFO slot (see `WorkerCx::lifo`).
     lifo_streak: u8,
     tick: u32,
     rng: u32,
@@ -72,30 +77,33 @@ pub(crate) fn on_runtime_thread() -> bool {
 }
 
 /// Moves this worker's LIFO slot to the back of its deque, where others can
-/// steal it (before the thread blocks).
+/// steal it (before the thread blocks). Called inside a slice.
 pub(crate) fn flush_lifo() {
     with_current(|cx| {
         if let Some(cx) = cx {
-            if let Some(core) = cx.core.borrow_mut().as_mut() {
-                if let Some(task) = core.lifo.take() {
-                    core.push_back(task, &cx.shared);
-                }
+            if let Some(task) = cx.lifo().take_in_slice() {
+                cx.push_back(task);
             }
         }
     })
 }
 
 /// Takes the task in this worker's LIFO slot if it is process `pid` (for
-/// running a callee inline, see `reply.rs`).
+/// running a callee inline, see `reply.rs`). Called inside a slice.
 pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
     with_current(|cx| {
-        let mut core = cx?.core.borrow_mut();
-        let core = core.as_mut()?;
-        if core.lifo.as_ref()?.header().pid == pid {
-            core.lifo.take()
-        } else {
-            None
+        let cx = cx?;
+        let lifo = cx.lifo();
+        let task = lifo.take_in_slice()?;
+        if task.header().pid == pid {
+            return Some(task);
         }
+        // Someone else's: back where it was (or, if the watchdog holds the
+        // slot meanwhile, behind the waiting ones).
+        if let Err(task) = lifo.push(task) {
+            cx.push_back(task);
+        }
+        None
     })
 }
 
@@ -136,17 +144,19 @@ pub(crate) fn push_local(task: Task, lifo: bool) -> Option<Task> {
         if cx.blocked.get() || !Arc::ptr_eq(&cx.shared, &task.header().shared) {
             return Some(task);
         }
-        let mut core = cx.core.borrow_mut();
-        let Some(core) = core.as_mut() else {
-            return Some(task);
-        };
-        if lifo {
-            if let Some(old) = core.lifo.replace(task) {
-                core.push_back(old, &cx.shared);
+        let back = if lifo {
+            // The hot path of a send to an idle process: a plain store
+            // into the empty slot, nothing else.
+            match cx.lifo().push(task) {
+                Ok(None) => return None,
+                // The old occupant waits its turn; or the watchdog holds
+                // the slot, and the new one does.
+                Ok(Some(back)) | Err(back) => back,
             }
         } else {
-            core.push_back(task, &cx.shared);
-        }
+            task
+        };
+        cx.push_back(back);
         None
     })
 }
@@ -155,7 +165,6 @@ impl Core {
     fn new(local: Option<Worker<Task>>, seed: u32) -> Self {
         Core {
             local,
-            lifo: None,
             lifo_streak: 0,
             tick: 0,
             rng: seed.wrapping_mul(0x9E37_79B9) | 1,
@@ -177,7 +186,10 @@ impl Core {
 
 impl WorkerCx {
     pub(crate) fn new_worker(shared: Arc<Shared>, index: usize, local: Worker<Task>) -> Self {
+        let lifo = NonNull::from(&shared.scheduler.workers[index].lifo);
         WorkerCx {
+            lifo,
+            _spare_lifo: None,
             shared,
             index: Some(index),
             core: RefCell::new(Some(Core::new(Some(local), index as u32))),
@@ -187,7 +199,10 @@ impl WorkerCx {
     }
 
     pub(crate) fn new_spare(shared: Arc<Shared>) -> Self {
+        let slot = Box::new(LifoSlot::new());
         WorkerCx {
+            lifo: NonNull::from(&*slot),
+            _spare_lifo: Some(slot),
             shared,
             index: None,
             core: RefCell::new(Some(Core::new(None, 7))),
@@ -196,11 +211,29 @@ impl WorkerCx {
         }
     }
 
+    /// Queues `task` behind the waiting ones (see `Core::push_back`).
+    fn push_back(&self, task: Task) {
+        if let Some(core) = self.core.borrow().as_ref() {
+            core.push_back(task, &self.shared);
+        }
+    }
+
+    /// This thread's LIFO slot: the process it woke last, run next for
+    /// locality. A worker's sits in its `WorkerShared`, where the watchdog
+    /// takes it when the worker is stuck in a handler (see `lifo.rs`).
+    #[inline]
+    fn lifo(&self) -> &LifoSlot<Task> {
+        // SAFETY: `lifo` points into `self.shared` (kept alive by the `Arc`
+        // this context holds, and never moved: the workers' slice is boxed)
+        // or into `self._spare_lifo`'s box, which lives as long as `self`
+        // and is never replaced.
+        unsafe { self.lifo.as_ref() }
+    }
+
     /// Moves the LIFO slot's occupant to the injector (a spare whose cover
-    /// ended: nobody else can reach its slot).
+    /// ended: nobody else can reach its slot). Between slices.
     pub(crate) fn flush_to_injector(&self) {
-        let task = self.core.borrow_mut().as_mut().and_then(|c| c.lifo.take());
-        if let Some(task) = task {
+        if let Some(task) = self.lifo().take_between_slices() {
             self.shared.scheduler.inject(task);
         }
     }
@@ -220,7 +253,8 @@ impl WorkerCx {
                 return Some(task);
             }
         }
-        if let Some(task) = core.lifo.take() {
+        // Between slices: the plain take of `lifo.rs` rule 3.
+        if let Some(task) = self.lifo().take_between_slices() {
             // The cap is for the processes waiting in the deque; with none
             // there, demoting the task would only add a round trip through
             // the deque (a locked instruction) to, say, every fourth hop of
@@ -281,15 +315,20 @@ impl WorkerCx {
     /// Runs one slice of `task`, keeping the watchdog's view current.
     pub(crate) fn run_task(&self, task: Task) {
         let Some(index) = self.index else {
-            task.run(None);
+            task.run(None, SliceMark(None));
             return;
         };
         let ws = &self.shared.scheduler.workers[index];
         // Only this thread writes these two words: plain stores suffice.
-        ws.running.store(task.header().pid.to_bits(), Relaxed);
-        ws.slices.store(ws.slices.load(Relaxed) + 1, Relaxed);
-        task.run(Some(&ws.ticks));
-        ws.slices.store(ws.slices.load(Relaxed) + 1, Relaxed);
+        // Released, so that the watchdog, reading an odd count, also sees
+        // the pid of that slice (`lifo.rs` rule 3).
+        ws.running.store(task.header().pid.to_bits(), Release);
+        ws.slices.store(ws.slices.load(Relaxed) + 1, Release);
+        let mark = SliceMark(Some(&ws.slices));
+        // The slice marks itself over before its last state-lock
+        // acquisition; `end` here is then a no-op.
+        task.run(Some(&ws.ticks), mark);
+        mark.end();
         if ws.watchdog_flag.load(Relaxed) {
             super::watchdog::end_cover(ws);
         }
@@ -358,6 +397,10 @@ impl WorkerCx {
         if let Some(index) = self.index {
             let ws = &self.shared.scheduler.workers[index];
             ws.stats.parks.fetch_add(1, Relaxed);
+            let since = started.saturating_duration_since(self.shared.started);
+            ws.stats
+                .parked_since_ns
+                .store((since.as_nanos() as u64).max(1), Relaxed);
             if ws.watchdog_flag.load(Relaxed) {
                 super::watchdog::end_cover(ws);
             }
@@ -369,6 +412,7 @@ impl WorkerCx {
             ws.stats
                 .parked_ns
                 .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+            ws.stats.parked_since_ns.store(0, Relaxed);
         }
     }
 }

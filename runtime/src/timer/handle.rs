@@ -53,13 +53,17 @@ impl<M: Send + 'static> Fire for SendNamed<M> {
     }
 }
 
-/// Sends a clone of `msg` to `addr` on every tick.
-struct TickTo<M> {
+/// Sends `make()` to `addr` on every tick.
+struct TickTo<M, F> {
     addr: Addr<M>,
-    msg: M,
+    make: F,
 }
 
-impl<M: Clone + Send + Sync + 'static> Tick for TickTo<M> {
+impl<M, F> Tick for TickTo<M, F>
+where
+    M: Send + 'static,
+    F: Fn() -> M + Send + Sync + 'static,
+{
     fn target(&self) -> Option<&Header> {
         Some(self.addr.header())
     }
@@ -67,7 +71,7 @@ impl<M: Clone + Send + Sync + 'static> Tick for TickTo<M> {
     fn tick(&self) -> bool {
         // A full bounded mailbox refuses one tick; only the target's exit
         // ends the interval (rule 45).
-        let _ = self.addr.try_send(self.msg.clone());
+        let _ = self.addr.try_send((self.make)());
         self.addr.is_alive()
     }
 }
@@ -258,10 +262,32 @@ impl Handle {
         period: Duration,
         msg: M,
     ) -> TimerRef {
+        self.send_interval_with(dest, period, move || msg.clone())
+    }
+
+    /// Like [`send_interval`](Handle::send_interval), delivering what
+    /// `make` builds on each tick: for a message that is not `Clone`, or
+    /// one wrapped on the way (a server's own message type around a
+    /// payload).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{assert_receive, testing::{virtual_runtime, Probe, Received}};
+    /// let rt = virtual_runtime(1);
+    /// let probe: Probe<Vec<u8>> = Probe::spawn(&rt);
+    /// rt.send_interval_with(probe.addr(), Duration::from_secs(1), || vec![1, 2]);
+    /// rt.advance(Duration::from_secs(1));
+    /// assert_receive!(probe, Received::Message(v) if *v == [1, 2]);
+    /// ```
+    pub fn send_interval_with<M, F>(&self, dest: &Addr<M>, period: Duration, make: F) -> TimerRef
+    where
+        M: Send + 'static,
+        F: Fn() -> M + Send + Sync + 'static,
+    {
         let period_ms = ceil_ms(period).max(1);
         let tick = Arc::new(TickTo {
             addr: dest.clone(),
-            msg,
+            make,
         });
         let action = Action::Interval { period_ms, tick };
         let at = self.now().saturating_add(Duration::from_millis(period_ms));

@@ -7,7 +7,7 @@ use rotp_gen_server::{StreamOptions, Task, TaskError, TaskStream};
 use rotp_runtime::{ExitReason, Handle};
 
 use super::{once, TaskOptions, TaskSupervisor};
-use crate::child_spec::ChildSpec;
+use crate::dynamic_spec::DynamicChildSpec;
 use crate::error::{CallError, TaskRunError};
 
 impl TaskSupervisor {
@@ -95,10 +95,8 @@ impl TaskSupervisor {
     {
         let sup = self.clone();
         Task::stream_spawned_by(&self.handle, items, opts, f, link, move |child| {
-            let spec = ChildSpec::worker(
-                "task",
-                once(child, |child| child.spawn_link(&Handle::current())),
-            );
+            let spec =
+                DynamicChildSpec::worker(once(child, |child| child.spawn_link(&Handle::current())));
             sup.start_task(spec, TaskOptions::new())
                 .map(drop)
                 .map_err(|e| task_error(e.into()))

@@ -21,7 +21,7 @@ use rotp_runtime::testing::{wait_until, Probe, Received};
 use rotp_runtime::{
     assert_receive, Addr, Builder, Context, ExitReason, Handle, Pid, Process, Runtime,
 };
-use rotp_supervisor::{ChildSpec, ChildStartError, ChildStatus, Supervisor};
+use rotp_supervisor::{ChildSpec, ChildStartError, ChildStatus, DynamicChildSpec, Supervisor};
 
 /// The worker counts every test runs at.
 pub const WORKER_COUNTS: [usize; 3] = [1, 2, 8];
@@ -174,6 +174,18 @@ impl Drop for Worker {
 pub fn worker(id: &str, probe: &Probe<Event>) -> ChildSpec {
     let (id, events) = (id.to_owned(), probe.addr().clone());
     ChildSpec::process(id.clone(), move || Worker {
+        id: id.clone(),
+        events: events.clone(),
+        on_shutdown: None,
+        alive: None,
+    })
+}
+
+/// A non-trapping worker child without an id, for a DynamicSupervisor; it
+/// reports its starts to `probe` as `label`.
+pub fn dynamic_worker(label: &str, probe: &Probe<Event>) -> DynamicChildSpec {
+    let (id, events) = (label.to_owned(), probe.addr().clone());
+    DynamicChildSpec::process(move || Worker {
         id: id.clone(),
         events: events.clone(),
         on_shutdown: None,
