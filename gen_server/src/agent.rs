@@ -1,5 +1,5 @@
 //! `Agent`: a process that holds a state and runs the functions it is sent
-//! on it, one at a time (Elixir's `Agent`, spec rules 179-183).
+//! on it, one at a time (Elixir's `Agent`, rules 179-183).
 //!
 //! An agent is a [`GenServer`] ([`AgentServer`]) whose calls carry boxed
 //! closures over `&mut Option<S>`; each closure holds the typed reply port

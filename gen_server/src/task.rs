@@ -1,5 +1,5 @@
 //! `Task`: run a function in its own process and collect its result later
-//! (Elixir's `Task`, spec rules 184-194).
+//! (Elixir's `Task`, rules 184-194).
 //!
 //! The public behaviour is documented on [`Task`]. Inside: a task is a
 //! [`TaskProcess`] whose `init` runs the body under `catch_panic` and

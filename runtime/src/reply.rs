@@ -33,7 +33,7 @@
 //! sends, so a call refused as a deadlock leaves no request behind.
 //!
 //! Dropping the `ReplyWait` abandons the request: a reply sent later is
-//! dropped, never delivered to a later request (spec rules 34, 66). A
+//! dropped, never delivered to a later request (rules 34, 66). A
 //! `ReplySender` dropped unanswered while its server is alive leaves the waiter to
 //! time out (rule 73); the death of the server ends the wait with its exit
 //! reason (rule 62).

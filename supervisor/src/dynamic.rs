@@ -1,4 +1,4 @@
-//! The [`DynamicSupervisor`] handle and its options (spec section S).
+//! The [`DynamicSupervisor`] handle and its options (rules 154-163).
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -1,6 +1,6 @@
 //! The supervisor process: starts its children, watches their exits,
 //! restarts them by strategy within the intensity, serves the management
-//! API and stops them in reverse order (spec sections N-R).
+//! API and stops them in reverse order (rules 110-153).
 //!
 //! It is a raw process that traps exits. Every request is one message; a
 //! request that stops a child blocks this process until the child has

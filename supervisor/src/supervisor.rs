@@ -1,5 +1,5 @@
 //! The [`Supervisor`] handle: starting a supervisor and its management API
-//! (spec sections N and Q).
+//! (rules 110-121 and 139-148).
 
 use std::fmt;
 use std::time::Duration;
