@@ -329,9 +329,11 @@ impl<T: Send + 'static> ReplyWait<T> {
     /// [`WaitError::Exited`] with `NoProc` for a process that is gone.
     ///
     /// The callee's handler runs on the calling thread — the fastest way to
-    /// answer — only when the caller waits without a timeout; a caller with
-    /// a timeout always gets [`WaitError::Timeout`] when it expires, however
-    /// long the handler takes (see the module docs).
+    /// answer — only when the caller waits without a timeout (or the callee
+    /// was spawned with [`SpawnOptions::callers_run`](crate::SpawnOptions::callers_run));
+    /// a caller with a timeout otherwise always gets [`WaitError::Timeout`]
+    /// when it expires, however long the handler takes (see the module
+    /// docs).
     ///
     /// ```
     /// use rotp_runtime::{reply_channel, ReplySender, Runtime, WaitError};
