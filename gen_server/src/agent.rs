@@ -1,5 +1,5 @@
 //! `Agent`: a process that holds a state and runs the functions it is sent
-//! on it, one at a time (Elixir's `Agent`, spec rules 179-183).
+//! on it, one at a time (Elixir's `Agent`, rules 179-183).
 //!
 //! An agent is a [`GenServer`] ([`AgentServer`]) whose calls carry boxed
 //! closures over `&mut Option<S>`; each closure holds the typed reply port
@@ -139,6 +139,19 @@ impl<S: Send + 'static> Agent<S> {
     /// Starts an agent linked to the calling process (rule 179). With a
     /// caller that does not trap exits, a panicking `init` kills the caller
     /// too (rule 52); from a plain thread there is nobody to link with.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use rotp_gen_server::{Agent, StartOptions};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// // Elixir: Agent.start_link(fn -> %{} end, name: :prices)
+    /// Agent::start_link(&rt, HashMap::<String, u32>::new, StartOptions::new().name("prices")).unwrap();
+    ///
+    /// let prices = Agent::<HashMap<String, u32>>::named(&rt, "prices");
+    /// prices.update(|mut p| { p.insert("tea".into(), 3); p }).unwrap();
+    /// assert_eq!(prices.get(|p| p.get("tea").copied()).unwrap(), Some(3));
+    /// ```
     pub fn start_link(
         handle: &Handle,
         init: impl FnOnce() -> S + Send + 'static,
@@ -175,7 +188,17 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// Returns `f(&state)`, computed inside the agent, waiting up to 5
-    /// seconds (rule 180).
+    /// seconds (rule 180). Compute what you need in `f` rather than
+    /// copying the whole state out.
+    ///
+    /// ```
+    /// use rotp_gen_server::{Agent, StartOptions};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let scores = Agent::start(&rt, || vec![7, 3, 9], StartOptions::new()).unwrap();
+    /// assert_eq!(scores.get(|s| s.iter().max().copied()).unwrap(), Some(9));
+    /// assert_eq!(scores.get(Vec::len).unwrap(), 3);
+    /// ```
     pub fn get<R: Send + 'static>(
         &self,
         f: impl FnOnce(&S) -> R + Send + 'static,
@@ -202,6 +225,16 @@ impl<S: Send + 'static> Agent<S> {
 
     /// Replaces the state with `f(state)`, waiting up to 5 seconds for the
     /// agent to confirm (rule 180).
+    ///
+    /// ```
+    /// use rotp_gen_server::{Agent, StartOptions};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let visits = Agent::start(&rt, || 0u64, StartOptions::new()).unwrap();
+    /// visits.update(|n| n + 1).unwrap();
+    /// visits.update(|n| n + 1).unwrap();
+    /// assert_eq!(visits.get(|n| *n).unwrap(), 2);
+    /// ```
     pub fn update(&self, f: impl FnOnce(S) -> S + Send + 'static) -> Result<(), CallError> {
         self.update_timeout(f, Some(DEFAULT_CALL_TIMEOUT))
     }

@@ -61,7 +61,41 @@ impl<G: GenServer> ServerRef<G> {
     }
 
     /// A handle that resolves `name` on every use (rule 37), so it reaches
-    /// whichever process holds the name now.
+    /// whichever process holds the name now: Elixir's
+    /// `GenServer.call(:name, req)`. `name` is a local name (a string) or a
+    /// via name ([`ServerName::via`], a `Registry`'s `via(key)`).
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, start, CallError, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions};
+    /// use rotp_runtime::ExitReason;
+    ///
+    /// struct Config(u32);
+    ///
+    /// /// The configuration's version.
+    /// struct Version(ReplyTo<u32>);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Config {
+    ///     fn init(version: u32, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Config(version))
+    ///     }
+    ///     fn handle_call(&mut self, Version(r): Version, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         r.reply(self.0)
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let config = ServerRef::<Config>::named(&rt, "config");
+    /// assert_eq!(config.call(Version), Err(CallError::NoProc)); // nobody holds the name yet
+    ///
+    /// let first = start::<Config>(&rt, 1, StartOptions::new().name("config")).unwrap();
+    /// assert_eq!(config.call(Version), Ok(1));
+    /// first.stop(ExitReason::Normal, None).unwrap();
+    ///
+    /// start::<Config>(&rt, 2, StartOptions::new().name("config")).unwrap();
+    /// assert_eq!(config.call(Version), Ok(2)); // the named handle finds the new server
+    /// assert_eq!(first.call(Version), Err(CallError::NoProc)); // a handle by pid does not
+    /// ```
     pub fn named(handle: &Handle, name: impl Into<ServerName>) -> Self {
         ServerRef {
             target: Target::Name(handle.clone(), name.into()),
@@ -70,6 +104,28 @@ impl<G: GenServer> ServerRef<G> {
 
     /// The server holding `name` now, as a handle by pid (rule 103);
     /// `None` if nobody holds the name or its holder is not a `G` server.
+    ///
+    /// Unlike [`named`](Self::named), the handle stays with the process
+    /// found: it does not follow the name to a restarted server.
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, Ctx, GenServer, Init, InitResult};
+    /// # struct Cache;
+    /// # #[gen_server]
+    /// # impl GenServer for Cache {
+    /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Cache) }
+    /// # }
+    /// use rotp_gen_server::{start, ServerRef, StartOptions};
+    /// use rotp_runtime::ExitReason;
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// assert!(ServerRef::<Cache>::whereis(&rt, "cache").is_none());
+    /// let cache = start::<Cache>(&rt, (), StartOptions::new().name("cache")).unwrap();
+    /// let found = ServerRef::<Cache>::whereis(&rt, "cache").unwrap();
+    /// assert_eq!(found.pid(), cache.pid());
+    /// cache.stop(ExitReason::Normal, None).unwrap();
+    /// assert!(ServerRef::<Cache>::whereis(&rt, "cache").is_none());
+    /// ```
     pub fn whereis(handle: &Handle, name: impl Into<ServerName>) -> Option<Self> {
         ServerRef::named(handle, name)
             .resolve()
@@ -258,6 +314,39 @@ impl<G: GenServer> ServerRef<G> {
     }
 
     /// Casts: returns at once, whether or not the server exists (rule 69).
+    /// `handle_cast` gets `request`; a client's casts and calls are handled
+    /// in the order it sent them (rule 70).
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    /// use rotp_runtime::ExitReason;
+    ///
+    /// /// Collects lines: casts add one, a call reads them all.
+    /// struct Log(Vec<String>);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Log {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Log(Vec::new()))
+    ///     }
+    ///     fn handle_cast(&mut self, line: String, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         self.0.push(line);
+    ///         noreply()
+    ///     }
+    ///     fn handle_call(&mut self, r: ReplyTo<Vec<String>>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         r.reply(self.0.clone())
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let log = start::<Log>(&rt, (), StartOptions::new()).unwrap();
+    /// log.cast("started".into());
+    /// log.cast("ready".into());
+    /// assert_eq!(log.call(|r| r).unwrap(), ["started", "ready"]);
+    ///
+    /// log.stop(ExitReason::Normal, None).unwrap();
+    /// log.cast("lost".into()); // no server: not an error, the cast is dropped
+    /// ```
     pub fn cast(&self, request: G::Cast) {
         let _ = self.with_addr(|addr| addr.send(ServerMsg::Cast(request)));
     }
@@ -281,6 +370,33 @@ impl<G: GenServer> ServerRef<G> {
     /// Asks the server to stop with `reason` and waits for it to exit
     /// (rule 93): `terminate` runs; `Ok` if it exited with `reason`. `None`
     /// waits forever (the OTP default).
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Init, InitResult, StartOptions, StopError};
+    /// use rotp_runtime::ExitReason;
+    ///
+    /// /// Tells `closed` why it stopped.
+    /// struct Conn { closed: mpsc::Sender<ExitReason> }
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Conn {
+    ///     fn init(closed: mpsc::Sender<ExitReason>, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Conn { closed })
+    ///     }
+    ///     fn terminate(&mut self, reason: &ExitReason, _ctx: &mut Ctx<'_, Self>) {
+    ///         let _ = self.closed.send(reason.clone());
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let (tx, closed) = mpsc::channel();
+    /// let conn = start::<Conn>(&rt, tx, StartOptions::new()).unwrap();
+    /// assert_eq!(conn.stop(ExitReason::Shutdown, Some(Duration::from_secs(5))), Ok(()));
+    /// assert_eq!(closed.try_recv(), Ok(ExitReason::Shutdown)); // `terminate` ran first
+    /// assert_eq!(conn.stop(ExitReason::Shutdown, None), Err(StopError::NoProc));
+    /// ```
     pub fn stop(&self, reason: ExitReason, timeout: Option<Duration>) -> Result<(), StopError> {
         let addr = self.resolve().map_err(|e| match e {
             CallError::WrongType { pid, actual } => StopError::WrongType { pid, actual },

@@ -69,7 +69,55 @@ impl<T: ViaKey> From<T> for ServerName {
 }
 
 impl ServerName {
-    /// A name in `registry` under `key`.
+    /// A name in `registry` under `key`: Erlang's `{via, Module, Key}` for
+    /// a registry of your own, any [`ViaRegistry`]. A server started under
+    /// it registers itself there before `init` and is released when it
+    /// exits. For typed keys, `rotp_store::Registry::via(key)` gives a
+    /// ready-made name (a [`ViaKey`]).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Init, InitResult, ServerName, ServerRef, StartOptions};
+    /// use rotp_runtime::{ExitReason, Pid, ViaRegistry};
+    ///
+    /// /// A registry of your own: names in a map behind a mutex.
+    /// #[derive(Default)]
+    /// struct Directory(Mutex<HashMap<String, Pid>>);
+    ///
+    /// impl ViaRegistry for Directory {
+    ///     fn register_name(&self, key: &str, pid: Pid) -> Result<(), Pid> {
+    ///         let mut names = self.0.lock().unwrap();
+    ///         match names.get(key) {
+    ///             Some(&holder) => Err(holder),
+    ///             None => {
+    ///                 names.insert(key.to_owned(), pid);
+    ///                 Ok(())
+    ///             }
+    ///         }
+    ///     }
+    ///     fn unregister_name(&self, key: &str) {
+    ///         self.0.lock().unwrap().remove(key);
+    ///     }
+    ///     fn whereis_name(&self, key: &str) -> Option<Pid> {
+    ///         self.0.lock().unwrap().get(key).copied()
+    ///     }
+    /// }
+    /// # struct Room;
+    /// # #[gen_server]
+    /// # impl GenServer for Room {
+    /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Room) }
+    /// # }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let directory = Arc::new(Directory::default());
+    /// let lobby = ServerName::via(directory.clone(), "room:lobby");
+    /// let room = start::<Room>(&rt, (), StartOptions::new().name(lobby.clone())).unwrap();
+    /// assert_eq!(directory.whereis_name("room:lobby"), room.pid());
+    /// assert_eq!(ServerRef::<Room>::named(&rt, lobby).pid(), room.pid());
+    /// room.stop(ExitReason::Normal, None).unwrap();
+    /// assert_eq!(directory.whereis_name("room:lobby"), None); // released at the exit
+    /// ```
     pub fn via(registry: Arc<dyn ViaRegistry>, key: impl Into<String>) -> Self {
         ServerName::Via(registry, key.into())
     }

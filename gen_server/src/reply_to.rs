@@ -70,6 +70,33 @@ impl<R: Send + 'static> ReplyTo<R> {
     /// Replies with `value` and carries on: the tail of a `handle_call`
     /// (`{reply, Reply, State}`, rule 63). Add a timeout, hibernate or
     /// continue with the [`Then`](crate::Then) modifiers.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions, Then};
+    ///
+    /// /// Hands out ticket numbers.
+    /// struct Tickets(u64);
+    ///
+    /// struct Next(ReplyTo<u64>);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Tickets {
+    ///     fn init(first: u64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Tickets(first))
+    ///     }
+    ///     fn handle_call(&mut self, Next(r): Next, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         self.0 += 1;
+    ///         // `{:reply, n, state, :hibernate}` — the reply, then a modifier.
+    ///         r.reply(self.0 - 1).hibernate()
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let tickets = start::<Tickets>(&rt, 100, StartOptions::new()).unwrap();
+    /// assert_eq!(tickets.call(Next), Ok(100));
+    /// assert_eq!(tickets.call_timeout(Next, Some(Duration::from_secs(1))), Ok(101));
+    /// ```
     pub fn reply<G: GenServer>(self, value: R) -> Handled<G> {
         self.sender.send(value);
         noreply()
@@ -77,6 +104,44 @@ impl<R: Send + 'static> ReplyTo<R> {
 
     /// Stops the server with `reason` and replies `value` once `terminate`
     /// has run (`{stop, Reason, Reply, State}`, rule 74).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    /// use rotp_runtime::{testing::wait_until, ExitReason};
+    ///
+    /// /// A shopping cart; checking out answers the items and ends the cart.
+    /// struct Cart(Vec<String>);
+    ///
+    /// enum Call {
+    ///     Add(String, ReplyTo<usize>),
+    ///     Checkout(ReplyTo<Vec<String>>),
+    /// }
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Cart {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Cart(Vec::new()))
+    ///     }
+    ///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         match call {
+    ///             Call::Add(item, r) => {
+    ///                 self.0.push(item);
+    ///                 r.reply(self.0.len())
+    ///             }
+    ///             Call::Checkout(r) => r.stop(ExitReason::Normal, std::mem::take(&mut self.0)),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let cart = start::<Cart>(&rt, (), StartOptions::new()).unwrap();
+    /// cart.call(|r| Call::Add("tea".into(), r)).unwrap();
+    /// assert_eq!(cart.call(Call::Checkout).unwrap(), ["tea"]);
+    /// // The cart is done: it exits `normal` right after replying.
+    /// assert!(wait_until(Duration::from_secs(5), || cart.exit_reason().is_some()));
+    /// assert_eq!(cart.exit_reason(), Some(ExitReason::Normal));
+    /// ```
     pub fn stop<G: GenServer>(self, reason: impl Into<ExitReason>, value: R) -> Handled<G> {
         let sender = self.sender;
         Err(Stop::with_reply(
@@ -90,6 +155,45 @@ impl<R: Send + 'static> ReplyTo<R> {
     /// Sends the reply now, from anywhere (`GenServer.reply/2`): a deferred
     /// reply. Replying always "succeeds" (rule 67); returns whether the
     /// caller was still waiting.
+    ///
+    /// A server answers later by keeping the `ReplyTo` — in its state, or
+    /// moved to a thread doing the work — and returning
+    /// [`noreply`](crate::noreply); it goes on serving other messages
+    /// meanwhile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_gen_server::{gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
+    ///
+    /// /// Hands each waiting caller the next job that is pushed.
+    /// struct Queue { waiting: Vec<ReplyTo<String>> }
+    ///
+    /// /// Wait for the next job.
+    /// struct Take(ReplyTo<String>);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Queue {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Queue { waiting: Vec::new() })
+    ///     }
+    ///     fn handle_call(&mut self, Take(r): Take, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         self.waiting.push(r); // no job yet: answer later
+    ///         noreply()
+    ///     }
+    ///     fn handle_cast(&mut self, job: String, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         if !self.waiting.is_empty() {
+    ///             self.waiting.remove(0).send(job); // the deferred reply
+    ///         }
+    ///         noreply()
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let queue = start::<Queue>(&rt, (), StartOptions::new()).unwrap();
+    /// let pending = queue.send_request(Take).unwrap(); // a call that does not wait yet
+    /// queue.cast("resize image 7".into());
+    /// assert_eq!(pending.receive_response(Some(Duration::from_secs(5))).unwrap(), "resize image 7");
+    /// ```
     pub fn send(self, value: R) -> bool {
         self.sender.send(value)
     }

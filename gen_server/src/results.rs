@@ -51,8 +51,12 @@ pub type InitResult<G> = Result<Init<G>, Stop>;
 
 /// Carry on and wait for the next message (`{noreply, State}`, rule 75).
 ///
+/// From `handle_call` it means "no reply yet": keep the request's
+/// [`ReplyTo`](crate::ReplyTo) and answer later with
+/// [`ReplyTo::send`](crate::ReplyTo::send) (rule 73).
+///
 /// ```
-/// use rotp_gen_server::{gen_server, noreply, Ctx, GenServer, Handled, Init, InitResult};
+/// use rotp_gen_server::{gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions};
 ///
 /// struct Log(Vec<String>);
 ///
@@ -65,7 +69,16 @@ pub type InitResult<G> = Result<Init<G>, Stop>;
 ///         self.0.push(line);
 ///         noreply()
 ///     }
+///     fn handle_call(&mut self, r: ReplyTo<usize>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         r.reply(self.0.len())
+///     }
 /// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let log = start::<Log>(&rt, (), StartOptions::new()).unwrap();
+/// log.cast("one".into());
+/// log.cast("two".into());
+/// assert_eq!(log.call(|r| r).unwrap(), 2);
 /// ```
 pub fn noreply<G: GenServer>() -> Handled<G> {
     Ok(Next::new(Action::Wait))
@@ -74,6 +87,38 @@ pub fn noreply<G: GenServer>() -> Handled<G> {
 /// Stop with `reason` (`{stop, Reason, State}`): `terminate` runs, then the
 /// server exits with `reason`. A caller whose reply is still owed gets its
 /// call failed with the reason (rule 62).
+///
+/// ```
+/// use std::time::Duration;
+/// use rotp_gen_server::{gen_server, noreply, start, stop, Ctx, GenServer, Handled, Init, InitResult, StartOptions};
+/// use rotp_runtime::{testing::wait_until, ExitReason};
+///
+/// /// Counts jobs; a `Quit` ends it.
+/// struct Worker(u32);
+///
+/// enum Cast { Job, Quit }
+///
+/// #[gen_server]
+/// impl GenServer for Worker {
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Worker(0))
+///     }
+///     fn handle_cast(&mut self, cast: Cast, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         match cast {
+///             Cast::Job => self.0 += 1,
+///             Cast::Quit => return stop(ExitReason::Normal),
+///         }
+///         noreply()
+///     }
+/// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let worker = start::<Worker>(&rt, (), StartOptions::new()).unwrap();
+/// worker.cast(Cast::Job);
+/// worker.cast(Cast::Quit);
+/// assert!(wait_until(Duration::from_secs(5), || worker.exit_reason().is_some()));
+/// assert_eq!(worker.exit_reason(), Some(ExitReason::Normal));
+/// ```
 pub fn stop<G: GenServer>(reason: impl Into<ExitReason>) -> Handled<G> {
     Err(Stop::new(reason))
 }
@@ -404,6 +449,33 @@ impl<G: GenServer> Then<G> for InitResult<G> {
 ///
 /// Made by [`Init::ok`], [`Init::ignore`], [`Init::stop`] and
 /// [`Init::error`], which return an [`InitResult`] ready to be returned.
+///
+/// ```
+/// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Init, InitResult, StartError, StartOptions};
+/// use rotp_runtime::ExitReason;
+///
+/// /// A pool of connections: `None` when pooling is configured off.
+/// struct Pool(Vec<u32>);
+///
+/// #[gen_server]
+/// impl GenServer for Pool {
+///     fn init(size: Option<usize>, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         match size {
+///             None => Init::ignore(), // configured off: no process, no error
+///             Some(0) => Init::error("a pool needs a connection"),
+///             Some(n) => Init::ok(Pool((0..n as u32).collect())),
+///         }
+///     }
+/// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// assert!(start::<Pool>(&rt, Some(4), StartOptions::new()).is_ok());
+/// assert_eq!(start::<Pool>(&rt, None, StartOptions::new()).unwrap_err(), StartError::Ignored);
+/// assert_eq!(
+///     start::<Pool>(&rt, Some(0), StartOptions::new()).unwrap_err(),
+///     StartError::Init(ExitReason::custom("a pool needs a connection")),
+/// );
+/// ```
 pub struct Init<G: GenServer> {
     pub(crate) kind: InitKind<G>,
     pub(crate) action: Action<G::Continue, G::Info>,
@@ -424,14 +496,64 @@ impl<G: GenServer> Init<G> {
         })
     }
 
-    /// Start with `state` (`{ok, State}`, rule 49).
+    /// Start with `state` (`{ok, State}`, rule 49). Add a first action
+    /// with the [`Then`] modifiers: `Init::ok(state).timeout(d)`,
+    /// `.hibernate()`, `.then_continue(c)` (the start returns before
+    /// `handle_continue` runs, rule 83).
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, noreply, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions, Then};
+    ///
+    /// /// Starts at once and loads its data right after, before any request.
+    /// struct Catalog(Vec<String>);
+    ///
+    /// struct Load;
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Catalog {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Catalog(Vec::new())).then_continue(Load)
+    ///     }
+    ///     fn handle_continue(&mut self, Load: Load, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         self.0 = vec!["tea".into(), "coffee".into()]; // the slow part
+    ///         noreply()
+    ///     }
+    ///     fn handle_call(&mut self, r: ReplyTo<usize>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         r.reply(self.0.len())
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let catalog = start::<Catalog>(&rt, (), StartOptions::new()).unwrap();
+    /// assert_eq!(catalog.call(|r| r).unwrap(), 2); // loaded before the first call
+    /// ```
     #[allow(clippy::self_named_constructors)] // OTP's `{ok, ...}`
     pub fn ok(state: G) -> InitResult<G> {
         Init::result(InitKind::Ok(state))
     }
 
     /// Do not start; the start function returns `Ignored` and the process
-    /// exits `normal` (`ignore`, rule 50).
+    /// exits `normal` (`ignore`, rule 50). Under a supervisor the child
+    /// keeps its spec without a process (rule 112).
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, start, Ctx, GenServer, Init, InitResult, StartError, StartOptions};
+    /// /// Runs only where a feature is enabled.
+    /// struct Metrics;
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Metrics {
+    ///     fn init(enabled: bool, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         if !enabled {
+    ///             return Init::ignore();
+    ///         }
+    ///         Init::ok(Metrics)
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// assert_eq!(start::<Metrics>(&rt, false, StartOptions::new()).unwrap_err(), StartError::Ignored);
+    /// ```
     pub fn ignore() -> InitResult<G> {
         Init::result(InitKind::Ignore)
     }
@@ -439,6 +561,26 @@ impl<G: GenServer> Init<G> {
     /// Do not start; the process exits with `reason` (a linked caller that
     /// does not trap exits dies of it) and the start function returns
     /// `Init(reason)` (`{stop, Reason}`, rule 52).
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, start, Ctx, GenServer, Init, InitResult, StartError, StartOptions};
+    /// # use rotp_runtime::ExitReason;
+    /// struct Listener(u16);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Listener {
+    ///     fn init(port: u16, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         if port == 0 {
+    ///             return Init::stop("no port configured");
+    ///         }
+    ///         Init::ok(Listener(port))
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let failed = start::<Listener>(&rt, 0, StartOptions::new());
+    /// assert_eq!(failed.unwrap_err(), StartError::Init(ExitReason::custom("no port configured")));
+    /// ```
     pub fn stop(reason: impl Into<ExitReason>) -> InitResult<G> {
         Init::result(InitKind::Stop(reason.into()))
     }
@@ -446,6 +588,27 @@ impl<G: GenServer> Init<G> {
     /// Do not start; the start function returns `Init(reason)` but the
     /// process exits `normal`, harming no linked caller (`{error, Reason}`,
     /// rule 51). `?` on an error in `init` does the same.
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, start, Ctx, GenServer, Init, InitResult, StartError, StartOptions};
+    /// struct Limits { max: usize }
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Limits {
+    ///     fn init(max: String, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         if max.is_empty() {
+    ///             return Init::error("no limit given");
+    ///         }
+    ///         let max = max.parse()?; // a parse error fails the start the same way
+    ///         Init::ok(Limits { max })
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// assert!(start::<Limits>(&rt, "10".into(), StartOptions::new()).is_ok());
+    /// assert!(matches!(start::<Limits>(&rt, "".into(), StartOptions::new()), Err(StartError::Init(_))));
+    /// assert!(matches!(start::<Limits>(&rt, "ten".into(), StartOptions::new()), Err(StartError::Init(_))));
+    /// ```
     pub fn error(reason: impl Into<ExitReason>) -> InitResult<G> {
         Init::result(InitKind::Error(reason.into()))
     }

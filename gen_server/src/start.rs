@@ -115,6 +115,33 @@ enum Mode {
 
 /// Starts a server that is linked to nobody (rule 46). Returns after
 /// `init` has returned.
+///
+/// ```
+/// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartError, StartOptions};
+///
+/// struct Greeter(String);
+///
+/// /// Greet someone; answers the greeting.
+/// struct Greet(String, ReplyTo<String>);
+///
+/// #[gen_server]
+/// impl GenServer for Greeter {
+///     fn init(greeting: String, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         Init::ok(Greeter(greeting))
+///     }
+///     fn handle_call(&mut self, Greet(name, r): Greet, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         r.reply(format!("{}, {name}!", self.0))
+///     }
+/// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let greeter = start::<Greeter>(&rt, "Hello".into(), StartOptions::new().name("greeter")).unwrap();
+/// assert_eq!(greeter.call(|r| Greet("Ada".into(), r)).unwrap(), "Hello, Ada!");
+///
+/// // The name is taken: a second start fails before its `init` runs (rule 48).
+/// let again = start::<Greeter>(&rt, "Hi".into(), StartOptions::new().name("greeter"));
+/// assert_eq!(again.unwrap_err(), StartError::AlreadyStarted(greeter.pid().unwrap()));
+/// ```
 pub fn start<G: GenServer>(
     handle: &Handle,
     args: G::Args,
@@ -126,6 +153,32 @@ pub fn start<G: GenServer>(
 /// Starts a server linked to the calling process, its parent (rules 46,
 /// 57). Called outside any process there is nobody to link with: the
 /// server is a root, stopped by `Runtime::shutdown`.
+///
+/// ```
+/// # use rotp_gen_server::{gen_server, Ctx, GenServer, Init, InitResult};
+/// # struct Worker;
+/// # #[gen_server]
+/// # impl GenServer for Worker {
+/// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Worker) }
+/// # }
+/// use std::time::Duration;
+/// use rotp_gen_server::{start_link, StartOptions};
+/// use rotp_runtime::{testing::wait_until, ExitReason, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// // A process starts a worker linked to it, then fails.
+/// let parent = rt.spawn_fn(move |(): (), ctx| {
+///     let worker = start_link::<Worker>(&ctx.handle(), (), StartOptions::new()).unwrap();
+///     tx.send(worker).unwrap();
+///     rotp_runtime::exit("parent failed");
+/// });
+/// parent.send(());
+/// let worker = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+/// // The link takes the worker down with its parent's reason.
+/// assert!(wait_until(Duration::from_secs(5), || worker.exit_reason().is_some()));
+/// assert_eq!(worker.exit_reason(), Some(ExitReason::custom("parent failed")));
+/// ```
 pub fn start_link<G: GenServer>(
     handle: &Handle,
     args: G::Args,
@@ -134,7 +187,60 @@ pub fn start_link<G: GenServer>(
     start_with(handle, args, opts, Mode::Link).map(|(s, _)| s)
 }
 
-/// Starts a server monitored by the calling process (rule 46).
+/// Starts a server monitored by the calling process (rule 46): when the
+/// server exits, the caller gets a `Down` with that [`MonitorRef`] — a
+/// gen_server in `handle_info(Info::Down(..))` — and the server's exit
+/// does not reach it otherwise.
+///
+/// ```
+/// use std::time::Duration;
+/// use rotp_gen_server::{gen_server, noreply, start, start_monitor, Ctx, GenServer, Handled, Info, Init, InitResult, ReplyTo, ServerRef, StartOptions};
+/// use rotp_runtime::{testing::wait_until, ExitReason, MonitorRef};
+///
+/// struct Job;
+/// #[gen_server]
+/// impl GenServer for Job {
+///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Job) }
+/// }
+///
+/// /// Starts a job, watches it, and remembers how it ended.
+/// struct Watcher { job: ServerRef<Job>, mref: MonitorRef, ended: Option<ExitReason> }
+///
+/// enum Call {
+///     Job(ReplyTo<ServerRef<Job>>),
+///     Ended(ReplyTo<Option<ExitReason>>),
+/// }
+///
+/// #[gen_server]
+/// impl GenServer for Watcher {
+///     fn init((): (), ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+///         let (job, mref) = start_monitor::<Job>(&ctx.handle(), (), StartOptions::new())?;
+///         Init::ok(Watcher { job, mref, ended: None })
+///     }
+///     fn handle_info(&mut self, info: Info<()>, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         if let Info::Down(down) = info {
+///             if down.mref == self.mref {
+///                 self.ended = Some(down.reason);
+///             }
+///         }
+///         noreply()
+///     }
+///     fn handle_call(&mut self, call: Call, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+///         match call {
+///             Call::Job(r) => r.reply(self.job.clone()),
+///             Call::Ended(r) => r.reply(self.ended.clone()),
+///         }
+///     }
+/// }
+///
+/// let rt = rotp_runtime::Runtime::new().unwrap();
+/// let watcher = start::<Watcher>(&rt, (), StartOptions::new()).unwrap();
+/// let job = watcher.call(Call::Job).unwrap();
+/// job.stop(ExitReason::Normal, Some(Duration::from_secs(5))).unwrap();
+/// // The watcher hears of it through its monitor, and lives on.
+/// assert!(wait_until(Duration::from_secs(5), || watcher.call(Call::Ended).unwrap().is_some()));
+/// assert_eq!(watcher.call(Call::Ended).unwrap(), Some(ExitReason::Normal));
+/// ```
 ///
 /// # Panics
 ///

@@ -1,5 +1,5 @@
 //! `Task`: run a function in its own process and collect its result later
-//! (Elixir's `Task`, spec rules 184-194).
+//! (Elixir's `Task`, rules 184-194).
 //!
 //! The public behaviour is documented on [`Task`]. Inside: a task is a
 //! [`TaskProcess`] whose `init` runs the body under `catch_panic` and
@@ -579,6 +579,19 @@ impl<T: Send + 'static> Task<T> {
     /// [`await_result`](Self::await_result).
     ///
     /// Called from a plain thread, the task is linked to nobody.
+    ///
+    /// ```
+    /// use rotp_gen_server::Task;
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// // Three lookups at once, awaited in order (`Task.async` then `Task.await`).
+    /// let tasks: Vec<Task<usize>> = ["/", "/about", "/blog"]
+    ///     .into_iter()
+    ///     .map(|path| Task::run(&rt, move || path.len()))
+    ///     .collect();
+    /// let sizes: Vec<usize> = tasks.into_iter().map(|t| t.await_result().unwrap()).collect();
+    /// assert_eq!(sizes, [1, 6, 5]);
+    /// ```
     pub fn run(handle: &Handle, f: impl FnOnce() -> T + Send + 'static) -> Task<T> {
         let owner = Owner::current();
         Task {
@@ -626,6 +639,21 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Waits up to 5 seconds for the result (`Task.await/1`, rule 187).
+    /// A task that failed gives its exit reason as a value,
+    /// [`TaskError::Exited`]; see [`await_timeout`](Self::await_timeout)
+    /// for the other outcomes.
+    ///
+    /// ```
+    /// use rotp_gen_server::{Task, TaskError};
+    /// use rotp_runtime::ExitReason;
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let ok = Task::run(&rt, || "42".parse::<u32>());
+    /// assert_eq!(ok.await_result(), Ok(Ok(42)));
+    ///
+    /// let failed = Task::run(&rt, || -> u32 { rotp_runtime::exit("no input") });
+    /// assert_eq!(failed.await_result(), Err(TaskError::Exited(ExitReason::custom("no input"))));
+    /// ```
     pub fn await_result(self) -> Result<T, TaskError> {
         self.await_timeout(Some(DEFAULT_TASK_TIMEOUT))
     }

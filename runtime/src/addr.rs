@@ -28,7 +28,7 @@ pub(crate) unsafe trait Deliver<M>: Send + Sync {
 /// An `Addr` holds the process itself, so a send goes straight to its
 /// mailbox without consulting the process table. It does not keep the
 /// process alive: once the process has exited, sends are dropped silently
-/// (spec rule 13) and [`try_send`](Addr::try_send) hands the message back.
+/// (rule 13) and [`try_send`](Addr::try_send) hands the message back.
 /// Cloning is cheap (a reference count).
 ///
 /// ```

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// Mirrors Erlang's exit reasons with Rust types. Two predicates matter:
 ///
 /// - [`is_normal`](ExitReason::is_normal): only `Normal` is harmless when it
-///   travels over a link to a process that does not trap exits (spec rule 4).
+///   travels over a link to a process that does not trap exits (rule 4).
 /// - [`is_normal_class`](ExitReason::is_normal_class): `Normal`, `Shutdown`
 ///   and `ShutdownWith` are "not errors": no crash report is logged and a
 ///   transient child is not restarted (rules 3, 122).

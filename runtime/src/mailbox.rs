@@ -55,7 +55,7 @@
 //!
 //! Everything a process receives goes through this one queue — user messages,
 //! trapped `EXIT`s, `DOWN`s, timer firings — so the order in which one sender
-//! emitted them is the order in which they are handled (spec rules 10-12,
+//! emitted them is the order in which they are handled (rules 10-12,
 //! adaptation R6).
 //!
 //! # Safety invariants

@@ -33,7 +33,7 @@
 //! sends, so a call refused as a deadlock leaves no request behind.
 //!
 //! Dropping the `ReplyWait` abandons the request: a reply sent later is
-//! dropped, never delivered to a later request (spec rules 34, 66). A
+//! dropped, never delivered to a later request (rules 34, 66). A
 //! `ReplySender` dropped unanswered while its server is alive leaves the waiter to
 //! time out (rule 73); the death of the server ends the wait with its exit
 //! reason (rule 62).
@@ -365,9 +365,11 @@ impl<T: Send + 'static> ReplyWait<T> {
     /// [`WaitError::Exited`] with `NoProc` for a process that is gone.
     ///
     /// The callee's handler runs on the calling thread — the fastest way to
-    /// answer — only when the caller waits without a timeout; a caller with
-    /// a timeout always gets [`WaitError::Timeout`] when it expires, however
-    /// long the handler takes (see the module docs).
+    /// answer — only when the caller waits without a timeout (or the callee
+    /// was spawned with [`SpawnOptions::callers_run`](crate::SpawnOptions::callers_run));
+    /// a caller with a timeout otherwise always gets [`WaitError::Timeout`]
+    /// when it expires, however long the handler takes (see the module
+    /// docs).
     ///
     /// ```
     /// use rotp_runtime::{reply_channel, ReplySender, Runtime, WaitError};

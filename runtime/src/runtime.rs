@@ -1147,7 +1147,19 @@ impl Runtime {
         Builder::new()
     }
 
-    /// A runtime with the defaults.
+    /// A runtime with the defaults: one worker per core, the real clock,
+    /// the watchdog on (see [`Builder`] for each).
+    ///
+    /// ```
+    /// use rotp_runtime::Runtime;
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let echo = rt.spawn_fn(move |text: String, _ctx| tx.send(text.to_uppercase()).unwrap());
+    /// echo.send("hello".into());
+    /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), "HELLO");
+    /// // Dropping `rt` shuts it down (5 s timeout); `shutdown` lets you choose.
+    /// ```
     pub fn new() -> Result<Runtime, BuildError> {
         Builder::new().build()
     }
@@ -1243,6 +1255,36 @@ impl Runtime {
     /// Calling it again (or dropping the runtime after it) does nothing
     /// more and returns the first call's outcome; a call made while
     /// another runs waits for it.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// use rotp_runtime::{Context, ExitReason, Pid, Process, Runtime, SpawnError, SpawnOptions};
+    ///
+    /// /// Flushes its buffer when it is told to shut down.
+    /// struct Writer { flushed: mpsc::Sender<ExitReason> }
+    ///
+    /// impl Process for Writer {
+    ///     type Message = Vec<u8>;
+    ///     fn handle(&mut self, _bytes: Vec<u8>, _ctx: &mut Context<'_, Vec<u8>>) {}
+    ///     fn handle_exit(&mut self, _from: Pid, reason: ExitReason, ctx: &mut Context<'_, Vec<u8>>) {
+    ///         self.flushed.send(reason.clone()).unwrap();
+    ///         ctx.exit(reason);
+    ///     }
+    /// }
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let (tx, flushed) = mpsc::channel();
+    /// // Spawned from outside a process: a root. It traps exits, so it hears
+    /// // of the shutdown as an EXIT.
+    /// rt.spawn_opts(Writer { flushed: tx }, &SpawnOptions::new().trap_exit(true));
+    /// rt.shutdown(Duration::from_secs(5)).unwrap();
+    /// assert_eq!(flushed.try_recv(), Ok(ExitReason::Shutdown));
+    ///
+    /// // A stopped runtime refuses new work at once.
+    /// let late = rt.try_spawn(Writer { flushed: mpsc::channel().0 });
+    /// assert!(matches!(late, Err(SpawnError::RuntimeStopped)));
+    /// ```
     pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
         let mut outcome = self.outcome.lock();
         if let Some(outcome) = &*outcome {

@@ -1,4 +1,4 @@
-//! A running child and the shutdown protocol (spec rules 115-121,
+//! A running child and the shutdown protocol (rules 115-121,
 //! adaptation R1).
 //!
 //! Stopping one child:

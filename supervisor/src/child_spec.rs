@@ -1,5 +1,5 @@
 //! Child specifications: what a supervisor needs to know to start, restart
-//! and stop one child (spec rules 104-105, 109).
+//! and stop one child (rules 104-105, 109).
 
 use std::borrow::Borrow;
 use std::fmt;

@@ -1,4 +1,4 @@
-//! The [`DynamicSupervisor`] handle and its options (spec section S).
+//! The [`DynamicSupervisor`] handle and its options (rules 154-163).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -256,6 +256,38 @@ impl<E: Send + 'static> DynamicSupervisor<E> {
     /// without contacting the supervisor), [`StartChildError::MaxChildren`],
     /// [`StartChildError::AlreadyStarted`] / [`StartChildError::Failed`]
     /// from the start function (not wrapped).
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions};
+    /// use rotp_supervisor::{DynamicSupervisor, DynamicSupervisorOptions, GenServerChildSpec};
+    ///
+    /// /// One user's session.
+    /// struct Session(String);
+    ///
+    /// /// Whose session this is.
+    /// struct User(ReplyTo<String>);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Session {
+    ///     fn init(user: String, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Session(user))
+    ///     }
+    ///     fn handle_call(&mut self, User(r): User, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         r.reply(self.0.clone())
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let sessions = DynamicSupervisor::start_link(&rt, DynamicSupervisorOptions::new().name("sessions")).unwrap();
+    /// // Elixir: DynamicSupervisor.start_child(Sessions, {Session, user})
+    /// for user in ["ada", "grace"] {
+    ///     let opts = StartOptions::new().name(format!("session:{user}"));
+    ///     sessions.start_child(Session::child_spec_opts(user.to_string(), opts)).unwrap();
+    /// }
+    /// let grace = ServerRef::<Session>::named(&rt, "session:grace");
+    /// assert_eq!(grace.call(User).unwrap(), "grace");
+    /// assert_eq!(sessions.count_children().unwrap().active, 2);
+    /// ```
     pub fn start_child(
         &self,
         spec: impl Into<DynamicChildSpec<E>>,

@@ -1,4 +1,4 @@
-//! The DynamicSupervisor process (spec section S): one_for_one over
+//! The DynamicSupervisor process (rules 154-163): one_for_one over
 //! children started on demand, each started with the supervisor's extra
 //! argument, and stopped all at once on termination.
 //!

@@ -1,5 +1,5 @@
 //! Child specs for a DynamicSupervisor: a [`ChildSpec`] without an id
-//! (spec rules 155-156).
+//! (rules 155-156).
 
 use std::fmt;
 

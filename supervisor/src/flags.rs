@@ -1,4 +1,4 @@
-//! Supervisor flags and start options (spec rules 107-108, 149).
+//! Supervisor flags and start options (rules 107-108, 149).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Child specs for GenServers (spec rule 102): `Counter::child_spec(args)`
+//! Child specs for GenServers (rule 102): `Counter::child_spec(args)`
 //! like Elixir's `use GenServer`.
 
 use rotp_gen_server::{start_link, GenServer, ServerName, StartError, StartOptions};

@@ -1,6 +1,6 @@
 //! Module-based supervisors (Elixir's `use Supervisor` with `init/1`): a
 //! type whose `init` describes the tree, started like any supervisor and
-//! usable as a child of another (spec rule 114).
+//! usable as a child of another (rule 114).
 
 use rotp_runtime::Handle;
 

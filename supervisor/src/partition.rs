@@ -139,7 +139,7 @@ fn partition_of<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
 ///     |_partition| ChildSpec::worker("counter", || {
 ///         let agent = Agent::start_link(&rotp_runtime::Handle::current(), || 0u64, StartOptions::new())
 ///             .map_err(|e| rotp_runtime::ExitReason::custom(e))?;
-///         Ok(agent.pid())
+///         Ok(agent.pid()) // a handle by pid: always `Some`
 ///     }),
 ///     PartitionOptions::new().partitions(4),
 /// )

@@ -1,6 +1,6 @@
 //! The supervisor process: starts its children, watches their exits,
 //! restarts them by strategy within the intensity, serves the management
-//! API and stops them in reverse order (spec sections N-R).
+//! API and stops them in reverse order (rules 110-153).
 //!
 //! It is a raw process that traps exits. Every request is one message; a
 //! request that stops a child blocks this process until the child has
@@ -120,10 +120,10 @@ pub(crate) struct SupervisorServer {
     init: Option<(Setup, InitReply)>,
     next_attempt: u64,
     /// The process whose request is being served. It waits for the answer
-    /// — possibly with this supervisor running nested on its own thread
-    /// (the runtime runs a callee inline) — so if the request stops that
-    /// very process, it is told to exit but not waited for: it exits once
-    /// it has the answer and its callback returns (adaptation R1).
+    /// (never running this supervisor on its own thread: see `call.rs`),
+    /// so if the request stops that very process, it is told to exit but
+    /// not waited for: it exits once it has the answer and its callback
+    /// returns (adaptation R1).
     requester: Option<Pid>,
     /// Children stopped at their own request and not waited for; each is
     /// waited for before its id starts again, so incarnations never

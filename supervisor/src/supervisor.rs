@@ -1,5 +1,5 @@
 //! The [`Supervisor`] handle: starting a supervisor and its management API
-//! (spec sections N and Q).
+//! (rules 110-121 and 139-148).
 
 use std::fmt;
 use std::time::Duration;
@@ -61,6 +61,36 @@ impl Supervisor {
     /// its parent: the parent's exit stops the supervisor and its children
     /// (rule 115). From a plain thread it is a root process, stopped by
     /// [`Runtime::shutdown`](rotp_runtime::Runtime::shutdown).
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, Ctx, GenServer, Init, InitResult};
+    /// use rotp_runtime::Runtime;
+    /// use rotp_supervisor::{GenServerChildSpec, Restart, Strategy, Supervisor, SupervisorOptions};
+    ///
+    /// struct Cache;
+    /// #[gen_server]
+    /// impl GenServer for Cache {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Cache) }
+    /// }
+    /// struct Mailer;
+    /// #[gen_server]
+    /// impl GenServer for Mailer {
+    ///     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Mailer) }
+    /// }
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// // Elixir: Supervisor.start_link([Cache, {Mailer, restart: :transient}],
+    /// //                               strategy: :one_for_one, name: App)
+    /// let app = Supervisor::start_link(
+    ///     &rt,
+    ///     vec![Cache::child_spec(()), Mailer::child_spec(()).restart(Restart::Transient)],
+    ///     SupervisorOptions::new().strategy(Strategy::OneForOne).name("app"),
+    /// )
+    /// .unwrap();
+    /// let children = app.which_children().unwrap();
+    /// assert_eq!(children[0].id, "Mailer"); // most recently started first
+    /// assert_eq!(children[1].id, "Cache");
+    /// ```
     ///
     /// # Errors
     ///
@@ -183,6 +213,24 @@ impl Supervisor {
     /// [`StartChildError::AlreadyPresent`] if a stopped one does,
     /// [`StartChildError::Invalid`] for an invalid spec,
     /// [`StartChildError::Failed`] if the start failed (nothing is stored).
+    ///
+    /// ```
+    /// # use rotp_gen_server::{gen_server, Ctx, GenServer, Init, InitResult};
+    /// # struct Mailer;
+    /// # #[gen_server]
+    /// # impl GenServer for Mailer {
+    /// #     fn init((): (), _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> { Init::ok(Mailer) }
+    /// # }
+    /// use rotp_gen_server::StartOptions;
+    /// use rotp_supervisor::{GenServerChildSpec, StartChildError, Supervisor, SupervisorOptions};
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let sup = Supervisor::start_link(&rt, Vec::new(), SupervisorOptions::new()).unwrap();
+    /// let spec = || Mailer::child_spec_opts((), StartOptions::new().name("mailer"));
+    /// let pid = sup.start_child(spec()).unwrap().expect("not ignored");
+    /// assert_eq!(sup.which_children().unwrap()[0].id, "mailer"); // a named server's id is its name
+    /// assert_eq!(sup.start_child(spec()), Err(StartChildError::AlreadyStarted(pid)));
+    /// ```
     pub fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, StartChildError> {
         call(&self.handle, &self.addr, |r| {
             Request::StartChild(spec, rotp_runtime::self_pid(), r)

@@ -1,5 +1,5 @@
 //! [`TaskSupervisor`]: a DynamicSupervisor whose children are tasks
-//! (Elixir's `Task.Supervisor`, spec section W, rules 195-200).
+//! (Elixir's `Task.Supervisor`, rules 195-200).
 //!
 //! Every operation is a [`DynamicSupervisor`] request: a task is a
 //! temporary worker child (5 s shutdown unless told otherwise) whose start

@@ -1,6 +1,6 @@
 //! Tasks whose process someone else spawns: the hook a task supervisor uses
 //! to make its children ordinary [`Task`]s (Elixir's `Task.Supervisor.async`
-//! and `async_nolink`, spec rules 197-198). [`Task::prepare`] documents the
+//! and `async_nolink`, rules 197-198). [`Task::prepare`] documents the
 //! protocol.
 //!
 //! A [`SupervisedTask`] is a [`TaskProcess`] with a first step: check the

@@ -13,7 +13,8 @@
 //! With the real clock a timer thread sleeps until the next deadline; arming
 //! wakes it only when the new deadline is earlier than the one it sleeps to,
 //! and cancelling never does. With the virtual clock there is no thread:
-//! `Handle::advance` fires what is due on the caller's thread, and
+//! `Handle::advance` fires what is due on the caller's thread, stepping
+//! from deadline to deadline and letting the processes handle each, and
 //! auto-advance fires the next deadline when the last worker goes idle.
 //!
 //! The two cross-thread protocols (waking the timer thread, dropping a

@@ -52,6 +52,39 @@ impl<K: fmt::Debug, V> fmt::Debug for Via<K, V> {
 
 impl<K: RegistryKey, V: RegistryValue> Registry<K, V> {
     /// `key` as a server name; the server registers with `V::default()`.
+    /// Elixir's `{:via, Registry, {registry, key}}`: one process per key,
+    /// started and reached by its key.
+    ///
+    /// ```
+    /// use rotp_gen_server::{gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, ServerRef, StartOptions};
+    /// use rotp_store::{Keys, Registry, RegistryOptions};
+    ///
+    /// /// One account's balance.
+    /// struct Account(i64);
+    ///
+    /// /// Deposit, answer the balance.
+    /// struct Deposit(i64, ReplyTo<i64>);
+    ///
+    /// #[gen_server]
+    /// impl GenServer for Account {
+    ///     fn init(balance: i64, _ctx: &mut Ctx<'_, Self>) -> InitResult<Self> {
+    ///         Init::ok(Account(balance))
+    ///     }
+    ///     fn handle_call(&mut self, Deposit(n, r): Deposit, _ctx: &mut Ctx<'_, Self>) -> Handled<Self> {
+    ///         self.0 += n;
+    ///         r.reply(self.0)
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::Runtime::new().unwrap();
+    /// let accounts: Registry<u64, ()> = Registry::start(&rt, RegistryOptions::new(Keys::Unique)).unwrap();
+    /// for id in [1, 2] {
+    ///     start::<Account>(&rt, 100, StartOptions::new().name(accounts.via(id))).unwrap();
+    /// }
+    /// let account = ServerRef::<Account>::named(&rt, accounts.via(2));
+    /// assert_eq!(account.call(|r| Deposit(50, r)).unwrap(), 150);
+    /// assert_eq!(accounts.count().unwrap(), 2);
+    /// ```
     pub fn via(&self, key: K) -> Via<K, V>
     where
         V: Default,
