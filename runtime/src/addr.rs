@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::error::TrySendError;
 use crate::exit::ExitReason;
+use crate::mailbox::Envelope;
 use crate::pid::Pid;
 use crate::process::pcb::{Header, Port, Task};
 use crate::scheduler;
@@ -120,6 +121,14 @@ impl<M: Send + 'static> Addr<M> {
 
     pub(crate) fn header(&self) -> &Header {
         &self.port().header
+    }
+
+    /// Appends a receive-timeout entry of `generation` (see
+    /// `process/after.rs`), waking the process if it is idle.
+    pub(crate) fn push_timeout(&self, generation: u32) {
+        if self.port().push_signal(Envelope::Timeout(generation)) {
+            scheduler::schedule(self.inner.task());
+        }
     }
 }
 

@@ -105,6 +105,9 @@ pub(crate) enum Envelope<M> {
     Down(Box<Down>),
     /// A system request (see `system.rs`).
     System(Box<SystemCall>),
+    /// The receive timeout of the given generation fired (see
+    /// `process/after.rs`).
+    Timeout(u32),
 }
 
 /// What a mailbox does with a message that arrives when it is full.

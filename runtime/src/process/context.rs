@@ -30,6 +30,8 @@ pub(crate) struct SliceFlags {
     pub(crate) for_caller: bool,
     /// `ctx.report_exit(..)` was called.
     pub(crate) exit_reported: bool,
+    /// `ctx.set_receive_timeout(t)` was called: `Some(t)`.
+    pub(crate) receive_timeout: Option<Option<Duration>>,
 }
 
 /// The typed view of the running process, without its state type.
@@ -379,6 +381,45 @@ impl<'a, M: Send + 'static> Context<'a, M> {
                 .mailbox()
                 .shrink(&self.header().state, self.this.batch())
         };
+    }
+
+    /// Sets how long this process waits for its next mailbox entry before
+    /// [`Process::handle_timeout`](crate::Process::handle_timeout) runs —
+    /// Erlang's `receive ... after T` — or clears it (`None`). It takes
+    /// effect when the current handler returns and stays until changed; a
+    /// timer already running is cancelled. The wait is measured on the
+    /// runtime clock, so a virtual clock drives it in tests.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rotp_runtime::{Context, Process};
+    ///
+    /// /// Exits after a minute without work.
+    /// struct Worker;
+    ///
+    /// impl Process for Worker {
+    ///     type Message = u64;
+    ///     fn init(&mut self, ctx: &mut Context<'_, u64>) {
+    ///         ctx.set_receive_timeout(Some(Duration::from_secs(60)));
+    ///     }
+    ///     fn handle(&mut self, job: u64, _ctx: &mut Context<'_, u64>) {
+    ///         let _ = job;
+    ///     }
+    ///     fn handle_timeout(&mut self, ctx: &mut Context<'_, u64>) {
+    ///         ctx.exit(rotp_runtime::ExitReason::Normal);
+    ///     }
+    /// }
+    ///
+    /// let rt = rotp_runtime::testing::virtual_runtime(1);
+    /// let worker = rt.spawn(Worker);
+    /// worker.send(1);
+    /// rt.advance(Duration::from_secs(59));
+    /// assert!(worker.is_alive());
+    /// rt.advance(Duration::from_secs(1));
+    /// assert_eq!(worker.await_exit(None), Some(rotp_runtime::ExitReason::Normal));
+    /// ```
+    pub fn set_receive_timeout(&mut self, timeout: Option<Duration>) {
+        self.flags.receive_timeout = Some(timeout);
     }
 
     /// Emits `report` as the report of this process's own exit, which its

@@ -8,6 +8,7 @@
 //! worker, yield to its neighbours (reductions, see `docs/scheduling.md`), or
 //! exit.
 
+mod after;
 mod context;
 pub(crate) mod pcb;
 pub(crate) mod state;
@@ -72,6 +73,35 @@ pub trait Process: Send + 'static {
     /// Handles a monitor notification (rule 27). The default ignores it.
     fn handle_down(&mut self, down: Down, ctx: &mut Context<'_, Self::Message>) {
         let _ = (down, ctx);
+    }
+
+    /// Runs when the process has waited for its next mailbox entry for the
+    /// receive timeout it set with [`Context::set_receive_timeout`]: the
+    /// `after` clause of Erlang's `receive ... after T -> ... end`.
+    ///
+    /// The wait starts each time the process has handled everything in
+    /// its mailbox; anything that arrives before the timeout (a message,
+    /// a trapped exit, a `Down`) ends the wait, and the next idle moment
+    /// starts a new one. The timeout stays set until changed, like a
+    /// receive loop that repeats the same `after`: a process still idle
+    /// after this callback gets it again one timeout later, unless the
+    /// callback clears it (`ctx.set_receive_timeout(None)`) or exits.
+    /// System requests (`Handle::system_status`) do not end the wait.
+    ///
+    /// The default warns that the process set a receive timeout without
+    /// handling it.
+    fn handle_timeout(&mut self, ctx: &mut Context<'_, Self::Message>) {
+        crate::report::Report::warn(
+            crate::report::ReportKind::UnexpectedMessage,
+            format_args!(
+                "process {} of type {}: its receive timeout fired and it does not \
+                 implement handle_timeout",
+                ctx.pid(),
+                std::any::type_name::<Self>()
+            ),
+        )
+        .pid(ctx.pid())
+        .emit();
     }
 
     /// Runs after `init` or a handler of this process panicked, before the

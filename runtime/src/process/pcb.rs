@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::after::After;
 use super::context::{Context, SliceFlags};
 use super::state::{Notify, State, TransitionToIdle};
 use super::Process;
@@ -319,6 +320,8 @@ struct Inner<P: Process> {
     /// The process reported its own exit (`Context::report_exit`): no
     /// crash report of the runtime's.
     exit_reported: bool,
+    /// The receive timeout, once one was set (`after.rs`).
+    after: Option<Box<After>>,
 }
 
 // SAFETY: `Inner` is only reached through invariant 1 (one thread at a time,
@@ -389,6 +392,7 @@ impl<P: Process> Pcb<P> {
                     process: Some(process),
                     started: false,
                     exit_reported: false,
+                    after: None,
                 }),
             });
             (pcb.clone() as ProcessArc, pcb)
@@ -491,6 +495,7 @@ impl<P: Process> Pcb<P> {
             process,
             started,
             exit_reported,
+            after,
         } = inner;
         let Some(process) = process.as_mut() else {
             return SliceEnd::Exit(ExitReason::Killed);
@@ -507,8 +512,11 @@ impl<P: Process> Pcb<P> {
                 *exit_reported |= flags.exit_reported;
                 return SliceEnd::Exit(reason);
             }
+            if let Some(timeout) = flags.receive_timeout.take() {
+                After::set(after, &self.port.header, timeout);
+            }
             if flags.for_caller {
-                return self.out_of_budget(mark);
+                return self.out_of_budget(mark, after);
             }
         }
         loop {
@@ -518,8 +526,12 @@ impl<P: Process> Pcb<P> {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
                 // or what arrived moves to the batch. The slice is marked
-                // over first (`scheduler/lifo.rs`, rule 3).
+                // over first (`scheduler/lifo.rs`, rule 3). A receive
+                // timeout starts now (`after.rs`).
                 mark.end();
+                if let Some(after) = after {
+                    after.arm(&self.port.header, || Addr::from_inner(self.arc()));
+                }
                 // SAFETY: as for `pop`; the run right ends with `Ok`.
                 match unsafe {
                     self.port
@@ -542,9 +554,21 @@ impl<P: Process> Pcb<P> {
                 }
             };
             *handled += 1;
+            if let Some(after) = after {
+                // Whatever arrived ends the wait, but a system request is
+                // not activity, and a timeout entry decides for itself.
+                if !matches!(envelope, Envelope::System(_) | Envelope::Timeout(_)) {
+                    after.cancel(&self.port.header);
+                }
+            }
             let mut ctx = Context::new(self, flags);
             match envelope {
                 Envelope::Message(msg) => process.handle(msg, &mut ctx),
+                Envelope::Timeout(generation) => {
+                    if after.as_mut().is_some_and(|a| a.fired(generation)) {
+                        process.handle_timeout(&mut ctx);
+                    }
+                }
                 Envelope::Exit(exit) => {
                     let (from, reason) = *exit;
                     process.handle_exit(from, reason, &mut ctx)
@@ -571,11 +595,14 @@ impl<P: Process> Pcb<P> {
             if self.port.header.is_exiting() {
                 return SliceEnd::Exit(ExitReason::Killed);
             }
+            if let Some(timeout) = flags.receive_timeout.take() {
+                After::set(after, &self.port.header, timeout);
+            }
             let cost = 1 + u64::from(std::mem::take(&mut flags.consumed));
             *spent += cost;
             budget -= cost as i64;
             if budget <= 0 {
-                return self.out_of_budget(mark);
+                return self.out_of_budget(mark, after);
             }
         }
     }
@@ -583,7 +610,7 @@ impl<P: Process> Pcb<P> {
     /// Ends a slice whose budget is spent: idle if nothing is left, else a
     /// yield. A yield keeps the process SCHEDULED: the run right passes to
     /// the queue entry `run` creates for it.
-    fn out_of_budget(&self, mark: SliceMark<'_>) -> SliceEnd {
+    fn out_of_budget(&self, mark: SliceMark<'_>, after: &mut Option<Box<After>>) -> SliceEnd {
         // The slice ends here whatever follows: marked over before the
         // state lock's last acquisition (`scheduler/lifo.rs`, rule 3).
         mark.end();
@@ -596,6 +623,9 @@ impl<P: Process> Pcb<P> {
                 drop(self.port.header.state.lock());
             }
             return SliceEnd::Yield;
+        }
+        if let Some(after) = after {
+            after.arm(&self.port.header, || Addr::from_inner(self.arc()));
         }
         // SAFETY: this thread holds the run right (invariant 1); it ends
         // with `Ok`.
@@ -812,7 +842,7 @@ impl<M> Port<M> {
     }
 
     /// Appends a signal; true if the caller must wake the process.
-    fn push_signal(&self, entry: Envelope<M>) -> bool {
+    pub(crate) fn push_signal(&self, entry: Envelope<M>) -> bool {
         matches!(
             self.mailbox
                 .push(&self.header.state, self.batch(), entry, |m| {

@@ -23,7 +23,7 @@
 
 pub(crate) mod clock;
 mod handle;
-mod shard;
+pub(crate) mod shard;
 mod wheel;
 
 use std::sync::atomic::Ordering;
