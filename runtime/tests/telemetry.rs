@@ -17,6 +17,17 @@ use rotp_runtime::telemetry::{self, event, AttachError, DetachError, HandlerKind
 use rotp_runtime::testing::{wait_until, Gate};
 use rotp_runtime::{ExitReason, Pid, SystemError, SystemRequest};
 
+/// Telemetry handlers see every runtime of the program, and pids are only
+/// unique within one runtime: a process of another test's runtime may have
+/// the pid a test filters on. The tests of this file therefore run one at
+/// a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Records the events a handler saw, as (name, pid, text) triples.
 type Seen = Arc<Mutex<Vec<(String, Option<Pid>, String)>>>;
 
@@ -35,6 +46,7 @@ impl Drop for Attached {
 
 #[test]
 fn execute_reaches_the_attached_handler_until_it_is_detached() {
+    let _serial = serial();
     const EV: telemetry::EventName = &["test", "execute", "basic"];
     let total = Arc::new(AtomicU64::new(0));
     let t = total.clone();
@@ -61,6 +73,7 @@ fn execute_reaches_the_attached_handler_until_it_is_detached() {
 
 #[test]
 fn ids_are_unique_and_detaching_twice_fails() {
+    let _serial = serial();
     const EV: telemetry::EventName = &["test", "ids"];
     telemetry::attach("ids-unique", EV, |_, _, _| {}).unwrap();
     let _guard = Attached("ids-unique");
@@ -81,6 +94,7 @@ fn ids_are_unique_and_detaching_twice_fails() {
 
 #[test]
 fn attach_many_gets_every_event_it_names() {
+    let _serial = serial();
     const A: telemetry::EventName = &["test", "many", "a"];
     const B: telemetry::EventName = &["test", "many", "b"];
     let log = seen();
@@ -101,6 +115,7 @@ fn attach_many_gets_every_event_it_names() {
 
 #[test]
 fn a_panicking_handler_is_detached_and_reported_and_the_emitter_carries_on() {
+    let _serial = serial();
     const EV: telemetry::EventName = &["test", "failing"];
     let good = Arc::new(AtomicU64::new(0));
     let g = good.clone();
@@ -153,6 +168,7 @@ fn a_panicking_handler_is_detached_and_reported_and_the_emitter_carries_on() {
 
 #[test]
 fn span_emits_start_and_stop_with_the_metadata() {
+    let _serial = serial();
     const PREFIX: &[&str] = &["test", "span", "ok"];
     let log = seen();
     let l = log.clone();
@@ -199,6 +215,7 @@ fn span_emits_start_and_stop_with_the_metadata() {
 
 #[test]
 fn span_emits_exception_and_lets_the_panic_go_on() {
+    let _serial = serial();
     let log = seen();
     let l = log.clone();
     telemetry::attach(
@@ -232,6 +249,7 @@ fn span_emits_exception_and_lets_the_panic_go_on() {
 
 #[test]
 fn process_spawn_and_exit_events_name_the_process_and_its_reason() {
+    let _serial = serial();
     each_runtime(|rt| {
         let log = seen();
         let l = log.clone();
@@ -289,6 +307,7 @@ fn process_spawn_and_exit_events_name_the_process_and_its_reason() {
 
 #[test]
 fn a_call_span_that_unwinds_reports_the_panic_and_keeps_the_exit_reason() {
+    let _serial = serial();
     each_runtime(|rt| {
         let log = seen();
         let l = log.clone();
@@ -337,6 +356,7 @@ fn a_call_span_that_unwinds_reports_the_panic_and_keeps_the_exit_reason() {
 
 #[test]
 fn the_watchdog_emits_long_schedule_with_the_process() {
+    let _serial = serial();
     each_runtime_with(
         |b| b.watchdog_threshold(Some(Duration::from_millis(5))),
         |rt| {
@@ -377,6 +397,7 @@ fn the_watchdog_emits_long_schedule_with_the_process() {
 
 #[test]
 fn every_worker_reports_its_utilisation() {
+    let _serial = serial();
     let rt = rotp_runtime::Runtime::builder().workers(2).build().unwrap();
     let workers = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
     let w = workers.clone();
@@ -401,6 +422,7 @@ fn every_worker_reports_its_utilisation() {
 
 #[test]
 fn a_raw_process_answers_status_but_not_suspend() {
+    let _serial = serial();
     each_runtime(|rt| {
         let p = rt.spawn_fn(|_: (), _ctx| {});
         let status = rt.system_status(p.pid(), TIMEOUT).unwrap();
@@ -418,6 +440,7 @@ fn a_raw_process_answers_status_but_not_suspend() {
 
 #[test]
 fn a_process_cannot_ask_itself() {
+    let _serial = serial();
     each_runtime(|rt| {
         let (tx, rx) = std::sync::mpsc::channel();
         let p = rt.spawn_fn(move |_: (), ctx| {
@@ -435,6 +458,7 @@ fn a_process_cannot_ask_itself() {
 
 #[test]
 fn a_status_request_waits_behind_queued_messages_and_exiting_answers_no_proc() {
+    let _serial = serial();
     each_runtime(|rt| {
         let gate = Gate::new();
         let opener = gate.opener();
@@ -457,6 +481,7 @@ fn a_status_request_waits_behind_queued_messages_and_exiting_answers_no_proc() {
 
 #[test]
 fn process_info_names_the_kind_and_counts_memory() {
+    let _serial = serial();
     each_runtime(|rt| {
         let p = rt.spawn_fn(|_: u32, _ctx| {});
         let info = rt.process_info(p.pid()).unwrap();

@@ -15,6 +15,17 @@ use rotp_supervisor::{
     DynamicSupervisor, DynamicSupervisorOptions, Strategy, Supervisor, SupervisorOptions,
 };
 
+/// Telemetry handlers see every runtime of the program, and pids are only
+/// unique within one runtime: the supervisor of one test's runtime may have
+/// the pid of another's. The tests of this file therefore run one at a
+/// time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// (event, child id, pid, detail) as a handler saw them, for one supervisor.
 type Seen = Arc<Mutex<Vec<(String, Option<String>, Option<Pid>, String)>>>;
 
@@ -86,6 +97,7 @@ impl Drop for Watch {
 
 #[test]
 fn a_crash_and_restart_emit_terminated_then_restarted_with_the_count() {
+    let _serial = serial();
     each_virtual_runtime(|rt| {
         let watch = Watch::new("sup-restart");
         let probe = Probe::spawn(rt);
@@ -115,6 +127,7 @@ fn a_crash_and_restart_emit_terminated_then_restarted_with_the_count() {
 
 #[test]
 fn the_status_shows_strategy_children_and_restart_counts() {
+    let _serial = serial();
     each_virtual_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let sup = Supervisor::start_link(
@@ -161,6 +174,7 @@ fn the_status_shows_strategy_children_and_restart_counts() {
 
 #[test]
 fn failed_starts_and_the_intensity_limit_are_reported() {
+    let _serial = serial();
     each_virtual_runtime(|rt| {
         let watch = Watch::new("sup-intensity");
         let probe = Probe::spawn(rt);
@@ -196,6 +210,7 @@ fn watch_down(rt: &rotp_runtime::Runtime, pid: Pid) -> Probe<()> {
 
 #[test]
 fn a_dynamic_supervisor_reports_its_children_without_ids() {
+    let _serial = serial();
     each_runtime(|rt| {
         let watch = Watch::new("dyn-started");
         let dynsup = DynamicSupervisor::start_link(rt, DynamicSupervisorOptions::new()).unwrap();
