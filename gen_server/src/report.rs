@@ -53,6 +53,40 @@ pub(crate) fn terminating<G: GenServer, M: Send + 'static>(
     ctx.report_exit(&report);
 }
 
+/// The server's `terminate` panicked with `crash`, which becomes its exit
+/// reason (rule 90).
+pub(crate) fn terminate_crash(pid: Pid, name: Option<&ServerName>, crash: &ExitReason) {
+    Report::error(
+        ReportKind::CallbackCrash,
+        format_args!(
+            "gen_server {}: terminate panicked: {crash}",
+            Named(pid, name)
+        ),
+    )
+    .pid(pid)
+    .name(name)
+    .reason(crash)
+    .emit();
+}
+
+/// A suspended server holding `limit` messages, its mailbox limit, dropped
+/// a `what` (a `Reject` limit, whose sender was told it was delivered).
+pub(crate) fn held_dropped(pid: Pid, name: Option<&ServerName>, limit: u32, what: &str) {
+    Report::warn(
+        ReportKind::MessageDropped,
+        format_args!(
+            "gen_server {}: suspended with {limit} messages held, its mailbox limit; \
+             dropped a {what}",
+            Named(pid, name)
+        ),
+    )
+    .pid(pid)
+    .name(name)
+    .count("limit", u64::from(limit))
+    .field("message", what)
+    .emit();
+}
+
 /// The default `handle_info` dropped `what` (rules 95-96).
 pub(crate) fn unexpected_message<G: GenServer>(pid: Pid, what: &str) {
     let server = std::any::type_name::<G>();

@@ -411,10 +411,7 @@ impl<G: GenServer> ServerProcess<G> {
                 core: &mut self.core,
             };
             if let Err(crash) = catch_panic(|| state.terminate(&reason, &mut gctx)) {
-                log::error!(
-                    "{}: terminate panicked: {crash}",
-                    self.name_for_logs(ctx.pid())
-                );
+                crate::report::terminate_crash(ctx.pid(), self.core.name.as_ref(), &crash);
                 reason = crash;
             }
         }
@@ -478,10 +475,11 @@ impl<G: GenServer> ServerProcess<G> {
                             ServerMsg::Info(_) => "message",
                             _ => "timeout",
                         };
-                        log::warn!(
-                            "{}: suspended with {limit} messages held, its mailbox limit; \
-                             dropped a {what}",
-                            self.name_for_logs(ctx.pid())
+                        crate::report::held_dropped(
+                            ctx.pid(),
+                            self.core.name.as_ref(),
+                            limit,
+                            what,
                         );
                     }
                 }

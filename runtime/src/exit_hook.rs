@@ -80,7 +80,13 @@ impl ExitHooks {
     pub(crate) fn run(self, pid: Pid, reason: &ExitReason) {
         for (_, hook) in self.entries {
             if let Err(crash) = crate::panic::catch(move || hook(pid, reason)) {
-                log::error!("exit hook of process {pid} panicked: {crash}");
+                crate::report::Report::error(
+                    crate::report::ReportKind::CallbackCrash,
+                    format_args!("exit hook of process {pid} panicked: {crash}"),
+                )
+                .pid(pid)
+                .reason(&crash)
+                .emit();
             }
         }
     }

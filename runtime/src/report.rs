@@ -51,6 +51,14 @@ pub enum ReportKind {
     /// A condition of the runtime itself: processes that did not exit at
     /// shutdown, spare threads exhausted (`runtime`).
     Runtime,
+    /// User code called back outside a handler panicked, and the runtime
+    /// carried on without it: a telemetry handler (then detached), an
+    /// exit hook, a GenServer's `terminate`, a registry listener
+    /// (`callback_crash`).
+    CallbackCrash,
+    /// A message accepted earlier was dropped: a suspended GenServer over
+    /// its mailbox limit (`message_dropped`).
+    MessageDropped,
 }
 
 impl ReportKind {
@@ -71,6 +79,8 @@ impl ReportKind {
             ReportKind::MailboxBelowHighWater => "mailbox_below_high_water",
             ReportKind::LongSchedule => "long_schedule",
             ReportKind::Runtime => "runtime",
+            ReportKind::CallbackCrash => "callback_crash",
+            ReportKind::MessageDropped => "message_dropped",
         }
     }
 
@@ -79,7 +89,8 @@ impl ReportKind {
         match self {
             ReportKind::ServerTerminating
             | ReportKind::TaskCrash
-            | ReportKind::UnexpectedMessage => "rotp_gen_server",
+            | ReportKind::UnexpectedMessage
+            | ReportKind::MessageDropped => "rotp_gen_server",
             ReportKind::ChildTerminated
             | ReportKind::StartError
             | ReportKind::ShutdownError
@@ -89,7 +100,8 @@ impl ReportKind {
             | ReportKind::MailboxHighWater
             | ReportKind::MailboxBelowHighWater
             | ReportKind::LongSchedule
-            | ReportKind::Runtime => "rotp_runtime",
+            | ReportKind::Runtime
+            | ReportKind::CallbackCrash => "rotp_runtime",
         }
     }
 }

@@ -204,3 +204,38 @@ fn a_long_schedule_warning_reaches_stderr_without_a_logger() {
         "{stderr}"
     );
 }
+
+/// A panic in user code called back outside a handler — an exit hook, a
+/// telemetry handler — is a `callback_crash` report: on stderr without a
+/// logger, like a crash.
+#[test]
+fn a_panicking_exit_hook_or_telemetry_handler_reaches_stderr() {
+    if is_child_test() {
+        let rt = quiet_runtime(1);
+        let p = rt.spawn_fn(|(), ctx| ctx.exit(ExitReason::Normal));
+        rt.on_exit(p.pid(), |_, _| panic!("hook bug")).unwrap();
+        p.send(());
+        assert_eq!(p.await_exit(Some(TIMEOUT)), Some(ExitReason::Normal));
+        const EV: rotp_runtime::telemetry::EventName = &["test", "reports", "bad"];
+        rotp_runtime::telemetry::attach("reports-bad", EV, |_, _, _| panic!("handler bug"))
+            .unwrap();
+        rotp_runtime::telemetry::execute(EV, &[], &[]);
+        rt.shutdown(TIMEOUT).unwrap();
+        return;
+    }
+    let (_, stderr) = run_child_test("a_panicking_exit_hook_or_telemetry_handler_reaches_stderr");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("[error] exit hook of process ") && l.contains("hook bug")),
+        "{stderr}"
+    );
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with("[error] telemetry handler `reports-bad` failed")
+                && l.contains("handler bug")
+        ),
+        "{stderr}"
+    );
+}

@@ -269,7 +269,14 @@ pub(crate) fn dispatch(
 fn handler_failed(id: &str, event: &[&'static str], reason: &crate::ExitReason) {
     let _ = detach(id);
     let name = event.join(".");
-    log::error!("telemetry handler `{id}` failed on event {name} and was detached: {reason}");
+    crate::report::Report::error(
+        crate::report::ReportKind::CallbackCrash,
+        format_args!("telemetry handler `{id}` failed on event {name} and was detached: {reason}"),
+    )
+    .field("handler_id", id)
+    .field("event", &name)
+    .reason(reason)
+    .emit();
     if enabled(family::OTHER) {
         dispatch(
             super::event::HANDLER_FAILURE,

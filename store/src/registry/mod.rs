@@ -252,7 +252,12 @@ impl<K: RegistryKey, V: RegistryValue> Registry<K, V> {
                 }
                 Listener::Fn(f) => {
                     if let Err(e) = rotp_runtime::catch_panic(|| f(event)) {
-                        log::error!("registry listener panicked: {e}");
+                        rotp_runtime::Report::error(
+                            rotp_runtime::ReportKind::CallbackCrash,
+                            format_args!("registry listener panicked: {e}"),
+                        )
+                        .reason(&e)
+                        .emit();
                     }
                 }
             }

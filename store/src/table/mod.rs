@@ -234,7 +234,12 @@ impl<K: TableKey, V: TableValue> Table<K, V> {
                         from: pid,
                     };
                     if let Err(e) = rotp_runtime::catch_panic(|| notify(transfer)) {
-                        log::error!("table heir notification panicked: {e}");
+                        rotp_runtime::Report::error(
+                            rotp_runtime::ReportKind::CallbackCrash,
+                            format_args!("table heir notification panicked: {e}"),
+                        )
+                        .reason(&e)
+                        .emit();
                     }
                 }
                 return;
