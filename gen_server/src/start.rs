@@ -192,6 +192,11 @@ pub fn start_link<G: GenServer>(
 /// gen_server in `handle_info(Info::Down(..))` — and the server's exit
 /// does not reach it otherwise.
 ///
+/// If the start fails, the server has exited and the caller's monitor has
+/// fired all the same, as with OTP's `start_monitor`: a `Down` arrives for
+/// a [`MonitorRef`] that was never returned. A caller that starts servers
+/// this way ignores a `Down` whose reference it does not know.
+///
 /// ```
 /// use std::time::Duration;
 /// use rotp_gen_server::{gen_server, noreply, start, start_monitor, Ctx, GenServer, Handled, Info, Init, InitResult, ReplyTo, ServerRef, StartOptions};
