@@ -494,3 +494,84 @@ fn process_info_names_the_kind_and_counts_memory() {
         );
     });
 }
+
+/// A mailbox reaching its high-water mark emits `crossed` with the process
+/// and the length, once; draining below half the mark emits `cleared`.
+#[test]
+fn mailbox_high_water_crossings_are_events() {
+    let _serial = serial();
+    each_runtime(|rt| {
+        let log = seen();
+        let l = log.clone();
+        let id = "mailbox-marks";
+        telemetry::attach_many(
+            id,
+            &[
+                event::MAILBOX_HIGH_WATER_CROSSED,
+                event::MAILBOX_HIGH_WATER_CLEARED,
+            ],
+            move |name, m, meta| {
+                let text = format!(
+                    "{}/{}",
+                    m.u64("length").unwrap(),
+                    meta.u64("high_water").unwrap()
+                );
+                l.lock()
+                    .unwrap()
+                    .push((name.join("."), meta.pid("pid"), text));
+            },
+        )
+        .unwrap();
+        let _guard = Attached(id);
+        let gate = Gate::new();
+        let opener = gate.opener();
+        let g = gate.clone();
+        let opts = rotp_runtime::SpawnOptions::new().mailbox_high_water(4);
+        let (p, _) = rt.spawn_opts(
+            rotp_runtime::FnProcess::new(
+                move |hold: bool, _ctx: &mut rotp_runtime::Context<'_, bool>| {
+                    if hold {
+                        g.wait_blocking();
+                    }
+                },
+            ),
+            &opts,
+        );
+        p.send(true);
+        let mine = |log: &Seen| -> Vec<(String, Option<Pid>, String)> {
+            let all = log.lock().unwrap();
+            all.iter()
+                .filter(|e| e.1 == Some(p.pid()))
+                .cloned()
+                .collect()
+        };
+        // The held message is in the handler, not the mailbox: four more
+        // reach the mark.
+        assert!(wait_until(TIMEOUT, || rt
+            .process_info(p.pid())
+            .unwrap()
+            .mailbox_len
+            == 0));
+        for _ in 0..3 {
+            p.send(false);
+        }
+        assert!(mine(&log).is_empty());
+        for _ in 0..3 {
+            p.send(false);
+        }
+        assert_eq!(
+            mine(&log),
+            [(
+                "rotp.mailbox.high_water.crossed".to_owned(),
+                Some(p.pid()),
+                "4/4".to_owned()
+            )]
+        );
+        drop(opener);
+        assert!(wait_until(TIMEOUT, || mine(&log).len() == 2));
+        let cleared = &mine(&log)[1];
+        assert_eq!(cleared.0, "rotp.mailbox.high_water.cleared");
+        let len: u64 = cleared.2.split('/').next().unwrap().parse().unwrap();
+        assert!(len < 2, "{cleared:?}");
+    });
+}

@@ -63,7 +63,7 @@ pub const SUPERVISOR_MAX_INTENSITY: EventName = &["rotp", "supervisor", "max_int
 
 /// A mailbox grew to its high-water mark.
 pub const MAILBOX_HIGH_WATER_CROSSED: EventName = &["rotp", "mailbox", "high_water", "crossed"];
-/// A mailbox that crossed its high-water mark drained below it again.
+/// A mailbox that crossed its high-water mark drained below half of it.
 pub const MAILBOX_HIGH_WATER_CLEARED: EventName = &["rotp", "mailbox", "high_water", "cleared"];
 
 /// The watchdog saw one handler run past its threshold.
