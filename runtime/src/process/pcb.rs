@@ -694,17 +694,18 @@ impl<P: Process> Pcb<P> {
         shared.timers.cancel_all_for(header);
         let owned = shared.table.remove(header.pid);
         let observed = link::notify_exit(shared, header.pid, relations, &reason);
+        // Before the exit is complete, so that whoever waits for it (an
+        // `await_exit`) finds the report written. Only an exit nobody
+        // observes has one, so a supervised restart never waits for it.
+        if !reason.is_normal_class() && !observed && !inner.exit_reported {
+            crash_report(header.pid, name.as_ref(), std::any::type_name::<P>(), &reason);
+        }
         if telemetry::enabled(telemetry::family::PROCESS) {
             telemetry::emit::process_exit(header, P::kind(), &reason, name.as_ref());
         }
         header.state.transition_to_dead();
         shared.stats.exited.fetch_add(1, Relaxed);
         shared.notify_exit_watchers();
-        // Last: writing a report takes time, and the exit is complete
-        // without it.
-        if !reason.is_normal_class() && !observed && !inner.exit_reported {
-            crash_report(header.pid, name, std::any::type_name::<P>(), &reason);
-        }
         owned
     }
 }
@@ -713,7 +714,7 @@ impl<P: Process> Pcb<P> {
 #[cold]
 fn crash_report(
     pid: Pid,
-    name: Option<crate::registry::Name>,
+    name: Option<&crate::registry::Name>,
     type_name: &str,
     reason: &ExitReason,
 ) {
