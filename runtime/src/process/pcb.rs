@@ -698,7 +698,12 @@ impl<P: Process> Pcb<P> {
         // `await_exit`) finds the report written. Only an exit nobody
         // observes has one, so a supervised restart never waits for it.
         if !reason.is_normal_class() && !observed && !inner.exit_reported {
-            crash_report(header.pid, name.as_ref(), std::any::type_name::<P>(), &reason);
+            crash_report(
+                header.pid,
+                name.as_ref(),
+                std::any::type_name::<P>(),
+                &reason,
+            );
         }
         if telemetry::enabled(telemetry::family::PROCESS) {
             telemetry::emit::process_exit(header, P::kind(), &reason, name.as_ref());
