@@ -345,7 +345,7 @@ call_parallel(N) ->
 %%%
 %%% Logging is switched off for the run: every crash would otherwise format a
 %%% crash report and a supervisor report, which dominates the cost (the Rust
-%%% suite logs through a facade with no logger installed).
+%%% suite switches its reports off the same way: ReportRoute::Off).
 
 supervisor_restart(N) ->
     {ok, Sup} = rotp_bench_sup:start_link(?WORKER, N),

@@ -55,6 +55,12 @@ fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
     )
     .expect("supervisor");
     let worker = ServerRef::<Worker>::named(rt, "bench_worker");
+    // Every crash would write two reports to stderr (the server's
+    // termination, the supervisor's child_terminated), and formatting and
+    // writing them would dominate the run: off, as the BEAM twin switches
+    // its logger off.
+    let route = rotp::runtime::report_route();
+    rotp::runtime::set_report_route(rotp::runtime::ReportRoute::Off);
     let start = Instant::now();
     for _ in 0..n {
         let old = worker.pid();
@@ -74,6 +80,7 @@ fn supervisor_restart(rt: &Runtime, n: u64) -> Line {
         }
     }
     let elapsed = start.elapsed();
+    rotp::runtime::set_report_route(route);
     drop(sup);
     Line::new("supervisor_restart", n, elapsed)
 }
