@@ -426,6 +426,24 @@ impl Proxy {
         }
         proxies.by_pid.remove(&ctx.pid());
         drop(proxies);
+        self.exit_lost(ctx);
+    }
+
+    /// Exits `noconnection`. Losing a node is no crash of the proxy, which
+    /// only stands for the remote process: its own report, at info level,
+    /// replaces the runtime's crash report (`Context::report_exit`).
+    fn exit_lost(&self, ctx: &mut Context<'_, ProxyMsg>) {
+        let report = rotp_runtime::Report::info(
+            rotp_runtime::ReportKind::Runtime,
+            format_args!(
+                "proxy {} for {:?}: the connection to its node is lost",
+                ctx.pid(),
+                self.target
+            ),
+        )
+        .pid(ctx.pid())
+        .reason(&noconnection());
+        ctx.report_exit(&report);
         ctx.exit(noconnection());
     }
 }
@@ -439,7 +457,7 @@ impl Process for Proxy {
 
     fn handle(&mut self, msg: ProxyMsg, ctx: &mut Context<'_, ProxyMsg>) {
         let Some(shared) = self.shared.upgrade() else {
-            ctx.exit(noconnection());
+            self.exit_lost(ctx);
             return;
         };
         self.on_message(&shared, msg, ctx);

@@ -45,12 +45,16 @@ impl RestartWindow {
         self.intensity
     }
 
-    /// The restarts still inside the window at `now`.
+    /// The restarts still inside the window at `now`. The times are in
+    /// order, so a binary search finds the first one inside: a supervisor
+    /// that allows many restarts (and reports the count at each) does not
+    /// pay for each one it remembers.
     pub(crate) fn recent(&self, now: Duration) -> usize {
-        self.restarts
-            .iter()
-            .filter(|&&then| then + self.intensity.period >= now)
-            .count()
+        let period = self.intensity.period;
+        let outside = self
+            .restarts
+            .partition_point(|&then| then.saturating_add(period) < now);
+        self.restarts.len() - outside
     }
 
     /// Records a restart at `now` (runtime clock) and says whether it is
@@ -118,6 +122,19 @@ mod tests {
         assert_eq!(w.add(at(5001)), Admit::Restart);
         // 4000 and 5001 are still inside at 8 s: a third one is too many.
         assert_eq!(w.add(at(8000)), Admit::GiveUp);
+    }
+
+    #[test]
+    fn recent_counts_the_restarts_inside_the_window() {
+        let mut w = window(10, 1);
+        for ms in [0, 500, 1000] {
+            assert_eq!(w.add(at(ms)), Admit::Restart);
+        }
+        // Inclusive at the edge: 0 + 1 s is not before 1 s.
+        assert_eq!(w.recent(at(1000)), 3);
+        assert_eq!(w.recent(at(1200)), 2);
+        assert_eq!(w.recent(at(1999)), 1);
+        assert_eq!(w.recent(at(2001)), 0);
     }
 
     #[test]
