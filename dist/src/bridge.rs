@@ -157,7 +157,10 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
         let term = match arrival {
             Ok(t) => t,
             Err(bad) => {
-                log::warn!("{}: dropped a message from another node: {bad}", self.label);
+                crate::report::warn(format_args!(
+                    "{}: dropped a message from another node: {bad}",
+                    self.label
+                ));
                 return self.server.is_alive();
             }
         };
@@ -165,10 +168,10 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
         let msg = match GenMessage::<Term, Term>::from_term(&term) {
             Ok(m) => m,
             Err(e) => {
-                log::warn!(
+                crate::report::warn(format_args!(
                     "{}: dropped a malformed gen_server message: {e}",
                     self.label
-                );
+                ));
                 return self.server.is_alive();
             }
         };
@@ -193,7 +196,11 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
                         }
                     }
                     Err(e) => {
-                        log::warn!("{}: refused a call from {}: {e}", self.label, from.pid());
+                        crate::report::warn(format_args!(
+                            "{}: refused a call from {}: {e}",
+                            self.label,
+                            from.pid()
+                        ));
                         let why = Term::tuple(vec![Term::atom("bad_call"), request]);
                         from.reply(&self.node, Term::tuple(vec![Term::atom("error"), why]));
                     }
@@ -202,11 +209,17 @@ impl<G: RemoteServer> Sink for ServerSink<G> {
             GenMessage::BadCall { .. } => unreachable!("a Term request always converts"),
             GenMessage::Cast(request) => match G::remote_cast(&request) {
                 Ok(cast) => self.server.cast(cast),
-                Err(e) => log::warn!("{}: dropped a cast from another node: {e}", self.label),
+                Err(e) => crate::report::warn(format_args!(
+                    "{}: dropped a cast from another node: {e}",
+                    self.label
+                )),
             },
             GenMessage::Info(msg) => match G::remote_info(&msg) {
                 Ok(info) => self.server.send_info(info),
-                Err(e) => log::warn!("{}: dropped a message from another node: {e}", self.label),
+                Err(e) => crate::report::warn(format_args!(
+                    "{}: dropped a message from another node: {e}",
+                    self.label
+                )),
             },
         }
         self.server.is_alive()

@@ -162,13 +162,13 @@ impl Shared {
             ReplyTo::Alias(alias) => {
                 match Frame::alias_send(me, &alias, &msg).and_then(Frame::finish) {
                     Ok(frame) => self.send_frame_to(&alias.node, frame, false),
-                    Err(e) => log::error!("cannot encode a reply: {e}"),
+                    Err(e) => crate::report::error(format_args!("cannot encode a reply: {e}")),
                 }
             }
             ReplyTo::Pid(pid) if pid.node == self.name => self.deliver(&pid, Some(me), Ok(msg)),
             ReplyTo::Pid(pid) => match Frame::send(me, &pid, &msg).and_then(Frame::finish) {
                 Ok(frame) => self.send_frame_to(&pid.node, frame, false),
-                Err(e) => log::error!("cannot encode a reply: {e}"),
+                Err(e) => crate::report::error(format_args!("cannot encode a reply: {e}")),
             },
         }
         true

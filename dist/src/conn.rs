@@ -199,7 +199,10 @@ pub(crate) fn attach(
     let (read_half, kill_half) = match setup {
         Ok(halves) => halves,
         Err(e) => {
-            log::warn!("connection to {}: cannot set up the socket: {e}", peer.name);
+            crate::report::warn(format_args!(
+                "connection to {}: cannot set up the socket: {e}",
+                peer.name
+            ));
             return false;
         }
     };
@@ -231,7 +234,10 @@ pub(crate) fn attach(
         .name(name)
         .spawn(move || read_loop(weak, c, read_half));
     if writer.is_err() || reader.is_err() {
-        log::error!("connection to {}: cannot start its threads", conn.peer);
+        crate::report::error(format_args!(
+            "connection to {}: cannot start its threads",
+            conn.peer
+        ));
         shared.on_down(conn, NodeDownReason::ConnectionClosed);
         return false;
     }
@@ -328,10 +334,10 @@ fn read_loop(shared: Weak<Shared>, conn: Arc<Conn>, stream: TcpStream) {
             continue; // a tick
         }
         if len > max_frame {
-            log::warn!(
+            crate::report::warn(format_args!(
                 "connection to {}: dropped a frame of {len} bytes (the limit is {max_frame})",
                 conn.peer
-            );
+            ));
             if skip(&mut input, len, &conn, started).is_err() {
                 break NodeDownReason::ConnectionClosed;
             }

@@ -73,7 +73,9 @@ impl Shared {
             .name(format!("rotp-dist-dial-{peer}"))
             .spawn(move || shared.dial(&c));
         if let Err(e) = spawned {
-            log::error!("cannot start a thread to connect to {peer}: {e}");
+            crate::report::error(format_args!(
+                "cannot start a thread to connect to {peer}: {e}"
+            ));
             self.fail(&conn, ConnectError::Io(e));
         }
         Ok(conn)
@@ -123,9 +125,10 @@ impl Shared {
 
     fn fail(&self, conn: &Arc<Conn>, e: ConnectError) {
         match &e {
-            ConnectError::BadCookie => {
-                log::warn!("cannot connect to {}: the cookies differ", conn.peer)
-            }
+            ConnectError::BadCookie => crate::report::warn(format_args!(
+                "cannot connect to {}: the cookies differ",
+                conn.peer
+            )),
             e => log::info!("cannot connect to {}: {e}", conn.peer),
         }
         *conn.failure.lock() = Some(e);
@@ -193,9 +196,9 @@ impl Shared {
                     .map(|p| p.conn.peer.to_string())
                     .unwrap_or_else(|| "a peer".into());
                 match &e {
-                    ConnectError::BadCookie => {
-                        log::warn!("refused a connection from {who}: the cookies differ")
-                    }
+                    ConnectError::BadCookie => crate::report::warn(format_args!(
+                        "refused a connection from {who}: the cookies differ"
+                    )),
                     e => log::info!("incoming connection from {who} failed: {e}"),
                 }
                 if let Some(Plan {
@@ -326,14 +329,16 @@ impl Shared {
             let stream = match stream {
                 Ok(s) => s,
                 Err(e) => {
-                    log::warn!("accepting a connection failed: {e}");
+                    crate::report::warn(format_args!("accepting a connection failed: {e}"));
                     std::thread::sleep(Duration::from_millis(10));
                     continue;
                 }
             };
             if self.handshakes.fetch_add(1, AcqRel) >= MAX_HANDSHAKES {
                 self.handshakes.fetch_sub(1, AcqRel);
-                log::warn!("too many handshakes at once; a connection was refused");
+                crate::report::warn(format_args!(
+                    "too many handshakes at once; a connection was refused"
+                ));
                 continue;
             }
             let shared = self.clone();

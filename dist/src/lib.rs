@@ -124,6 +124,7 @@ mod proxy;
 mod random;
 mod reason;
 mod relations;
+mod report;
 mod router;
 mod send;
 mod sink;

@@ -243,7 +243,10 @@ impl Proxy {
     fn send(&self, shared: &Shared, frame: Result<Frame, crate::term::EncodeError>) {
         match frame.and_then(Frame::finish) {
             Ok(frame) => shared.send_frame_to(self.target.node(), frame, false),
-            Err(e) => log::error!("proxy for {:?}: cannot encode a frame: {e}", self.target),
+            Err(e) => crate::report::error(format_args!(
+                "proxy for {:?}: cannot encode a frame: {e}",
+                self.target
+            )),
         }
     }
 

@@ -20,20 +20,20 @@ use crate::term::{decode_versioned, Atom, BadMessage, RemotePid, Term};
 /// Handles one frame from `conn`.
 pub(crate) fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: &[u8]) {
     if body.first() != Some(&PASS_THROUGH) {
-        log::warn!(
+        crate::report::warn(format_args!(
             "connection to {}: dropped a frame of unknown format (first byte {:?})",
             conn.peer,
             body.first()
-        );
+        ));
         return;
     }
     let (control, used) = match decode_versioned(&body[1..], shared.opts.limits) {
         Ok(decoded) => decoded,
         Err(e) => {
-            log::warn!(
+            crate::report::warn(format_args!(
                 "connection to {}: dropped a frame whose control message does not decode: {e}",
                 conn.peer
-            );
+            ));
             return;
         }
     };
@@ -41,7 +41,10 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: &[u8]) {
     let incoming = match Incoming::parse(control) {
         Ok(i) => i,
         Err(e) => {
-            log::warn!("connection to {}: dropped a frame: {e}", conn.peer);
+            crate::report::warn(format_args!(
+                "connection to {}: dropped a frame: {e}",
+                conn.peer
+            ));
             return;
         }
     };
@@ -49,10 +52,10 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: &[u8]) {
     // Signals must come from the peer's own processes.
     let foreign = |pid: &RemotePid| {
         if pid.node != conn.peer {
-            log::warn!(
+            crate::report::warn(format_args!(
                 "connection to {}: dropped a signal claiming to come from {pid}",
                 conn.peer
-            );
+            ));
             true
         } else {
             false
@@ -223,7 +226,7 @@ fn reason_term(reason: Reason, payload: impl FnOnce() -> Result<Term, BadMessage
 fn reply(shared: &Shared, conn: &Conn, frame: Result<Frame, crate::term::EncodeError>) {
     match frame.and_then(Frame::finish) {
         Ok(frame) => conn.send(frame, false, shared.opts.busy_limit),
-        Err(e) => log::error!("cannot encode a reply frame: {e}"),
+        Err(e) => crate::report::error(format_args!("cannot encode a reply frame: {e}")),
     }
 }
 

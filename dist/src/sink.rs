@@ -33,18 +33,18 @@ impl<M: Inbound> Sink for TypedSink<M> {
                 Ok(()) => true,
                 Err(TrySendError::Exited(_)) => false,
                 Err(TrySendError::Full(_)) => {
-                    log::warn!(
+                    crate::report::warn(format_args!(
                         "{}: mailbox full, dropped a message from another node",
                         self.addr.pid()
-                    );
+                    ));
                     true
                 }
             },
             Err(bad) => {
-                log::warn!(
+                crate::report::warn(format_args!(
                     "{}: dropped a message from another node it cannot take: {bad}",
                     self.addr.pid()
-                );
+                ));
                 self.addr.is_alive()
             }
         }

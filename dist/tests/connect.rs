@@ -72,3 +72,49 @@ fn connecting_to_a_node_that_is_not_there_fails_with_a_reason() {
         Err(ConnectError::SelfConnect)
     ));
 }
+
+/// A refused connection is a report: with no `log` logger set, a warning
+/// line on stderr for each direction, as OTP's "connection attempt ...
+/// rejected" reaches its console; the cookies are never in it.
+#[test]
+fn a_wrong_cookie_is_reported_on_stderr_without_a_logger() {
+    use rotp_runtime::testing::{is_child_test, run_child_test};
+    if is_child_test() {
+        let ours = cookie();
+        let theirs = cookie();
+        let (_rt, node) = rotp_node(&ours);
+        let mut erl = Erl::start(&theirs);
+        println!("cookies {ours} {theirs}");
+        assert_eq!(
+            erl.eval(&format!("net_adm:ping('{}')", node.name().as_str())),
+            "pang"
+        );
+        assert!(matches!(
+            node.connect(&erl.name),
+            Err(ConnectError::BadCookie)
+        ));
+        return;
+    }
+    let (stdout, stderr) = run_child_test("a_wrong_cookie_is_reported_on_stderr_without_a_logger");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("[warning] ") && l.contains("the cookies differ"))
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("refused a connection from")),
+        "{stderr}"
+    );
+    assert!(
+        warnings.iter().any(|l| l.contains("cannot connect to")),
+        "{stderr}"
+    );
+    let cookies = stdout
+        .lines()
+        .find_map(|l| l.split_once("cookies ").map(|(_, rest)| rest))
+        .expect("the child names its cookies");
+    for c in cookies.split(' ') {
+        assert!(!stderr.contains(c), "a cookie was printed: {stderr}");
+    }
+}

@@ -59,6 +59,10 @@ pub enum ReportKind {
     /// A message accepted earlier was dropped: a suspended GenServer over
     /// its mailbox limit (`message_dropped`).
     MessageDropped,
+    /// A node of rotp-dist refused or dropped something from another node
+    /// (a connection, a wrong cookie, a frame that does not decode), or
+    /// failed itself (`distribution`).
+    Distribution,
 }
 
 impl ReportKind {
@@ -81,6 +85,7 @@ impl ReportKind {
             ReportKind::Runtime => "runtime",
             ReportKind::CallbackCrash => "callback_crash",
             ReportKind::MessageDropped => "message_dropped",
+            ReportKind::Distribution => "distribution",
         }
     }
 
@@ -102,6 +107,7 @@ impl ReportKind {
             | ReportKind::LongSchedule
             | ReportKind::Runtime
             | ReportKind::CallbackCrash => "rotp_runtime",
+            ReportKind::Distribution => "rotp_dist",
         }
     }
 }
