@@ -22,6 +22,38 @@ pub struct Bench {
     pub run: fn(Config) -> Line,
 }
 
+/// The suite's default n of each bench the peers have (`benches/suite/`):
+/// one table, so that every implementation runs the same n.
+const DEFAULT_N: &[(&str, u64)] = &[
+    ("pingpong", 1_000_000),
+    ("ring", 10_000_000),
+    ("spawn", 1_000_000),
+    ("cast_throughput", 10_000_000),
+    ("call_latency", 1_000_000),
+    ("call_parallel", 4_000_000),
+    ("supervisor_restart", 1_000),
+];
+
+impl Bench {
+    /// The suite's bench `name`, run by `run`, with the suite's default n.
+    ///
+    /// # Panics
+    ///
+    /// If the suite has no such bench.
+    pub fn new(name: &'static str, run: fn(Config) -> Line) -> Self {
+        let default_n = DEFAULT_N
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, d)| d)
+            .unwrap_or_else(|| panic!("the suite has no bench {name}"));
+        Bench {
+            name,
+            default_n,
+            run,
+        }
+    }
+}
+
 /// Parses the arguments, runs the selected benches of `implementation` and
 /// prints one line each. `--list` prints the names of the benches it has.
 pub fn run_main(implementation: &str, benches: &[Bench]) {

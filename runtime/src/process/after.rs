@@ -72,8 +72,9 @@ impl After {
     /// current timer's, which is then over.
     pub(crate) fn fired(&mut self, generation: u32) -> bool {
         if self.armed.is_some() && generation == self.generation {
+            // The timer's one entry is this one: its generation may serve
+            // the next timer.
             self.armed = None;
-            self.generation = self.generation.wrapping_add(1);
             true
         } else {
             false

@@ -818,13 +818,11 @@ impl<P: Process> AnyProcess for Pcb<P> {
     }
 
     fn memory(&self) -> usize {
-        let h = &self.port.header;
-        let entries = self.port.mailbox.capacity(&h.state) + self.port.batch().capacity();
-        let relations = h.relations.lock().entries.capacity();
-        // The `Arc`'s two counts, the entries' buffers, the relations'.
+        let relations = self.port.header.relations.lock().entries.capacity();
+        // The `Arc`'s two counts, the mailbox's buffers, the relations'.
         2 * std::mem::size_of::<usize>()
             + std::mem::size_of::<Self>()
-            + entries * std::mem::size_of::<Envelope<P::Message>>()
+            + self.mailbox_memory()
             + relations * std::mem::size_of::<link::Relation>()
     }
 }

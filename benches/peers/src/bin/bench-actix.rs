@@ -28,41 +28,13 @@ fn main() {
     run_main(
         "actix",
         &[
-            Bench {
-                name: "pingpong",
-                default_n: 1_000_000,
-                run: pingpong,
-            },
-            Bench {
-                name: "ring",
-                default_n: 10_000_000,
-                run: ring,
-            },
-            Bench {
-                name: "spawn",
-                default_n: 1_000_000,
-                run: spawn,
-            },
-            Bench {
-                name: "cast_throughput",
-                default_n: 10_000_000,
-                run: cast_throughput,
-            },
-            Bench {
-                name: "call_latency",
-                default_n: 1_000_000,
-                run: call_latency,
-            },
-            Bench {
-                name: "call_parallel",
-                default_n: 4_000_000,
-                run: call_parallel,
-            },
-            Bench {
-                name: "supervisor_restart",
-                default_n: 1_000,
-                run: supervisor_restart,
-            },
+            Bench::new("pingpong", pingpong),
+            Bench::new("ring", ring),
+            Bench::new("spawn", spawn),
+            Bench::new("cast_throughput", cast_throughput),
+            Bench::new("call_latency", call_latency),
+            Bench::new("call_parallel", call_parallel),
+            Bench::new("supervisor_restart", supervisor_restart),
         ],
     );
 }

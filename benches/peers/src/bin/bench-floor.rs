@@ -22,18 +22,7 @@ use rotp_peers::{rss_bytes, run_main, Bench, Config, Line, RING_SIZE};
 fn main() {
     run_main(
         "floor",
-        &[
-            Bench {
-                name: "ring",
-                default_n: 10_000_000,
-                run: ring,
-            },
-            Bench {
-                name: "spawn",
-                default_n: 1_000_000,
-                run: spawn,
-            },
-        ],
+        &[Bench::new("ring", ring), Bench::new("spawn", spawn)],
     );
 }
 
