@@ -39,36 +39,130 @@ pub(crate) enum Relation {
 }
 
 /// The relations of one process, behind `Header::relations`.
+///
+/// Most processes never link, monitor or get an exit hook, so everything
+/// but the two flags lives in [`More`], allocated the first time the process
+/// has any of it: an idle process pays one pointer here, not a vector and
+/// two boxes (the control block of an idle process is what `spawn`'s bytes
+/// per process measure). Every process gets a `More` at its exit at the
+/// latest, to keep its exit reason, which replaces the box that reason
+/// took before.
 #[derive(Debug, Default)]
 pub(crate) struct Relations {
-    pub(crate) entries: Vec<Relation>,
+    more: Option<Box<More>>,
     /// Set when the process exits: no new links or monitors are accepted.
     pub(crate) closed: bool,
     /// The process holds a registered name.
     pub(crate) registered: bool,
+}
+
+/// The part of [`Relations`] a process has once it has any.
+#[derive(Debug, Default)]
+struct More {
+    entries: Vec<Relation>,
     /// The reason of a pending kill or exit signal; once `closed`, the
     /// reason the process exited with.
-    pub(crate) exit_reason: Option<Box<ExitReason>>,
-    /// Clean-up to run at the exit (see `exit_hook.rs`); boxed so that a
-    /// process without hooks pays one pointer.
-    pub(crate) exit_hooks: Option<Box<crate::exit_hook::ExitHooks>>,
+    exit_reason: Option<ExitReason>,
+    /// Clean-up to run at the exit (see `exit_hook.rs`).
+    exit_hooks: crate::exit_hook::ExitHooks,
 }
 
 impl Relations {
-    pub(crate) fn remove(&mut self, relation: Relation) -> bool {
-        match self.entries.iter().position(|r| *r == relation) {
-            Some(i) => {
-                self.entries.swap_remove(i);
-                true
-            }
-            None => false,
+    /// `relations`, as a new process starts with them.
+    pub(crate) fn with(relations: Vec<Relation>) -> Relations {
+        Relations {
+            more: (!relations.is_empty()).then(|| {
+                Box::new(More {
+                    entries: relations,
+                    ..More::default()
+                })
+            }),
+            ..Relations::default()
         }
     }
 
+    fn more(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    /// The links and monitors, in no particular order.
+    pub(crate) fn entries(&self) -> &[Relation] {
+        self.more.as_ref().map_or(&[], |m| &m.entries)
+    }
+
+    pub(crate) fn push(&mut self, relation: Relation) {
+        self.more().entries.push(relation);
+    }
+
+    /// Removes and returns the first entry `pred` accepts.
+    pub(crate) fn take_first(&mut self, pred: impl Fn(&Relation) -> bool) -> Option<Relation> {
+        let more = self.more.as_mut()?;
+        let i = more.entries.iter().position(pred)?;
+        Some(more.entries.swap_remove(i))
+    }
+
+    pub(crate) fn remove(&mut self, relation: Relation) -> bool {
+        self.take_first(|r| *r == relation).is_some()
+    }
+
     fn add_unique(&mut self, relation: Relation) {
-        if !self.entries.contains(&relation) {
-            self.entries.push(relation);
+        if !self.entries().contains(&relation) {
+            self.push(relation);
         }
+    }
+
+    /// The memory the entries' buffer takes, for `process_info`.
+    pub(crate) fn entries_capacity(&self) -> usize {
+        self.more.as_ref().map_or(0, |m| m.entries.capacity())
+    }
+
+    /// The reason of a pending kill or exit signal, or once closed the
+    /// reason of the exit.
+    pub(crate) fn exit_reason(&self) -> Option<&ExitReason> {
+        self.more.as_ref()?.exit_reason.as_ref()
+    }
+
+    /// Records the reason of a kill or exit signal, unless one is pending.
+    fn pend_exit_reason(&mut self, reason: ExitReason) {
+        let more = self.more();
+        if more.exit_reason.is_none() {
+            more.exit_reason = Some(reason);
+        }
+    }
+
+    /// Records the reason of a kill that stops a process before it ever
+    /// runs.
+    pub(crate) fn set_exit_reason(&mut self, reason: ExitReason) {
+        self.more().exit_reason = Some(reason);
+    }
+
+    /// Closes the relations at the exit: the reason of a pending signal
+    /// decides the exit's reason over `reason`, and is kept for
+    /// [`exit_reason`](Self::exit_reason). Returns the reason, the links
+    /// and monitors to notify, and the exit hooks to run.
+    pub(crate) fn close(
+        &mut self,
+        reason: ExitReason,
+    ) -> (ExitReason, Vec<Relation>, crate::exit_hook::ExitHooks) {
+        self.closed = true;
+        let more = self.more();
+        let reason = more.exit_reason.take().unwrap_or(reason);
+        more.exit_reason = Some(reason.clone());
+        (
+            reason,
+            std::mem::take(&mut more.entries),
+            std::mem::take(&mut more.exit_hooks),
+        )
+    }
+
+    /// The exit hooks, created empty on first use.
+    pub(crate) fn exit_hooks(&mut self) -> &mut crate::exit_hook::ExitHooks {
+        &mut self.more().exit_hooks
+    }
+
+    /// The exit hooks, if the process has a `More`, without creating one.
+    pub(crate) fn exit_hooks_if_any(&mut self) -> Option<&mut crate::exit_hook::ExitHooks> {
+        self.more.as_mut().map(|m| &mut m.exit_hooks)
     }
 }
 
@@ -156,9 +250,7 @@ pub(crate) fn exit_signal(target: ProcessArc, from: Pid, reason: ExitReason, via
     if reason.is_normal() && from != header.pid {
         return; // rule 4, rule 8
     }
-    if rel.exit_reason.is_none() {
-        rel.exit_reason = Some(Box::new(reason));
-    }
+    rel.pend_exit_reason(reason);
     drop(rel);
     mark_exiting(target);
 }
@@ -171,9 +263,7 @@ pub(crate) fn kill(target: ProcessArc) {
     if rel.closed {
         return;
     }
-    if rel.exit_reason.is_none() {
-        rel.exit_reason = Some(Box::new(ExitReason::Killed));
-    }
+    rel.pend_exit_reason(ExitReason::Killed);
     drop(rel);
     mark_exiting(target);
 }

@@ -55,17 +55,14 @@ pub struct Down {
 /// `me` (the running process) starts monitoring `target`.
 pub(crate) fn monitor(me: &Header, target: Pid) -> MonitorRef {
     let mref = MonitorRef(me.shared.next_ref.fetch_add(1, Relaxed));
-    me.relations
-        .lock()
-        .entries
-        .push(Relation::Monitoring(mref, target));
+    me.relations.lock().push(Relation::Monitoring(mref, target));
     let accepted = match me.shared.table.get(target) {
         Some(t) => {
             let mut rel = t.header().relations.lock();
             if rel.closed {
                 false
             } else {
-                rel.entries.push(Relation::MonitoredBy(mref, me.pid));
+                rel.push(Relation::MonitoredBy(mref, me.pid));
                 true
             }
         }
@@ -115,16 +112,9 @@ pub(crate) fn deliver_down(watcher: &dyn AnyProcess, down: Down) {
 pub(crate) fn demonitor(me: &Header, mref: MonitorRef) -> bool {
     let target = {
         let mut rel = me.relations.lock();
-        let found = rel
-            .entries
-            .iter()
-            .position(|r| matches!(r, Relation::Monitoring(m, _) if *m == mref));
-        match found {
-            Some(i) => match rel.entries.swap_remove(i) {
-                Relation::Monitoring(_, target) => target,
-                _ => unreachable!("position matched a Monitoring entry"),
-            },
-            None => return false,
+        match rel.take_first(|r| matches!(r, Relation::Monitoring(m, _) if *m == mref)) {
+            Some(Relation::Monitoring(_, target)) => target,
+            _ => return false,
         }
     };
     // The target's side, if it is still there: it would otherwise try to

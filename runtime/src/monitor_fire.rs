@@ -49,11 +49,7 @@ impl<M: Send + 'static> Context<'_, M> {
         let header = self.header();
         let watcher = {
             let mut rel = header.relations.lock();
-            let found = rel
-                .entries
-                .iter()
-                .position(|r| matches!(r, Relation::MonitoredBy(m, _) if *m == mref));
-            match found.map(|i| rel.entries.swap_remove(i)) {
+            match rel.take_first(|r| matches!(r, Relation::MonitoredBy(m, _) if *m == mref)) {
                 Some(Relation::MonitoredBy(_, watcher)) => watcher,
                 _ => return false,
             }

@@ -207,10 +207,10 @@ impl Shared {
             Some(parent) => {
                 let mut rel = parent.relations.lock();
                 if link {
-                    rel.entries.push(Relation::Link(child));
+                    rel.push(Relation::Link(child));
                 }
                 if let Some(mref) = monitor {
-                    rel.entries.push(Relation::Monitoring(mref, child));
+                    rel.push(Relation::Monitoring(mref, child));
                 }
             }
             None if closing => {}
@@ -239,7 +239,10 @@ impl Shared {
     #[cold]
     fn dead_on_arrival(&self, process: &(dyn crate::process::pcb::AnyProcess + 'static)) {
         let header = process.header();
-        header.relations.lock().exit_reason = Some(Box::new(ExitReason::runtime_stopped()));
+        header
+            .relations
+            .lock()
+            .set_exit_reason(ExitReason::runtime_stopped());
         let _ = header.mark_exiting();
         Task::new(process).run(None, crate::scheduler::lifo::SliceMark(None));
     }
@@ -709,9 +712,7 @@ impl Handle {
             return Err(NoProc(pid));
         }
         let id = self.shared.next_ref.fetch_add(1, Relaxed);
-        rel.exit_hooks
-            .get_or_insert_with(Default::default)
-            .push(id, Box::new(hook));
+        rel.exit_hooks().push(id, Box::new(hook));
         Ok(ExitHookRef(id))
     }
 
@@ -742,16 +743,8 @@ impl Handle {
             return false;
         };
         let mut rel = process.header().relations.lock();
-        match rel.exit_hooks.as_mut() {
-            Some(hooks) => {
-                let removed = hooks.remove(hook.0);
-                if hooks.is_empty() {
-                    rel.exit_hooks = None;
-                }
-                removed
-            }
-            None => false,
-        }
+        rel.exit_hooks_if_any()
+            .is_some_and(|hooks| hooks.remove(hook.0))
     }
 
     /// Registers `pid` under `name` (rule 35).
@@ -915,7 +908,7 @@ impl Handle {
             let mut l = Vec::new();
             let mut m = Vec::new();
             let mut mb = Vec::new();
-            for r in &rel.entries {
+            for r in rel.entries() {
                 match *r {
                     Relation::Link(p) => l.push(p),
                     Relation::Monitoring(_, p) => m.push(p),
