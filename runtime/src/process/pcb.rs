@@ -152,43 +152,55 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 
 /// The part of a process every thread may read.
 ///
-/// The field order is fixed (`repr(C)`, and see [`Pcb`]): `state`, which
-/// every send writes, comes first, right after the mailbox; `exiting`, which
-/// the runner reads after every handler, comes last, more than a cache line
-/// away, so that a runner draining a flood does not steal the senders' line
-/// for every message. The small fields fill what would be padding.
+/// The field order is fixed (`repr(C)`, and see [`Pcb`]), in two halves:
+///
+/// - the first 56 bytes hold `state`, which every send writes, and fields
+///   that nobody touches per message: right after the mailbox, they share
+///   cache lines with what senders write;
+/// - the last 40 hold what the runner reads or writes for every message or
+///   slice (`pid`, the counters, the batch's length, `exiting`).
+///
+/// The allocation is only 16-byte aligned, so where the lines fall moves
+/// from process to process: the line holding the state word ends at most
+/// 56 bytes after it, hence the split. A runner draining a flood then never
+/// reads a line the senders keep writing, and a sender never waits for the
+/// line the runner just wrote (reading `pid` for every message from the
+/// senders' line cost `cast_throughput` about a third of its rate on two
+/// workers; `docs/benchmarks.md`). The small fields fill what would be
+/// padding.
 #[repr(C)]
 pub(crate) struct Header {
+    // The senders' half.
     pub(crate) state: State,
     /// The timers aimed at this process, dropped at its exit (rule 39).
     pub(crate) timers: TimerList,
+    pub(crate) relations: Mutex<Relations>,
+    pub(crate) parent: Pid,
+    /// The process this one waits on in a call (pid bits; 0 = none), for
+    /// call-cycle detection.
+    pub(crate) waiting_on: AtomicU64,
+    /// The capacity of the runner's batch buffer (see `mailbox::Batch`),
+    /// which the runner publishes at batch boundaries when it changes.
+    batch_capacity: AtomicU32,
     /// Reductions per slice before the process yields (the low 31 bits),
     /// and in the top bit whether a caller that wakes the process may run
     /// its handler whatever the caller's timeout
     /// (`SpawnOptions::callers_run`): one word for both keeps the header
-    /// small.
+    /// small. Read once per slice.
     slice: u32,
-    /// The capacity of the runner's batch buffer (see `mailbox::Batch`),
-    /// which the runner publishes at batch boundaries, under the state
-    /// word's lock: beside the word.
-    batch_capacity: AtomicU32,
+    // The runner's half.
     pub(crate) pid: Pid,
-    pub(crate) parent: Pid,
     pub(crate) shared: Arc<Shared>,
-    /// The process this one waits on in a call (pid bits; 0 = none), for
-    /// call-cycle detection.
-    pub(crate) waiting_on: AtomicU64,
     /// Reductions spent so far (updated once per slice).
     pub(crate) reductions: AtomicU64,
     /// Entries handled so far (updated once per slice).
     pub(crate) handled: AtomicU64,
-    pub(crate) relations: Mutex<Relations>,
+    /// The number of entries in the runner's batch (see `mailbox::Batch`).
+    batched: AtomicU32,
     /// A copy of the state's `EXITING` bit, set with it, for the runner's
     /// check after every handler (see above).
     exiting: AtomicBool,
     pub(crate) trap_exit: AtomicBool,
-    /// The number of entries in the runner's batch (see `mailbox::Batch`).
-    batched: AtomicU32,
 }
 
 /// The top bit of `Header::slice`.
@@ -899,6 +911,24 @@ mod tests {
     impl Process for Idle {
         type Message = ();
         fn handle(&mut self, _: (), _: &mut Context<'_, ()>) {}
+    }
+
+    #[test]
+    fn the_runners_fields_are_a_line_away_from_the_state_word() {
+        // The state word's line ends at most 60 bytes after the word (the
+        // allocation is 16-byte aligned), and the runner's half starts
+        // 56 bytes after it: see `Header`.
+        assert_eq!(std::mem::offset_of!(Header, state), 0);
+        assert_eq!(std::mem::offset_of!(Header, pid), 56);
+        for runner in [
+            std::mem::offset_of!(Header, shared),
+            std::mem::offset_of!(Header, reductions),
+            std::mem::offset_of!(Header, handled),
+            std::mem::offset_of!(Header, batched),
+            std::mem::offset_of!(Header, exiting),
+        ] {
+            assert!(runner >= 56);
+        }
     }
 
     #[test]
