@@ -45,9 +45,11 @@ pub struct ProcessInfo {
     /// over 256 KiB are released. The runner's half is as of its last
     /// batch boundary.
     pub mailbox_memory: usize,
-    /// Reductions spent so far.
+    /// Reductions spent so far, as of the end of the process's last slice.
     pub reductions: u64,
-    /// Mailbox entries handled so far.
+    /// Mailbox entries handled so far, the one being handled included: an
+    /// entry is counted before its handler runs, so whoever has seen a
+    /// handler's reply or message sees its entry counted.
     pub handled: u64,
     /// Linked processes.
     pub links: Vec<Pid>,

@@ -29,7 +29,12 @@ fn process_info_reports_identity_relations_and_counters() {
         });
         let mref = events.monitor(cp);
         rt.register("kid", cp).unwrap();
-        assert!(wait_until(TIMEOUT, || rt.process_info(cp).unwrap().handled == 1));
+        // Idle after its one job: counted (as it started), then waiting,
+        // then its slice's reductions published.
+        assert!(wait_until(TIMEOUT, || {
+            let info = rt.process_info(cp).unwrap();
+            info.handled == 1 && info.status == Status::Waiting && info.reductions >= 1
+        }));
 
         let info = rt.process_info(cp).unwrap();
         assert_eq!(info.pid, cp);

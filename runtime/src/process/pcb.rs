@@ -193,7 +193,8 @@ pub(crate) struct Header {
     pub(crate) shared: Arc<Shared>,
     /// Reductions spent so far (updated once per slice).
     pub(crate) reductions: AtomicU64,
-    /// Entries handled so far (updated once per slice).
+    /// Entries handled so far, counted as each is taken for its handler:
+    /// whoever sees a handler's effects (its reply) sees it counted.
     pub(crate) handled: AtomicU64,
     /// The number of entries in the runner's batch (see `mailbox::Batch`).
     batched: AtomicU32,
@@ -456,15 +457,12 @@ impl<P: Process> Pcb<P> {
             for_caller,
             ..SliceFlags::default()
         };
-        let mut handled = 0u64;
         let mut spent = 0u64;
-        let result = panic::catch_slice(|| {
-            self.slice_loop(inner, &mut flags, &mut handled, &mut spent, ticks, mark)
-        });
-        // Only the runner writes these counters: a plain load and store
+        let result =
+            panic::catch_slice(|| self.slice_loop(inner, &mut flags, &mut spent, ticks, mark));
+        // Only the runner writes the counters: a plain load and store
         // publishes them without a locked instruction.
         let h = &self.port.header;
-        h.handled.store(h.handled.load(Relaxed) + handled, Relaxed);
         h.reductions
             .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
         match result {
@@ -497,7 +495,6 @@ impl<P: Process> Pcb<P> {
         &self,
         inner: &mut Inner<P>,
         flags: &mut SliceFlags,
-        handled: &mut u64,
         spent: &mut u64,
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
@@ -564,7 +561,12 @@ impl<P: Process> Pcb<P> {
                     TransitionToIdle::Exiting => return SliceEnd::Exit(ExitReason::Killed),
                 }
             };
-            *handled += 1;
+            // Counted before the handler runs, so that anyone who sees the
+            // handler's effects (a reply, a message) sees the entry
+            // counted in `process_info`. Only the runner writes it, on its
+            // own half of the header.
+            let h = &self.port.header;
+            h.handled.store(h.handled.load(Relaxed) + 1, Relaxed);
             if let Some(after) = after {
                 // Whatever arrived ends the wait, but a system request is
                 // not activity, and a timeout entry decides for itself.
