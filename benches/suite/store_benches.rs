@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use rotp::gen_server::{
     gen_server, start, Ctx, GenServer, Handled, Init, InitResult, ReplyTo, StartOptions,
 };
-use rotp::runtime::{Context, Handle, Process, Runtime};
+use rotp::runtime::{Context, ExitReason, Handle, Process, Runtime};
 use rotp::store::{Keys, Registry, RegistryOptions, Table, TableOptions};
 
 use crate::{Bench, Line};
@@ -159,7 +159,7 @@ fn registry_lookup(rt: &Runtime, n: u64) -> Line {
     let r = reg.clone();
     let (elapsed, hits) = readers(rt, n, move |k| r.get(&k).unwrap().is_some());
     assert_eq!(hits, n / READERS * READERS);
-    rt.kill(owner.pid());
+    rt.send_exit(owner.pid(), ExitReason::Shutdown);
     Line::new("registry_lookup", n / READERS * READERS, elapsed)
         .extra("readers", READERS)
         .extra("keys", KEYS)
@@ -245,7 +245,7 @@ fn table_read(rt: &Runtime, n: u64) -> Line {
     stop.store(true, SeqCst);
     assert_eq!(hits, n / READERS * READERS);
     let w = writes.load(Relaxed);
-    rt.kill(owner.pid());
+    rt.send_exit(owner.pid(), ExitReason::Shutdown);
     Line::new("table_read", n / READERS * READERS, elapsed)
         .extra("readers", READERS)
         .extra("writes", w)
@@ -268,7 +268,7 @@ fn table_write(rt: &Runtime, n: u64) -> Line {
         assert_eq!(t.size().unwrap() as u64, n);
         elapsed
     });
-    rt.kill(owner.pid());
+    rt.send_exit(owner.pid(), ExitReason::Shutdown);
     Line::new("table_write", n, elapsed)
 }
 
