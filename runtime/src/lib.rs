@@ -83,6 +83,7 @@ mod process_ref;
 mod registry;
 mod reply;
 mod report;
+mod ring;
 mod runtime;
 mod scheduler;
 mod system;

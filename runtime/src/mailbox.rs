@@ -1,15 +1,17 @@
 //! The process mailbox: one ordered queue for messages and signals.
 //!
-//! Two `VecDeque`s: the shared queue, which senders append to, and the
-//! runner's batch, which the process handles without any lock. When the
-//! batch runs dry the runner swaps the whole queue for it in one short
-//! critical section. Both buffers keep their capacity, so a steady stream of
-//! messages allocates nothing, and an empty `VecDeque` does not allocate, so
-//! an idle process with an empty mailbox costs only the two headers.
+//! Two rings of entries (`ring.rs`): the shared queue, which senders append
+//! to, and the runner's batch, which the process handles without any lock.
+//! When the batch runs dry the runner swaps the whole queue for it in one
+//! short critical section. Both buffers keep their capacity, so a steady
+//! stream of messages allocates nothing, and an empty ring does not
+//! allocate, so an idle process with an empty mailbox costs only the two
+//! 24-byte headers. A message becomes its envelope only in the slot that
+//! stores it ([`Entry`]).
 //!
 //! # Giving memory back
 //!
-//! A burst grows both buffers to its size, and a `VecDeque` never shrinks by
+//! A burst grows both buffers to its size, and a ring never shrinks by
 //! itself: a process that drained ten million messages would keep their
 //! slots until it hibernates. So the runner looks at the buffers at each
 //! batch boundary (in [`Mailbox::idle_or_take`], which runs once per batch,
@@ -77,8 +79,6 @@
 //! word that every sender writes, and its published length and capacity in
 //! padding.
 
-use std::collections::VecDeque;
-
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::exit::ExitReason;
@@ -86,6 +86,7 @@ use crate::loom::{AtomicU32, UnsafeCell};
 use crate::monitor::Down;
 use crate::pid::Pid;
 use crate::process::state::{Locked, Notify, State, TransitionToIdle};
+use crate::ring::Ring;
 use crate::system::SystemCall;
 
 /// A mailbox buffer holding more than this many bytes is released at a
@@ -142,7 +143,7 @@ unsafe impl<M: Send> Sync for Mailbox<M> {}
 
 /// The runner's half: entries taken from the queue, or handed over by the
 /// send that woke the process, and not yet handled (module invariant 2).
-pub(crate) struct BatchCell<M>(UnsafeCell<VecDeque<Envelope<M>>>);
+pub(crate) struct BatchCell<M>(UnsafeCell<Ring<Envelope<M>>>);
 
 // SAFETY: the entries are touched only by the holder of the run right
 // (module invariant 2), handed from thread to thread with happens-before;
@@ -151,7 +152,7 @@ unsafe impl<M: Send> Sync for BatchCell<M> {}
 
 impl<M> BatchCell<M> {
     pub(crate) fn new() -> Self {
-        BatchCell(UnsafeCell::new(VecDeque::new()))
+        BatchCell(UnsafeCell::new(Ring::new()))
     }
 }
 
@@ -176,7 +177,7 @@ impl<M> Batch<'_, M> {
     ///
     /// The caller holds the process's run right (module invariant 2).
     #[inline]
-    pub(crate) unsafe fn with<R>(&self, f: impl FnOnce(&mut VecDeque<Envelope<M>>) -> R) -> R {
+    pub(crate) unsafe fn with<R>(&self, f: impl FnOnce(&mut Ring<Envelope<M>>) -> R) -> R {
         self.entries.0.with_mut(|entries| {
             // SAFETY: the caller's run right makes this the only access to
             // the entries, and the reference does not escape this closure.
@@ -197,7 +198,7 @@ impl<M> Batch<'_, M> {
     #[inline]
     pub(crate) unsafe fn pop(&self) -> Option<Envelope<M>> {
         // SAFETY: the caller's contract.
-        unsafe { self.with(VecDeque::pop_front) }
+        unsafe { self.with(Ring::pop_front) }
     }
 
     /// The number of entries as last published; exact for its holder,
@@ -213,7 +214,7 @@ impl<M> Batch<'_, M> {
 
     /// Publishes the capacity of `entries`, the batch's buffer. Only the
     /// holder of the run right calls this, inside [`with`](Self::with).
-    fn publish_capacity(&self, entries: &VecDeque<Envelope<M>>) {
+    fn publish_capacity(&self, entries: &Ring<Envelope<M>>) {
         let capacity = u32::try_from(entries.capacity()).unwrap_or(u32::MAX);
         if self.capacity.load(Relaxed) != capacity {
             self.capacity.store(capacity, Relaxed);
@@ -222,7 +223,7 @@ impl<M> Batch<'_, M> {
 }
 
 struct Queue<M> {
-    entries: VecDeque<Envelope<M>>,
+    entries: Ring<Envelope<M>>,
 }
 
 /// A mailbox's limit, high-water mark and overflow policy, in eight bytes
@@ -345,11 +346,48 @@ pub(crate) fn default_high_water(limit: u32) -> u32 {
     ((u64::from(limit) * 4 / 5) as u32).clamp(1, MAX_HIGH_WATER)
 }
 
-/// Why an entry was not appended.
-pub(crate) enum Refused<M> {
+/// What [`Mailbox::push`] appends: a signal's envelope, or a user message
+/// ([`Message`]), which becomes its envelope only in the slot that stores
+/// it (see `ring.rs`: built earlier, it would be copied into the slot
+/// through the stack, a store-forwarding stall per send).
+pub(crate) trait Entry<M> {
+    /// A user message, held to the mailbox's limit.
+    fn is_message(&self) -> bool;
+    fn into_envelope(self) -> Envelope<M>;
+}
+
+impl<M> Entry<M> for Envelope<M> {
+    #[inline(always)]
+    fn is_message(&self) -> bool {
+        matches!(self, Envelope::Message(_))
+    }
+
+    #[inline(always)]
+    fn into_envelope(self) -> Envelope<M> {
+        self
+    }
+}
+
+/// A user message on its way into a mailbox (see [`Entry`]).
+pub(crate) struct Message<M>(pub(crate) M);
+
+impl<M> Entry<M> for Message<M> {
+    #[inline(always)]
+    fn is_message(&self) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn into_envelope(self) -> Envelope<M> {
+        Envelope::Message(self.0)
+    }
+}
+
+/// Why an entry was not appended; it comes back.
+pub(crate) enum Refused<E> {
     /// The process is exiting or has exited (rule 13, R1).
-    Closed(Envelope<M>),
-    Full(Envelope<M>, Overflow),
+    Closed(E),
+    Full(E, Overflow),
 }
 
 impl<M> Mailbox<M> {
@@ -358,7 +396,7 @@ impl<M> Mailbox<M> {
     pub(crate) fn new(limit: u32, high_water: u32, overflow: Overflow) -> Self {
         Mailbox {
             queue: UnsafeCell::new(Queue {
-                entries: VecDeque::new(),
+                entries: Ring::new(),
             }),
             bounds: Bounds::new(limit, high_water, overflow),
         }
@@ -381,13 +419,13 @@ impl<M> Mailbox<M> {
     /// are held to the limit. A high-water crossing is passed to `crossed`
     /// after the critical section.
     #[inline]
-    pub(crate) fn push(
+    pub(crate) fn push<E: Entry<M>>(
         &self,
         state: &State,
         batch: Batch<'_, M>,
-        entry: Envelope<M>,
+        entry: E,
         crossed: impl FnOnce(Mark),
-    ) -> Result<Notify, Refused<M>> {
+    ) -> Result<Notify, Refused<E>> {
         if self.bounds.active() {
             return self.push_watched(state, batch, entry, crossed);
         }
@@ -402,13 +440,13 @@ impl<M> Mailbox<M> {
     /// [`push`](Self::push) to a mailbox with a limit or a high-water mark.
     #[cold]
     #[inline(never)]
-    fn push_watched(
+    fn push_watched<E: Entry<M>>(
         &self,
         state: &State,
         batch: Batch<'_, M>,
-        entry: Envelope<M>,
+        entry: E,
         crossed: impl FnOnce(Mark),
-    ) -> Result<Notify, Refused<M>> {
+    ) -> Result<Notify, Refused<E>> {
         let mut mark = None;
         let pushed = self.locked(state, |word, queue| {
             if !word.is_alive() {
@@ -417,8 +455,7 @@ impl<M> Mailbox<M> {
             // The whole mailbox: the runner's published batch count may
             // lag behind its pops, which only errs towards "full".
             let len = queue.entries.len() + batch.len();
-            let message = matches!(entry, Envelope::Message(_));
-            match self.bounds.admit(len, message) {
+            match self.bounds.admit(len, entry.is_message()) {
                 Admit::Yes => {}
                 Admit::Crossed(m) => mark = Some(m),
                 Admit::Full(overflow) => return Err(Refused::Full(entry, overflow)),
@@ -543,7 +580,7 @@ impl<M> Mailbox<M> {
     /// Returns what was still queued when the process exited, to be dropped
     /// outside the lock (drops may run user code). The process is marked
     /// exiting already, so nothing more is appended.
-    pub(crate) fn close(&self, state: &State) -> VecDeque<Envelope<M>> {
+    pub(crate) fn close(&self, state: &State) -> Ring<Envelope<M>> {
         self.locked(state, |word, queue| {
             debug_assert!(!word.is_alive());
             std::mem::take(&mut queue.entries)
@@ -582,11 +619,11 @@ impl<M> Mailbox<M> {
 }
 
 /// Buffers released in a critical section, freed after it.
-struct Spare<M>([VecDeque<Envelope<M>>; 2]);
+struct Spare<M>([Ring<Envelope<M>>; 2]);
 
 impl<M> Spare<M> {
     /// No buffers (allocates nothing).
-    const EMPTY: Self = Spare([VecDeque::new(), VecDeque::new()]);
+    const EMPTY: Self = Spare([Ring::new(), Ring::new()]);
 }
 
 /// The capacity, in entries, above which an empty buffer is given back:
@@ -607,13 +644,20 @@ impl<M> Queue<M> {
     /// Appends `entry` for a live process, into the batch if this send
     /// wakes it (`word.notify()` says so).
     #[inline]
-    fn append(&mut self, word: &mut Locked<'_>, batch: Batch<'_, M>, entry: Envelope<M>) -> Notify {
+    fn append(
+        &mut self,
+        word: &mut Locked<'_>,
+        batch: Batch<'_, M>,
+        entry: impl Entry<M>,
+    ) -> Notify {
         let notify = word.notify();
         match notify {
             // SAFETY: invariant 2 — `notify` just gave this thread the run
             // right, which it keeps until it enqueues the process.
-            Notify::Schedule => unsafe { batch.with(|batch| batch.push_back(entry)) },
-            Notify::Nothing => self.entries.push_back(entry),
+            Notify::Schedule => unsafe {
+                batch.with(|batch| batch.push_back_with(|| entry.into_envelope()))
+            },
+            Notify::Nothing => self.entries.push_back_with(|| entry.into_envelope()),
         }
         notify
     }
@@ -622,18 +666,18 @@ impl<M> Queue<M> {
     /// empty (the common case) the two buffers are swapped, keeping both
     /// allocations.
     #[inline]
-    fn take_into(&mut self, batch: &mut VecDeque<Envelope<M>>) {
+    fn take_into(&mut self, batch: &mut Ring<Envelope<M>>) {
         if batch.is_empty() {
             std::mem::swap(&mut self.entries, batch);
         } else {
-            batch.extend(self.entries.drain(..));
+            batch.append(&mut self.entries);
         }
     }
 
     /// [`take_into`](Self::take_into), but the batch's empty buffer, which
     /// becomes the queue, goes to `spare` instead if it is oversized for
     /// the backlog it replaces, and the queue starts afresh.
-    fn take_or_release(&mut self, batch: &mut VecDeque<Envelope<M>>, spare: &mut Spare<M>) {
+    fn take_or_release(&mut self, batch: &mut Ring<Envelope<M>>, spare: &mut Spare<M>) {
         if batch.is_empty()
             && oversized::<M>(batch.capacity())
             && batch.capacity() / 4 > self.entries.len()

@@ -1,6 +1,5 @@
 //! What a running handler can do to itself and the world.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::Ordering::AcqRel;
 use std::time::Duration;
@@ -15,6 +14,7 @@ use crate::mailbox::{Batch, Envelope, Mailbox};
 use crate::monitor::{self, MonitorRef};
 use crate::pid::Pid;
 use crate::registry::Name;
+use crate::ring::Ring;
 use crate::runtime::{Handle, SpawnOptions};
 use crate::timer::{TimerFired, TimerRef};
 
@@ -80,7 +80,7 @@ impl<'a, M: Send + 'static> Context<'a, M> {
 
     /// Calls `f` with the process's batch (entries taken from the mailbox
     /// and not yet handled).
-    fn with_batch<R>(&mut self, f: impl FnOnce(&mut VecDeque<Envelope<M>>) -> R) -> R {
+    fn with_batch<R>(&mut self, f: impl FnOnce(&mut Ring<Envelope<M>>) -> R) -> R {
         // SAFETY: a `Context` exists only inside a handler of the running
         // slice, whose thread holds the run right; `&mut self` keeps two
         // calls from overlapping.
@@ -288,9 +288,9 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     pub fn demonitor_flush(&mut self, mref: MonitorRef) -> bool {
         let active = self.demonitor(mref);
         let is_down = |e: &Envelope<M>| matches!(e, Envelope::Down(d) if d.mref == mref);
-        let in_batch = self.with_batch(|batch| match batch.iter().position(is_down) {
-            Some(i) => batch.remove(i).is_some(),
-            None => false,
+        let in_batch = self.with_batch(|batch| {
+            let found = batch.iter().position(is_down);
+            found.is_some_and(|i| batch.remove(i).is_some())
         });
         if !in_batch {
             self.this
