@@ -10,6 +10,7 @@ use common::*;
 use rotp_gen_server::{
     noreply, start, CallError, CastError, Init, ServerRef, StartOptions, StopError,
 };
+use rotp_runtime::testing::LogCapture;
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{ExitReason, Overflow, Runtime};
 
@@ -214,7 +215,7 @@ fn flood_suspended(server: &ServerRef<Puppet>) {
 #[test]
 fn a_suspended_server_honours_its_mailbox_limit() {
     each_runtime(|rt| {
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let probe = Probe::spawn(rt);
         for overflow in [Overflow::Reject, Overflow::Drop, Overflow::Exit] {
             let name = format!("suspended-{overflow:?}-{}", rt.workers());

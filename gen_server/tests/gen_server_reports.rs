@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use rotp_gen_server::{noreply, start, StartOptions};
+use rotp_runtime::testing::LogCapture;
 use rotp_runtime::testing::{is_child_test, run_child_test, Probe};
 use rotp_runtime::Runtime;
 
@@ -80,7 +81,7 @@ fn rule_92_without_a_logger_a_crashing_server_prints_one_line() {
 #[test]
 fn rule_92_with_a_logger_the_termination_report_is_structured() {
     if is_child_test() {
-        let logs = LogCapture::install();
+        let logs = LogCapture::install(log::LevelFilter::Debug);
         crash_named_servers();
         let reports = logs.records(|r| r.kv("kind") == Some("gen_server_terminating"));
         assert_eq!(reports.len(), WORKER_COUNTS.len(), "{reports:?}");
@@ -107,7 +108,7 @@ fn rule_92_with_a_logger_the_termination_report_is_structured() {
 /// warning names the server.
 #[test]
 fn mailbox_high_water_warns_naming_the_server() {
-    let logs = LogCapture::install();
+    let logs = LogCapture::install(log::LevelFilter::Debug);
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let name = format!("hw-server-{}", rt.workers());

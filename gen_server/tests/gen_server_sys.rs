@@ -11,6 +11,7 @@ use rotp_gen_server::{
     gen_server, noreply, start, stop, CallError, Ctx, GenServer, Handled, Init, InitResult,
     ReplyTo, StartOptions, Then,
 };
+use rotp_runtime::testing::LogCapture;
 use rotp_runtime::testing::Probe;
 use rotp_runtime::ExitReason;
 
@@ -53,7 +54,7 @@ impl GenServer for Bare {
 #[test]
 fn rule_95_unexpected_info_is_logged_and_dropped() {
     each_runtime(|rt| {
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let server = start::<Minimal>(rt, (), StartOptions::new()).unwrap();
         server.send_info("stray");
         let pid = server.pid().unwrap().to_string();
@@ -110,7 +111,7 @@ fn rule_98_format_status_in_status() {
 #[test]
 fn rule_98_a_panicking_format_status_does_not_change_the_crash() {
     each_runtime(|rt| {
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let probe = Probe::spawn(rt);
         let name = format!("r98-{}", rt.workers());
         let server =
@@ -238,7 +239,7 @@ fn stop_works_while_suspended() {
 #[test]
 fn trace_logs_each_message() {
     each_runtime(|rt| {
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let probe = Probe::spawn(rt);
         let name = format!("traced-{}", rt.workers());
         let server =

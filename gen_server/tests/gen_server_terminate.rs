@@ -11,6 +11,7 @@ use rotp_gen_server::{
     gen_server, noreply, start, start_link, stop, CallError, Ctx, GenServer, Handled, Init,
     InitResult, ReplyTo, ServerRef, StartOptions, StopError,
 };
+use rotp_runtime::testing::LogCapture;
 use rotp_runtime::testing::Probe;
 use rotp_runtime::{Addr, ExitReason, Runtime};
 
@@ -235,7 +236,7 @@ fn rule_89_the_parents_exit_is_handled_in_mailbox_order() {
 fn rule_90_a_panicking_terminate_replaces_the_reason() {
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let server = puppet(rt, &probe);
         ask(&server, |p, _| {
             p.on_terminate = Some(Box::new(|_, _| panic!("terminate exploded")))
@@ -282,7 +283,7 @@ fn rule_91_the_default_terminate_does_nothing() {
 #[test]
 fn rule_92_error_report_for_abnormal_exits_only() {
     each_runtime(|rt| {
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let probe = Probe::spawn(rt);
         let start_named = |name: &str| {
             let s = script_with(&probe, |mut p, _| {
@@ -476,7 +477,7 @@ fn rule_93_stop_times_out_against_a_server_stuck_in_a_handler() {
 #[test]
 fn rule_2_exit_from_a_callback_ends_the_server_with_its_reason() {
     each_runtime(|rt| {
-        let log = LogCapture::install();
+        let log = LogCapture::install(log::LevelFilter::Debug);
         let probe = Probe::spawn(rt);
         let named = |tag: &str| {
             let name = format!("exit-{tag}-{}", rt.workers());

@@ -71,6 +71,7 @@ mod extensions;
 mod info;
 mod link;
 mod lock_word;
+mod log_capture;
 mod loom;
 mod mailbox;
 mod monitor;

@@ -11,7 +11,9 @@
 //! - [`virtual_runtime`] gives a runtime whose clock moves only when the test
 //!   says so, so a test of an hour-long timeout runs in microseconds;
 //! - [`run_child_test`] runs one test in a child process, for what is
-//!   global to a program (the `log` logger) and what it prints on stderr.
+//!   global to a program (the `log` logger) and what it prints on stderr;
+//! - [`LogCapture`] keeps the `log` records of the test binary, to check
+//!   what was reported.
 //!
 //! ```
 //! use std::time::Duration;
@@ -48,6 +50,8 @@ use crate::monitor::{Down, MonitorRef};
 use crate::pid::Pid;
 use crate::process::{Context, Process};
 use crate::runtime::{Handle, Runtime};
+
+pub use crate::log_capture::{Captured, LogCapture};
 
 /// The default time [`assert_receive!`](crate::assert_receive) waits.
 pub const DEFAULT_RECEIVE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_runtime::testing::wait_until;
+use rotp_runtime::testing::LogCapture;
 use rotp_runtime::{Builder, Runtime};
 
 /// The tests here hold workers on purpose (spinning, blocking); run them one
@@ -95,7 +96,7 @@ fn control_a_wait_outside_blocking_holds_the_worker() {
 #[test]
 fn watchdog_covers_for_a_worker_stuck_in_a_long_handler() {
     let _serial = serial();
-    let logs = LogCapture::install();
+    let logs = LogCapture::install(log::LevelFilter::Warn);
     each_runtime_with(
         |b| b.watchdog_threshold(Some(Duration::from_millis(5))),
         |rt| {

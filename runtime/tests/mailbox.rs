@@ -10,6 +10,7 @@ mod common;
 use std::sync::mpsc;
 
 use common::*;
+use rotp_runtime::testing::{Captured, LogCapture};
 use rotp_runtime::{Addr, Overflow, Runtime, SpawnOptions, Status, TrySendError};
 
 /// A no-op message.
@@ -133,7 +134,7 @@ fn marks(logs: &LogCapture, pid: rotp_runtime::Pid, name: &str, kind: &str) -> V
 #[test]
 fn a_high_water_mark_warns_once_naming_the_process_and_clears_below_half() {
     const MARK: usize = 10;
-    let logs = LogCapture::install();
+    let logs = LogCapture::install(log::LevelFilter::Warn);
     each_runtime(|rt| {
         let gate = Gate::new();
         let _open = gate.opener();
@@ -189,7 +190,7 @@ fn a_high_water_mark_warns_once_naming_the_process_and_clears_below_half() {
 /// process.
 #[test]
 fn a_bounded_mailbox_warns_at_80_percent_of_its_limit() {
-    let logs = LogCapture::install();
+    let logs = LogCapture::install(log::LevelFilter::Warn);
     each_runtime(|rt| {
         let gate = Gate::new();
         let _open = gate.opener();

@@ -8,6 +8,7 @@
 mod common;
 
 use common::*;
+use rotp_runtime::testing::LogCapture;
 use rotp_runtime::testing::{is_child_test, run_child_test};
 use rotp_runtime::{report_route, set_report_route, ExitReason, ReportRoute, Runtime};
 
@@ -77,7 +78,7 @@ fn without_a_logger_a_crash_is_one_line_on_stderr() {
 #[test]
 fn with_a_logger_a_crash_is_a_structured_record_and_stderr_stays_quiet() {
     if is_child_test() {
-        let logs = LogCapture::install();
+        let logs = LogCapture::install(log::LevelFilter::Warn);
         crash_unobserved_processes();
         let records = logs.records(|r| r.kv("kind") == Some("crash_report"));
         assert_eq!(records.len(), WORKER_COUNTS.len(), "{records:?}");
@@ -127,7 +128,7 @@ fn the_route_can_silence_or_force_stderr() {
         let p = rt.spawn_fn(|_: (), _ctx| panic!("silenced"));
         p.send(());
         assert!(rt.await_exit(&p, Some(TIMEOUT)).is_some());
-        let logs = LogCapture::install();
+        let logs = LogCapture::install(log::LevelFilter::Warn);
         set_report_route(ReportRoute::Stderr);
         let p = rt.spawn_fn(|_: (), _ctx| panic!("forced"));
         p.send(());

@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use rotp_runtime::testing::{is_child_test, run_child_test, Probe};
+use rotp_runtime::testing::{Captured, LogCapture};
 use rotp_runtime::{ExitReason, Pid};
 use rotp_supervisor::{Supervisor, SupervisorOptions, SupervisorStartError};
 
@@ -40,14 +41,14 @@ fn exhaust(rt: &rotp_runtime::Runtime, name: &str) -> (Pid, Vec<Pid>) {
 /// the allowed one and the window.
 #[test]
 fn r14_supervisor_reports_are_structured_records() {
-    let logs = Logs::install();
+    let logs = LogCapture::install(log::LevelFilter::Info);
     each_virtual_runtime(|rt| {
         let name = format!("reports-{}", rt.workers());
         let (sup, pids) = exhaust(rt, &name);
         let sup = sup.to_string();
         let of = |kind: &'static str| {
             let (name, sup) = (name.clone(), sup.clone());
-            move |r: &Record| {
+            move |r: &Captured| {
                 r.kv("kind") == Some(kind)
                     && r.kv("name") == Some(name.as_str())
                     && r.kv("pid") == Some(sup.as_str())
@@ -88,7 +89,7 @@ fn r14_supervisor_reports_are_structured_records() {
 /// failure.
 #[test]
 fn r14_a_start_error_names_the_child_and_the_failure() {
-    let logs = Logs::install();
+    let logs = LogCapture::install(log::LevelFilter::Info);
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let ctl = StartControl::new();

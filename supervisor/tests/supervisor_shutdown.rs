@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use common::*;
-use rotp_runtime::testing::{Probe, Received};
+use rotp_runtime::testing::{LogCapture, Probe, Received};
 use rotp_runtime::{assert_receive, Context, ExitReason, Process};
 use rotp_supervisor::{
     ChildSpec, ChildStatus, Restart, Shutdown, Strategy, Supervisor, SupervisorOptions,
@@ -276,7 +276,7 @@ fn rule_119_124_a_leftover_exit_of_a_stopped_child_is_not_taken_for_a_crash() {
 
 #[test]
 fn rule_121_a_child_racing_the_shutdown_keeps_its_reason_and_is_reported() {
-    let logs = Logs::install();
+    let logs = LogCapture::install(log::LevelFilter::Info);
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let sup = Supervisor::start_link(
@@ -300,11 +300,12 @@ fn rule_121_a_child_racing_the_shutdown_keeps_its_reason_and_is_reported() {
         assert_eq!(down_reason(&watcher), ExitReason::custom("my own reason"));
         assert_eq!(down_reason(&sup_watcher), ExitReason::Shutdown);
         // Rule 120: reported as a shutdown_error, at error level.
-        let lines = logs.matching(&format!("{racer} exited: my own reason"));
+        let needle = format!("{racer} exited: my own reason");
+        let lines = logs.records(|r| r.line.contains(&needle));
         assert!(
             lines
                 .iter()
-                .any(|(level, l)| *level == log::Level::Error && l.contains("shutdown_error")),
+                .any(|r| r.level == log::Level::Error && r.line.contains("shutdown_error")),
             "{lines:?}"
         );
     });
@@ -312,7 +313,7 @@ fn rule_121_a_child_racing_the_shutdown_keeps_its_reason_and_is_reported() {
 
 #[test]
 fn r14_only_abnormal_child_exits_are_logged_as_errors() {
-    let logs = Logs::install();
+    let logs = LogCapture::install(log::LevelFilter::Info);
     each_runtime(|rt| {
         let probe = Probe::spawn(rt);
         let sup = Supervisor::start_link(rt, vec![worker("p", &probe)], SupervisorOptions::new())
@@ -322,16 +323,18 @@ fn r14_only_abnormal_child_exits_are_logged_as_errors() {
         let second = started(&probe, "p");
         crash(rt, second);
         started(&probe, "p");
-        let normal = logs.matching(&format!("{first} exited: normal"));
+        let needle = format!("{first} exited: normal");
+        let normal = logs.records(|r| r.line.contains(&needle));
         assert!(
-            normal.iter().all(|(level, _)| *level == log::Level::Info) && !normal.is_empty(),
+            normal.iter().all(|r| r.level == log::Level::Info) && !normal.is_empty(),
             "{normal:?}"
         );
-        let crashed = logs.matching(&format!("{second} exited: crash"));
+        let needle = format!("{second} exited: crash");
+        let crashed = logs.records(|r| r.line.contains(&needle));
         assert!(
             crashed
                 .iter()
-                .any(|(level, l)| *level == log::Level::Error && l.contains("child_terminated")),
+                .any(|r| r.level == log::Level::Error && r.line.contains("child_terminated")),
             "{crashed:?}"
         );
         drop(sup);

@@ -12,7 +12,6 @@
 //! - [`bounded`] runs a blocking client operation on its own thread and
 //!   fails the test (instead of hanging) if it does not finish: on the
 //!   virtual clock a call never times out by itself.
-//! - [`LogCapture`] records the `log` output of the test binary.
 
 #![allow(dead_code)]
 
@@ -553,103 +552,6 @@ pub(crate) fn hold(s: &ServerRef<Puppet>, probe: &Probe<Ev>, gate: &Gate) {
 // ---------------------------------------------------------------------------
 // Log capture
 // ---------------------------------------------------------------------------
-
-/// One captured `log` record.
-#[derive(Debug, Clone)]
-pub(crate) struct Captured {
-    pub(crate) level: log::Level,
-    pub(crate) line: String,
-    pub(crate) kvs: Vec<(String, String)>,
-}
-
-impl Captured {
-    /// The value of key-value `key`.
-    pub(crate) fn kv(&self, key: &str) -> Option<&str> {
-        self.kvs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Collects a record's key-values as text.
-struct KeyValues<'a>(&'a mut Vec<(String, String)>);
-
-impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
-    fn visit_pair(
-        &mut self,
-        key: log::kv::Key<'kvs>,
-        value: log::kv::Value<'kvs>,
-    ) -> Result<(), log::kv::Error> {
-        self.0.push((key.to_string(), value.to_string()));
-        Ok(())
-    }
-}
-
-/// Records every `log` record of the test binary (installed once), with
-/// its key-values.
-pub(crate) struct LogCapture {
-    records: Mutex<Vec<Captured>>,
-}
-
-static CAPTURE: LogCapture = LogCapture {
-    records: Mutex::new(Vec::new()),
-};
-
-impl log::Log for LogCapture {
-    fn enabled(&self, _metadata: &log::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        let mut kvs = Vec::new();
-        let _ = record.key_values().visit(&mut KeyValues(&mut kvs));
-        self.records.lock().unwrap().push(Captured {
-            level: record.level(),
-            line: record.args().to_string(),
-            kvs,
-        });
-    }
-
-    fn flush(&self) {}
-}
-
-impl LogCapture {
-    /// Installs the capturing logger at `debug` level (idempotent).
-    pub(crate) fn install() -> &'static LogCapture {
-        if log::set_logger(&CAPTURE).is_ok() {
-            log::set_max_level(log::LevelFilter::Debug);
-        }
-        &CAPTURE
-    }
-
-    /// The captured lines (`LEVEL message`) that satisfy `pred`.
-    pub(crate) fn lines(&self, pred: impl Fn(&str) -> bool) -> Vec<String> {
-        self.records
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|r| format!("{} {}", r.level, r.line))
-            .filter(|l| pred(l))
-            .collect()
-    }
-
-    /// Whether some captured line satisfies `pred`.
-    pub(crate) fn any(&self, pred: impl Fn(&str) -> bool) -> bool {
-        !self.lines(pred).is_empty()
-    }
-
-    /// The captured records that satisfy `pred`.
-    pub(crate) fn records(&self, pred: impl Fn(&Captured) -> bool) -> Vec<Captured> {
-        self.records
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| pred(r))
-            .cloned()
-            .collect()
-    }
-}
 
 /// The exit reason of the server behind `s` (a handle by pid), once it has
 /// exited.

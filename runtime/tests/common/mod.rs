@@ -10,12 +10,10 @@
 //!   `rotp_runtime::blocking`) until the test opens it; its [`Opener`] opens
 //!   it on drop so that a failing test never leaves a thread spinning.
 //! - [`Rng`] is a small seeded PRNG (no dependencies).
-//! - [`LogCapture`] records the runtime's `log` output.
 
 #![allow(dead_code)]
 
 use std::sync::mpsc;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use rotp_runtime::testing::Probe;
@@ -292,99 +290,5 @@ impl Rng {
     /// True with probability `percent` / 100.
     pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next_u64() % 100 < percent
-    }
-}
-
-/// One captured `log` record.
-#[derive(Debug, Clone)]
-pub(crate) struct Captured {
-    pub(crate) level: log::Level,
-    pub(crate) target: String,
-    pub(crate) line: String,
-    pub(crate) kvs: Vec<(String, String)>,
-}
-
-impl Captured {
-    /// The value of key-value `key`.
-    pub(crate) fn kv(&self, key: &str) -> Option<&str> {
-        self.kvs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Collects a record's key-values as text.
-struct KeyValues<'a>(&'a mut Vec<(String, String)>);
-
-impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
-    fn visit_pair(
-        &mut self,
-        key: log::kv::Key<'kvs>,
-        value: log::kv::Value<'kvs>,
-    ) -> Result<(), log::kv::Error> {
-        self.0.push((key.to_string(), value.to_string()));
-        Ok(())
-    }
-}
-
-/// Records every `log` record of the test binary (installed once), with
-/// its key-values.
-pub(crate) struct LogCapture {
-    records: Mutex<Vec<Captured>>,
-}
-
-static CAPTURE: LogCapture = LogCapture {
-    records: Mutex::new(Vec::new()),
-};
-
-impl log::Log for LogCapture {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            let mut kvs = Vec::new();
-            let _ = record.key_values().visit(&mut KeyValues(&mut kvs));
-            self.records.lock().unwrap().push(Captured {
-                level: record.level(),
-                target: record.target().to_owned(),
-                line: record.args().to_string(),
-                kvs,
-            });
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-impl LogCapture {
-    /// Installs the capturing logger (idempotent) and returns it.
-    pub(crate) fn install() -> &'static LogCapture {
-        if log::set_logger(&CAPTURE).is_ok() {
-            log::set_max_level(log::LevelFilter::Warn);
-        }
-        &CAPTURE
-    }
-
-    /// Whether some captured line (`LEVEL message`) satisfies `pred`.
-    pub(crate) fn any(&self, pred: impl Fn(&str) -> bool) -> bool {
-        self.records
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|r| pred(&format!("{} {}", r.level, r.line)))
-    }
-
-    /// The captured records that satisfy `pred`.
-    pub(crate) fn records(&self, pred: impl Fn(&Captured) -> bool) -> Vec<Captured> {
-        self.records
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| pred(r))
-            .cloned()
-            .collect()
     }
 }

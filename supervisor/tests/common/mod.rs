@@ -9,12 +9,11 @@
 //!   demand and counts its calls.
 //! - A [`Parent`] is a process that runs closures, to start a supervisor
 //!   *from a process* (and to act as its parent).
-//! - [`Logs`] captures `log` records.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use rotp_runtime::testing::{wait_until, Probe, Received};
@@ -410,99 +409,6 @@ pub fn run_in<R: Send + 'static>(
     })));
     rx.recv_timeout(TIMEOUT)
         .expect("the parent process answers")
-}
-
-/// One captured `log` record: level, message and key-values.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub level: log::Level,
-    pub line: String,
-    pub kvs: Vec<(String, String)>,
-}
-
-impl Record {
-    /// The value of key-value `key`.
-    pub fn kv(&self, key: &str) -> Option<&str> {
-        self.kvs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Collects a record's key-values as text.
-struct KeyValues<'a>(&'a mut Vec<(String, String)>);
-
-impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
-    fn visit_pair(
-        &mut self,
-        key: log::kv::Key<'kvs>,
-        value: log::kv::Value<'kvs>,
-    ) -> Result<(), log::kv::Error> {
-        self.0.push((key.to_string(), value.to_string()));
-        Ok(())
-    }
-}
-
-/// Captured `log` records (installed once per test binary).
-pub struct Logs {
-    records: Mutex<Vec<Record>>,
-}
-
-static LOGS: Logs = Logs {
-    records: Mutex::new(Vec::new()),
-};
-
-impl log::Log for Logs {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Info
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            let mut kvs = Vec::new();
-            let _ = record.key_values().visit(&mut KeyValues(&mut kvs));
-            self.records.lock().unwrap().push(Record {
-                level: record.level(),
-                line: record.args().to_string(),
-                kvs,
-            });
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-impl Logs {
-    /// Installs the capturing logger (idempotent).
-    pub fn install() -> &'static Logs {
-        if log::set_logger(&LOGS).is_ok() {
-            log::set_max_level(log::LevelFilter::Info);
-        }
-        &LOGS
-    }
-
-    /// The captured lines containing `needle`, with their levels.
-    pub fn matching(&self, needle: &str) -> Vec<(log::Level, String)> {
-        self.records
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.line.contains(needle))
-            .map(|r| (r.level, r.line.clone()))
-            .collect()
-    }
-
-    /// The captured records that satisfy `pred`.
-    pub fn records(&self, pred: impl Fn(&Record) -> bool) -> Vec<Record> {
-        self.records
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| pred(r))
-            .cloned()
-            .collect()
-    }
 }
 
 /// A small seeded PRNG (splitmix64), so chaos runs are reproducible.
