@@ -246,7 +246,7 @@ impl<T> Ring<T> {
         };
         // The values are the `first` slots from `head`, then, if they wrap,
         // the rest from slot 0.
-        let first = self.len.min(self.cap - self.head.min(self.cap)) as usize;
+        let first = self.len.min(self.cap - self.head) as usize;
         let rest = self.len as usize - first;
         // SAFETY: those slots hold the values (invariant 2); the new buffer
         // has `cap >= len` slots and does not overlap the old one.
