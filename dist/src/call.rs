@@ -286,9 +286,10 @@ impl Node {
             }
             .and_then(Frame::finish);
             match (monitor, request) {
-                (Ok(monitor), Ok(request)) => {
-                    conn.send(monitor, false, busy);
-                    conn.send(request, true, busy);
+                (Ok(mut frames), Ok(request)) => {
+                    // One write for both: the monitor, then the request.
+                    frames.extend_from_slice(&request);
+                    conn.send(frames, true, busy);
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     shared.calls.lock().remove(&mref);

@@ -10,8 +10,22 @@
 //!
 //! ```text
 //!   senders (any thread) ──frames──► queue ──► writer thread ──► socket
+//!          └──── nothing queued, nobody writing: written now ────┘
 //!   socket ──► reader thread ──► router ──► processes, proxies, calls
 //! ```
+//!
+//! A sender that finds the connection quiet (nothing written for
+//! [`QUIET`]), nothing queued and nobody writing writes its frame itself,
+//! without waiting for room in the socket ([`send_now`]): a call's reply
+//! then leaves from the worker that made it, instead of waking the writer
+//! thread for it. Frames that follow each other closely go through the
+//! writer thread, which coalesces them into one write: a system call per
+//! frame would cost a sender more than the queue does. What does not fit at once stays in `leftover`,
+//! which the writer thread writes before anything else. Whoever writes
+//! holds `out`, so frames never interleave, and a sender writes only when
+//! `queued` is zero under that lock, so nothing queued before its frame is
+//! still unwritten (the writer thread counts a frame off only once it is
+//! on the socket).
 //!
 //! Ticks: the writer sends an empty frame when it has sent nothing for a
 //! quarter of the tick time, and declares the peer dead when nothing at all
@@ -28,6 +42,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::handshake::Peer;
 use crate::node::Shared;
+use crate::send_now::send_now;
 use crate::term::Atom;
 use crate::watch::NodeDownReason;
 
@@ -55,6 +70,11 @@ pub(crate) struct Conn {
     /// Milliseconds since the node started, at the last arrival.
     last_recv: AtomicU64,
     socket: Mutex<Option<TcpStream>>,
+    /// Held by whoever writes to the socket.
+    out: Mutex<Out>,
+    /// When the socket was last written (see `now`).
+    last_write: AtomicU64,
+    epoch: Instant,
     pub(crate) info: OnceLock<Peer>,
     /// Whether a connector thread of this node is dialling the peer.
     pub(crate) dialling: std::sync::atomic::AtomicBool,
@@ -72,6 +92,21 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+/// The socket's write side, for senders that write themselves.
+#[derive(Default)]
+struct Out {
+    /// Set once the connection is up.
+    stream: Option<TcpStream>,
+    /// The tail of a frame a sender could not finish; it goes out before
+    /// anything else (and is counted in `queued` until it has).
+    leftover: Vec<u8>,
+}
+
+/// How long a connection must have been written nothing for a sender to
+/// write its frame itself: well above the cost of a write on loopback, so
+/// that a burst of frames goes to the writer thread after its first.
+const QUIET: Duration = Duration::from_micros(20);
+
 /// The frame that wakes a writer to look at the connection's state.
 const WAKE: Vec<u8> = Vec::new();
 
@@ -88,6 +123,9 @@ impl Conn {
             queued: AtomicUsize::new(0),
             last_recv: AtomicU64::new(0),
             socket: Mutex::new(None),
+            out: Mutex::new(Out::default()),
+            last_write: AtomicU64::new(0),
+            epoch: Instant::now(),
             info: OnceLock::new(),
             dialling: std::sync::atomic::AtomicBool::new(false),
             failure: Mutex::new(None),
@@ -114,6 +152,14 @@ impl Conn {
         if self.is_down() {
             return;
         }
+        let frame = if self.queued.load(Acquire) == 0 && self.is_quiet() {
+            match self.try_send_now(frame) {
+                Ok(()) => return,
+                Err(frame) => frame,
+            }
+        } else {
+            frame
+        };
         let len = frame.len();
         let queued = self.queued.fetch_add(len, AcqRel) + len;
         if self.tx.send(frame).is_err() {
@@ -122,6 +168,59 @@ impl Conn {
         if may_block && queued > busy_limit {
             self.wait_for_room(busy_limit);
         }
+    }
+
+    /// Whether nothing has been written for [`QUIET`]; stamps the time of
+    /// this write if so, so that a burst's second frame finds it busy.
+    fn is_quiet(&self) -> bool {
+        let now = self.now();
+        let last = self.last_write.load(Relaxed);
+        if now.saturating_sub(last) < QUIET.as_nanos() as u64 {
+            return false;
+        }
+        self.last_write.store(now, Relaxed);
+        true
+    }
+
+    /// Marks a write by the writer thread.
+    fn wrote(&self) {
+        self.last_write.store(self.now(), Relaxed);
+    }
+
+    /// Nanoseconds since `epoch`, plus [`QUIET`]: a new connection, whose
+    /// `last_write` is zero, is quiet from the start.
+    fn now(&self) -> u64 {
+        (self.epoch.elapsed() + QUIET).as_nanos() as u64
+    }
+
+    /// Writes `frame` on this thread if nothing is queued and nobody is
+    /// writing; gives it back otherwise. What the socket does not take at
+    /// once becomes the leftover, and the writer thread is woken for it.
+    fn try_send_now(&self, frame: Vec<u8>) -> Result<(), Vec<u8>> {
+        let Some(mut out) = self.out.try_lock() else {
+            return Err(frame);
+        };
+        // Under `out`: a frame counted in `queued` is not on the socket
+        // yet, and this one must not pass it.
+        if self.queued.load(Acquire) != 0 {
+            return Err(frame);
+        }
+        let Some(stream) = &out.stream else {
+            return Err(frame);
+        };
+        let sent = send_now(stream, &frame);
+        if sent < frame.len() {
+            let rest = frame.len() - sent;
+            if sent == 0 {
+                out.leftover = frame;
+            } else {
+                out.leftover.extend_from_slice(&frame[sent..]);
+            }
+            self.queued.fetch_add(rest, AcqRel);
+            drop(out);
+            let _ = self.tx.send(WAKE);
+        }
+        Ok(())
     }
 
     #[cold]
@@ -189,14 +288,18 @@ pub(crate) fn attach(
     peer: Peer,
 ) -> bool {
     let tick = shared.opts.tick_time;
-    let setup = (|| -> io::Result<(TcpStream, TcpStream)> {
+    let setup = (|| -> io::Result<(TcpStream, TcpStream, TcpStream)> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(None)?;
         // A peer that stops reading must not hold the writer forever.
         stream.set_write_timeout(Some(tick))?;
-        Ok((stream.try_clone()?, stream.try_clone()?))
+        Ok((
+            stream.try_clone()?,
+            stream.try_clone()?,
+            stream.try_clone()?,
+        ))
     })();
-    let (read_half, kill_half) = match setup {
+    let (read_half, kill_half, send_half) = match setup {
         Ok(halves) => halves,
         Err(e) => {
             crate::report::warn(format_args!(
@@ -214,6 +317,7 @@ pub(crate) fn attach(
         *state = ConnState::Up;
         let _ = conn.info.set(peer);
         *conn.socket.lock() = Some(kill_half);
+        conn.out.lock().stream = Some(send_half);
         conn.rx.lock().take()
     };
     conn.changed.notify_all();
@@ -260,7 +364,10 @@ fn write_loop(shared: Weak<Shared>, conn: Arc<Conn>, stream: TcpStream, rx: Rece
             .max(Duration::from_millis(1));
         match rx.recv_timeout(wait) {
             Ok(frame) => {
-                let mut written = frame.len();
+                let mut own = conn.out.lock();
+                let leftover = std::mem::take(&mut own.leftover);
+                let mut written = leftover.len() + frame.len();
+                write_frame(&mut out, &leftover)?;
                 write_frame(&mut out, &frame)?;
                 // Coalesce what else is queued into the same write.
                 while out.buffer().len() < 48 * 1024 {
@@ -273,6 +380,8 @@ fn write_loop(shared: Weak<Shared>, conn: Arc<Conn>, stream: TcpStream, rx: Rece
                     }
                 }
                 out.flush().map_err(closed)?;
+                drop(own);
+                conn.wrote();
                 last_sent = Instant::now();
                 let before = conn.queued.fetch_sub(written, AcqRel);
                 if before > busy_limit / 2 && before - written <= busy_limit / 2 {
@@ -282,6 +391,7 @@ fn write_loop(shared: Weak<Shared>, conn: Arc<Conn>, stream: TcpStream, rx: Rece
             }
             Err(RecvTimeoutError::Timeout) => {
                 if last_sent.elapsed() >= tick_every {
+                    let _own = conn.out.lock();
                     out.write_all(&[0, 0, 0, 0]).map_err(closed)?;
                     out.flush().map_err(closed)?;
                     last_sent = Instant::now();
@@ -394,4 +504,64 @@ fn skip(input: &mut impl Read, mut len: usize, conn: &Conn, started: Instant) ->
         conn.mark_recv(started.elapsed());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A connection that is up on a loopback socket, with no threads: the
+    /// test plays the writer thread. Returns the peer's end too.
+    fn up() -> (Conn, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (theirs, _) = listener.accept().unwrap();
+        let conn = Conn::new(1, Atom::new("peer@127.0.0.1"));
+        *conn.state.lock() = ConnState::Up;
+        conn.out.lock().stream = Some(ours);
+        (conn, theirs)
+    }
+
+    #[test]
+    fn a_quiet_connection_writes_on_the_senders_thread() {
+        let (conn, mut theirs) = up();
+        conn.send(vec![0, 0, 0, 1, 42], true, 1 << 20);
+        let mut got = [0u8; 5];
+        theirs.read_exact(&mut got).unwrap();
+        assert_eq!(got, [0, 0, 0, 1, 42]);
+        assert_eq!(conn.queued.load(Acquire), 0);
+        let rx = conn.rx.lock().take().unwrap();
+        assert!(rx.try_recv().is_err(), "nothing went to the writer thread");
+    }
+
+    #[test]
+    fn a_frame_never_passes_the_unwritten_tail_of_another() {
+        let (conn, _theirs) = up();
+        // More than the socket's buffers hold, with nobody reading.
+        let big = vec![1u8; 64 << 20];
+        conn.send(big, false, usize::MAX);
+        let tail = conn.out.lock().leftover.len();
+        assert!(tail > 0, "the socket took all of 64 MiB");
+        assert_eq!(conn.queued.load(Acquire), tail);
+
+        // However quiet the connection looks, the next frame queues
+        // behind the tail, and the writer thread was woken for it.
+        conn.last_write.store(0, Relaxed);
+        conn.send(vec![0, 0, 0, 1, 2], false, usize::MAX);
+        let rx = conn.rx.lock().take().unwrap();
+        assert_eq!(rx.try_recv().unwrap(), WAKE);
+        assert_eq!(rx.try_recv().unwrap(), vec![0, 0, 0, 1, 2]);
+        assert_eq!(conn.queued.load(Acquire), tail + 5);
+    }
+
+    #[test]
+    fn a_sender_does_not_write_while_someone_else_is() {
+        let (conn, _theirs) = up();
+        let writing = conn.out.lock();
+        conn.send(vec![0, 0, 0, 1, 3], false, usize::MAX);
+        drop(writing);
+        let rx = conn.rx.lock().take().unwrap();
+        assert_eq!(rx.try_recv().unwrap(), vec![0, 0, 0, 1, 3]);
+    }
 }

@@ -102,7 +102,7 @@
 //! `docs/distribution.md` describes the protocol support and the
 //! differences from OTP.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod bridge;
@@ -127,6 +127,8 @@ mod relations;
 mod report;
 mod router;
 mod send;
+#[allow(unsafe_code)] // one `send(2)` with `MSG_DONTWAIT`
+mod send_now;
 mod sink;
 mod term;
 pub mod testing;
