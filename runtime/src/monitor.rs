@@ -59,7 +59,7 @@ pub(crate) fn monitor(me: &Header, target: Pid) -> MonitorRef {
     let accepted = match me.shared.table.get(target) {
         Some(t) => {
             let mut rel = t.header().relations.lock();
-            if rel.closed {
+            if rel.is_closed() {
                 false
             } else {
                 rel.push(Relation::MonitoredBy(mref, me.pid));

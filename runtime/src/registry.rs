@@ -180,10 +180,10 @@ impl Registry {
         let process = table.get(pid).ok_or(RegisterError::NoProc(pid))?;
         let header = process.header();
         let mut rel = header.relations.lock();
-        if rel.closed || !header.state.is_alive() {
+        if rel.is_closed() || !header.state.is_alive() {
             return Err(RegisterError::NoProc(pid));
         }
-        rel.registered = true;
+        rel.set_registered(true);
         drop(rel);
         by_pid.insert(by_name.key().clone());
         by_name.insert(pid);
@@ -198,7 +198,7 @@ impl Registry {
         };
         maps.by_pid.remove(&pid);
         if let Some(process) = table.get(pid) {
-            process.header().relations.lock().registered = false;
+            process.header().relations.lock().set_registered(false);
         }
         true
     }

@@ -708,7 +708,7 @@ impl Handle {
     ) -> Result<ExitHookRef, NoProc> {
         let process = self.shared.table.get(pid).ok_or(NoProc(pid))?;
         let mut rel = process.header().relations.lock();
-        if rel.closed {
+        if rel.is_closed() {
             return Err(NoProc(pid));
         }
         let id = self.shared.next_ref.fetch_add(1, Relaxed);

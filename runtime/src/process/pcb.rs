@@ -17,8 +17,8 @@
 //!
 //! # Safety invariants
 //!
-//! 1. `Inner` is accessed only by the thread that popped the process's queue
-//!    entry, and only until that thread gives up the run right (goes idle,
+//! 1. `Inner` (and the header's `RunnerOnly` fields) is accessed only by the
+//!    thread that popped the process's queue entry, and only until that thread gives up the run right (goes idle,
 //!    yields, or exits). The state machine (see `README.md`) guarantees that
 //!    at most one queue entry exists, so these accesses never overlap.
 //! 2. No reference into `Inner` outlives the slice that created it: `run`
@@ -28,9 +28,10 @@
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::{
-    AtomicBool, AtomicU64,
+    AtomicBool, AtomicU64, AtomicU8,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::sync::Arc;
@@ -156,8 +157,10 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 ///
 /// - the first 64 bytes hold `state`, which every send writes, and fields
 ///   that nobody touches per message (`shared` is read once per slice and
-///   by a send that wakes the process): right after the mailbox, they
-///   share cache lines with what senders write;
+///   by a send that wakes the process; the runner's `after` changes only
+///   when the process sets a receive timeout, and the runner writes this
+///   line at every slice anyway, through the state word): right after the
+///   mailbox, they share cache lines with what senders write;
 /// - the last 32 hold what the runner reads or writes for every message
 ///   (`pid`, the counters, the batch's length, `exiting`).
 ///
@@ -193,6 +196,8 @@ pub(crate) struct Header {
     /// small. Read once per slice.
     slice: u32,
     pub(crate) shared: Arc<Shared>,
+    /// The receive timeout, once one was set (`after.rs`).
+    after: RunnerOnly<Option<Box<After>>>,
     // The runner's half.
     pub(crate) pid: Pid,
     /// Reductions spent so far (updated once per slice).
@@ -206,6 +211,43 @@ pub(crate) struct Header {
     /// check after every handler (see above).
     exiting: AtomicBool,
     pub(crate) trap_exit: AtomicBool,
+    /// [`STARTED`], [`EXIT_REPORTED`], [`GONE`]: the runner's own flags,
+    /// here where they fill what would be padding (see [`Inner`]).
+    runner_flags: AtomicU8,
+}
+
+/// `init` has run.
+const STARTED: u8 = 1;
+/// The process reported its own exit (`Context::report_exit`): no crash
+/// report of the runtime's.
+const EXIT_REPORTED: u8 = 2;
+/// The process's state was taken out (and dropped) at its exit.
+const GONE: u8 = 4;
+
+/// A field of the header only the holder of the run right touches
+/// (invariant 1).
+struct RunnerOnly<T>(UnsafeCell<T>);
+
+// SAFETY: the value is reached only through `get`, whose callers hold the
+// run right, which passes from thread to thread with happens-before
+// (invariant 1); the value is `Send`.
+unsafe impl<T: Send> Sync for RunnerOnly<T> {}
+
+impl<T> RunnerOnly<T> {
+    fn new(value: T) -> Self {
+        RunnerOnly(UnsafeCell::new(value))
+    }
+
+    /// # Safety
+    ///
+    /// The caller holds the run right, and no other reference from `get`
+    /// is alive (invariant 2).
+    #[allow(clippy::mut_from_ref)] // the run right is the exclusive borrow
+    #[inline]
+    unsafe fn get(&self) -> &mut T {
+        // SAFETY: exclusive by the caller's contract.
+        unsafe { &mut *self.0.get() }
+    }
 }
 
 /// The top bit of `Header::slice`.
@@ -236,7 +278,7 @@ impl Header {
     /// The reason the process exited with, once its relations are closed.
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
         let rel = self.relations.lock();
-        if rel.closed {
+        if rel.is_closed() {
             rel.exit_reason().cloned()
         } else {
             None
@@ -291,6 +333,18 @@ impl Header {
     pub(crate) fn is_exiting(&self) -> bool {
         self.exiting.load(Acquire)
     }
+
+    /// One of the runner's flags. Only the runner reads and writes them.
+    #[inline]
+    fn runner_flag(&self, flag: u8) -> bool {
+        self.runner_flags.load(Relaxed) & flag != 0
+    }
+
+    #[inline]
+    fn set_runner_flag(&self, flag: u8) {
+        self.runner_flags
+            .store(self.runner_flags.load(Relaxed) | flag, Relaxed);
+    }
 }
 
 impl fmt::Debug for Header {
@@ -331,14 +385,14 @@ pub(crate) struct Port<M> {
     batch: BatchCell<M>,
 }
 
+/// The process's state, until its exit takes it ([`GONE`]).
+///
+/// Nothing else lives here: an `Option<P>`, or a flag beside `P`, would
+/// cost a stateless process eight bytes of padding, so whether the state
+/// is still there is a bit of the header's `runner_flags`, and the other
+/// per-runner fields sit in the header too.
 struct Inner<P: Process> {
-    process: Option<P>,
-    started: bool,
-    /// The process reported its own exit (`Context::report_exit`): no
-    /// crash report of the runtime's.
-    exit_reported: bool,
-    /// The receive timeout, once one was set (`after.rs`).
-    after: Option<Box<After>>,
+    process: ManuallyDrop<P>,
 }
 
 // SAFETY: `Inner` is only reached through invariant 1 (one thread at a time,
@@ -400,15 +454,14 @@ impl<P: Process> Pcb<P> {
                         exiting: AtomicBool::new(false),
                         batched: AtomicU32::new(0),
                         batch_capacity: AtomicU32::new(0),
+                        after: RunnerOnly::new(None),
+                        runner_flags: AtomicU8::new(0),
                     },
                     mailbox,
                     batch: BatchCell::new(),
                 },
                 inner: UnsafeCell::new(Inner {
-                    process: Some(process),
-                    started: false,
-                    exit_reported: false,
-                    after: None,
+                    process: ManuallyDrop::new(process),
                 }),
             });
             (pcb.clone() as ProcessArc, pcb)
@@ -439,6 +492,23 @@ impl<P: Process> Pcb<P> {
 
     pub(crate) fn header_ref(&self) -> &Header {
         &self.port.header
+    }
+
+    /// The process's state, unless the exit took it.
+    fn state<'a>(&self, inner: &'a mut Inner<P>) -> Option<&'a mut P> {
+        (!self.port.header.runner_flag(GONE)).then_some(&mut *inner.process)
+    }
+
+    /// Takes the state out, for the exit to drop.
+    fn take_state(&self, inner: &mut Inner<P>) -> Option<P> {
+        let header = &self.port.header;
+        if header.runner_flag(GONE) {
+            return None;
+        }
+        header.set_runner_flag(GONE);
+        // SAFETY: `GONE` was clear, so the state is there, and it is set
+        // now, so nothing takes or drops the state again.
+        Some(unsafe { ManuallyDrop::take(&mut inner.process) })
     }
 
     /// Runs init (first slice only), then handles entries until the mailbox
@@ -479,7 +549,7 @@ impl<P: Process> Pcb<P> {
     /// may replace the exit reason.
     #[cold]
     fn after_panic(&self, inner: &mut Inner<P>, reason: ExitReason) -> SliceEnd {
-        let Some(process) = inner.process.as_mut() else {
+        let Some(process) = self.state(inner) else {
             return SliceEnd::Exit(reason);
         };
         let mut flags = SliceFlags::default();
@@ -487,7 +557,7 @@ impl<P: Process> Pcb<P> {
             process.handle_panic(&reason, &mut Context::new(self, &mut flags));
         });
         if flags.exit_reported {
-            inner.exit_reported = true;
+            self.port.header.set_runner_flag(EXIT_REPORTED);
         }
         SliceEnd::Exit(match hook {
             Err(crash) => crash,
@@ -503,25 +573,25 @@ impl<P: Process> Pcb<P> {
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
     ) -> SliceEnd {
-        let Inner {
-            process,
-            started,
-            exit_reported,
-            after,
-        } = inner;
-        let Some(process) = process.as_mut() else {
+        let header = &self.port.header;
+        let Some(process) = self.state(inner) else {
             return SliceEnd::Exit(ExitReason::Killed);
         };
-        let state = &self.port.header.state;
+        // SAFETY: this thread holds the run right (invariant 1), and this
+        // is the slice's only reference (invariant 2).
+        let after = unsafe { header.after.get() };
+        let state = &header.state;
         let mut budget = match flags.for_caller {
             true => 1,
             false => i64::from(self.port.header.budget()),
         };
-        if !*started {
-            *started = true;
+        if !header.runner_flag(STARTED) {
+            header.set_runner_flag(STARTED);
             process.init(&mut Context::new(self, flags));
             if let Some(reason) = flags.exit.take() {
-                *exit_reported |= flags.exit_reported;
+                if flags.exit_reported {
+                    header.set_runner_flag(EXIT_REPORTED);
+                }
                 return SliceEnd::Exit(reason);
             }
             if let Some(timeout) = flags.receive_timeout.take() {
@@ -606,7 +676,9 @@ impl<P: Process> Pcb<P> {
             if flags.exit.is_some() {
                 // A behaviour reports its own exit in the handler that
                 // exits (`Context::report_exit`).
-                *exit_reported |= flags.exit_reported;
+                if flags.exit_reported {
+                    header.set_runner_flag(EXIT_REPORTED);
+                }
                 return SliceEnd::Exit(flags.exit.take().unwrap_or(ExitReason::Normal));
             }
             if self.port.header.is_exiting() {
@@ -674,7 +746,7 @@ impl<P: Process> Pcb<P> {
         let (reason, relations, registered, hooks) = {
             let mut rel = header.relations.lock();
             let (reason, relations, hooks) = rel.close(reason);
-            (reason, relations, rel.registered, hooks)
+            (reason, relations, rel.is_registered(), hooks)
         };
         // The name, for the exit event and a crash report: look it up
         // while it is held.
@@ -685,7 +757,7 @@ impl<P: Process> Pcb<P> {
         } else {
             None
         };
-        let state = inner.process.take();
+        let state = self.take_state(inner);
         // SAFETY: the exit runs in the slice, under the run right.
         let batch = unsafe { self.port.batch().with(std::mem::take) };
         let queued = self.port.mailbox.close(&header.state);
@@ -707,7 +779,7 @@ impl<P: Process> Pcb<P> {
         // Before the exit is complete, so that whoever waits for it (an
         // `await_exit`) finds the report written. Only an exit nobody
         // observes has one, so a supervised restart never waits for it.
-        if !reason.is_normal_class() && !observed && !inner.exit_reported {
+        if !reason.is_normal_class() && !observed && !header.runner_flag(EXIT_REPORTED) {
             crash_report(
                 header.pid,
                 name.as_ref(),
@@ -746,6 +818,18 @@ fn crash_report(
     .field("type", type_name)
     .reason(reason)
     .emit();
+}
+
+impl<P: Process> Drop for Pcb<P> {
+    /// Drops the state of a process that never exited: one the runtime
+    /// dropped before it ran, or at its shutdown.
+    fn drop(&mut self) {
+        if !self.port.header.runner_flag(GONE) {
+            // SAFETY: `GONE` is clear, so the state is there; nothing can
+            // reach it after this.
+            unsafe { ManuallyDrop::drop(&mut self.inner.get_mut().process) }
+        }
+    }
 }
 
 impl<P: Process> AnyProcess for Pcb<P> {
@@ -946,6 +1030,63 @@ mod tests {
         );
     }
 
+    /// Counts its drops.
+    struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    impl Process for Counted {
+        type Message = ();
+        fn handle(&mut self, _: (), ctx: &mut Context<'_, ()>) {
+            ctx.exit(ExitReason::Normal);
+        }
+    }
+
+    fn spawn_opts() -> Spawn {
+        Spawn {
+            parent: Pid::ROOT,
+            link: false,
+            monitor: None,
+            trap_exit: false,
+            budget: 100,
+            callers_run: false,
+            mailbox_limit: 0,
+            high_water: 0,
+            overflow: Overflow::default(),
+        }
+    }
+
+    #[test]
+    fn the_state_of_a_process_that_never_ran_is_dropped_once() {
+        let rt = crate::Runtime::builder().workers(1).build().unwrap();
+        let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let pcb = Pcb::create(rt.shared(), Counted(drops.clone()), spawn_opts());
+        let pid = pcb.header_ref().pid;
+        assert!(rt.shared().table.remove(pid).is_some());
+        assert_eq!(drops.load(Relaxed), 0);
+        drop(pcb);
+        assert_eq!(drops.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn the_state_is_dropped_once_at_the_exit_and_not_again_with_the_block() {
+        let rt = crate::Runtime::builder().workers(1).build().unwrap();
+        let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let addr = rt.spawn(Counted(drops.clone()));
+        addr.send(());
+        let _ = rt.await_exit(&addr, Some(std::time::Duration::from_secs(10)));
+        // The exit dropped the state while this handle still holds the
+        // control block.
+        assert_eq!(drops.load(Relaxed), 1);
+        drop(addr);
+        drop(rt);
+        assert_eq!(drops.load(Relaxed), 1);
+    }
+
     #[test]
     fn idle_process_footprint() {
         let pcb = std::mem::size_of::<Pcb<Idle>>();
@@ -956,12 +1097,13 @@ mod tests {
             std::mem::size_of::<Mailbox<()>>(),
             std::mem::size_of::<Relations>()
         );
-        // 168 + 16: the control block with its `Arc` counts; with the
-        // allocator's header and rounding and the process table's slot,
-        // `spawn` measures about 216 bytes of memory per idle process.
+        // 152 + 16: the control block with its `Arc` counts. A typical
+        // allocator adds a word and rounds to 16 (176 bytes); with the
+        // process table's 16-byte slot, `spawn` measures about 192 bytes of
+        // memory per idle process. One more word here would cost 16.
         assert!(
-            arc <= 200,
-            "an idle process must stay a few hundred bytes, is {arc}"
+            arc <= 168,
+            "an idle process must stay under 200 bytes, its block is {arc}"
         );
     }
 }
