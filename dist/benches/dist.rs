@@ -1,12 +1,16 @@
 //! rotp ↔ BEAM over Erlang distribution, against BEAM ↔ BEAM, on loopback.
 //!
 //! ```sh
-//! cargo bench -p rotp-dist --bench dist -- all [--n N]
+//! cargo bench -p rotp-dist --bench dist -- all [--n N] [--rounds R]
 //! ```
 //!
 //! Each benchmark prints one line in the suite's format (see
 //! `docs/benchmarks.md`): the same work done with rotp in one role and a
-//! BEAM node in the other, and by two BEAM nodes.
+//! BEAM node in the other, and by two BEAM nodes. The work is split into
+//! `R` rounds (default 5) that take the roles in turn, and each line sums
+//! its role's rounds: a machine whose speed drifts over seconds then slows
+//! every role alike, where one stretch per role would hand the drift to
+//! whichever ran in it.
 //!
 //! - `dist_call`: N sequential `gen_server:call(Server, increment)` round
 //!   trips, each with its monitor, as OTP's call makes them.
@@ -196,8 +200,15 @@ fn main() {
     let mut which = Vec::new();
     let mut n_calls = 20_000u64;
     let mut n_casts = 200_000u64;
+    let mut rounds = 5u64;
     while let Some(a) = args.next() {
-        if a == "--n" {
+        if a == "--rounds" {
+            rounds = args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .filter(|&r| r > 0)
+                .expect("--rounds R, R > 0");
+        } else if a == "--n" {
             let n: u64 = args.next().and_then(|v| v.parse().ok()).expect("--n N");
             n_calls = n;
             n_casts = n * 10;
@@ -246,49 +257,53 @@ fn main() {
                 a.timed(&format!("{{calls, {rotp_counter}, 1000}}"));
                 b.timed(&format!("{{calls, {beam_counter_term}, 1000}}"));
 
-                let start = Instant::now();
-                for _ in 0..n {
-                    let _: i64 = node
-                        .call(
-                            beam_counter,
-                            Term::atom("increment"),
-                            Duration::from_secs(60),
-                        )
-                        .unwrap();
+                let per = (n / rounds).max(1);
+                let mut secs = [0f64; 4];
+                for _ in 0..rounds {
+                    let start = Instant::now();
+                    for _ in 0..per {
+                        let _: i64 = node
+                            .call(
+                                beam_counter,
+                                Term::atom("increment"),
+                                Duration::from_secs(60),
+                            )
+                            .unwrap();
+                    }
+                    secs[0] += start.elapsed().as_secs_f64();
+                    secs[1] += a.timed(&format!("{{calls, {rotp_counter}, {per}}}")).0;
+                    secs[2] += a.timed(&format!("{{calls, {raw_counter}, {per}}}")).0;
+                    secs[3] += b.timed(&format!("{{calls, {beam_counter_term}, {per}}}")).0;
                 }
-                line(
-                    "dist_call",
-                    "rotp_client",
-                    n,
-                    start.elapsed().as_secs_f64(),
-                    "ns_per_call",
-                );
-                let (secs, _) = a.timed(&format!("{{calls, {rotp_counter}, {n}}}"));
-                line("dist_call", "rotp_server", n, secs, "ns_per_call");
-                let (secs, _) = a.timed(&format!("{{calls, {raw_counter}, {n}}}"));
-                line("dist_call", "rotp_raw_server", n, secs, "ns_per_call");
-                let (secs, _) = b.timed(&format!("{{calls, {beam_counter_term}, {n}}}"));
-                line("dist_call", "beam", n, secs, "ns_per_call");
+                let n = per * rounds;
+                line("dist_call", "rotp_client", n, secs[0], "ns_per_call");
+                line("dist_call", "rotp_server", n, secs[1], "ns_per_call");
+                line("dist_call", "rotp_raw_server", n, secs[2], "ns_per_call");
+                line("dist_call", "beam", n, secs[3], "ns_per_call");
             }
             "dist_cast" => {
-                let n = n_casts;
-                let before: i64 = node
-                    .call(beam_counter, Term::atom("get"), Duration::from_secs(60))
-                    .unwrap();
-                let start = Instant::now();
-                for _ in 0..n {
-                    node.cast(beam_counter, (Term::atom("add"), 1)).unwrap();
+                let per = (n_casts / rounds).max(1);
+                let mut secs = [0f64; 3];
+                for _ in 0..rounds {
+                    let before: i64 = node
+                        .call(beam_counter, Term::atom("get"), Duration::from_secs(60))
+                        .unwrap();
+                    let start = Instant::now();
+                    for _ in 0..per {
+                        node.cast(beam_counter, (Term::atom("add"), 1)).unwrap();
+                    }
+                    let after: i64 = node
+                        .call(beam_counter, Term::atom("get"), Duration::from_secs(600))
+                        .unwrap();
+                    secs[0] += start.elapsed().as_secs_f64();
+                    assert_eq!((after - before) as u64, per, "every cast counted");
+                    secs[1] += a.timed(&format!("{{casts, {rotp_counter}, {per}}}")).0;
+                    secs[2] += b.timed(&format!("{{casts, {beam_counter_term}, {per}}}")).0;
                 }
-                let after: i64 = node
-                    .call(beam_counter, Term::atom("get"), Duration::from_secs(600))
-                    .unwrap();
-                let secs = start.elapsed().as_secs_f64();
-                assert_eq!((after - before) as u64, n, "every cast counted");
-                line("dist_cast", "rotp_sender", n, secs, "ns_per_msg");
-                let (secs, _) = a.timed(&format!("{{casts, {rotp_counter}, {n}}}"));
-                line("dist_cast", "rotp_receiver", n, secs, "ns_per_msg");
-                let (secs, _) = b.timed(&format!("{{casts, {beam_counter_term}, {n}}}"));
-                line("dist_cast", "beam", n, secs, "ns_per_msg");
+                let n = per * rounds;
+                line("dist_cast", "rotp_sender", n, secs[0], "ns_per_msg");
+                line("dist_cast", "rotp_receiver", n, secs[1], "ns_per_msg");
+                line("dist_cast", "beam", n, secs[2], "ns_per_msg");
             }
             // Only the BEAM-calls-rotp half of dist_call, for profiles.
             "serve" | "serve_raw" => {
