@@ -62,6 +62,7 @@ pub(crate) fn with_header<R>(f: impl FnOnce(Option<&Header>) -> R) -> R {
 /// ```
 /// assert_eq!(rotp_runtime::self_pid(), None);
 /// ```
+#[inline]
 pub fn self_pid() -> Option<Pid> {
     with_header(|h| h.map(|h| h.pid))
 }

@@ -257,12 +257,14 @@ const MAX_BUDGET: u32 = CALLERS_RUN - 1;
 
 impl Header {
     /// Reductions per slice before the process yields.
+    #[inline]
     pub(crate) fn budget(&self) -> u32 {
         self.slice & MAX_BUDGET
     }
 
     /// Whether a caller whose call wakes the process may run its handler
     /// whatever the caller's timeout.
+    #[inline]
     pub(crate) fn callers_run(&self) -> bool {
         self.slice & CALLERS_RUN != 0
     }
@@ -330,6 +332,7 @@ impl Header {
     /// (`transition_to_dead` comes after it).
     ///
     /// [`mark_exiting`]: Self::mark_exiting
+    #[inline]
     pub(crate) fn is_exiting(&self) -> bool {
         self.exiting.load(Acquire)
     }
