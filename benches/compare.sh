@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Run the rotp suite and its BEAM counterpart side by side.
 #
-#   benches/compare.sh [bench...] [--n N] [--workers W]
+#   benches/compare.sh [bench...] [--n N] [--workers W] [--rounds R]
 #
 # For each bench (default: all of them) prints the rotp line, the beam line and
 #   bench=<name> ratio=<rotp rate / beam rate>
 # followed, where both lines have them, by the ns_per_rt / ns_per_call of each.
+# With --rounds R (default 1) each bench runs R rotp/beam pairs in turn, so
+# that a machine whose speed drifts slows both alike, and the summary line
+# gives the median of the R paired ratios and each of them:
+#   bench=<name> ratio=<median> ratios=<r1,r2,...>
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,11 +17,13 @@ die() { echo "compare.sh: $*" >&2; exit 1; }
 
 command -v erl >/dev/null || die "erl not found; install erlang: apt-get install erlang-nox"
 
-benches=() flags=()
+benches=() flags=() rounds=1
 while [ $# -gt 0 ]; do
     case $1 in
         --n|--workers) flags+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
-        -*) die "usage: benches/compare.sh [bench...] [--n N] [--workers W]" ;;
+        --rounds) rounds=${2:?--rounds needs a value}; shift 2
+                  [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds takes a positive count" ;;
+        -*) die "usage: benches/compare.sh [bench...] [--n N] [--workers W] [--rounds R]" ;;
         *) benches+=("$1"); shift ;;
     esac
 done
@@ -41,22 +47,37 @@ field() {
     }' <<<"$1"
 }
 
+# ratio ROTP_LINE BEAM_LINE: rotp's rate over beam's.
+ratio() {
+    awk -v a="$(field "$1" rate)" -v b="$(field "$2" rate)" \
+        'BEGIN { print (b > 0 ? sprintf("%.3f", a / b) : "inf") }'
+}
+
 failed=0
 for b in "${benches[@]}"; do
-    if ! rotp=$(cargo bench -q --bench suite -- "$b" "${flags[@]}") ||
-       ! beam=$(benches/erlang/run.sh "$b" "${flags[@]}"); then
-        echo "compare.sh: $b failed, skipped" >&2
-        failed=1
-        continue
-    fi
-    echo "$rotp"
-    echo "$beam"
-    line=$(awk -v a="$(field "$rotp" rate)" -v b="$(field "$beam" rate)" -v name="$b" \
-        'BEGIN { printf "bench=%s ratio=%s", name, (b > 0 ? sprintf("%.3f", a / b) : "inf") }')
-    for key in ns_per_rt ns_per_call; do
-        r=$(field "$rotp" $key) e=$(field "$beam" $key)
-        [ -z "$r" ] || [ -z "$e" ] || line+=" rotp_$key=$r beam_$key=$e"
+    ratios=()
+    for ((r = 1; r <= rounds; r++)); do
+        if ! rotp=$(cargo bench -q --bench suite -- "$b" "${flags[@]}") ||
+           ! beam=$(benches/erlang/run.sh "$b" "${flags[@]}"); then
+            echo "compare.sh: $b failed, skipped" >&2
+            failed=1
+            continue 2
+        fi
+        echo "$rotp"
+        echo "$beam"
+        ratios+=("$(ratio "$rotp" "$beam")")
     done
+    median=$(printf '%s\n' "${ratios[@]}" | sort -g |
+        awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : sprintf("%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2)) }')
+    line="bench=$b ratio=$median"
+    if [ "$rounds" -gt 1 ]; then
+        line+=" ratios=$(IFS=,; echo "${ratios[*]}")"
+    else
+        for key in ns_per_rt ns_per_call; do
+            r=$(field "$rotp" $key) e=$(field "$beam" $key)
+            [ -z "$r" ] || [ -z "$e" ] || line+=" rotp_$key=$r beam_$key=$e"
+        done
+    fi
     echo "$line"
 done
 exit $failed
