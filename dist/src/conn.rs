@@ -362,42 +362,22 @@ fn write_loop(shared: Weak<Shared>, conn: Arc<Conn>, stream: TcpStream, rx: Rece
         let wait = tick_every
             .saturating_sub(last_sent.elapsed())
             .max(Duration::from_millis(1));
-        match rx.recv_timeout(wait) {
-            Ok(frame) => {
-                let mut own = conn.out.lock();
-                let leftover = std::mem::take(&mut own.leftover);
-                let mut written = leftover.len() + frame.len();
-                write_frame(&mut out, &leftover)?;
-                write_frame(&mut out, &frame)?;
-                // Coalesce what else is queued into the same write.
-                while out.buffer().len() < 48 * 1024 {
-                    match rx.try_recv() {
-                        Ok(frame) => {
-                            written += frame.len();
-                            write_frame(&mut out, &frame)?;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                out.flush().map_err(closed)?;
-                drop(own);
-                conn.wrote();
-                last_sent = Instant::now();
-                let before = conn.queued.fetch_sub(written, AcqRel);
-                if before > busy_limit / 2 && before - written <= busy_limit / 2 {
-                    let _guard = conn.state.lock();
-                    conn.changed.notify_all();
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                if last_sent.elapsed() >= tick_every {
-                    let _own = conn.out.lock();
-                    out.write_all(&[0, 0, 0, 0]).map_err(closed)?;
-                    out.flush().map_err(closed)?;
-                    last_sent = Instant::now();
-                }
-            }
+        // What to write: frames (`Some(Some(first))`), a tick
+        // (`Some(None)`), or nothing yet.
+        let write = match rx.recv_timeout(wait) {
+            Ok(frame) => Some(Some(frame)),
+            Err(RecvTimeoutError::Timeout) => (last_sent.elapsed() >= tick_every).then_some(None),
             Err(RecvTimeoutError::Disconnected) => return Err(NodeDownReason::ConnectionClosed),
+        };
+        if let Some(first) = write {
+            let written = write_out(&conn, &mut out, first, &rx)?;
+            conn.wrote();
+            last_sent = Instant::now();
+            let before = conn.queued.fetch_sub(written, AcqRel);
+            if before > busy_limit / 2 && before - written <= busy_limit / 2 {
+                let _guard = conn.state.lock();
+                conn.changed.notify_all();
+            }
         }
         if conn.is_down() {
             return Ok(());
@@ -412,6 +392,43 @@ fn write_loop(shared: Weak<Shared>, conn: Arc<Conn>, stream: TcpStream, rx: Rece
             shared.on_down(&conn, reason);
         }
     }
+}
+
+/// One write of the writer thread, holding `out`: the leftover of a
+/// sender's frame first, then `first` and whatever else is queued
+/// (coalesced into one write), or with no `first` a tick. Returns the
+/// bytes written that were counted in `queued`.
+fn write_out(
+    conn: &Conn,
+    out: &mut BufWriter<TcpStream>,
+    first: Option<Vec<u8>>,
+    rx: &Receiver<Vec<u8>>,
+) -> Result<usize, NodeDownReason> {
+    let mut own = conn.out.lock();
+    // Nothing may come between a frame's head, which a sender wrote, and
+    // its tail: not a frame, not a tick.
+    let leftover = std::mem::take(&mut own.leftover);
+    let mut written = leftover.len();
+    write_frame(out, &leftover)?;
+    match first {
+        Some(frame) => {
+            written += frame.len();
+            write_frame(out, &frame)?;
+            while out.buffer().len() < 48 * 1024 {
+                match rx.try_recv() {
+                    Ok(frame) => {
+                        written += frame.len();
+                        write_frame(out, &frame)?;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        None => out.write_all(&[0, 0, 0, 0]).map_err(closed)?,
+    }
+    out.flush().map_err(closed)?;
+    drop(own);
+    Ok(written)
 }
 
 /// Writes a frame (an empty one only wakes the writer).
@@ -553,6 +570,28 @@ mod tests {
         assert_eq!(rx.try_recv().unwrap(), WAKE);
         assert_eq!(rx.try_recv().unwrap(), vec![0, 0, 0, 1, 2]);
         assert_eq!(conn.queued.load(Acquire), tail + 5);
+    }
+
+    #[test]
+    fn a_tick_goes_out_after_the_tail_of_a_frame_a_sender_began() {
+        let (conn, mut theirs) = up();
+        let (_, rx) = crossbeam_channel::unbounded();
+        let stream = conn
+            .out
+            .lock()
+            .stream
+            .as_ref()
+            .unwrap()
+            .try_clone()
+            .unwrap();
+        let mut out = BufWriter::new(stream);
+        // A sender wrote "0 0 0 3 a" of a five-byte frame; "b c" is left.
+        conn.out.lock().leftover = b"bc".to_vec();
+        assert_eq!(write_out(&conn, &mut out, None, &rx).unwrap(), 2);
+        let mut got = [0u8; 6];
+        theirs.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"bc\0\0\0\0");
+        assert!(conn.out.lock().leftover.is_empty());
     }
 
     #[test]
