@@ -89,10 +89,23 @@ impl Task {
         Task(NonNull::from(process))
     }
 
+    /// The process's header, found at its fixed offset rather than
+    /// through the vtable: the scheduler asks for it at every run and
+    /// every schedule.
+    #[inline]
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: the module invariant keeps the process alive while the
-        // entry exists, and the reference does not outlive the entry.
-        unsafe { self.0.as_ref() }.header()
+        // entry exists, and the reference does not outlive the entry. The
+        // pointee is a `Pcb<P>`, whose header is `HEADER_OFFSET` bytes in
+        // for every `P` (`Pcb::create` checks it where it builds one).
+        unsafe {
+            &*self
+                .0
+                .as_ptr()
+                .cast::<u8>()
+                .add(HEADER_OFFSET)
+                .cast::<Header>()
+        }
     }
 
     /// Runs one slice of the process (see [`AnyProcess::run`]), consuming
@@ -359,6 +372,11 @@ impl fmt::Debug for Header {
     }
 }
 
+/// Where the header sits in every `Pcb<P>`: the port comes first (both are
+/// `repr(C)`), and the mailbox before the header has the same layout
+/// whatever the message type (its rings hold a pointer).
+const HEADER_OFFSET: usize = std::mem::offset_of!(Port<()>, header);
+
 /// The process control block of a process whose state has type `P`.
 ///
 /// In this order (`repr(C)`): what senders write (the mailbox, then the
@@ -429,6 +447,13 @@ impl<P: Process> Pcb<P> {
     /// [`scheduler::schedule`], so the caller can record its own side of a
     /// link or monitor first (rule 22).
     pub(crate) fn create(shared: &Arc<Shared>, process: P, opts: Spawn) -> Arc<Pcb<P>> {
+        // `Task::header` relies on this for every `P`.
+        const {
+            assert!(
+                std::mem::offset_of!(Pcb<P>, port) == 0
+                    && std::mem::offset_of!(Port<P::Message>, header) == HEADER_OFFSET
+            )
+        };
         let mut relations = Vec::new();
         if opts.link {
             relations.push(link::Relation::Link(opts.parent));
