@@ -244,24 +244,9 @@ fn main() {
         match w.as_str() {
             "dist_call" => {
                 let n = n_calls;
-                // Warm up every path.
-                for _ in 0..1000 {
-                    let _: i64 = node
-                        .call(
-                            beam_counter,
-                            Term::atom("increment"),
-                            Duration::from_secs(60),
-                        )
-                        .unwrap();
-                }
-                a.timed(&format!("{{calls, {rotp_counter}, 1000}}"));
-                b.timed(&format!("{{calls, {beam_counter_term}, 1000}}"));
-
-                let per = (n / rounds).max(1);
-                let mut secs = [0f64; 4];
-                for _ in 0..rounds {
-                    let start = Instant::now();
-                    for _ in 0..per {
+                // rotp calls the BEAM counter k times.
+                let calls = |k: u64| {
+                    for _ in 0..k {
                         let _: i64 = node
                             .call(
                                 beam_counter,
@@ -270,6 +255,17 @@ fn main() {
                             )
                             .unwrap();
                     }
+                };
+                // Warm up every path.
+                calls(1000);
+                a.timed(&format!("{{calls, {rotp_counter}, 1000}}"));
+                b.timed(&format!("{{calls, {beam_counter_term}, 1000}}"));
+
+                let per = (n / rounds).max(1);
+                let mut secs = [0f64; 4];
+                for _ in 0..rounds {
+                    let start = Instant::now();
+                    calls(per);
                     secs[0] += start.elapsed().as_secs_f64();
                     secs[1] += a.timed(&format!("{{calls, {rotp_counter}, {per}}}")).0;
                     secs[2] += a.timed(&format!("{{calls, {raw_counter}, {per}}}")).0;
