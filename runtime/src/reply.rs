@@ -15,7 +15,14 @@
 //!    ([`ReplyWait::call`], or [`Addr::try_send_deferred`] with
 //!    [`ReplyWait::wait_delivered`]) runs it the same way. Such a slice is
 //!    one handler long (`Context::caller_waits`): the caller resumes as
-//!    soon as the handler that answers it returns. A caller with a timeout
+//!    soon as the handler that answers it returns. If that handler
+//!    answered someone else (other callers' requests were queued ahead),
+//!    the caller runs the next one too, up to the callee's budget; inside
+//!    a process it also takes a callee that its request did not wake but
+//!    that waits in this worker's LIFO slot, left there by its previous
+//!    call: a server called by many processes then runs on its callers'
+//!    threads instead of waiting in a queue that only a blocked caller's
+//!    cover would reach. A caller with a timeout
 //!    never does this: while a handler runs on the caller's stack nothing
 //!    can end the caller's wait, so a slow handler would hold the caller
 //!    past its timeout. Its callee is queued where any worker can take it.
@@ -501,7 +508,8 @@ impl<T: Send + 'static> ReplyWait<T> {
                 Some(task) if timeout.is_none() || callee.header().callers_run() => {
                     // A reply produced here after the deadline is late.
                     let late = || mark.is_some_and(|(m, t)| shared.timers.expired(m, t));
-                    match scheduler::run_on_caller(task, late) {
+                    let done = || self.slot.is_ready() || late();
+                    match scheduler::run_on_caller(task, done, late) {
                         Err(task) => scheduler::schedule(task),
                         Ok(true) => return Err(WaitError::Timeout),
                         Ok(false) => {}
@@ -550,7 +558,12 @@ impl<T: Send + 'static> ReplyWait<T> {
             && INLINE_DEPTH.with(Cell::get) < MAX_INLINE_DEPTH;
         let task = match inline {
             Inline::FromLifo if inline_ok => worker::take_lifo_if(callee.pid()),
-            Inline::Delivered(mut delivery) if inline_ok => delivery.take(),
+            // A request that did not wake the callee may still find it in
+            // this worker's LIFO slot: left there by this thread's last
+            // inline run, with others' requests queued (see below).
+            Inline::Delivered(mut delivery) if inline_ok => delivery
+                .take()
+                .or_else(|| worker::take_lifo_if(callee.pid())),
             // Not run here: queued where another worker can take it while
             // this one waits (the LIFO slot is this worker's alone).
             Inline::FromLifo => {
@@ -558,18 +571,38 @@ impl<T: Send + 'static> ReplyWait<T> {
                 None
             }
             Inline::Delivered(mut delivery) => {
-                queue_stealable(delivery.take());
+                queue_stealable(
+                    delivery
+                        .take()
+                        .or_else(|| worker::take_lifo_if(callee.pid())),
+                );
                 None
             }
             Inline::No => None,
         };
         if let Some(task) = task {
-            INLINE_DEPTH.with(|d| d.set(d.get() + 1));
-            worker::with_ticks(|ticks| task.run_for_caller(ticks));
-            INLINE_DEPTH.with(|d| d.set(d.get() - 1));
             // A reply produced inline after the deadline (a callee that
             // lets callers run it) is still late.
-            if mark.is_some_and(|(m, t)| shared.timers.expired(m, t)) {
+            let late = || mark.is_some_and(|(m, t)| shared.timers.expired(m, t));
+            INLINE_DEPTH.with(|d| d.set(d.get() + 1));
+            let left = worker::with_ticks(|ticks| {
+                task.run_for_caller(ticks, || self.slot.is_ready() || late())
+            });
+            INLINE_DEPTH.with(|d| d.set(d.get() - 1));
+            // Entries for other callers are left. Answered, the callee
+            // waits in this worker's LIFO slot, where this thread's next
+            // call to it finds it (above) and where the worker runs it
+            // next, as it would a process this handler had woken. Still
+            // waiting (the callee's budget ran out first, or the deadline
+            // passed), it goes where another worker can take it.
+            if let Some(left) = left {
+                if self.slot.is_ready() {
+                    scheduler::schedule(left);
+                } else {
+                    queue_stealable(Some(left));
+                }
+            }
+            if late() {
                 return Err(WaitError::Timeout);
             }
             if let Peek::Value(v) = self.peek() {

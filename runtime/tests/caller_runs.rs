@@ -4,6 +4,10 @@
 //! process's slice itself, one handler long (`Context::caller_waits`), and
 //! the virtual clock treats that slice as work. With a timeout it never
 //! does (`call_contracts.rs`).
+//!
+//! Inside a process, a call that finds its callee queued on the caller's
+//! own worker, behind requests of others, runs the callee there too,
+//! handler after handler, until its own answer comes.
 
 mod common;
 
@@ -185,4 +189,72 @@ fn auto_advance_waits_for_the_callers_slice() {
             assert_eq!(rt.now(), Duration::from_secs(3600));
         },
     );
+}
+
+/// Requests from other callers queued ahead of this caller's, left in
+/// this worker's LIFO slot. Sends `n` requests to `to` from inside the
+/// calling process (the first wakes `to` into the slot), then calls it
+/// without a timeout. Returns the threads the queued handlers ran on, the
+/// thread of the call's handler, and the caller's own thread.
+fn call_behind(rt: &Handle, to: &Addr<Request>, n: usize) -> (Vec<ThreadId>, ThreadId, ThreadId) {
+    let caller = puppet(rt);
+    let to = to.clone();
+    let (ran_tx, ran) = std::sync::mpsc::channel();
+    let (answer, caller_thread) = call(&caller, move |_| {
+        for _ in 0..n {
+            let ran_tx = ran_tx.clone();
+            let (reply, _unanswered) = reply_channel();
+            to.send(Request {
+                f: Box::new(move |_| {
+                    let _ = ran_tx.send(here());
+                }),
+                reply,
+            });
+        }
+        let (reply, mut wait) = reply_channel();
+        let request = Request {
+            f: Box::new(|_| {}),
+            reply,
+        };
+        (wait.call(&to, request, None), here())
+    });
+    let (thread, _) = answer.expect("an answer");
+    let queued = (0..n).map(|_| ran.recv_timeout(TIMEOUT).unwrap()).collect();
+    (queued, thread, caller_thread)
+}
+
+/// The many-callers case of a busy server: a call whose request did not
+/// wake the callee (others' requests had) finds it in its worker's LIFO
+/// slot and runs it right there, through the requests ahead of its own,
+/// instead of waiting for a cover thread to run it. Without that, the
+/// callee sits in a slot nobody else may take while its caller waits for
+/// it, until the caller blocks and a spare thread takes over the worker.
+#[test]
+fn a_call_runs_its_callee_through_the_requests_ahead_of_it() {
+    each_runtime(|rt| {
+        let to = server(rt);
+        wait_idle(rt, &to);
+        let (queued, thread, caller) = call_behind(rt, &to, 2);
+        assert!(
+            queued.iter().all(|t| *t == caller),
+            "{queued:?} != {caller:?}"
+        );
+        assert_eq!(thread, caller);
+        assert_eq!(rt.stats().spare_threads, 0, "the caller blocked");
+    });
+}
+
+/// A caller runs its callee for at most the callee's budget of handlers
+/// (128 by default): the rest of a long queue goes where the workers take
+/// it, and the call is answered all the same.
+#[test]
+fn a_caller_runs_at_most_one_budget_of_others_handlers() {
+    each_runtime(|rt| {
+        let to = server(rt);
+        wait_idle(rt, &to);
+        let (queued, thread, caller) = call_behind(rt, &to, 200);
+        let on_caller = queued.iter().filter(|t| **t == caller).count();
+        assert_eq!(on_caller, 128);
+        assert_ne!(thread, caller);
+    });
 }

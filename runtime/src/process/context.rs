@@ -132,11 +132,12 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     }
 
     /// Whether this handler runs on the thread of a caller that waits for
-    /// this process's answer: a call run inline, on the caller's stack,
-    /// rather than handed to a worker (see `docs/scheduling.md`). The
-    /// slice ends with this handler; work the handler would do after its
-    /// reply holds the caller up, so a behaviour defers such work (the
-    /// gen_server's `handle_continue`) to a message of its own.
+    /// this process's answer — to this entry, or to one queued behind it:
+    /// a call run inline, on the caller's stack, rather than handed to a
+    /// worker (see `docs/scheduling.md`). The slice ends with this
+    /// handler; work the handler would do after its reply holds a caller
+    /// up, so a behaviour defers such work (the gen_server's
+    /// `handle_continue`) to a message of its own.
     pub fn caller_waits(&self) -> bool {
         self.flags.for_caller
     }

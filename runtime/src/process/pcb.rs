@@ -26,7 +26,7 @@
 //!    that ends the slice.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -113,16 +113,44 @@ impl Task {
     pub(crate) fn run(self, ticks: Option<&AtomicU64>, mark: SliceMark<'_>) {
         // SAFETY: as in `header`; the reference is dead once `run` returns,
         // before the table's reference it hands back is dropped.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, mark, false);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, mark, None);
         drop(owned);
     }
 
-    /// Runs a slice of one handler on the thread of a caller that waits
-    /// for the process's answer (see `Pcb::slice`), consuming the entry.
-    pub(crate) fn run_for_caller(self, ticks: Option<&AtomicU64>) {
-        // SAFETY: as in `run`.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, SliceMark(None), true);
-        drop(owned);
+    /// Runs the process on the thread of a caller that waits for its
+    /// answer, one handler per slice (see `Pcb::slice`), consuming the
+    /// entry: again while entries are left, until `done()` — the answer
+    /// came, or the caller may not wait longer — or the process's budget
+    /// of handlers is spent. Returns the entry if the process still has
+    /// work queued, for the caller to queue.
+    ///
+    /// Why not stop after one handler: a server called by several
+    /// processes at once holds the others' requests ahead of this caller's.
+    /// Queued on this worker, it would wait for this caller's wait to end,
+    /// while this caller waits for it: both stuck until the caller's spin
+    /// ran out and it blocked under a cover, a futex round trip per call.
+    #[inline]
+    pub(crate) fn run_for_caller(
+        self,
+        ticks: Option<&AtomicU64>,
+        mut done: impl FnMut() -> bool,
+    ) -> Option<Task> {
+        let left = Cell::new(false);
+        let mut handlers = 1;
+        loop {
+            // SAFETY: as in `run`: this thread holds the entry, and the
+            // reference is dead before the table's reference is dropped.
+            let owned = unsafe { self.0.as_ref() }.run(ticks, SliceMark(None), Some(&left));
+            if owned.is_some() || !left.replace(false) {
+                // Exited, or idle: the entry is gone.
+                drop(owned);
+                return None;
+            }
+            if done() || handlers >= self.header().budget() {
+                return Some(self);
+            }
+            handlers += 1;
+        }
     }
 }
 
@@ -132,17 +160,22 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// Runs one slice. Called only by the thread that popped the process's
     /// queue entry. `ticks`, the running worker's handler counter, is bumped
     /// after every handler so that the watchdog can tell one long handler
-    /// from a slice of many short ones. `for_caller`: the thread is a
-    /// caller waiting for the process's answer, and the slice ends after
-    /// one handler. When the process exits, returns the table's reference
-    /// to it, for the caller to drop after the call. `mark` is the running
-    /// worker's slice counter, which the slice marks over before its last
-    /// acquisition of the state lock (`scheduler/lifo.rs`, rule 3).
+    /// from a slice of many short ones. When the process exits, returns
+    /// the table's reference to it, for the caller to drop after the
+    /// slice. `mark` is the running worker's slice counter, which the
+    /// slice marks over before its last acquisition of the state lock
+    /// (`scheduler/lifo.rs`, rule 3).
+    ///
+    /// `caller` is set when the thread is a caller waiting for the
+    /// process's answer: the slice ends after one handler and, if entries
+    /// are left, leaves the queue entry to that caller and sets the cell
+    /// (see `Task::run_for_caller`). An out-parameter rather than a
+    /// three-way result, so that a worker's slice returns in registers.
     fn run(
         &self,
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
-        for_caller: bool,
+        caller: Option<&Cell<bool>>,
     ) -> Option<ProcessArc>;
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
@@ -545,9 +578,10 @@ impl<P: Process> Pcb<P> {
     /// there is nothing to resume.
     ///
     /// A slice `for_caller` runs on the thread of a caller that waits for
-    /// this process's answer, and ends after one handler (or `init`):
-    /// whatever else is queued goes back to the workers, so the caller
-    /// resumes as soon as the handler that answers it returns.
+    /// this process's answer, and ends after one handler (or `init`), so
+    /// that the caller resumes as soon as the handler that answers it
+    /// returns; whatever else is queued is the caller's to run next or to
+    /// queue (`Task::run_for_caller`).
     fn slice(
         &self,
         inner: &mut Inner<P>,
@@ -869,8 +903,9 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self,
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
-        for_caller: bool,
+        caller: Option<&Cell<bool>>,
     ) -> Option<ProcessArc> {
+        let for_caller = caller.is_some();
         let _current = crate::current::enter_process(&self.port.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
@@ -897,8 +932,12 @@ impl<P: Process> AnyProcess for Pcb<P> {
         };
         match end {
             SliceEnd::Idle => {}
-            // The yield gave this thread a new queue entry.
-            SliceEnd::Yield => scheduler::yield_now(Task::new(self)),
+            // The yield gave this thread a new queue entry: a caller
+            // decides what becomes of it (`Task::run_for_caller`).
+            SliceEnd::Yield => match caller {
+                Some(left) => left.set(true),
+                None => scheduler::yield_now(Task::new(self)),
+            },
             SliceEnd::Exit(_) => unreachable!("handled above"),
         }
         None

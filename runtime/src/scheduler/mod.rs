@@ -238,9 +238,16 @@ pub(crate) fn schedule(task: Task) {
 /// and once the runtime is stopping. (Inside a process the wait runs the
 /// callee itself, after its call-cycle check.)
 ///
-/// `after` runs right after the slice, before a virtual clock may move on:
-/// what it reads of the clock is the time the slice ended.
-pub(crate) fn run_on_caller<R>(task: Task, after: impl FnOnce() -> R) -> Result<R, Task> {
+/// The process runs handler by handler until `done()` (see
+/// `Task::run_for_caller`); what it still has queued then goes to the
+/// workers. `after` runs right after the last slice, before a virtual
+/// clock may move on: what it reads of the clock is the time the slice
+/// ended.
+pub(crate) fn run_on_caller<R>(
+    task: Task,
+    done: impl FnMut() -> bool,
+    after: impl FnOnce() -> R,
+) -> Result<R, Task> {
     if worker::on_runtime_thread() {
         return Err(task);
     }
@@ -249,7 +256,9 @@ pub(crate) fn run_on_caller<R>(task: Task, after: impl FnOnce() -> R) -> Result<
         return Err(task);
     }
     if !shared.timers.clock.auto_advances() {
-        task.run_for_caller(None);
+        if let Some(left) = task.run_for_caller(None, done) {
+            yield_now(left);
+        }
         return Ok(after());
     }
     // Under auto-advance the clock moves when every worker sleeps; a slice
@@ -257,7 +266,9 @@ pub(crate) fn run_on_caller<R>(task: Task, after: impl FnOnce() -> R) -> Result<
     // the process, so hold on to the runtime.
     let shared = Arc::clone(shared);
     shared.scheduler.caller_slices.fetch_add(1, SeqCst);
-    task.run_for_caller(None);
+    if let Some(left) = task.run_for_caller(None, done) {
+        yield_now(left);
+    }
     let result = after();
     shared.scheduler.caller_slices.fetch_sub(1, SeqCst);
     // As a worker going idle would: the slice may have armed the timer

@@ -110,6 +110,7 @@ pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
 /// Calls `f` with this worker's handler counter (`None` off the workers).
 /// Nothing of the thread's context stays borrowed during `f`, which may run
 /// a whole nested slice.
+#[inline]
 pub(crate) fn with_ticks<R>(f: impl FnOnce(Option<&std::sync::atomic::AtomicU64>) -> R) -> R {
     with_current(|cx| {
         let ticks = cx.and_then(|cx| cx.index.map(|i| &cx.shared.scheduler.workers[i].ticks));
