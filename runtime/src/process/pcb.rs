@@ -113,7 +113,7 @@ impl Task {
     pub(crate) fn run(self, ticks: Option<&AtomicU64>, mark: SliceMark<'_>) {
         // SAFETY: as in `header`; the reference is dead once `run` returns,
         // before the table's reference it hands back is dropped.
-        let owned = unsafe { self.0.as_ref() }.run(ticks, mark, None);
+        let owned = unsafe { self.0.as_ref() }.run(ticks, mark, false);
         drop(owned);
     }
 
@@ -135,13 +135,12 @@ impl Task {
         ticks: Option<&AtomicU64>,
         mut done: impl FnMut() -> bool,
     ) -> Option<Task> {
-        let left = Cell::new(false);
         let mut handlers = 1;
         loop {
             // SAFETY: as in `run`: this thread holds the entry, and the
             // reference is dead before the table's reference is dropped.
-            let owned = unsafe { self.0.as_ref() }.run(ticks, SliceMark(None), Some(&left));
-            if owned.is_some() || !left.replace(false) {
+            let owned = unsafe { self.0.as_ref() }.run(ticks, SliceMark(None), true);
+            if owned.is_some() || !LEFT_TO_CALLER.with(|left| left.replace(false)) {
                 // Exited, or idle: the entry is gone.
                 drop(owned);
                 return None;
@@ -152,6 +151,18 @@ impl Task {
             handlers += 1;
         }
     }
+}
+
+thread_local! {
+    /// Set by a caller's slice ([`AnyProcess::run`] with `for_caller`)
+    /// that ended with entries left, whose queue entry the calling thread
+    /// therefore still holds; read and cleared by that thread as soon as
+    /// the slice returns. A thread-local rather than a third kind of
+    /// result: the worker's `run` keeps its two-register result and its
+    /// stack frame, which the hot paths below it are sensitive to (the
+    /// ring's messages go through stack slots whose alignment moves with
+    /// it).
+    static LEFT_TO_CALLER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The type-erased face of a process.
@@ -166,16 +177,15 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     /// slice marks over before its last acquisition of the state lock
     /// (`scheduler/lifo.rs`, rule 3).
     ///
-    /// `caller` is set when the thread is a caller waiting for the
-    /// process's answer: the slice ends after one handler and, if entries
-    /// are left, leaves the queue entry to that caller and sets the cell
-    /// (see `Task::run_for_caller`). An out-parameter rather than a
-    /// three-way result, so that a worker's slice returns in registers.
+    /// `for_caller`: the thread is a caller waiting for the process's
+    /// answer; the slice ends after one handler and, if entries are left,
+    /// leaves the queue entry to that caller and says so in
+    /// [`LEFT_TO_CALLER`] (see `Task::run_for_caller`).
     fn run(
         &self,
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
-        caller: Option<&Cell<bool>>,
+        for_caller: bool,
     ) -> Option<ProcessArc>;
     /// Appends a trapped exit; true if the caller must wake the process.
     fn push_exit(&self, from: Pid, reason: ExitReason) -> bool;
@@ -903,9 +913,8 @@ impl<P: Process> AnyProcess for Pcb<P> {
         &self,
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
-        caller: Option<&Cell<bool>>,
+        for_caller: bool,
     ) -> Option<ProcessArc> {
-        let for_caller = caller.is_some();
         let _current = crate::current::enter_process(&self.port.header);
         let end = {
             // SAFETY: invariant 1 — this thread popped the process's only
@@ -934,10 +943,8 @@ impl<P: Process> AnyProcess for Pcb<P> {
             SliceEnd::Idle => {}
             // The yield gave this thread a new queue entry: a caller
             // decides what becomes of it (`Task::run_for_caller`).
-            SliceEnd::Yield => match caller {
-                Some(left) => left.set(true),
-                None => scheduler::yield_now(Task::new(self)),
-            },
+            SliceEnd::Yield if for_caller => LEFT_TO_CALLER.with(|left| left.set(true)),
+            SliceEnd::Yield => scheduler::yield_now(Task::new(self)),
             SliceEnd::Exit(_) => unreachable!("handled above"),
         }
         None
