@@ -2,10 +2,11 @@
 //! `docs/scheduling.md`, "Calls run by their caller"): a plain thread that
 //! calls an idle server without a timeout runs the handler that answers it,
 //! as a process does for the callee it has just woken. A call with a
-//! timeout never does: nothing could end its wait while the handler ran. Only that one handler: a continue or a
-//! zero timeout it asks for, and whatever else is queued, goes back to the
-//! workers, so the caller has its reply as soon as the handler returns
-//! (rules 63, 79, 83).
+//! timeout never does: nothing could end its wait while the handler ran.
+//! Only up to the handler that answers it: a continue or a zero timeout it
+//! asks for, and whatever else is queued, goes back to the workers, so the
+//! caller has its reply as soon as the handler returns (rules 63, 79, 83).
+//! Handlers queued *ahead* of the caller's request, it runs first.
 
 mod common;
 
@@ -293,5 +294,48 @@ fn rule_64_threads_and_processes_calling_at_once_each_get_their_own_answers() {
             ask(&server, |p, _| p.count),
             (2 * CALLERS) as i64 * CALLS as i64
         );
+    });
+}
+
+/// Rule 83 when a caller runs the entries queued ahead of its own request
+/// (`docs/scheduling.md`, "A server called by many processes"): a cast
+/// ahead of the call asks for a continue, which still runs before the
+/// next entry, the call; all three on the calling process's thread, which
+/// found the server in its worker's LIFO slot, where the cast had woken
+/// it.
+#[test]
+fn rule_83_a_continue_ahead_of_a_call_runs_first_on_the_callers_thread() {
+    each_runtime(|rt| {
+        let probe = Probe::spawn(rt);
+        let client = host(rt, &probe);
+        let server = idle_puppet(rt, &probe);
+        let (ran, on) = mpsc::channel::<ThreadId>();
+        let s = server.clone();
+        let caller = in_host(&client, move |_| {
+            let (cast_ran, continue_ran) = (ran.clone(), ran.clone());
+            cast(&s, move |p, _| {
+                cast_ran.send(here()).unwrap();
+                p.report(Ev::Mark("cast"));
+                noreply().then_continue(job(move |p, _| {
+                    continue_ran.send(here()).unwrap();
+                    p.report(Ev::Mark("continue"));
+                    noreply()
+                }))
+            });
+            let job = call_job(move |p, r, _| {
+                ran.send(here()).unwrap();
+                p.report(Ev::Mark("call"));
+                answer(r, ())
+            });
+            s.call_timeout(job, None).expect("the call succeeds");
+            here()
+        });
+        assert_eq!(
+            events(&probe, 3),
+            [Ev::Mark("cast"), Ev::Mark("continue"), Ev::Mark("call")]
+        );
+        for _ in 0..3 {
+            assert_eq!(on.recv_timeout(TIMEOUT), Ok(caller));
+        }
     });
 }
