@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::*;
 use rotp_runtime::testing::{assert_eventually, Probe};
-use rotp_runtime::{reply_channel, Addr, Context, Handle, ReplySender, Status};
+use rotp_runtime::{reply_channel, Addr, Context, Handle, ReplySender, Status, DEFAULT_REDUCTIONS};
 
 /// What the request's handler saw: its thread, and whether a caller waits
 /// on it.
@@ -192,13 +192,15 @@ fn auto_advance_waits_for_the_callers_slice() {
 }
 
 /// Requests from other callers queued ahead of this caller's, left in
-/// this worker's LIFO slot. Sends `n` requests to `to` from inside the
-/// calling process (the first wakes `to` into the slot), then calls it
-/// without a timeout. Returns the threads the queued handlers ran on, the
-/// thread of the call's handler, and the caller's own thread.
-fn call_behind(rt: &Handle, to: &Addr<Request>, n: usize) -> (Vec<ThreadId>, ThreadId, ThreadId) {
+/// this worker's LIFO slot. Sends `n` requests to a new, idle server from
+/// inside the calling process (the first wakes the server into the slot),
+/// then calls it without a timeout. Returns the threads the queued
+/// handlers ran on, the thread of the call's handler, and the caller's
+/// own thread.
+fn call_behind(rt: &Handle, n: usize) -> (Vec<ThreadId>, ThreadId, ThreadId) {
+    let to = server(rt);
+    wait_idle(rt, &to);
     let caller = puppet(rt);
-    let to = to.clone();
     let (ran_tx, ran) = std::sync::mpsc::channel();
     let (answer, caller_thread) = call(&caller, move |_| {
         for _ in 0..n {
@@ -232,9 +234,7 @@ fn call_behind(rt: &Handle, to: &Addr<Request>, n: usize) -> (Vec<ThreadId>, Thr
 #[test]
 fn a_call_runs_its_callee_through_the_requests_ahead_of_it() {
     each_runtime(|rt| {
-        let to = server(rt);
-        wait_idle(rt, &to);
-        let (queued, thread, caller) = call_behind(rt, &to, 2);
+        let (queued, thread, caller) = call_behind(rt, 2);
         assert!(
             queued.iter().all(|t| *t == caller),
             "{queued:?} != {caller:?}"
@@ -245,16 +245,14 @@ fn a_call_runs_its_callee_through_the_requests_ahead_of_it() {
 }
 
 /// A caller runs its callee for at most the callee's budget of handlers
-/// (128 by default): the rest of a long queue goes where the workers take
-/// it, and the call is answered all the same.
+/// (`DEFAULT_REDUCTIONS`, 128): the rest of a long queue goes where the
+/// workers take it, and the call is answered all the same.
 #[test]
 fn a_caller_runs_at_most_one_budget_of_others_handlers() {
     each_runtime(|rt| {
-        let to = server(rt);
-        wait_idle(rt, &to);
-        let (queued, thread, caller) = call_behind(rt, &to, 200);
+        let (queued, thread, caller) = call_behind(rt, 200);
         let on_caller = queued.iter().filter(|t| **t == caller).count();
-        assert_eq!(on_caller, 128);
+        assert_eq!(on_caller, DEFAULT_REDUCTIONS as usize);
         assert_ne!(thread, caller);
     });
 }
