@@ -60,7 +60,7 @@ use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::lock_word::{LockWord, WordGuard};
 use crate::pid::Pid;
-use crate::process::pcb::Task;
+use crate::process::pcb::{Header, Task};
 use crate::runtime::Shared;
 use crate::scheduler::{self, blocking, worker};
 
@@ -585,9 +585,14 @@ impl<T: Send + 'static> ReplyWait<T> {
             // lets callers run it) is still late.
             let late = || mark.is_some_and(|(m, t)| shared.timers.expired(m, t));
             INLINE_DEPTH.with(|d| d.set(d.get() + 1));
-            let left = worker::with_ticks(|ticks| {
-                task.run_for_caller(ticks, || self.slot.is_ready() || late())
-            });
+            // A caller told to exit stops running others' handlers: its
+            // exit waits for its own handler to return (R1).
+            let done = || {
+                self.slot.is_ready()
+                    || late()
+                    || crate::current::with_header(|me| me.is_some_and(Header::is_exiting))
+            };
+            let left = worker::with_ticks(|ticks| task.run_for_caller(ticks, done));
             INLINE_DEPTH.with(|d| d.set(d.get() - 1));
             // Entries for other callers are left. Answered, the callee
             // waits in this worker's LIFO slot, where this thread's next

@@ -256,3 +256,48 @@ fn a_caller_runs_at_most_one_budget_of_others_handlers() {
         assert_ne!(thread, caller);
     });
 }
+
+/// A caller killed while it runs the handlers ahead of its request stops
+/// after the one running: its exit waits for its own handler to return
+/// (R1), not for the rest of the server's queue, which the workers take.
+#[test]
+fn a_caller_told_to_exit_stops_running_others_handlers() {
+    each_runtime(|rt| {
+        let to = server(rt);
+        wait_idle(rt, &to);
+        let caller = puppet(rt);
+        let victim = caller.pid();
+        // Whether each handler ran for a waiting caller.
+        let (ran_tx, ran) = std::sync::mpsc::channel();
+        cast(&caller, move |ctx| {
+            for i in 0..200 {
+                let (ran_tx, h) = (ran_tx.clone(), ctx.handle());
+                let (reply, _unanswered) = reply_channel();
+                to.send(Request {
+                    f: Box::new(move |ctx| {
+                        if i == 0 {
+                            h.kill(victim);
+                        }
+                        let _ = ran_tx.send(ctx.caller_waits());
+                    }),
+                    reply,
+                });
+            }
+            let (reply, mut wait) = reply_channel();
+            let request = Request {
+                f: Box::new(|_| {}),
+                reply,
+            };
+            let _ = wait.call(&to, request, None);
+        });
+        let for_caller = (0..200)
+            .map(|_| ran.recv_timeout(TIMEOUT).unwrap())
+            .filter(|waits| *waits)
+            .count();
+        assert_eq!(for_caller, 1, "handlers run by the killed caller");
+        assert_eq!(
+            caller.await_exit(Some(TIMEOUT)),
+            Some(rotp_runtime::ExitReason::Killed)
+        );
+    });
+}
