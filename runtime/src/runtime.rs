@@ -150,19 +150,19 @@ impl Shared {
 
     /// Called by a worker about to park: with an auto-advancing virtual
     /// clock, the last worker to go idle moves time to the next timer.
-    pub(crate) fn on_idle(&self) {
+    /// Returns whether timers fired: what they woke may be queued on the
+    /// calling thread itself, which must then look before it sleeps.
+    pub(crate) fn on_idle(&self) -> bool {
         if !self.timers.clock.auto_advances() {
-            return;
+            return false;
         }
         // Each cover pairs a blocked thread with a spare that joins the idle
         // protocol, so "everyone asleep" is still `workers` sleepers.
-        if self.scheduler.spares.busy_covers() == 0
+        self.scheduler.spares.busy_covers() == 0
             && self.scheduler.caller_slices.load(SeqCst) == 0
             && self.scheduler.idle.sleeping() >= self.scheduler.workers.len()
             && !self.scheduler.has_work()
-        {
-            self.timers.advance_to_next();
-        }
+            && self.timers.advance_to_next()
     }
 
     /// Spawns a process. `parent` is the spawning process, if any: the link

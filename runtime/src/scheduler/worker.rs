@@ -406,8 +406,25 @@ impl WorkerCx {
                 super::watchdog::end_cover(ws);
             }
         }
-        self.shared.on_idle();
-        self.parker.park();
+        if self.shared.on_idle() {
+            // Auto-advance fired timers from this thread, and a process
+            // they woke may sit in its own LIFO slot, where nobody else
+            // looks: queue it where `has_work` sees it, and look again
+            // rather than sleep with it.
+            if let Some(task) = self.lifo().take_between_slices() {
+                self.push_back(task);
+            }
+            if self.shared.scheduler.has_work() {
+                if !self.shared.scheduler.idle.cancel_park(&self.parker) {
+                    // Already woken: take the permit on its way.
+                    self.parker.park();
+                }
+            } else {
+                self.parker.park();
+            }
+        } else {
+            self.parker.park();
+        }
         if let Some(index) = self.index {
             let ws = &self.shared.scheduler.workers[index];
             ws.stats
