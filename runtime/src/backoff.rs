@@ -12,8 +12,8 @@
 //! 1.64-1.77 µs to 1.19-1.32 µs (`call_external`). About 140 pauses (2 µs)
 //! in all, then up to 4 `yield_now`s.
 //!
-//! An idle worker only yields ([`yield_until`]): see `docs/scheduling.md`,
-//! "Idle workers".
+//! An idle worker only yields ([`yield_for`]), for up to
+//! `Builder::idle_wait`: see `docs/scheduling.md`, "Idle workers".
 
 /// Checks while spinning; the pause count per step is `2^min(step, 3)`.
 const SPIN_STEPS: u32 = 20;
@@ -22,13 +22,20 @@ const MAX_SPIN_SHIFT: u32 = 3;
 /// `yield_now` calls after spinning.
 const YIELDS: u32 = 4;
 
-/// Waits for `ready()` by yielding the CPU a few times; returns whether it
-/// became true. Never sleeps.
-pub(crate) fn yield_until(mut ready: impl FnMut() -> bool) -> bool {
-    (0..YIELDS).any(|_| {
+/// Waits for `ready()` by yielding the CPU, looking after each yield, for
+/// up to `wait` (at least one look); returns whether it became true. Never
+/// sleeps.
+pub(crate) fn yield_for(wait: std::time::Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + wait;
+    loop {
         std::thread::yield_now();
-        ready()
-    })
+        if ready() {
+            return true;
+        }
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+    }
 }
 
 /// Waits for `ready()` with spinning and yielding only; returns whether it

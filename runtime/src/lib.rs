@@ -94,7 +94,7 @@ pub mod testing;
 mod timer;
 
 pub use addr::{Addr, Delivery};
-pub use builder::{Builder, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
+pub use builder::{Builder, DEFAULT_IDLE_WAIT, DEFAULT_REDUCTIONS, DEFAULT_WATCHDOG_THRESHOLD};
 pub use current::self_pid;
 pub use error::{
     AddrError, BuildError, NamedSendError, NoProc, RegisterError, ShutdownError, SpawnError,

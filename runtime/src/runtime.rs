@@ -423,6 +423,14 @@ impl Handle {
         self.shared.config.workers
     }
 
+    /// How long an idle worker stays awake looking for work
+    /// ([`Builder::idle_wait`](crate::Builder::idle_wait)); a thread of
+    /// the embedding program waiting on something slow can use it to
+    /// match the runtime's trade of CPU for wake-ups.
+    pub fn idle_wait(&self) -> std::time::Duration {
+        self.shared.config.idle_wait
+    }
+
     /// Spawns a process (not linked to anyone). Called inside a process, the
     /// new process's parent is the caller; otherwise [`Pid::ROOT`]. Once
     /// the runtime is stopping the process never runs and is gone on return

@@ -383,14 +383,23 @@ impl WorkerCx {
         }
     }
 
-    /// Yields the CPU a few times while nothing is runnable; returns
-    /// whether work appeared. It does not spin: on a machine with as many
-    /// threads as CPUs or more, a spinning idle worker holds a CPU that the
-    /// thread about to make its work — a caller, the other worker — needs
-    /// (`docs/scheduling.md`, "Idle workers").
+    /// Yields the CPU while nothing is runnable, for up to
+    /// `Builder::idle_wait`; returns whether work appeared. It does not
+    /// spin: on a machine with as many threads as CPUs or more, a spinning
+    /// idle worker holds a CPU that the thread about to make its work — a
+    /// caller, the other worker — needs (`docs/scheduling.md`, "Idle
+    /// workers").
     fn wait_for_work(&self) -> bool {
         let sched = &self.shared.scheduler;
-        crate::backoff::yield_until(|| sched.has_work() || sched.is_stopping())
+        let config = &self.shared.config;
+        // A virtual clock moves when every worker sleeps (auto-advance) or
+        // once they all do (`advance` settles the runtime first): such a
+        // runtime's workers sleep after one look.
+        let wait = match config.virtual_clock {
+            true => std::time::Duration::ZERO,
+            false => config.idle_wait,
+        };
+        crate::backoff::yield_for(wait, || sched.has_work() || sched.is_stopping())
     }
 
     fn park(&self) {
