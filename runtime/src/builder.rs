@@ -128,8 +128,8 @@ impl Builder {
     ///
     /// Waking a sleeping thread costs far more than a look: 25-30 µs on the
     /// virtual machine of `docs/benchmarks.md`, where staying awake made a
-    /// call from an Erlang node to a rotp server a third faster and
-    /// supervisor restarts half again as fast. The price is CPU time while
+    /// call from an Erlang node to a rotp server take a quarter less time
+    /// and supervisor restarts 40% faster. The price is CPU time while
     /// the runtime is nearly idle: work arriving every 100 µs keeps the
     /// workers from ever sleeping, as BEAM's busy-waiting schedulers do.
     /// `Duration::ZERO` makes a worker sleep after one look, as the workers
