@@ -11,6 +11,11 @@ use rotp_runtime::{Builder, Runtime, DEFAULT_IDLE_WAIT};
 
 const AN_HOUR: Duration = Duration::from_secs(3600);
 
+/// A runtime of `workers` whose idle workers stay awake for an hour.
+fn awake_for_an_hour(workers: usize) -> Builder {
+    Builder::new().workers(workers).idle_wait(AN_HOUR)
+}
+
 /// Handles one message on every worker count, so that the workers have
 /// been busy and gone idle again.
 fn round_trip(rt: &Runtime) {
@@ -42,9 +47,7 @@ fn idle_workers_go_to_sleep() {
 #[test]
 fn a_long_idle_wait_never_holds_up_the_shutdown() {
     for workers in WORKER_COUNTS {
-        let rt = Builder::new()
-            .workers(workers)
-            .idle_wait(AN_HOUR)
+        let rt = awake_for_an_hour(workers)
             .build()
             .expect("the runtime starts");
         round_trip(&rt);
@@ -59,27 +62,12 @@ fn a_long_idle_wait_never_holds_up_the_shutdown() {
 #[test]
 fn a_virtual_clock_ignores_the_idle_wait() {
     for workers in WORKER_COUNTS {
-        let builder = Builder::new()
-            .workers(workers)
-            .idle_wait(AN_HOUR)
+        let builder = awake_for_an_hour(workers)
             .virtual_clock()
             .auto_advance(true);
         with_runtime(builder, |rt| {
-            // Waited for on the real clock (a probe's wait would arm a
-            // timer of its own on the virtual one, due first).
-            let (tx, rx) = std::sync::mpsc::channel();
-            // Armed inside a process: the worker that goes idle after it
-            // is the one that moves the clock.
-            let to = rt.spawn_fn(move |msg: &'static str, ctx| match msg {
-                "arm" => {
-                    ctx.handle().send_after(&ctx.addr(), AN_HOUR, "fired");
-                }
-                fired => {
-                    let _ = tx.send(fired);
-                }
-            });
-            to.send("arm");
-            assert_eq!(rx.recv_timeout(TIMEOUT), Ok("fired"));
+            let fired = self_timer(rt, AN_HOUR);
+            assert_eq!(fired.recv_timeout(TIMEOUT), Ok("fired"));
             assert_eq!(rt.now(), AN_HOUR);
         });
     }

@@ -369,20 +369,9 @@ fn auto_advance_delivers_a_timer_to_the_process_that_armed_it() {
     each_runtime_with(
         |b| b.virtual_clock().auto_advance(true),
         |rt| {
-            // Waited for on the real clock: a probe's wait would arm a
-            // timer of its own on the virtual one, due first.
-            let (tx, rx) = std::sync::mpsc::channel();
-            let p = rt.spawn_fn(move |msg: &'static str, ctx| match msg {
-                "arm" => {
-                    ctx.handle().send_after(&ctx.addr(), HOUR, "fired");
-                }
-                fired => {
-                    let _ = tx.send(fired);
-                }
-            });
             let before = rt.now();
-            p.send("arm");
-            assert_eq!(rx.recv_timeout(TIMEOUT), Ok("fired"));
+            let fired = self_timer(rt, HOUR);
+            assert_eq!(fired.recv_timeout(TIMEOUT), Ok("fired"));
             assert!(rt.now() - before >= HOUR);
         },
     );

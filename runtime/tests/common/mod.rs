@@ -292,3 +292,22 @@ impl Rng {
         self.next_u64() % 100 < percent
     }
 }
+
+/// Has a new process arm a timer of `delay` to itself, from inside (so the
+/// worker going idle after it is the one an auto-advancing clock moves
+/// on), and returns the channel the timer's message arrives on: wait on it
+/// with the real clock, as a probe's wait would arm a timer of its own on a
+/// virtual one, due first.
+pub(crate) fn self_timer(h: &Handle, delay: Duration) -> mpsc::Receiver<&'static str> {
+    let (tx, rx) = mpsc::channel();
+    let p = h.spawn_fn(move |msg: &'static str, ctx| match msg {
+        "arm" => {
+            ctx.handle().send_after(&ctx.addr(), delay, "fired");
+        }
+        fired => {
+            let _ = tx.send(fired);
+        }
+    });
+    p.send("arm");
+    rx
+}
