@@ -191,10 +191,27 @@ fn wait(
     let started = Instant::now();
     let deadline = started + timeout;
     let in_process = rotp_runtime::self_pid().is_some();
-    let step = || loop {
+    let step = || {
         if let Some(ev) = stay_awake(rx, started + awake.min(timeout)) {
             return Ok(ev);
         }
+        sleep_until_outcome(rx, deadline, in_process)
+    };
+    if in_process {
+        rotp_runtime::blocking(step)
+    } else {
+        step()
+    }
+}
+
+/// Sleeps until the outcome or `deadline`; inside a process, wakes every
+/// 50 ms to see whether the process was told to exit.
+fn sleep_until_outcome(
+    rx: &Receiver<CallEvent>,
+    deadline: Instant,
+    in_process: bool,
+) -> Result<CallEvent, CallError> {
+    loop {
         let now = Instant::now();
         if now >= deadline {
             return Err(CallError::Timeout);
@@ -215,11 +232,6 @@ fn wait(
             }
             Err(RecvTimeoutError::Disconnected) => return Err(CallError::NoConnection),
         }
-    };
-    if in_process {
-        rotp_runtime::blocking(step)
-    } else {
-        step()
     }
 }
 

@@ -20,8 +20,9 @@
 //! then leaves from the worker that made it, instead of waking the writer
 //! thread for it. Frames that follow each other closely go through the
 //! writer thread, which coalesces them into one write: a system call per
-//! frame would cost a sender more than the queue does. What does not fit at once stays in `leftover`,
-//! which the writer thread writes before anything else. Whoever writes
+//! frame would cost a sender more than the queue does. What does not fit
+//! at once stays in `leftover`, which the writer thread writes before
+//! anything else. Whoever writes
 //! holds `out`, so frames never interleave, and a sender writes only when
 //! `queued` is zero under that lock, so nothing queued before its frame is
 //! still unwritten (the writer thread counts a frame off only once it is

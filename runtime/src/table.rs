@@ -5,7 +5,9 @@
 //! occupant. A slot holds only its process, whose header carries its pid
 //! (generation included), so a lookup compares against that; a free
 //! slot's next generation waits in the free list. Sixteen bytes a slot
-//! instead of twenty-four: the table is part of every process's cost. The table is split into shards, each behind its own mutex; a
+//! instead of twenty-four: the table is part of every process's cost.
+//!
+//! The table is split into shards, each behind its own mutex; a
 //! spawning thread picks a shard from its thread id, so concurrent spawns on
 //! different workers rarely meet on one lock. Slot `i` of shard `s` is global
 //! index `i * shards + s`.

@@ -18,9 +18,10 @@
 //! # Safety invariants
 //!
 //! 1. `Inner` (and the header's `RunnerOnly` fields) is accessed only by the
-//!    thread that popped the process's queue entry, and only until that thread gives up the run right (goes idle,
-//!    yields, or exits). The state machine (see `README.md`) guarantees that
-//!    at most one queue entry exists, so these accesses never overlap.
+//!    thread that popped the process's queue entry, and only until that
+//!    thread gives up the run right (goes idle, yields, or exits). The
+//!    state machine (see `README.md`) guarantees that at most one queue
+//!    entry exists, so these accesses never overlap.
 //! 2. No reference into `Inner` outlives the slice that created it: `run`
 //!    obtains it after popping the entry and drops it before the transition
 //!    that ends the slice.

@@ -415,23 +415,19 @@ impl WorkerCx {
                 super::watchdog::end_cover(ws);
             }
         }
-        if self.shared.on_idle() {
-            // Auto-advance fired timers from this thread, and a process
-            // they woke may sit in its own LIFO slot, where nobody else
-            // looks: queue it where `has_work` sees it, and look again
-            // rather than sleep with it.
+        // Auto-advance may fire timers from this thread, and a process they
+        // wake may sit in its own LIFO slot, where nobody else looks: queue
+        // it where `has_work` sees it, and look again rather than sleep
+        // with it (if a notifier took us out of the sleepers first, `park`
+        // takes the permit on its way).
+        let fired = self.shared.on_idle();
+        if fired {
             if let Some(task) = self.lifo().take_between_slices() {
                 self.push_back(task);
             }
-            if self.shared.scheduler.has_work() {
-                if !self.shared.scheduler.idle.cancel_park(&self.parker) {
-                    // Already woken: take the permit on its way.
-                    self.parker.park();
-                }
-            } else {
-                self.parker.park();
-            }
-        } else {
+        }
+        let sched = &self.shared.scheduler;
+        if !(fired && sched.has_work() && sched.idle.cancel_park(&self.parker)) {
             self.parker.park();
         }
         if let Some(index) = self.index {
