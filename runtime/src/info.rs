@@ -112,6 +112,9 @@ pub struct WorkerStats {
     pub handled: u64,
     /// Successful steals from other workers.
     pub steals: u64,
+    /// Processes the balancer moved to this worker from a busier one's
+    /// queue (`docs/scheduling.md`, "Balancing busy workers").
+    pub balanced: u64,
     /// Times the worker parked for lack of work.
     pub parks: u64,
     /// Time spent not parked since the runtime started.

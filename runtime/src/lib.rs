@@ -114,6 +114,7 @@ pub use reply::{reply_channel, ReplySender, ReplyWait, WaitError};
 pub use report::{report_route, set_report_route, Report, ReportKind, ReportRoute};
 pub use runtime::{Handle, Runtime, SpawnOptions, ADVANCE_SETTLE_LIMIT};
 pub use scheduler::blocking::blocking;
+pub use scheduler::worker::worker_index;
 pub use system::{
     PendingSystem, SupervisedChild, SystemError, SystemReply, SystemRequest, SystemStatus,
 };

@@ -1059,6 +1059,7 @@ impl Handle {
                     slices: ws.slices.load(Relaxed) / 2,
                     handled: ws.ticks.load(Relaxed),
                     steals: ws.stats.steals.load(Relaxed),
+                    balanced: ws.stats.balanced.load(Relaxed),
                     parks: ws.stats.parks.load(Relaxed),
                     busy: ws.busy(uptime),
                 })

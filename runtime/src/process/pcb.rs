@@ -945,7 +945,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
             // The yield gave this thread a new queue entry: a caller
             // decides what becomes of it (`Task::run_for_caller`).
             SliceEnd::Yield if for_caller => LEFT_TO_CALLER.with(|left| left.set(true)),
-            SliceEnd::Yield => scheduler::yield_now(Task::new(self)),
+            SliceEnd::Yield => scheduler::yield_spent(Task::new(self)),
             SliceEnd::Exit(_) => unreachable!("handled above"),
         }
         None

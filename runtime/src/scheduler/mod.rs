@@ -7,6 +7,7 @@
 //! Blocking hand-off and the watchdog live in `blocking.rs` and
 //! `watchdog.rs`.
 
+pub(crate) mod balance;
 pub(crate) mod blocking;
 mod idle;
 pub(crate) mod lifo;
@@ -60,6 +61,10 @@ impl<T> std::ops::Deref for Padded<T> {
 #[repr(align(128))]
 pub(crate) struct WorkerShared {
     pub(crate) stealer: Padded<Stealer<Task>>,
+    /// Processes the balancer moved here from a busier worker's deque
+    /// (`balance.rs`): looked at by this worker every 16th tick, and by
+    /// every thread searching for work.
+    pub(crate) inbox: Injector<Task>,
     /// The worker's thread is blocked in `blocking` or stuck in a long
     /// handler (informational; a spare covers for it).
     pub(crate) stalled: AtomicBool,
@@ -112,6 +117,8 @@ impl WorkerShared {
 #[derive(Debug, Default)]
 pub(crate) struct WorkerStats {
     pub(crate) steals: AtomicU64,
+    /// Processes the balancer moved to this worker.
+    pub(crate) balanced: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) parked_ns: AtomicU64,
     /// When the current park began (nanoseconds since the runtime's
@@ -127,6 +134,7 @@ impl Scheduler {
                 .into_iter()
                 .map(|stealer| WorkerShared {
                     stealer: Padded(stealer),
+                    inbox: Injector::new(),
                     stalled: AtomicBool::new(false),
                     slices: AtomicU64::new(0),
                     ticks: AtomicU64::new(0),
@@ -164,11 +172,16 @@ impl Scheduler {
 
     /// Whether any queue a searcher could take from holds work.
     pub(crate) fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
+        !self.injector.is_empty()
+            || self
+                .workers
+                .iter()
+                .any(|w| !w.stealer.is_empty() || !w.inbox.is_empty())
     }
 
-    /// Looks for work outside the caller's own queues: the injector and the
-    /// other workers' deques, starting at a random victim. Steals a batch into `local` when given one.
+    /// Looks for work outside the caller's own queues: the injector, every
+    /// worker's inbox and the other workers' deques, starting at a random
+    /// victim. Steals a batch into `local` when given one.
     pub(crate) fn steal(
         &self,
         own: Option<usize>,
@@ -182,6 +195,17 @@ impl Scheduler {
                 Steal::Success(task) => return Some(task),
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
+            }
+            for k in 0..n {
+                let inbox = &self.workers[(start + k) % n].inbox;
+                if inbox.is_empty() {
+                    continue;
+                }
+                match steal_from(inbox, local) {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
             }
             for k in 0..n {
                 let i = (start + k) % n;
@@ -214,10 +238,19 @@ impl Scheduler {
         &self,
         local: Option<&crossbeam_deque::Worker<Task>>,
     ) -> Steal<Task> {
-        match local {
-            Some(local) => self.injector.steal_batch_and_pop(local),
-            None => self.injector.steal(),
-        }
+        steal_from(&self.injector, local)
+    }
+}
+
+/// Takes from a shared queue (the injector or an inbox): a batch into
+/// `local` when given one.
+pub(crate) fn steal_from(
+    queue: &Injector<Task>,
+    local: Option<&crossbeam_deque::Worker<Task>>,
+) -> Steal<Task> {
+    match local {
+        Some(local) => queue.steal_batch_and_pop(local),
+        None => queue.steal(),
     }
 }
 
@@ -280,6 +313,14 @@ pub(crate) fn run_on_caller<R>(
 /// `schedule` for a process a signal or message was just pushed to.
 pub(crate) fn wake(task: Task) {
     schedule(task)
+}
+
+/// Re-queues a process whose slice spent its whole budget, behind the
+/// waiting ones; the worker's next look for work starts outside its own
+/// queues.
+pub(crate) fn yield_spent(task: Task) {
+    worker::look_outside_next();
+    yield_now(task)
 }
 
 /// Re-queues a process that used up its slice, behind the waiting ones.

@@ -75,10 +75,12 @@ pub(crate) fn main(shared: Arc<Shared>, threshold: Duration) {
     let mut last = vec![(0u64, 0u64); workers];
     let mut stuck_since: Vec<Option<Instant>> = vec![None; workers];
     let mut utilisation = Utilisation::new(&shared);
+    let mut balancer = super::balance::Balancer::default();
     while !shared.scheduler.is_stopping() {
         shared.watchdog_parker.park_timeout(period);
         shared.timers.refresh_coarse();
         utilisation.sample(&shared);
+        balancer.sample(&shared);
         for (i, ws) in shared.scheduler.workers.iter().enumerate() {
             let sample = ws.slices.load(Acquire);
             let ticks = ws.ticks.load(Relaxed);

@@ -19,7 +19,9 @@ use crate::runtime::Shared;
 const LIFO_CAP: u8 = 3;
 /// Every this many ticks the injector is looked at before the LIFO slot and
 /// the local deque, so that work from outside is never starved by a busy
-/// worker. Measured with the `fairness` bench (see `docs/scheduling.md`).
+/// worker; and after every slice that spent its whole budget (see
+/// [`look_outside_next`]). Measured with the `fairness` bench (see
+/// `docs/scheduling.md`).
 const INJECTOR_INTERVAL: u32 = 16;
 
 /// The per-thread context of a thread that runs processes: a worker (with a
@@ -69,6 +71,31 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerCx>) -> R) -> R {
     // this call, which returns before the guard (held further up this
     // thread's stack) drops.
     f(cx.map(|cx| unsafe { cx.as_ref() }))
+}
+
+/// The index of the worker running on the calling thread, among its
+/// runtime's workers (`0..Runtime::workers()`); `None` on every other
+/// thread: a plain thread, or a spare thread covering for a blocked worker.
+/// For diagnostics and tests: a process may run on any worker, and on
+/// another one after every slice.
+pub fn worker_index() -> Option<usize> {
+    with_current(|cx| cx.and_then(|cx| cx.index))
+}
+
+/// Makes this thread's next look for work start with the injector (and
+/// the worker's inbox), as every 16th does: called when a slice has spent
+/// its whole budget. Sixteen slices are a short wait when each ran a
+/// handler or two, but 2,048 handlers when each spent its budget — 70 ms
+/// that processes woken from outside waited in `table_read` before this.
+pub(crate) fn look_outside_next() {
+    with_current(|cx| {
+        if let Some(Ok(mut core)) = cx.map(|cx| cx.core.try_borrow_mut()) {
+            if let Some(core) = core.as_mut() {
+                // `next_local` counts this look, then finds a multiple.
+                core.tick |= INJECTOR_INTERVAL - 1;
+            }
+        }
+    });
 }
 
 /// Whether this thread is one of the runtime's workers or spares.
@@ -249,7 +276,17 @@ impl WorkerCx {
         // Every INJECTOR_INTERVAL ticks the injector comes first, before the
         // LIFO slot: a ping-pong pair living in the slot must not hide it.
         // The slot's occupant keeps the slot and runs next.
+        // The worker's inbox, where the balancer puts what it moves here
+        // (`balance.rs`), comes with it.
         if core.tick % INJECTOR_INTERVAL == 0 {
+            if let Some(index) = self.index {
+                let inbox = &sched.workers[index].inbox;
+                if !inbox.is_empty() {
+                    if let Steal::Success(task) = super::steal_from(inbox, local) {
+                        return Some(task);
+                    }
+                }
+            }
             if let Steal::Success(task) = sched.steal_injector(local) {
                 return Some(task);
             }
