@@ -25,10 +25,10 @@ use std::hash::Hash;
 
 use std::ops::{Deref, DerefMut};
 
-use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::hash::Seed;
+use crate::sharded_lock::{self, ShardedLock};
 
 /// A stripe's reader-writer lock, of one of two kinds chosen per store:
 ///
@@ -36,9 +36,9 @@ use crate::hash::Seed;
 ///   word, so readers on different cores pass its cache line between them;
 ///   a write is one atomic too.
 /// - `Sharded` (ETS's `read_concurrency`): a reader indicator per group of
-///   threads, each on its own cache line (`crossbeam_utils::ShardedLock`).
-///   Readers on different cores write different lines and never meet; a
-///   write takes every indicator's lock, about eight times the cost.
+///   threads, each on its own cache line (`sharded_lock.rs`). Readers on
+///   different cores write different lines and never meet; a write takes
+///   every indicator's lock, about eight times the cost.
 pub(crate) enum Stripe<T> {
     Plain(RwLock<T>),
     Sharded(ShardedLock<T>),
@@ -47,13 +47,13 @@ pub(crate) enum Stripe<T> {
 /// A read guard of either kind.
 pub(crate) enum ReadGuard<'a, T> {
     Plain(RwLockReadGuard<'a, T>),
-    Sharded(ShardedLockReadGuard<'a, T>),
+    Sharded(sharded_lock::ReadGuard<'a, T>),
 }
 
 /// A write guard of either kind.
 pub(crate) enum WriteGuard<'a, T> {
     Plain(RwLockWriteGuard<'a, T>),
-    Sharded(ShardedLockWriteGuard<'a, T>),
+    Sharded(sharded_lock::WriteGuard<'a, T>),
 }
 
 impl<T> Deref for ReadGuard<'_, T> {
@@ -101,11 +101,7 @@ impl<T> Stripe<T> {
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
         match self {
             Stripe::Plain(l) => ReadGuard::Plain(l.read()),
-            // A panic under a write lock leaves the map consistent (std's
-            // maps are panic-safe): the store carries on.
-            Stripe::Sharded(l) => {
-                ReadGuard::Sharded(l.read().unwrap_or_else(std::sync::PoisonError::into_inner))
-            }
+            Stripe::Sharded(l) => ReadGuard::Sharded(l.read()),
         }
     }
 
@@ -113,14 +109,13 @@ impl<T> Stripe<T> {
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         match self {
             Stripe::Plain(l) => WriteGuard::Plain(l.write()),
-            Stripe::Sharded(l) => {
-                WriteGuard::Sharded(l.write().unwrap_or_else(std::sync::PoisonError::into_inner))
-            }
+            Stripe::Sharded(l) => WriteGuard::Sharded(l.write()),
         }
     }
 }
 
-/// One stripe.
+/// One stripe, alone on its pair of cache lines.
+#[repr(align(128))]
 pub(crate) struct Shard<K, T>(pub(crate) Stripe<HashMap<K, T, Seed>>);
 
 pub(crate) struct Shards<K, T> {
