@@ -14,23 +14,25 @@
 //! balancer reads each worker's load: the processes queued in its deque,
 //! plus one if it is inside a slice. When the most loaded worker has at
 //! least two more than the least loaded *busy* worker (inside a slice, not
-//! blocked, not stuck) on two samples in a row, it steals half the
-//! difference from the front of the donor's deque (the processes that have
-//! waited longest) into the recipient's *inbox*. Nothing moves while some
-//! worker is idle: that worker steals for itself.
+//! blocked, not stuck) — on two samples in a row for a gap of two, on one
+//! for a larger gap — it steals half the difference from the front of the
+//! donor's deque (the processes that have waited longest) into the
+//! recipient's *inbox*. Nothing moves while some worker is idle: that
+//! worker steals for itself.
 //!
 //! The inbox is a queue of the recipient's own, which the recipient looks
-//! at every 16th tick, with the injector: the hot path pays nothing else.
+//! at with the injector (every 16th tick, and after a slice that spent its
+//! budget): the hot path pays nothing else.
 //! Moving a process to the shared injector instead would let the donor take
 //! it straight back. Every worker and spare searching for work looks at the
 //! inboxes too, and the balancer wakes a sleeper as the injector's producers
 //! do, so a process in an inbox is never stranded, even if its recipient
 //! goes idle or blocks after the move.
 //!
-//! Two samples in a row, and a gap of two: a worker's load read at one
-//! instant is noisy (between slices a busy worker looks idle), and moving
-//! one process changes a gap of two into none, so balanced loads never
-//! oscillate.
+//! Why these numbers: a worker's load read at one instant is noisy
+//! (between slices a busy worker looks idle), so the smallest gap must
+//! show twice; and moving half the gap leaves a gap of at most one, which
+//! never triggers a move back, so balanced loads never oscillate.
 
 use crossbeam_deque::Steal;
 use std::sync::atomic::Ordering::Relaxed;
@@ -48,8 +50,8 @@ pub(crate) struct Balancer {
 }
 
 impl Balancer {
-    /// One look at the workers' loads, moving processes if the same
-    /// imbalance was there on the previous look too.
+    /// One look at the workers' loads, moving processes if the imbalance
+    /// is large, or was there on the previous look too.
     pub(crate) fn sample(&mut self, shared: &Shared) {
         let imbalance = find_imbalance(shared);
         let seen = std::mem::replace(&mut self.seen, imbalance.map(|(d, r, _)| (d, r)));
