@@ -126,7 +126,10 @@ impl<M: Send + 'static> Addr<M> {
     /// Appends a receive-timeout entry of `generation` (see
     /// `process/after.rs`), waking the process if it is idle.
     pub(crate) fn push_timeout(&self, generation: u32) {
-        if self.port().push_signal(Envelope::Timeout(generation)) {
+        if self
+            .port()
+            .push_signal(Envelope::Timeout(u64::from(generation)))
+        {
             scheduler::schedule(self.inner.task());
         }
     }

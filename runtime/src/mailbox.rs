@@ -106,9 +106,20 @@ pub(crate) enum Envelope<M> {
     Down(Box<Down>),
     /// A system request (see `system.rs`).
     System(Box<SystemCall>),
-    /// The receive timeout of the given generation fired (see
+    /// The receive timeout of the given generation (a `u32`) fired (see
     /// `process/after.rs`).
-    Timeout(u32),
+    ///
+    /// Held in a `u64` for the layout: with a 4-byte payload here, bytes 4
+    /// to 8 of an envelope held data, and an envelope whose message needs a
+    /// tag word of its own (a 16-byte enum using its one niche, like the
+    /// suite's `Ball`) was written to its slot as a 4-byte tag and a 16-byte
+    /// copy of bytes 4 to 20, a load that straddled the message's own
+    /// stores and stalled store forwarding on every send. With the payload
+    /// at offset 8, bytes 4 to 8 are padding in every variant and the
+    /// message is copied whole: ring 1.32×, pingpong 1.41×
+    /// (`docs/benchmarks.md`, "The envelope's padding"). The size of an
+    /// envelope did not change for any message type.
+    Timeout(u64),
 }
 
 /// What a mailbox does with a message that arrives when it is full.

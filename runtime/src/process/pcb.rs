@@ -725,6 +725,8 @@ impl<P: Process> Pcb<P> {
             match envelope {
                 Envelope::Message(msg) => process.handle(msg, &mut ctx),
                 Envelope::Timeout(generation) => {
+                    // Pushed from a `u32` (`Addr::push_timeout`).
+                    let generation = generation as u32;
                     if after.as_mut().is_some_and(|a| a.fired(generation)) {
                         process.handle_timeout(&mut ctx);
                     }
