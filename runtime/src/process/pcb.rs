@@ -472,6 +472,14 @@ enum SliceEnd {
     Exit(ExitReason),
 }
 
+/// [`SliceEnd`] without the reason, as a slice returns it to `run`.
+#[derive(Clone, Copy)]
+enum Ended {
+    Idle,
+    Yield,
+    Exit,
+}
+
 /// What a new process starts with.
 pub(crate) struct Spawn {
     pub(crate) parent: Pid,
@@ -599,14 +607,28 @@ impl<P: Process> Pcb<P> {
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
         for_caller: bool,
-    ) -> SliceEnd {
+        exit: &mut Option<ExitReason>,
+    ) -> Ended {
         let mut flags = SliceFlags {
             for_caller,
             ..SliceFlags::default()
         };
         let mut spent = 0u64;
-        let result =
-            panic::catch_slice(|| self.slice_loop(inner, &mut flags, &mut spent, ticks, mark));
+        // What comes out is one byte, and the exit reason (24 bytes) goes
+        // to `exit`: a 24-byte `SliceEnd` passed out of `catch_unwind` and
+        // up to `run` was copied through stack slots with loads wider than
+        // the stores that wrote them, store-forwarding stalls on every
+        // slice (`docs/benchmarks.md`, "The envelope's padding").
+        let result = panic::catch_slice(|| {
+            match self.slice_loop(inner, &mut flags, &mut spent, ticks, mark) {
+                SliceEnd::Idle => Ended::Idle,
+                SliceEnd::Yield => Ended::Yield,
+                SliceEnd::Exit(reason) => {
+                    *exit = Some(reason);
+                    Ended::Exit
+                }
+            }
+        });
         // Only the runner writes the counters: a plain load and store
         // publishes them without a locked instruction.
         let h = &self.port.header;
@@ -614,16 +636,19 @@ impl<P: Process> Pcb<P> {
             .store(h.reductions.load(Relaxed) + spent.max(1), Relaxed);
         match result {
             Ok(end) => end,
-            Err(reason) => self.after_panic(inner, reason),
+            Err(reason) => {
+                *exit = Some(self.after_panic(inner, reason));
+                Ended::Exit
+            }
         }
     }
 
     /// A handler panicked: runs the process's `handle_panic` hook, which
     /// may replace the exit reason.
     #[cold]
-    fn after_panic(&self, inner: &mut Inner<P>, reason: ExitReason) -> SliceEnd {
+    fn after_panic(&self, inner: &mut Inner<P>, reason: ExitReason) -> ExitReason {
         let Some(process) = self.state(inner) else {
-            return SliceEnd::Exit(reason);
+            return reason;
         };
         let mut flags = SliceFlags::default();
         let hook = panic::catch_slice(|| {
@@ -632,10 +657,10 @@ impl<P: Process> Pcb<P> {
         if flags.exit_reported {
             self.port.header.set_runner_flag(EXIT_REPORTED);
         }
-        SliceEnd::Exit(match hook {
+        match hook {
             Err(crash) => crash,
             Ok(()) => flags.exit.take().unwrap_or(reason),
-        })
+        }
     }
 
     fn slice_loop(
@@ -930,25 +955,26 @@ impl<P: Process> AnyProcess for Pcb<P> {
             let inner = unsafe { &mut *self.inner.get() };
             // Whatever woke the process is in its batch already (see
             // `mailbox.rs`); a kill sets `exiting` before it enqueues.
+            let mut exit = None;
             let end = if self.port.header.is_exiting() {
-                SliceEnd::Exit(ExitReason::Killed)
+                Ended::Exit
             } else {
-                self.slice(inner, ticks, mark, for_caller)
+                self.slice(inner, ticks, mark, for_caller, &mut exit)
             };
-            if let SliceEnd::Exit(reason) = end {
+            if let Ended::Exit = end {
                 // The exit takes the state lock: marked over first.
                 mark.end();
-                return self.exit(inner, reason);
+                return self.exit(inner, exit.unwrap_or(ExitReason::Killed));
             }
             end
         };
         match end {
-            SliceEnd::Idle => {}
+            Ended::Idle => {}
             // The yield gave this thread a new queue entry: a caller
             // decides what becomes of it (`Task::run_for_caller`).
-            SliceEnd::Yield if for_caller => LEFT_TO_CALLER.with(|left| left.set(true)),
-            SliceEnd::Yield => scheduler::yield_spent(Task::new(self)),
-            SliceEnd::Exit(_) => unreachable!("handled above"),
+            Ended::Yield if for_caller => LEFT_TO_CALLER.with(|left| left.set(true)),
+            Ended::Yield => scheduler::yield_spent(Task::new(self)),
+            Ended::Exit => unreachable!("handled above"),
         }
         None
     }
