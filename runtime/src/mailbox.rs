@@ -201,15 +201,18 @@ impl<M> Batch<'_, M> {
         })
     }
 
-    /// The next entry.
+    /// The next entry, left in its slot for the caller to move out (see
+    /// [`Ring::take_front`]).
     ///
     /// # Safety
     ///
-    /// As for [`with`](Self::with).
+    /// As for [`with`](Self::with); and the caller moves the entry out of
+    /// the returned slot (`ptr::read`) before anything touches this batch
+    /// again.
     #[inline]
-    pub(crate) unsafe fn pop(&self) -> Option<Envelope<M>> {
+    pub(crate) unsafe fn pop_in_place(&self) -> Option<std::ptr::NonNull<Envelope<M>>> {
         // SAFETY: the caller's contract.
-        unsafe { self.with(Ring::pop_front) }
+        unsafe { self.with(Ring::take_front) }
     }
 
     /// The number of entries as last published; exact for its holder,

@@ -133,6 +133,28 @@ impl<T> Ring<T> {
         Some(value)
     }
 
+    /// Removes the first value from the count and returns its slot, where
+    /// it still lies: the caller owns it and must move it out (`read`)
+    /// before the ring is pushed to, grown or released — it then lies past
+    /// the counted values, uninitialised as far as the ring knows
+    /// (invariant 2). Lets the runner move a message straight from its
+    /// slot to the handler's argument (`Pcb::slice_loop`).
+    #[inline]
+    pub(crate) fn take_front(&mut self) -> Option<NonNull<T>> {
+        if self.len == 0 {
+            return None;
+        }
+        let slot = self.slot(0);
+        self.head = if self.head + 1 == self.cap {
+            0
+        } else {
+            self.head + 1
+        };
+        self.len -= 1;
+        // SAFETY: `slot` is inside the allocation (invariant 1), never null.
+        Some(unsafe { NonNull::new_unchecked(slot) })
+    }
+
     /// The values, front to back.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         // SAFETY: every logical index below `len` holds a value (invariant
@@ -306,6 +328,42 @@ mod tests {
         assert_eq!(rest, (next_out..1_000).collect::<Vec<_>>());
         assert!(r.is_empty());
         assert_eq!(r.pop_front(), None);
+    }
+
+    /// `take_front` hands over each value exactly once, in order, across
+    /// wrapping; the ring never drops a value taken that way (the `Rc`
+    /// counts show each one dropped once, by its taker).
+    #[test]
+    fn take_front_hands_each_value_over_once() {
+        let token = Rc::new(());
+        let mut r = Ring::new();
+        let mut taken = Vec::new();
+        for i in 0..50u64 {
+            r.push_back((i, token.clone()));
+            if i % 2 == 1 {
+                let slot = r.take_front().expect("a value");
+                // SAFETY: the slot just taken, read once before the next push.
+                taken.push(unsafe { slot.as_ptr().read() });
+            }
+        }
+        while let Some(slot) = r.take_front() {
+            // SAFETY: as above.
+            taken.push(unsafe { slot.as_ptr().read() });
+        }
+        assert!(r.take_front().is_none());
+        assert_eq!(
+            taken.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            (0..50).collect::<Vec<_>>()
+        );
+        assert_eq!(Rc::strong_count(&token), 51);
+        drop(r);
+        assert_eq!(
+            Rc::strong_count(&token),
+            51,
+            "the ring dropped a taken value"
+        );
+        drop(taken);
+        assert_eq!(Rc::strong_count(&token), 1);
     }
 
     #[test]

@@ -701,8 +701,9 @@ impl<P: Process> Pcb<P> {
         }
         loop {
             // SAFETY: this thread holds the run right (it popped the queue
-            // entry; invariant 1).
-            let Some(envelope) = (unsafe { self.port.batch().pop() }) else {
+            // entry; invariant 1), and moves the entry out of its slot below
+            // before it touches the batch again.
+            let Some(slot) = (unsafe { self.port.batch().pop_in_place() }) else {
                 // Under the state lock: either the mailbox is empty and we
                 // go idle (a later sender finds us idle and schedules us),
                 // or what arrived moves to the batch. The slice is marked
@@ -739,34 +740,47 @@ impl<P: Process> Pcb<P> {
             // own half of the header.
             let h = &self.port.header;
             h.handled.store(h.handled.load(Relaxed) + 1, Relaxed);
+            // SAFETY: the slot holds the entry just taken, which only this
+            // thread can reach until it moves it out, just below.
+            let entry = unsafe { slot.as_ref() };
             if let Some(after) = after {
                 // Whatever arrived ends the wait, but a system request is
                 // not activity, and a timeout entry decides for itself.
-                if !matches!(envelope, Envelope::System(_) | Envelope::Timeout(_)) {
+                if !matches!(entry, Envelope::System(_) | Envelope::Timeout(_)) {
                     after.cancel(&self.port.header);
                 }
             }
             let mut ctx = Context::new(self, flags);
-            match envelope {
-                Envelope::Message(msg) => process.handle(msg, &mut ctx),
-                Envelope::Timeout(generation) => {
-                    // Pushed from a `u32` (`Addr::push_timeout`).
-                    let generation = generation as u32;
-                    if after.as_mut().is_some_and(|a| a.fired(generation)) {
-                        process.handle_timeout(&mut ctx);
+            // A message goes from its slot straight into the handler's
+            // argument: moved out of the envelope by value, it went through
+            // two stack copies first (`docs/benchmarks.md`, "The envelope's
+            // padding").
+            if let Envelope::Message(msg) = entry {
+                // SAFETY: moved out once, here; the slot is not read again.
+                process.handle(unsafe { std::ptr::read(msg) }, &mut ctx);
+            } else {
+                // SAFETY: as above, for every other kind of entry.
+                match unsafe { slot.as_ptr().read() } {
+                    Envelope::Message(_) => unreachable!("handled above"),
+                    Envelope::Timeout(generation) => {
+                        // Pushed from a `u32` (`Addr::push_timeout`).
+                        let generation = generation as u32;
+                        if after.as_mut().is_some_and(|a| a.fired(generation)) {
+                            process.handle_timeout(&mut ctx);
+                        }
                     }
-                }
-                Envelope::Exit(exit) => {
-                    let (from, reason) = *exit;
-                    process.handle_exit(from, reason, &mut ctx)
-                }
-                // The monitor was consumed when the `Down` arrived (see
-                // `monitor::deliver_down`): a queued `Down` is always
-                // handled, even after a plain `demonitor` (rule 32).
-                Envelope::Down(down) => process.handle_down(*down, &mut ctx),
-                Envelope::System(call) => {
-                    let reply = process.system(call.request, &mut ctx);
-                    call.answer(reply);
+                    Envelope::Exit(exit) => {
+                        let (from, reason) = *exit;
+                        process.handle_exit(from, reason, &mut ctx)
+                    }
+                    // The monitor was consumed when the `Down` arrived (see
+                    // `monitor::deliver_down`): a queued `Down` is always
+                    // handled, even after a plain `demonitor` (rule 32).
+                    Envelope::Down(down) => process.handle_down(*down, &mut ctx),
+                    Envelope::System(call) => {
+                        let reply = process.system(call.request, &mut ctx);
+                        call.answer(reply);
+                    }
                 }
             }
             if let Some(ticks) = ticks {

@@ -378,7 +378,7 @@ mod loom_tests {
             loop {
                 // SAFETY: this thread popped the entry: it holds the run
                 // right (loom checks the batch cell's accesses).
-                let Some(entry) = (unsafe { self.batch().pop() }) else {
+                let Some(slot) = (unsafe { self.batch().pop_in_place() }) else {
                     match unsafe { self.mailbox.idle_or_take(&self.state, self.batch(), |_| {}) } {
                         TransitionToIdle::Ok => return false,
                         TransitionToIdle::Notified => continue,
@@ -388,7 +388,9 @@ mod loom_tests {
                         }
                     }
                 };
-                let Envelope::Message(msg) = entry else {
+                // SAFETY: the entry just taken, moved out once, as
+                // `Pcb::slice_loop` does.
+                let Envelope::Message(msg) = (unsafe { slot.as_ptr().read() }) else {
                     unreachable!("the model sends messages only")
                 };
                 let prev = self.handled.fetch_or(1 << msg, SeqCst);
