@@ -8,7 +8,7 @@ use crate::error::TrySendError;
 use crate::exit::ExitReason;
 use crate::mailbox::Envelope;
 use crate::pid::Pid;
-use crate::process::pcb::{Header, Port, Task};
+use crate::process::pcb::{AnyProcess, Header, Port, Task};
 use crate::scheduler;
 
 /// The typed face of a process for senders.
@@ -16,13 +16,10 @@ use crate::scheduler;
 /// # Safety
 ///
 /// An implementor starts with a [`Port<M>`] (`repr(C)`): [`Addr`] reads the
-/// port through the trait object's data pointer, without a virtual call.
-/// Only `Pcb<P>` implements it.
-pub(crate) unsafe trait Deliver<M>: Send + Sync {
-    /// A run-queue entry for the process; the caller must own the entry
-    /// by the state protocol (see `Task`).
-    fn task(&self) -> Task;
-}
+/// port through the trait object's data pointer, without a virtual call,
+/// and makes a run-queue entry by upcasting to `dyn AnyProcess` (a load
+/// from the vtable, not a call). Only `Pcb<P>` implements it.
+pub(crate) unsafe trait Deliver<M>: AnyProcess {}
 
 /// A typed handle for sending messages of type `M` to one process.
 ///
@@ -66,7 +63,7 @@ impl<M: Send + 'static> Addr<M> {
         match self.port().deliver(msg) {
             Ok(false) => Ok(()),
             Ok(true) => {
-                scheduler::schedule(self.inner.task());
+                scheduler::schedule(self.task());
                 Ok(())
             }
             Err(e) => Err(e),
@@ -86,7 +83,7 @@ impl<M: Send + 'static> Addr<M> {
     pub fn try_send_deferred(&self, msg: M) -> Result<Delivery, TrySendError<M>> {
         match self.port().deliver(msg) {
             Ok(woke) => Ok(Delivery {
-                task: woke.then(|| self.inner.task()),
+                task: woke.then(|| self.task()),
             }),
             Err(e) => Err(e),
         }
@@ -130,7 +127,7 @@ impl<M: Send + 'static> Addr<M> {
             .port()
             .push_signal(Envelope::Timeout(u64::from(generation)))
         {
-            scheduler::schedule(self.inner.task());
+            scheduler::schedule(self.task());
         }
     }
 }
@@ -172,6 +169,15 @@ impl fmt::Debug for Delivery {
 }
 
 impl<M> Addr<M> {
+    /// A run-queue entry for the process; the caller must own the entry by
+    /// the state protocol (see `Task`). The upcast to `dyn AnyProcess`
+    /// reads the process's vtable from `Deliver`'s: no call.
+    #[inline]
+    fn task(&self) -> Task {
+        let process: &dyn AnyProcess = &*self.inner;
+        Task::new(process)
+    }
+
     /// The process's port: its mailbox, header and batch.
     #[inline]
     fn port(&self) -> &Port<M> {

@@ -1039,11 +1039,7 @@ impl<P: Process> AnyProcess for Pcb<P> {
 }
 
 // SAFETY: `Pcb` is `repr(C)` and its first field is a `Port<P::Message>`.
-unsafe impl<P: Process> Deliver<P::Message> for Pcb<P> {
-    fn task(&self) -> Task {
-        Task::new(self)
-    }
-}
+unsafe impl<P: Process> Deliver<P::Message> for Pcb<P> {}
 
 impl<M> Port<M> {
     /// The runner's batch, with its published length and capacity.
