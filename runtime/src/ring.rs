@@ -118,19 +118,10 @@ impl<T> Ring<T> {
 
     #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
-        if self.len == 0 {
-            return None;
-        }
-        // SAFETY: `len > 0`, so the slot at `head` holds a value (invariant
-        // 2), which is moved out and no longer counted.
-        let value = unsafe { self.slot(0).read() };
-        self.head = if self.head + 1 == self.cap {
-            0
-        } else {
-            self.head + 1
-        };
-        self.len -= 1;
-        Some(value)
+        // SAFETY: the slot `take_front` hands over holds the value it no
+        // longer counts, read out once, here.
+        self.take_front()
+            .map(|slot| unsafe { slot.as_ptr().read() })
     }
 
     /// Removes the first value from the count and returns its slot, where
@@ -144,6 +135,8 @@ impl<T> Ring<T> {
         if self.len == 0 {
             return None;
         }
+        // `len > 0`: the slot at `head` holds a value (invariant 2), which
+        // stops being counted here.
         let slot = self.slot(0);
         self.head = if self.head + 1 == self.cap {
             0

@@ -62,8 +62,9 @@ impl<T> std::ops::Deref for Padded<T> {
 pub(crate) struct WorkerShared {
     pub(crate) stealer: Padded<Stealer<Task>>,
     /// Processes the balancer moved here from a busier worker's deque
-    /// (`balance.rs`): looked at by this worker every 16th tick, and by
-    /// every thread searching for work.
+    /// (`balance.rs`): looked at by this worker with the injector (every
+    /// 16th tick, and after a slice that spent its budget), and by every
+    /// thread searching for work.
     pub(crate) inbox: Injector<Task>,
     /// The worker's thread is blocked in `blocking` or stuck in a long
     /// handler (informational; a spare covers for it).
@@ -88,6 +89,16 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
+    /// Takes from this worker's inbox, which is almost always empty: a
+    /// look at its two indices first, before the steal's fence.
+    #[inline]
+    pub(crate) fn take_inbox(&self, local: Option<&crossbeam_deque::Worker<Task>>) -> Steal<Task> {
+        if self.inbox.is_empty() {
+            return Steal::Empty;
+        }
+        steal_from(&self.inbox, local)
+    }
+
     /// Time this worker spent not parked in the first `uptime` of the
     /// runtime (`uptime` read by the caller from the runtime's start).
     pub(crate) fn busy(&self, uptime: std::time::Duration) -> std::time::Duration {
@@ -197,11 +208,7 @@ impl Scheduler {
                 Steal::Empty => {}
             }
             for k in 0..n {
-                let inbox = &self.workers[(start + k) % n].inbox;
-                if inbox.is_empty() {
-                    continue;
-                }
-                match steal_from(inbox, local) {
+                match self.workers[(start + k) % n].take_inbox(local) {
                     Steal::Success(task) => return Some(task),
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
@@ -244,7 +251,7 @@ impl Scheduler {
 
 /// Takes from a shared queue (the injector or an inbox): a batch into
 /// `local` when given one.
-pub(crate) fn steal_from(
+fn steal_from(
     queue: &Injector<Task>,
     local: Option<&crossbeam_deque::Worker<Task>>,
 ) -> Steal<Task> {
@@ -288,10 +295,14 @@ pub(crate) fn run_on_caller<R>(
     if shared.scheduler.is_stopping() {
         return Err(task);
     }
-    if !shared.timers.clock.auto_advances() {
+    // What the process still has queued goes to the workers.
+    let run = |task: Task| {
         if let Some(left) = task.run_for_caller(None, done) {
             yield_now(left);
         }
+    };
+    if !shared.timers.clock.auto_advances() {
+        run(task);
         return Ok(after());
     }
     // Under auto-advance the clock moves when every worker sleeps; a slice
@@ -299,9 +310,7 @@ pub(crate) fn run_on_caller<R>(
     // the process, so hold on to the runtime.
     let shared = Arc::clone(shared);
     shared.scheduler.caller_slices.fetch_add(1, SeqCst);
-    if let Some(left) = task.run_for_caller(None, done) {
-        yield_now(left);
-    }
+    run(task);
     let result = after();
     shared.scheduler.caller_slices.fetch_sub(1, SeqCst);
     // As a worker going idle would: the slice may have armed the timer

@@ -280,11 +280,8 @@ impl WorkerCx {
         // (`balance.rs`), comes with it.
         if core.tick % INJECTOR_INTERVAL == 0 {
             if let Some(index) = self.index {
-                let inbox = &sched.workers[index].inbox;
-                if !inbox.is_empty() {
-                    if let Steal::Success(task) = super::steal_from(inbox, local) {
-                        return Some(task);
-                    }
+                if let Steal::Success(task) = sched.workers[index].take_inbox(local) {
+                    return Some(task);
                 }
             }
             if let Steal::Success(task) = sched.steal_injector(local) {
