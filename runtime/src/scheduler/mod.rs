@@ -263,11 +263,26 @@ fn steal_from(
 
 /// Makes `task` runnable: into this worker's LIFO slot when called on a
 /// worker of the task's runtime, else into the injector.
+///
+/// Inlined into every send: on a worker, waking a process is a check of
+/// the thread's context and a store into the slot, and a call frame (its
+/// register saves and restores) cost more than that. With the worker
+/// loop's two helpers inlined as well (`worker.rs`), ring 1.14×, pingpong
+/// 1.15× (`docs/benchmarks.md`, "Call frames on the hop").
+#[inline(always)]
 pub(crate) fn schedule(task: Task) {
     if let Some(task) = worker::push_local(task, true) {
-        let shared = task.header().shared.clone();
-        shared.scheduler.inject(task);
+        inject(task);
     }
+}
+
+/// [`schedule`] from a thread that is not one of the task's runtime's
+/// workers: the injector. Out of line, to keep the senders' inlined
+/// copies of `schedule` short.
+#[inline(never)]
+fn inject(task: Task) {
+    let shared = task.header().shared.clone();
+    shared.scheduler.inject(task);
 }
 
 /// Runs one slice of `task` on the calling thread, a plain thread about to

@@ -267,6 +267,12 @@ impl WorkerCx {
     }
 
     /// The next task from this worker's own queues (or the injector).
+    ///
+    /// Inlined, like [`run_task`](Self::run_task), into the worker's loop,
+    /// which calls each once per slice: on a hop of a ring the two call
+    /// frames (saving and restoring nine registers) were a tenth of the
+    /// work. Ring and pingpong 1.06-1.07× from these two alone.
+    #[inline(always)]
     fn next_local(&self) -> Option<Task> {
         let mut core = self.core.borrow_mut();
         let core = core.as_mut()?;
@@ -348,6 +354,8 @@ impl WorkerCx {
     }
 
     /// Runs one slice of `task`, keeping the watchdog's view current.
+    /// Inlined into the worker's loop (see [`next_local`](Self::next_local)).
+    #[inline(always)]
     pub(crate) fn run_task(&self, task: Task) {
         let Some(index) = self.index else {
             task.run(None, SliceMark(None));
