@@ -443,6 +443,29 @@ impl<M> Mailbox<M> {
         if self.bounds.active() {
             return self.push_watched(state, batch, entry, crossed);
         }
+        self.push_unbounded(state, batch, entry)
+    }
+
+    /// Whether the mailbox has a limit or a high-water mark: a push must
+    /// then go through [`push`](Self::push), which watches them.
+    #[inline]
+    pub(crate) fn is_bounded(&self) -> bool {
+        self.bounds.active()
+    }
+
+    /// [`push`](Self::push) to a mailbox that is not
+    /// [bounded](Self::is_bounded). A send takes this path after its own
+    /// test, and calls out of line for a bounded mailbox: the hot path then
+    /// keeps neither a batch handle in memory for a call it will not make
+    /// nor a copy of the entry for a refusal it will not return.
+    #[inline]
+    pub(crate) fn push_unbounded<E: Entry<M>>(
+        &self,
+        state: &State,
+        batch: Batch<'_, M>,
+        entry: E,
+    ) -> Result<Notify, Refused<E>> {
+        debug_assert!(!self.bounds.active());
         // The entry is moved into the queue from where the caller left it,
         // inside the critical section, not copied into the closure first:
         // a message the sender has just built (with stores narrower than
@@ -453,12 +476,17 @@ impl<M> Mailbox<M> {
         // "The envelope's padding").
         let mut entry = std::mem::ManuallyDrop::new(entry);
         self.locked(state, |word, queue| {
-            // SAFETY: taken once, here, and never used again: `locked`
-            // calls the closure exactly once.
-            let entry = unsafe { std::mem::ManuallyDrop::take(&mut entry) };
+            // Taken on one of the two paths, where it is used: taken
+            // before the branch, it was copied to the stack for the
+            // refusal on every send.
             if !word.is_alive() {
+                // SAFETY: taken once, here, and never used again: `locked`
+                // calls the closure exactly once.
+                let entry = unsafe { std::mem::ManuallyDrop::take(&mut entry) };
                 return Err(Refused::Closed(entry));
             }
+            // SAFETY: as above, on the other path.
+            let entry = unsafe { std::mem::ManuallyDrop::take(&mut entry) };
             Ok(queue.append(word, batch, entry))
         })
     }

@@ -32,6 +32,9 @@ pub(crate) struct SliceFlags {
     pub(crate) exit_reported: bool,
     /// `ctx.set_receive_timeout(t)` was called: `Some(t)`.
     pub(crate) receive_timeout: Option<Option<Duration>>,
+    /// Set with `exit`, `consumed` and `receive_timeout`: the runner looks
+    /// at those three only after a handler that asked for something.
+    pub(crate) requested: bool,
 }
 
 /// The typed view of the running process, without its state type.
@@ -116,12 +119,14 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// (`exit/1`). Its links and monitors are told `reason`.
     pub fn exit(&mut self, reason: ExitReason) {
         self.flags.exit = Some(reason);
+        self.flags.requested = true;
     }
 
     /// Charges `reductions` extra reductions for heavy work, so that the
     /// process yields sooner to its neighbours.
     pub fn consume(&mut self, reductions: u32) {
         self.flags.consumed = self.flags.consumed.saturating_add(reductions);
+        self.flags.requested = true;
     }
 
     /// Whether this process has been told to exit (a kill, or an exit signal
@@ -421,6 +426,7 @@ impl<'a, M: Send + 'static> Context<'a, M> {
     /// ```
     pub fn set_receive_timeout(&mut self, timeout: Option<Duration>) {
         self.flags.receive_timeout = Some(timeout);
+        self.flags.requested = true;
     }
 
     /// Emits `report` as the report of this process's own exit, which its

@@ -465,19 +465,20 @@ struct Inner<P: Process> {
 // everything in it is `Send`. The other fields are `Sync` on their own.
 unsafe impl<P: Process> Sync for Pcb<P> {}
 
-/// How a slice ended.
-enum SliceEnd {
-    Idle,
-    Yield,
-    Exit(ExitReason),
-}
-
-/// [`SliceEnd`] without the reason, as a slice returns it to `run`.
+/// How a slice ended. An exit's reason goes to a slot of `run`'s frame
+/// (see `Pcb::slice`).
 #[derive(Clone, Copy)]
 enum Ended {
     Idle,
     Yield,
     Exit,
+}
+
+/// Ends a slice with an exit: `reason` to the caller's slot.
+#[cold]
+fn exit_with(slot: &mut Option<ExitReason>, reason: ExitReason) -> Ended {
+    *slot = Some(reason);
+    Ended::Exit
 }
 
 /// What a new process starts with.
@@ -614,20 +615,14 @@ impl<P: Process> Pcb<P> {
             ..SliceFlags::default()
         };
         let mut spent = 0u64;
-        // What comes out is one byte, and the exit reason (24 bytes) goes
-        // to `exit`: a 24-byte `SliceEnd` passed out of `catch_unwind` and
-        // up to `run` was copied through stack slots with loads wider than
-        // the stores that wrote them, store-forwarding stalls on every
-        // slice (`docs/benchmarks.md`, "The envelope's padding").
+        // What comes out is one byte, and an exit's reason (24 bytes) is
+        // written to `exit` where the slice ends: a 24-byte result passed
+        // out of `catch_unwind` and up to `run` was copied through stack
+        // slots with loads wider than the stores that wrote them,
+        // store-forwarding stalls on every slice (`docs/benchmarks.md`,
+        // "The envelope's padding").
         let result = panic::catch_slice(|| {
-            match self.slice_loop(inner, &mut flags, &mut spent, ticks, mark) {
-                SliceEnd::Idle => Ended::Idle,
-                SliceEnd::Yield => Ended::Yield,
-                SliceEnd::Exit(reason) => {
-                    *exit = Some(reason);
-                    Ended::Exit
-                }
-            }
+            self.slice_loop(inner, &mut flags, &mut spent, ticks, mark, &mut *exit)
         });
         // Only the runner writes the counters: a plain load and store
         // publishes them without a locked instruction.
@@ -670,10 +665,11 @@ impl<P: Process> Pcb<P> {
         spent: &mut u64,
         ticks: Option<&AtomicU64>,
         mark: SliceMark<'_>,
-    ) -> SliceEnd {
+        exit: &mut Option<ExitReason>,
+    ) -> Ended {
         let header = &self.port.header;
         let Some(process) = self.state(inner) else {
-            return SliceEnd::Exit(ExitReason::Killed);
+            return exit_with(exit, ExitReason::Killed);
         };
         // SAFETY: this thread holds the run right (invariant 1), and this
         // is the slice's only reference (invariant 2).
@@ -690,13 +686,13 @@ impl<P: Process> Pcb<P> {
                 if flags.exit_reported {
                     header.set_runner_flag(EXIT_REPORTED);
                 }
-                return SliceEnd::Exit(reason);
+                return exit_with(exit, reason);
             }
             if let Some(timeout) = flags.receive_timeout.take() {
                 After::set(after, &self.port.header, timeout);
             }
             if flags.for_caller {
-                return self.out_of_budget(mark, after);
+                return self.out_of_budget(mark, after, exit);
             }
         }
         loop {
@@ -721,7 +717,7 @@ impl<P: Process> Pcb<P> {
                             self.port.header.report_mark(m)
                         })
                 } {
-                    TransitionToIdle::Ok => return SliceEnd::Idle,
+                    TransitionToIdle::Ok => return Ended::Idle,
                     TransitionToIdle::Notified => {
                         mark.resume();
                         // We keep running: whatever we woke into this
@@ -731,7 +727,7 @@ impl<P: Process> Pcb<P> {
                         crate::scheduler::worker::flush_lifo();
                         continue;
                     }
-                    TransitionToIdle::Exiting => return SliceEnd::Exit(ExitReason::Killed),
+                    TransitionToIdle::Exiting => return exit_with(exit, ExitReason::Killed),
                 }
             };
             // Counted before the handler runs, so that anyone who sees the
@@ -787,25 +783,33 @@ impl<P: Process> Pcb<P> {
                 // Single writer: the worker's own thread.
                 ticks.store(ticks.load(Relaxed).wrapping_add(1), Relaxed);
             }
-            if flags.exit.is_some() {
+            // What the handler asked for (an exit, a receive timeout,
+            // extra reductions) is looked at only if it asked for
+            // something: one test per handler.
+            if flags.requested && flags.exit.is_some() {
                 // A behaviour reports its own exit in the handler that
                 // exits (`Context::report_exit`).
                 if flags.exit_reported {
                     header.set_runner_flag(EXIT_REPORTED);
                 }
-                return SliceEnd::Exit(flags.exit.take().unwrap_or(ExitReason::Normal));
+                let reason = flags.exit.take().unwrap_or(ExitReason::Normal);
+                return exit_with(exit, reason);
             }
             if self.port.header.is_exiting() {
-                return SliceEnd::Exit(ExitReason::Killed);
+                return exit_with(exit, ExitReason::Killed);
             }
-            if let Some(timeout) = flags.receive_timeout.take() {
-                After::set(after, &self.port.header, timeout);
+            let mut cost = 1;
+            if flags.requested {
+                flags.requested = false;
+                if let Some(timeout) = flags.receive_timeout.take() {
+                    After::set(after, &self.port.header, timeout);
+                }
+                cost += u64::from(std::mem::take(&mut flags.consumed));
             }
-            let cost = 1 + u64::from(std::mem::take(&mut flags.consumed));
             *spent += cost;
             budget -= cost as i64;
             if budget <= 0 {
-                return self.out_of_budget(mark, after);
+                return self.out_of_budget(mark, after, exit);
             }
         }
     }
@@ -813,7 +817,12 @@ impl<P: Process> Pcb<P> {
     /// Ends a slice whose budget is spent: idle if nothing is left, else a
     /// yield. A yield keeps the process SCHEDULED: the run right passes to
     /// the queue entry `run` creates for it.
-    fn out_of_budget(&self, mark: SliceMark<'_>, after: &mut Option<Box<After>>) -> SliceEnd {
+    fn out_of_budget(
+        &self,
+        mark: SliceMark<'_>,
+        after: &mut Option<Box<After>>,
+        exit: &mut Option<ExitReason>,
+    ) -> Ended {
         // The slice ends here whatever follows: marked over before the
         // state lock's last acquisition (`scheduler/lifo.rs`, rule 3).
         mark.end();
@@ -825,7 +834,7 @@ impl<P: Process> Pcb<P> {
                 // (under this lock) is done before the worker takes it.
                 drop(self.port.header.state.lock());
             }
-            return SliceEnd::Yield;
+            return Ended::Yield;
         }
         if let Some(after) = after {
             after.arm(&self.port.header, || Addr::from_inner(self.arc()));
@@ -839,9 +848,9 @@ impl<P: Process> Pcb<P> {
                     self.port.header.report_mark(m)
                 })
         } {
-            TransitionToIdle::Ok => SliceEnd::Idle,
-            TransitionToIdle::Notified => SliceEnd::Yield,
-            TransitionToIdle::Exiting => SliceEnd::Exit(ExitReason::Killed),
+            TransitionToIdle::Ok => Ended::Idle,
+            TransitionToIdle::Notified => Ended::Yield,
+            TransitionToIdle::Exiting => exit_with(exit, ExitReason::Killed),
         }
     }
 
@@ -1069,6 +1078,23 @@ impl<M: Send + 'static> Port<M> {
     /// process (see [`Deliver`]).
     #[inline]
     pub(crate) fn deliver(&self, msg: M) -> Result<bool, TrySendError<M>> {
+        if self.mailbox.is_bounded() {
+            return self.deliver_bounded(msg);
+        }
+        match self
+            .mailbox
+            .push_unbounded(&self.header.state, self.batch(), Message(msg))
+        {
+            Ok(notify) => Ok(notify == Notify::Schedule),
+            Err(refused) => self.refused(refused),
+        }
+    }
+
+    /// [`deliver`](Self::deliver) to a mailbox with a limit or a
+    /// high-water mark. Out of line: a send to any other mailbox carries
+    /// none of its set-up (see `Mailbox::push_unbounded`).
+    #[inline(never)]
+    fn deliver_bounded(&self, msg: M) -> Result<bool, TrySendError<M>> {
         match self
             .mailbox
             .push(&self.header.state, self.batch(), Message(msg), |m| {
