@@ -211,8 +211,15 @@ impl<M> Batch<'_, M> {
     /// again.
     #[inline]
     pub(crate) unsafe fn pop_in_place(&self) -> Option<std::ptr::NonNull<Envelope<M>>> {
-        // SAFETY: the caller's contract.
-        unsafe { self.with(Ring::take_front) }
+        self.entries.0.with_mut(|entries| {
+            // SAFETY: as in `with`, by the caller's contract.
+            let entries = unsafe { &mut *entries };
+            // An empty batch changed nothing: nothing to publish (the
+            // runner looks once per slice, just before it goes idle).
+            let slot = entries.take_front()?;
+            self.len.store(entries.len() as u32, Relaxed);
+            Some(slot)
+        })
     }
 
     /// The number of entries as last published; exact for its holder,

@@ -11,6 +11,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use super::lifo::{LifoSlot, SliceMark};
 use super::park::Parker;
+use super::WorkerShared;
 use crate::process::pcb::Task;
 use crate::runtime::Shared;
 
@@ -38,6 +39,9 @@ pub(crate) struct WorkerCx {
     /// This thread's LIFO slot (see [`WorkerCx::lifo`]): a worker's, in its
     /// `WorkerShared` inside `shared`, or the spare's own in `spare_lifo`.
     lifo: NonNull<LifoSlot<Task>>,
+    /// A worker's `WorkerShared` inside `shared` (see [`WorkerCx::own`]);
+    /// `None` on a spare.
+    own: Option<NonNull<WorkerShared>>,
     /// A spare's LIFO slot (a worker's is in its `WorkerShared`, where the
     /// watchdog can reach it; nobody steals a spare's). Boxed so that
     /// `lifo` can point at it.
@@ -140,7 +144,7 @@ pub(crate) fn take_lifo_if(pid: crate::pid::Pid) -> Option<Task> {
 #[inline]
 pub(crate) fn with_ticks<R>(f: impl FnOnce(Option<&std::sync::atomic::AtomicU64>) -> R) -> R {
     with_current(|cx| {
-        let ticks = cx.and_then(|cx| cx.index.map(|i| &cx.shared.scheduler.workers[i].ticks));
+        let ticks = cx.and_then(|cx| cx.own().map(|ws| &ws.ticks));
         f(ticks)
     })
 }
@@ -214,9 +218,11 @@ impl Core {
 
 impl WorkerCx {
     pub(crate) fn new_worker(shared: Arc<Shared>, index: usize, local: Worker<Task>) -> Self {
+        let own = NonNull::from(&shared.scheduler.workers[index]);
         let lifo = NonNull::from(&shared.scheduler.workers[index].lifo);
         WorkerCx {
             lifo,
+            own: Some(own),
             _spare_lifo: None,
             shared,
             index: Some(index),
@@ -230,6 +236,7 @@ impl WorkerCx {
         let slot = Box::new(LifoSlot::new());
         WorkerCx {
             lifo: NonNull::from(&*slot),
+            own: None,
             _spare_lifo: Some(slot),
             shared,
             index: None,
@@ -244,6 +251,17 @@ impl WorkerCx {
         if let Some(core) = self.core.borrow().as_ref() {
             core.push_back(task, &self.shared);
         }
+    }
+
+    /// What other threads see of this worker (`None` on a spare): found
+    /// once, when the context is made, not through the scheduler's slice
+    /// at every slice.
+    #[inline]
+    fn own(&self) -> Option<&WorkerShared> {
+        // SAFETY: `own` points into `self.shared` (kept alive by the `Arc`
+        // this context holds; the workers' slice is boxed and never
+        // replaced), and the reference does not outlive `self`.
+        self.own.map(|own| unsafe { own.as_ref() })
     }
 
     /// This thread's LIFO slot: the process it woke last, run next for
@@ -285,8 +303,8 @@ impl WorkerCx {
         // The worker's inbox, where the balancer puts what it moves here
         // (`balance.rs`), comes with it.
         if core.tick % INJECTOR_INTERVAL == 0 {
-            if let Some(index) = self.index {
-                if let Steal::Success(task) = sched.workers[index].take_inbox(local) {
+            if let Some(ws) = self.own() {
+                if let Steal::Success(task) = ws.take_inbox(local) {
                     return Some(task);
                 }
             }
@@ -357,11 +375,10 @@ impl WorkerCx {
     /// Inlined into the worker's loop (see [`next_local`](Self::next_local)).
     #[inline(always)]
     pub(crate) fn run_task(&self, task: Task) {
-        let Some(index) = self.index else {
+        let Some(ws) = self.own() else {
             task.run(None, SliceMark(None));
             return;
         };
-        let ws = &self.shared.scheduler.workers[index];
         // Only this thread writes these two words: plain stores suffice.
         // Released, so that the watchdog, reading an odd count, also sees
         // the pid of that slice (`lifo.rs` rule 3).
@@ -446,8 +463,7 @@ impl WorkerCx {
 
     fn park(&self) {
         let started = Instant::now();
-        if let Some(index) = self.index {
-            let ws = &self.shared.scheduler.workers[index];
+        if let Some(ws) = self.own() {
             ws.stats.parks.fetch_add(1, Relaxed);
             let since = started.saturating_duration_since(self.shared.started);
             ws.stats
@@ -472,8 +488,7 @@ impl WorkerCx {
         if !(fired && sched.has_work() && sched.idle.cancel_park(&self.parker)) {
             self.parker.park();
         }
-        if let Some(index) = self.index {
-            let ws = &self.shared.scheduler.workers[index];
+        if let Some(ws) = self.own() {
             ws.stats
                 .parked_ns
                 .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
