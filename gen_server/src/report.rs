@@ -36,6 +36,12 @@ pub(crate) fn terminating<G: GenServer, M: Send + 'static>(
     reason: &ExitReason,
     state: &Option<G>,
 ) {
+    // Nothing is formatted (the state least of all) for a report that
+    // would be written nowhere; the runtime then writes no crash report
+    // either.
+    if !Report::enabled(log::Level::Error) {
+        return;
+    }
     let pid = ctx.pid();
     let state = crate::sys::shown_state(state);
     let report = Report::error(
@@ -56,6 +62,9 @@ pub(crate) fn terminating<G: GenServer, M: Send + 'static>(
 /// The server's `terminate` panicked with `crash`, which becomes its exit
 /// reason (rule 90).
 pub(crate) fn terminate_crash(pid: Pid, name: Option<&ServerName>, crash: &ExitReason) {
+    if !Report::enabled(log::Level::Error) {
+        return;
+    }
     Report::error(
         ReportKind::CallbackCrash,
         format_args!(
@@ -72,6 +81,9 @@ pub(crate) fn terminate_crash(pid: Pid, name: Option<&ServerName>, crash: &ExitR
 /// A suspended server holding `limit` messages, its mailbox limit, dropped
 /// a `what` (a `Reject` limit, whose sender was told it was delivered).
 pub(crate) fn held_dropped(pid: Pid, name: Option<&ServerName>, limit: u32, what: &str) {
+    if !Report::enabled(log::Level::Warn) {
+        return;
+    }
     Report::warn(
         ReportKind::MessageDropped,
         format_args!(
@@ -89,6 +101,9 @@ pub(crate) fn held_dropped(pid: Pid, name: Option<&ServerName>, limit: u32, what
 
 /// The default `handle_info` dropped `what` (rules 95-96).
 pub(crate) fn unexpected_message<G: GenServer>(pid: Pid, what: &str) {
+    if !Report::enabled(log::Level::Warn) {
+        return;
+    }
     let server = std::any::type_name::<G>();
     Report::warn(
         ReportKind::UnexpectedMessage,
@@ -102,6 +117,9 @@ pub(crate) fn unexpected_message<G: GenServer>(pid: Pid, what: &str) {
 
 /// A task linked to `owner` crashed with `reason` (rule 185).
 pub(crate) fn task_crash(pid: Pid, owner: Pid, reason: &ExitReason) {
+    if !Report::enabled(log::Level::Error) {
+        return;
+    }
     Report::error(
         ReportKind::TaskCrash,
         format_args!("task {pid} started from {owner} crashed: {reason}"),

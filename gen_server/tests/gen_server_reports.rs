@@ -104,6 +104,66 @@ fn rule_92_with_a_logger_the_termination_report_is_structured() {
     assert_eq!(stderr, "");
 }
 
+/// How often `Counted::format_status` ran.
+static FORMATTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A server that stops with the reason it is cast, and counts how often
+/// its state is formatted for a report.
+struct Counted;
+
+#[rotp_gen_server::gen_server]
+impl rotp_gen_server::GenServer for Counted {
+    fn init(
+        (): (),
+        _ctx: &mut rotp_gen_server::Ctx<'_, Self>,
+    ) -> rotp_gen_server::InitResult<Self> {
+        rotp_gen_server::Init::ok(Counted)
+    }
+
+    fn handle_cast(
+        &mut self,
+        reason: &'static str,
+        _ctx: &mut rotp_gen_server::Ctx<'_, Self>,
+    ) -> rotp_gen_server::Handled<Self> {
+        rotp_gen_server::stop(reason)
+    }
+
+    fn format_status(&self) -> String {
+        FORMATTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        "counted".to_owned()
+    }
+}
+
+/// Starts a `Counted` server and stops it with the abnormal `reason`;
+/// returns how often its state was formatted meanwhile.
+fn stop_counted(rt: &Runtime, reason: &'static str) -> usize {
+    let before = FORMATTED.load(std::sync::atomic::Ordering::SeqCst);
+    let server = start::<Counted>(rt, (), StartOptions::new()).unwrap();
+    server.cast(reason);
+    exit_reason(&server);
+    FORMATTED.load(std::sync::atomic::Ordering::SeqCst) - before
+}
+
+/// A termination report that would be written nowhere (the route `Off`)
+/// is not built: the state is not formatted for it. With a route that
+/// writes it, it is, once.
+#[test]
+fn a_report_written_nowhere_is_not_built() {
+    if is_child_test() {
+        let rt = quiet_runtime(2);
+        rotp_runtime::set_report_route(rotp_runtime::ReportRoute::Off);
+        assert_eq!(stop_counted(&rt, "unheard"), 0, "formatted for nobody");
+        rotp_runtime::set_report_route(rotp_runtime::ReportRoute::Stderr);
+        assert_eq!(stop_counted(&rt, "heard"), 1, "formatted for its report");
+        rt.shutdown(TIMEOUT).unwrap();
+        return;
+    }
+    let (_, stderr) = run_child_test("a_report_written_nowhere_is_not_built");
+    assert!(!stderr.contains("unheard"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("heard; state: counted"), "{stderr}");
+}
+
 /// `StartOptions::mailbox_high_water` reaches the server's mailbox: the
 /// warning names the server.
 #[test]

@@ -342,18 +342,40 @@ impl Report {
     /// Sends the report where the [route](set_report_route) says: to `log`
     /// if a logger is set, else (warnings and errors) to stderr.
     pub fn emit(&self) {
-        match report_route() {
-            ReportRoute::Auto if log::max_level() == LevelFilter::Off => self.to_stderr(),
-            ReportRoute::Auto | ReportRoute::Log => self.to_log(),
-            ReportRoute::Stderr => self.to_stderr(),
-            ReportRoute::Off => {}
+        match destination(self.level) {
+            Some(Destination::Log) => self.to_log(),
+            Some(Destination::Stderr) => self.to_stderr(),
+            None => {}
         }
     }
 
+    /// Whether a report at `level` emitted now would be written anywhere:
+    /// the [route](set_report_route) is not `Off`, and the logger's level
+    /// (or, without a logger, stderr's: warnings and errors) lets it
+    /// through.
+    ///
+    /// Building a report formats its text and its values; code that builds
+    /// reports on a hot path (a process that crashes and is restarted many
+    /// times a second) asks first. The runtime, the gen_server and the
+    /// supervisor build none of their reports when this says no.
+    ///
+    /// ```
+    /// use log::Level;
+    /// use rotp_runtime::{set_report_route, report_route, Report, ReportRoute};
+    ///
+    /// let before = report_route();
+    /// set_report_route(ReportRoute::Off);
+    /// assert!(!Report::enabled(Level::Error));
+    /// set_report_route(ReportRoute::Stderr);
+    /// assert!(Report::enabled(Level::Error));
+    /// assert!(!Report::enabled(Level::Info)); // stderr takes warnings and errors
+    /// set_report_route(before);
+    /// ```
+    pub fn enabled(level: Level) -> bool {
+        destination(level).is_some()
+    }
+
     fn to_log(&self) {
-        if self.level > log::STATIC_MAX_LEVEL || self.level > log::max_level() {
-            return;
-        }
         let mut kvs: Vec<(&str, log::kv::Value<'_>)> = Vec::with_capacity(self.fields.len() + 1);
         kvs.push(("kind", log::kv::Value::from(self.kind.name())));
         for (key, value) in &self.fields {
@@ -375,9 +397,6 @@ impl Report {
     }
 
     fn to_stderr(&self) {
-        if self.level > Level::Warn {
-            return;
-        }
         let mut line = self.stderr_line();
         line.push('\n');
         // `eprint!` goes where the test harness captures output; it panics
@@ -392,6 +411,27 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.line)
+    }
+}
+
+/// Where a report goes.
+enum Destination {
+    Log,
+    Stderr,
+}
+
+/// Where a report at `level` goes now, if anywhere (see [`Report`] for the
+/// routing).
+fn destination(level: Level) -> Option<Destination> {
+    let to_log = level <= log::STATIC_MAX_LEVEL && level <= log::max_level();
+    let to_stderr = level <= Level::Warn;
+    match report_route() {
+        ReportRoute::Auto if log::max_level() == LevelFilter::Off => {
+            to_stderr.then_some(Destination::Stderr)
+        }
+        ReportRoute::Auto | ReportRoute::Log => to_log.then_some(Destination::Log),
+        ReportRoute::Stderr => to_stderr.then_some(Destination::Stderr),
+        ReportRoute::Off => None,
     }
 }
 

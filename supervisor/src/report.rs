@@ -51,13 +51,21 @@ impl fmt::Display for ChildName<'_> {
 /// A supervisor's report about one of its children, before it is sent:
 /// the supervisor (`pid`, `name`), the child (`child_id` for a static
 /// child, `child_pid`), the reason.
+///
+/// `None` when a report at `level` would be written nowhere
+/// ([`Report::enabled`]): nothing is formatted then, which matters to a
+/// supervisor restarting a child many times a second with reports off or
+/// filtered out.
 fn about(
     level: log::Level,
     kind: ReportKind,
     sup: &SupName,
     child: ChildName<'_>,
     text: fmt::Arguments<'_>,
-) -> Report {
+) -> Option<Report> {
+    if !Report::enabled(level) {
+        return None;
+    }
     let report = Report::new(
         level,
         kind,
@@ -65,10 +73,10 @@ fn about(
     )
     .pid(sup.pid)
     .name(sup.name.as_ref());
-    match child.0 {
+    Some(match child.0 {
         Some(id) => report.field("child_id", id),
         None => report,
-    }
+    })
 }
 
 /// A child exited on its own; `restarts`: the automatic restarts already
@@ -85,44 +93,48 @@ pub(crate) fn child_terminated(
     } else {
         log::Level::Error
     };
-    about(
+    let Some(report) = about(
         level,
         ReportKind::ChildTerminated,
         sup,
         child,
         format_args!("{child} {pid} exited: {reason}"),
-    )
-    .field("child_pid", pid)
-    .reason(reason)
-    .count("restarts", restarts as u64)
-    .emit();
+    ) else {
+        return;
+    };
+    report
+        .field("child_pid", pid)
+        .reason(reason)
+        .count("restarts", restarts as u64)
+        .emit();
 }
 
 /// A child's start function failed.
 pub(crate) fn start_error(sup: &SupName, child: ChildName<'_>, reason: &ChildStartError) {
-    about(
+    let Some(report) = about(
         log::Level::Error,
         ReportKind::StartError,
         sup,
         child,
         format_args!("{child} failed to start: {reason}"),
-    )
-    .field("reason", reason)
-    .emit();
+    ) else {
+        return;
+    };
+    report.field("reason", reason).emit();
 }
 
 /// A child died with an unexpected reason while being stopped (rule 120).
 pub(crate) fn shutdown_error(sup: &SupName, child: ChildName<'_>, pid: Pid, reason: &ExitReason) {
-    about(
+    let Some(report) = about(
         log::Level::Error,
         ReportKind::ShutdownError,
         sup,
         child,
         format_args!("{child} {pid} exited: {reason}"),
-    )
-    .field("child_pid", pid)
-    .reason(reason)
-    .emit();
+    ) else {
+        return;
+    };
+    report.field("child_pid", pid).reason(reason).emit();
 }
 
 /// The supervisor gives up (rule 135): `restarts` restarts within the
@@ -133,7 +145,7 @@ pub(crate) fn max_intensity(
     restarts: usize,
     intensity: Intensity,
 ) {
-    about(
+    let Some(report) = about(
         log::Level::Error,
         ReportKind::MaxRestartIntensity,
         sup,
@@ -143,22 +155,26 @@ pub(crate) fn max_intensity(
              restarting {child}",
             intensity.period, intensity.max_restarts
         ),
-    )
-    .reason(&ExitReason::Shutdown)
-    .count("restarts", restarts as u64)
-    .count("max_restarts", u64::from(intensity.max_restarts))
-    .count("period_ms", intensity.period.as_millis() as u64)
-    .emit();
+    ) else {
+        return;
+    };
+    report
+        .reason(&ExitReason::Shutdown)
+        .count("restarts", restarts as u64)
+        .count("max_restarts", u64::from(intensity.max_restarts))
+        .count("period_ms", intensity.period.as_millis() as u64)
+        .emit();
 }
 
 /// A significant child's exit shuts the supervisor down (rules 150-151).
 pub(crate) fn auto_shutdown(sup: &SupName, child: ChildName<'_>) {
-    about(
+    if let Some(report) = about(
         log::Level::Info,
         ReportKind::AutoShutdown,
         sup,
         child,
         format_args!("significant {child} exited"),
-    )
-    .emit();
+    ) {
+        report.emit();
+    }
 }

@@ -871,10 +871,11 @@ impl<P: Process> Pcb<P> {
             let (reason, relations, hooks) = rel.close(reason);
             (reason, relations, rel.is_registered(), hooks)
         };
-        // The name, for the exit event and a crash report: look it up
-        // while it is held.
+        // The name, for the exit event and a crash report (if reports are
+        // written at all): look it up while it is held.
         let name = if registered
-            && (!reason.is_normal_class() || telemetry::enabled(telemetry::family::PROCESS))
+            && ((!reason.is_normal_class() && Report::enabled(log::Level::Error))
+                || telemetry::enabled(telemetry::family::PROCESS))
         {
             shared.registry.name_of(header.pid)
         } else {
@@ -928,6 +929,9 @@ fn crash_report(
     type_name: &str,
     reason: &ExitReason,
 ) {
+    if !Report::enabled(log::Level::Error) {
+        return;
+    }
     let named = match &name {
         Some(name) => format!("{pid} ({name})"),
         None => pid.to_string(),
