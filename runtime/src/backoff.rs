@@ -13,7 +13,9 @@
 //! in all, then up to 4 `yield_now`s.
 //!
 //! An idle worker only yields ([`yield_for`]), for up to
-//! `Builder::idle_wait`: see `docs/scheduling.md`, "Idle workers".
+//! `Builder::idle_wait`, unless a caller has just handed it a process to
+//! run: then it spins a few microseconds first ([`spin_briefly`]). See
+//! `docs/scheduling.md`, "Idle workers".
 
 /// Checks while spinning; the pause count per step is `2^min(step, 3)`.
 const SPIN_STEPS: u32 = 20;
@@ -21,6 +23,24 @@ const SPIN_STEPS: u32 = 20;
 const MAX_SPIN_SHIFT: u32 = 3;
 /// `yield_now` calls after spinning.
 const YIELDS: u32 = 4;
+
+/// Checks in [`spin_briefly`], 8 pauses apart: about 4.5 µs in all.
+const BRIEF_CHECKS: u32 = 40;
+
+/// Waits for `ready()` by spinning only, about 4.5 µs, looking every 8
+/// pauses; returns whether it became true. For an idle worker that expects
+/// work within microseconds (see `WorkerCx::wait_for_work`).
+pub(crate) fn spin_briefly(mut ready: impl FnMut() -> bool) -> bool {
+    for _ in 0..BRIEF_CHECKS {
+        for _ in 0..(1u32 << MAX_SPIN_SHIFT) {
+            std::hint::spin_loop();
+        }
+        if ready() {
+            return true;
+        }
+    }
+    false
+}
 
 /// Waits for `ready()` by yielding the CPU, looking after each yield, for
 /// up to `wait` (at least one look); returns whether it became true. Never

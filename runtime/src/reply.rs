@@ -764,6 +764,9 @@ fn send_request<M: Send + 'static>(callee: &Addr<M>, request: M) -> Result<Deliv
 /// worker's waiting processes, where the other workers can steal it.
 fn queue_stealable(task: Option<Task>) {
     if let Some(task) = task {
+        // An idle worker that sees this spins for the next one a moment
+        // before it yields (`WorkerCx::wait_for_work`).
+        task.header().shared.scheduler.note_handoff();
         scheduler::yield_now(task);
     }
 }

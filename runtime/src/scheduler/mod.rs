@@ -15,7 +15,9 @@ mod park;
 pub(crate) mod watchdog;
 pub(crate) mod worker;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -37,6 +39,13 @@ pub(crate) struct Scheduler {
     /// which must not move while one runs.
     pub(crate) caller_slices: AtomicUsize,
     stopping: AtomicBool,
+    /// Bumped by a process that queued the process it calls for another
+    /// worker to run while it waits (a call with a timeout, which may not
+    /// run the callee itself): a hint to idle workers that more such work
+    /// is coming within microseconds (see `WorkerCx::wait_for_work`). Its
+    /// value means nothing; only its changing does. On a line of its own:
+    /// callers on every worker write it.
+    handoffs: Padded<AtomicU32>,
 }
 
 /// Keeps a value on cache lines of its own (two lines: adjacent-line
@@ -161,7 +170,21 @@ impl Scheduler {
             spares: blocking::Spares::new(max_spares),
             caller_slices: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
+            handoffs: Padded(AtomicU32::new(0)),
         }
+    }
+
+    /// Notes that a waiting caller handed a process to the other workers
+    /// (see `handoffs`). A plain load and store: two callers bumping it at
+    /// once may count one, which changes it all the same.
+    pub(crate) fn note_handoff(&self) {
+        self.handoffs
+            .store(self.handoffs.load(Relaxed).wrapping_add(1), Relaxed);
+    }
+
+    /// The hand-off count, to compare with an earlier look.
+    pub(crate) fn handoffs(&self) -> u32 {
+        self.handoffs.load(Relaxed)
     }
 
     /// Queues `task` from outside the workers.

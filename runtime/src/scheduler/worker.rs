@@ -36,6 +36,9 @@ pub(crate) struct WorkerCx {
     /// The thread is inside `blocking`: what it makes runnable goes where
     /// other threads can run it, not to its own queues.
     pub(crate) blocked: std::cell::Cell<bool>,
+    /// The scheduler's hand-off count when this thread last went idle
+    /// (see [`WorkerCx::wait_for_work`]).
+    seen_handoffs: Cell<u32>,
     /// This thread's LIFO slot (see [`WorkerCx::lifo`]): a worker's, in its
     /// `WorkerShared` inside `shared`, or the spare's own in `spare_lifo`.
     lifo: NonNull<LifoSlot<Task>>,
@@ -229,6 +232,7 @@ impl WorkerCx {
             core: RefCell::new(Some(Core::new(Some(local), index as u32))),
             parker: Arc::new(Parker::new()),
             blocked: std::cell::Cell::new(false),
+            seen_handoffs: Cell::new(0),
         }
     }
 
@@ -243,6 +247,7 @@ impl WorkerCx {
             core: RefCell::new(Some(Core::new(None, 7))),
             parker: Arc::new(Parker::new()),
             blocked: std::cell::Cell::new(false),
+            seen_handoffs: Cell::new(0),
         }
     }
 
@@ -444,10 +449,21 @@ impl WorkerCx {
 
     /// Yields the CPU while nothing is runnable, for up to
     /// `Builder::idle_wait`; returns whether work appeared. It does not
-    /// spin: on a machine with as many threads as CPUs or more, a spinning
-    /// idle worker holds a CPU that the thread about to make its work — a
-    /// caller, the other worker — needs (`docs/scheduling.md`, "Idle
-    /// workers").
+    /// spin as a rule: on a machine with as many threads as CPUs or more, a
+    /// spinning idle worker holds a CPU that the thread about to make its
+    /// work — a caller, the other worker — needs (`docs/scheduling.md`,
+    /// "Idle workers").
+    ///
+    /// The exception is a worker that goes idle after a waiting caller
+    /// handed a process to the other workers (a call with a timeout, whose
+    /// caller may not run the callee itself): that caller is likely to
+    /// make its next call within a microsecond of its reply, and a look
+    /// per `sched_yield` would leave the callee queued for the length of a
+    /// system call each time. Such a worker spins about 4.5 µs first. A
+    /// call with a timeout went from 730-900 to 500-545 ns
+    /// (`call_latency`'s `default_ns_per_call`; `docs/benchmarks.md`,
+    /// "Spinning after a hand-off"); the benches without such calls never
+    /// spin.
     fn wait_for_work(&self) -> bool {
         let sched = &self.shared.scheduler;
         let config = &self.shared.config;
@@ -458,7 +474,17 @@ impl WorkerCx {
             true => std::time::Duration::ZERO,
             false => config.idle_wait,
         };
-        crate::backoff::yield_for(wait, || sched.has_work() || sched.is_stopping())
+        let ready = || sched.has_work() || sched.is_stopping();
+        let handoffs = sched.handoffs();
+        let handed_off = self.seen_handoffs.replace(handoffs) != handoffs;
+        if handed_off
+            && !wait.is_zero()
+            && self.own().is_some()
+            && crate::backoff::spin_briefly(ready)
+        {
+            return true;
+        }
+        crate::backoff::yield_for(wait, ready)
     }
 
     fn park(&self) {
