@@ -299,9 +299,9 @@ pub(crate) fn schedule(task: Task) {
     }
 }
 
-/// [`schedule`] from a thread that is not one of the task's runtime's
-/// workers: the injector. Out of line, to keep the senders' inlined
-/// copies of `schedule` short.
+/// [`schedule`] or [`yield_now`] from a thread that is not one of the
+/// task's runtime's workers: the injector. Out of line, to keep the
+/// senders' inlined copies of `schedule` short.
 #[inline(never)]
 fn inject(task: Task) {
     let shared = task.header().shared.clone();
@@ -373,7 +373,6 @@ pub(crate) fn yield_spent(task: Task) {
 /// Re-queues a process that used up its slice, behind the waiting ones.
 pub(crate) fn yield_now(task: Task) {
     if let Some(task) = worker::push_local(task, false) {
-        let shared = task.header().shared.clone();
-        shared.scheduler.inject(task);
+        inject(task);
     }
 }

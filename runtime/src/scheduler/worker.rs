@@ -221,8 +221,9 @@ impl Core {
 
 impl WorkerCx {
     pub(crate) fn new_worker(shared: Arc<Shared>, index: usize, local: Worker<Task>) -> Self {
-        let own = NonNull::from(&shared.scheduler.workers[index]);
-        let lifo = NonNull::from(&shared.scheduler.workers[index].lifo);
+        let own = &shared.scheduler.workers[index];
+        let lifo = NonNull::from(&own.lifo);
+        let own = NonNull::from(own);
         WorkerCx {
             lifo,
             own: Some(own),
